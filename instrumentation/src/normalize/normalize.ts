@@ -1,0 +1,270 @@
+import * as S from '../semconv.js';
+import type { Usage } from '../prices/types.js';
+import type { AiCall, AttrValue, Attributes, Convention, SpanInput } from './types.js';
+
+/**
+ * Turn one span into an AI call, whichever GenAI convention produced it, or
+ * return null when the span is not one AI call (an HTTP span, a Vercel AI SDK
+ * wrapper span around the real provider call, an agent step…).
+ *
+ * Pure: no I/O, no clock. Token semantics follow semconv.ts (input includes cache).
+ */
+export function normalizeSpan(span: SpanInput): AiCall | null {
+  const a = span.attributes;
+  const convention = detectConvention(span);
+  if (!convention) return null;
+  const model = readModel(a, convention);
+  const usage = readUsage(a, convention);
+  if (!usage) return null;
+  const operation = readOperation(span, convention);
+  const ttftSeconds = num(a[S.ATTR_GEN_AI_RESPONSE_TIME_TO_FIRST_CHUNK]) ?? num(a['gen_ai.server.time_to_first_token']);
+  const ttftMs = num(a[S.VERCEL_AI.msToFirstChunk]) ?? (ttftSeconds !== undefined ? ttftSeconds * 1000 : undefined);
+  const meta = (key: string) => str(a[S.VERCEL_AI.telemetryMetadataPrefix + key]);
+  const errorType = str(a[S.ATTR_ERROR_TYPE]) ?? '';
+  return {
+    convention,
+    startTimeUnixNano: span.startTimeUnixNano,
+    durationNs: span.endTimeUnixNano > span.startTimeUnixNano ? span.endTimeUnixNano - span.startTimeUnixNano : 0n,
+    service: str(span.resource['service.name']) ?? 'unknown_service',
+    traceId: span.traceId,
+    spanId: span.spanId,
+    parentSpanId: span.parentSpanId,
+    scopeName: span.scope.name,
+    provider: readProvider(a, convention, model.request || model.response),
+    operation,
+    requestModel: model.request,
+    responseModel: model.response,
+    responseId: str(a[S.ATTR_GEN_AI_RESPONSE_ID]) ?? str(a[S.VERCEL_AI.responseId]) ?? '',
+    finishReasons: readFinishReasons(a),
+    tenant: first(str(a[S.ATTR_TM_TENANT]), str(span.resource[S.ATTR_TM_TENANT]), meta('tenant')) ?? '',
+    userId: first(str(a[S.ATTR_USER_ID]), str(a['enduser.id']), meta('userId'), meta('user')) ?? '',
+    team: first(str(a[S.ATTR_TM_TEAM]), meta('team')) ?? '',
+    feature: first(str(a[S.ATTR_TM_FEATURE]), meta('feature')) ?? '',
+    sessionId: first(str(a[S.ATTR_SESSION_ID]), str(a[S.ATTR_GEN_AI_CONVERSATION_ID]), meta('sessionId')) ?? '',
+    requestId: first(str(a[S.ATTR_TM_REQUEST_ID]), meta('requestId')) ?? '',
+    usage,
+    estimated: a[S.ATTR_TM_USAGE_ESTIMATED] === true,
+    isStreaming:
+      a[S.ATTR_GEN_AI_REQUEST_STREAM] === true ||
+      a[S.OPENLLMETRY.isStreaming] === true ||
+      /\.doStream$/.test(str(a[S.VERCEL_AI.operationId]) ?? ''),
+    isBatch: a[S.ATTR_TM_BATCH] === true,
+    spanCost: readSpanCost(a),
+    spanUnpriced: a[S.ATTR_TM_UNPRICED] === true,
+    ttftMs: ttftMs ?? null,
+    status: span.status.code === 2 || errorType ? 'error' : span.status.code === 1 ? 'ok' : 'unset',
+    errorType: errorType || (span.status.code === 2 ? 'error' : ''),
+  };
+}
+
+/**
+ * Which convention, or null when the span is not one AI call. Vercel AI SDK spans
+ * come in pairs: `ai.generateText` wraps `ai.generateText.doGenerate`; only the
+ * inner `do*` span is the provider call, so only it counts.
+ */
+export function detectConvention(span: SpanInput): Convention | null {
+  const a = span.attributes;
+  const vercelOp = str(a[S.VERCEL_AI.operationId]);
+  if (vercelOp !== undefined) return /\.do(Generate|Stream|Embed)$/.test(vercelOp) ? 'vercel_ai' : null;
+  if (str(a[S.OPENINFERENCE.spanKind]) !== undefined) {
+    const kind = str(a[S.OPENINFERENCE.spanKind]);
+    return kind === 'LLM' || kind === 'EMBEDDING' ? 'openinference' : null;
+  }
+  if (a[S.OPENLIT_USAGE_COST] !== undefined && str(a[S.ATTR_GEN_AI_OPERATION_NAME]) !== undefined) return 'openlit';
+  if (str(a[S.ATTR_GEN_AI_PROVIDER_NAME]) !== undefined) return isModelCall(a) ? 'gen_ai' : null;
+  if (str(a[S.OPENLLMETRY.requestType]) !== undefined) return 'openllmetry';
+  if (str(a[S.LEGACY_GEN_AI_SYSTEM]) !== undefined) return isModelCall(a) ? 'gen_ai_legacy' : null;
+  return null;
+}
+
+/** Agent and tool spans carry gen_ai.* too, but they are not model calls. */
+function isModelCall(a: Attributes): boolean {
+  const op = str(a[S.ATTR_GEN_AI_OPERATION_NAME]);
+  return op === undefined || !['execute_tool', 'create_agent', 'invoke_agent', 'invoke_workflow'].includes(op);
+}
+
+function readModel(a: Attributes, c: Convention): { request: string; response: string } {
+  const request =
+    first(
+      str(a[S.ATTR_GEN_AI_REQUEST_MODEL]),
+      c === 'openinference' ? str(a[S.OPENINFERENCE.modelName]) : undefined,
+      c === 'vercel_ai' ? str(a[S.VERCEL_AI.modelId]) : undefined,
+    ) ?? '';
+  const response =
+    first(
+      str(a[S.ATTR_GEN_AI_RESPONSE_MODEL]),
+      c === 'openinference' ? str(a[S.OPENINFERENCE.modelName]) : undefined,
+      c === 'vercel_ai' ? str(a[S.VERCEL_AI.responseModel]) : undefined,
+    ) ?? request;
+  return { request: request || response, response };
+}
+
+const PROVIDER_IDS: Readonly<Record<string, string>> = {
+  openai: 'openai',
+  anthropic: 'anthropic',
+  'gcp.gen_ai': 'google',
+  'gcp.gemini': 'google',
+  'gcp.vertex_ai': 'google',
+  vertex_ai: 'google',
+  vertexai: 'google',
+  google: 'google',
+  gemini: 'google',
+  'google.generative-ai': 'google',
+  'google.vertex': 'google',
+  'aws.bedrock': 'bedrock',
+  aws_bedrock: 'bedrock',
+  bedrock: 'bedrock',
+  'amazon-bedrock': 'bedrock',
+  'azure.ai.openai': 'azure',
+  az_ai_openai: 'azure',
+  azure: 'azure',
+  'azure-openai': 'azure',
+  groq: 'groq',
+  x_ai: 'xai',
+  xai: 'xai',
+  deepseek: 'deepseek',
+  mistral_ai: 'mistral',
+  mistralai: 'mistral',
+  mistral: 'mistral',
+  together_ai: 'together',
+  togetherai: 'together',
+  together: 'together',
+  openrouter: 'openrouter',
+  cohere: 'cohere',
+  perplexity: 'perplexity',
+};
+
+/** tokenmeter's short provider id (as used in prices and rollups) from any convention's name. */
+export function providerId(name: string): string {
+  const lower = name.trim().toLowerCase();
+  const known = PROVIDER_IDS[lower];
+  if (known) return known;
+  // Vercel AI SDK names a provider with its API flavour: "openai.chat", "anthropic.messages".
+  const head = lower.split('.')[0] ?? lower;
+  return PROVIDER_IDS[head] ?? lower;
+}
+
+function readProvider(a: Attributes, c: Convention, model: string): string {
+  const raw = first(
+    str(a[S.ATTR_GEN_AI_PROVIDER_NAME]),
+    c === 'vercel_ai' ? str(a[S.VERCEL_AI.modelProvider]) : undefined,
+    c === 'openinference' ? first(str(a[S.OPENINFERENCE.provider]), str(a[S.OPENINFERENCE.system])) : undefined,
+    str(a[S.LEGACY_GEN_AI_SYSTEM]),
+  );
+  if (raw) return providerId(raw);
+  return /^(gpt-|o\d|text-embedding)/.test(model) ? 'openai' : /^claude/.test(model) ? 'anthropic' : 'unknown';
+}
+
+function readOperation(span: SpanInput, c: Convention): string {
+  const a = span.attributes;
+  const op = str(a[S.ATTR_GEN_AI_OPERATION_NAME]);
+  if (op) return op;
+  if (c === 'vercel_ai') return /doEmbed$/.test(str(a[S.VERCEL_AI.operationId]) ?? '') ? 'embeddings' : 'chat';
+  if (c === 'openinference') return str(a[S.OPENINFERENCE.spanKind]) === 'EMBEDDING' ? 'embeddings' : 'chat';
+  const type = str(a[S.OPENLLMETRY.requestType]);
+  if (type === 'embedding') return 'embeddings';
+  if (type === 'completion') return 'text_completion';
+  return 'chat';
+}
+
+/** Tokens from whichever names the convention uses; null when the span states no usage at all. */
+function readUsage(a: Attributes, c: Convention): Usage | null {
+  const get = (...keys: string[]) => {
+    for (const k of keys) {
+      const v = num(a[k]);
+      if (v !== undefined) return v;
+    }
+    return undefined;
+  };
+  let input: number | undefined;
+  let output: number | undefined;
+  let cacheRead: number | undefined;
+  let cacheWrite: number | undefined;
+  let reasoning: number | undefined;
+  if (c === 'openinference') {
+    input = get(S.OPENINFERENCE.promptTokens);
+    output = get(S.OPENINFERENCE.completionTokens);
+    cacheRead = get(S.OPENINFERENCE.cacheRead);
+    cacheWrite = get(S.OPENINFERENCE.cacheWrite);
+    reasoning = get(S.OPENINFERENCE.reasoning);
+  } else if (c === 'vercel_ai') {
+    input = get(S.ATTR_GEN_AI_USAGE_INPUT_TOKENS, S.VERCEL_AI.inputTokens, S.VERCEL_AI.promptTokens);
+    output = get(S.ATTR_GEN_AI_USAGE_OUTPUT_TOKENS, S.VERCEL_AI.outputTokens, S.VERCEL_AI.completionTokens);
+    cacheRead = get(S.VERCEL_AI.cachedInputTokens, S.ATTR_GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS);
+    reasoning = get(S.VERCEL_AI.reasoningTokens, S.ATTR_GEN_AI_USAGE_REASONING_OUTPUT_TOKENS);
+    // embed spans: ai.usage.tokens only
+    if (input === undefined) input = get(S.VERCEL_AI.tokens);
+  } else {
+    input = get(S.ATTR_GEN_AI_USAGE_INPUT_TOKENS, S.LEGACY_GEN_AI_USAGE_PROMPT_TOKENS);
+    output = get(S.ATTR_GEN_AI_USAGE_OUTPUT_TOKENS, S.LEGACY_GEN_AI_USAGE_COMPLETION_TOKENS);
+    cacheRead = get(S.ATTR_GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS, S.OPENLLMETRY.cacheReadInputTokens);
+    cacheWrite = get(S.ATTR_GEN_AI_USAGE_CACHE_CREATION_INPUT_TOKENS, S.OPENLLMETRY.cacheCreationInputTokens);
+    reasoning = get(S.ATTR_GEN_AI_USAGE_REASONING_OUTPUT_TOKENS, S.OPENLLMETRY.reasoningTokens);
+  }
+  if (input === undefined && output === undefined) return null;
+  const usage: Usage = { inputTokens: input ?? 0, outputTokens: output ?? 0 };
+  if (cacheRead) usage.cacheReadTokens = cacheRead;
+  if (cacheWrite) usage.cacheWriteTokens = cacheWrite;
+  const write1h = get(S.ATTR_TM_USAGE_CACHE_CREATION_1H_INPUT_TOKENS);
+  if (write1h) usage.cacheWrite1hTokens = write1h;
+  if (reasoning) usage.reasoningTokens = reasoning;
+  const audioIn = get(S.ATTR_GEN_AI_USAGE_AUDIO_INPUT_TOKENS, S.OPENINFERENCE.audioPrompt);
+  const audioOut = get(S.ATTR_GEN_AI_USAGE_AUDIO_OUTPUT_TOKENS, S.OPENINFERENCE.audioCompletion);
+  if (audioIn) usage.inputAudioTokens = audioIn;
+  if (audioOut) usage.outputAudioTokens = audioOut;
+  return usage;
+}
+
+function readFinishReasons(a: Attributes): string[] {
+  const v = a[S.ATTR_GEN_AI_RESPONSE_FINISH_REASONS];
+  if (Array.isArray(v)) return v.filter((x): x is string => typeof x === 'string');
+  const single = str(v) ?? str(a[S.VERCEL_AI.finishReason]);
+  return single ? [single] : [];
+}
+
+function readSpanCost(a: Attributes): AiCall['spanCost'] {
+  const amount = a[S.ATTR_GEN_AI_USAGE_COST_AMOUNT];
+  if (amount !== undefined && amount !== null) {
+    const usd = decimalString(amount);
+    if (usd === undefined) return undefined;
+    return {
+      usd,
+      priceId: str(a[S.ATTR_TM_PRICE_ID]) ?? str(a[S.ATTR_GEN_AI_USAGE_COST_SOURCE]) ?? 'span',
+      priceVersion: str(a[S.ATTR_TM_PRICE_VERSION]) ?? '',
+    };
+  }
+  const openlit = a[S.OPENLIT_USAGE_COST];
+  if (typeof openlit === 'number') {
+    const usd = decimalString(openlit);
+    return usd === undefined ? undefined : { usd, priceId: 'openlit', priceVersion: '' };
+  }
+  return undefined;
+}
+
+/** A non-negative USD amount as a decimal string with ≤ 12 decimals, or undefined. */
+function decimalString(v: AttrValue): string | undefined {
+  if (typeof v === 'number') {
+    if (!Number.isFinite(v) || v < 0) return undefined;
+    return v.toFixed(12).replace(/\.?0+$/, '') || '0';
+  }
+  if (typeof v === 'string' && /^\d+(\.\d{1,12})?$/.test(v.trim())) return v.trim();
+  return undefined;
+}
+
+function str(v: AttrValue | undefined): string | undefined {
+  if (typeof v === 'string') return v;
+  if (Array.isArray(v) && v.length === 1 && typeof v[0] === 'string') return v[0];
+  return undefined;
+}
+
+/** A number attribute, or a numeric string (int64 arrives as a string in OTLP/JSON). */
+function num(v: AttrValue | undefined): number | undefined {
+  if (typeof v === 'number') return v;
+  if (typeof v === 'string' && v.trim() !== '' && Number.isFinite(Number(v))) return Number(v);
+  return undefined;
+}
+
+function first(...values: (string | undefined)[]): string | undefined {
+  for (const v of values) if (v) return v;
+  return undefined;
+}

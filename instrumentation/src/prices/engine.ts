@@ -1,0 +1,174 @@
+import { readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { calcPrice, type Provider, type Usage as CatalogueUsage } from '@pydantic/genai-prices';
+import { BATCH_DISCOUNTS } from './batch-discounts.js';
+import type { PriceOverride, PriceRequest, PriceResult, Usage } from './types.js';
+
+// The catalogue's own version, so every stored cost names the data it came from.
+// (Its package.json is not exported, so read it beside the resolved entry point.)
+export const CATALOGUE_VERSION: string = readCatalogueVersion();
+function readCatalogueVersion(): string {
+  try {
+    const entry = require.resolve('@pydantic/genai-prices');
+    const pkg = JSON.parse(readFileSync(join(dirname(entry), '..', 'package.json'), 'utf8')) as { version?: string };
+    return pkg.version ?? 'unknown';
+  } catch {
+    return 'unknown';
+  }
+}
+
+/** 12 decimals: every token count times a per-million price with ≤ 6 decimals is exact here. */
+export const COST_SCALE = 12;
+
+/**
+ * Price one AI call. Returns an exact decimal cost with the price used, or
+ * `{ priced: false }` for a model nobody has priced: never a silent $0.
+ *
+ * Overrides (custom or fine-tuned models, negotiated discounts) win over the
+ * bundled @pydantic/genai-prices catalogue when one is in force at the call's time.
+ */
+export function priceCall(req: PriceRequest, overrides: readonly PriceOverride[] = []): PriceResult {
+  const usageProblem = checkUsage(req.usage);
+  if (usageProblem) return { priced: false, reason: 'invalid_usage', detail: usageProblem };
+  const usage = toCatalogueUsage(req.usage);
+  const override = findOverride(overrides, req);
+  let total: number;
+  let priceId: string;
+  let priceVersion: string;
+  let matchedModel: string;
+  try {
+    if (override) {
+      const result = calcPrice(usage, req.model, {
+        provider: overrideProvider(override),
+        timestamp: req.timestamp,
+      });
+      if (!result) return { priced: false, reason: 'unknown_model', detail: `override ${override.id} did not match` };
+      total = result.total_price;
+      priceId = `override:${override.id}`;
+      priceVersion = override.effectiveFrom;
+      matchedModel = override.model;
+    } else {
+      const result = calcPrice(usage, req.model, {
+        providerId: catalogueProviderId(req.provider),
+        timestamp: req.timestamp,
+      });
+      if (!result) {
+        return { priced: false, reason: 'unknown_model', detail: `no price for ${req.provider}/${req.model}` };
+      }
+      total = result.total_price;
+      priceId = `catalogue:${result.provider.id}/${result.model.id}`;
+      priceVersion = `genai-prices@${CATALOGUE_VERSION}${constraintStart(result.model.prices, req.timestamp)}`;
+      matchedModel = result.model.id;
+    }
+  } catch (err) {
+    return { priced: false, reason: 'invalid_usage', detail: (err as Error).message };
+  }
+  let scaled = toScaledInteger(total);
+  const discount = req.batch ? BATCH_DISCOUNTS[req.provider] : undefined;
+  if (discount) {
+    // discount.percent off, in integer arithmetic: round half up at the last decimal.
+    scaled = (scaled * BigInt(100 - discount.percent) + 50n) / 100n;
+    priceVersion += `+batch-${discount.percent}%`;
+  }
+  return {
+    priced: true,
+    costUsd: formatScaled(scaled),
+    costNanoUsd: (scaled + 500n) / 1000n,
+    priceId,
+    priceVersion,
+    matchedModel,
+  };
+}
+
+function checkUsage(u: Usage): string | undefined {
+  for (const [key, value] of Object.entries(u)) {
+    if (value === undefined) continue;
+    if (typeof value !== 'number' || !Number.isFinite(value) || value < 0 || !Number.isInteger(value)) {
+      return `usage.${key} must be a non-negative integer, got ${String(value)}`;
+    }
+  }
+  const cacheParts = (u.cacheReadTokens ?? 0) + (u.cacheWriteTokens ?? 0);
+  if (cacheParts > u.inputTokens) {
+    return `cache tokens (${cacheParts}) exceed inputTokens (${u.inputTokens}); inputTokens must include them`;
+  }
+  if ((u.cacheWrite1hTokens ?? 0) > (u.cacheWriteTokens ?? 0)) {
+    return 'usage.cacheWrite1hTokens exceeds usage.cacheWriteTokens';
+  }
+  return undefined;
+}
+
+/** tokenmeter's usage → the catalogue's keys (input_tokens is the total there too). */
+function toCatalogueUsage(u: Usage): CatalogueUsage {
+  const usage: CatalogueUsage = { input_tokens: u.inputTokens, output_tokens: u.outputTokens };
+  if (u.cacheReadTokens) usage.cache_read_tokens = u.cacheReadTokens;
+  if (u.cacheWriteTokens) usage.cache_write_tokens = u.cacheWriteTokens;
+  if (u.cacheWrite1hTokens) usage.cache_write_1h_tokens = u.cacheWrite1hTokens;
+  if (u.inputAudioTokens) usage.input_audio_tokens = u.inputAudioTokens;
+  if (u.outputAudioTokens) usage.output_audio_tokens = u.outputAudioTokens;
+  return usage;
+}
+
+const PROVIDER_ALIASES: Readonly<Record<string, string>> = { bedrock: 'aws', xai: 'x-ai', vertex: 'google' };
+function catalogueProviderId(provider: string): string {
+  return PROVIDER_ALIASES[provider] ?? provider;
+}
+
+function findOverride(overrides: readonly PriceOverride[], req: PriceRequest): PriceOverride | undefined {
+  const model = req.model.toLowerCase();
+  const at = req.timestamp.getTime();
+  let best: PriceOverride | undefined;
+  for (const o of overrides) {
+    if (o.provider !== req.provider || o.model.toLowerCase() !== model) continue;
+    const from = Date.parse(o.effectiveFrom);
+    if (!(from <= at)) continue;
+    if (!best || Date.parse(best.effectiveFrom) < from) best = o;
+  }
+  return best;
+}
+
+function overrideProvider(o: PriceOverride): Provider {
+  return {
+    id: `override-${o.provider}`,
+    name: `override ${o.provider}`,
+    api_pattern: '.*',
+    models: [{ id: o.model, match: { equals: o.model }, prices: o.prices }],
+  };
+}
+
+function constraintStart(prices: unknown, at: Date): string {
+  if (!Array.isArray(prices)) return '';
+  let start = '';
+  for (const p of prices as { constraint?: { type: string; start_date?: string } }[]) {
+    const s = p.constraint?.type === 'start_date' ? p.constraint.start_date : undefined;
+    if (s && at >= new Date(s)) start = s;
+  }
+  return start ? `@${start}` : '';
+}
+
+/**
+ * The catalogue computes in binary floating point. Every true cost is
+ * tokens × (price with ≤ 6 decimals) / 1e6, so it has ≤ 12 decimals; rounding the
+ * float's exact decimal expansion to 12 places recovers it exactly while the cost
+ * of one call stays below $1,000 (a double keeps ≥ 15 significant digits).
+ */
+function toScaledInteger(usd: number): bigint {
+  const [whole, frac = ''] = usd.toFixed(COST_SCALE).split('.');
+  return BigInt(whole ?? '0') * 10n ** BigInt(COST_SCALE) + BigInt(frac.padEnd(COST_SCALE, '0'));
+}
+
+export function formatScaled(scaled: bigint): string {
+  const negative = scaled < 0n;
+  const abs = negative ? -scaled : scaled;
+  const unit = 10n ** BigInt(COST_SCALE);
+  const whole = abs / unit;
+  const frac = (abs % unit).toString().padStart(COST_SCALE, '0').replace(/0+$/, '');
+  return `${negative ? '-' : ''}${whole}${frac ? `.${frac}` : ''}`;
+}
+
+/** Parse a decimal USD string into the 12-decimal integer scale (for exact sums). */
+export function parseUsd(usd: string): bigint {
+  const m = /^(-?)(\d+)(?:\.(\d{1,12}))?$/.exec(usd.trim());
+  if (!m) throw new Error(`not a USD decimal with ≤ ${COST_SCALE} decimals: ${usd}`);
+  const value = BigInt(m[2] ?? '0') * 10n ** BigInt(COST_SCALE) + BigInt((m[3] ?? '').padEnd(COST_SCALE, '0'));
+  return m[1] ? -value : value;
+}

@@ -1,0 +1,67 @@
+/**
+ * Token usage of one AI call, in tokenmeter's one definition:
+ * `inputTokens` is the TOTAL input and includes cache reads and cache writes;
+ * `outputTokens` is the TOTAL output and includes reasoning and audio output.
+ * The cache, reasoning and audio counts are parts of those totals, never added to them.
+ */
+export interface Usage {
+  inputTokens: number;
+  outputTokens: number;
+  cacheReadTokens?: number;
+  /** All cache writes (5-minute and 1-hour TTL together). */
+  cacheWriteTokens?: number;
+  /** The part of cacheWriteTokens written with a 1-hour TTL. */
+  cacheWrite1hTokens?: number;
+  reasoningTokens?: number;
+  inputAudioTokens?: number;
+  outputAudioTokens?: number;
+}
+
+export interface PriceRequest {
+  /** tokenmeter provider id: openai, anthropic, google, bedrock, groq, … */
+  provider: string;
+  model: string;
+  usage: Usage;
+  /** When the call happened: picks the price in force at that moment. */
+  timestamp: Date;
+  /** Submitted through the provider's batch API (discounted). */
+  batch?: boolean;
+}
+
+export interface PricedCall {
+  priced: true;
+  /** Exact cost in USD as a decimal string with up to 12 decimals, e.g. "0.0123". */
+  costUsd: string;
+  /** The same cost in integer nano-USD, rounded half up. */
+  costNanoUsd: bigint;
+  /** The price's identity: `catalogue:<provider>/<model>` or `override:<id>`. */
+  priceId: string;
+  /** Which version of that price: catalogue version and start date, or the override's effective date. */
+  priceVersion: string;
+  /** The model id the price matched (may differ from the requested name, e.g. dated aliases). */
+  matchedModel: string;
+}
+
+export interface UnpricedCall {
+  priced: false;
+  reason: 'unknown_model' | 'invalid_usage';
+  detail: string;
+}
+
+export type PriceResult = PricedCall | UnpricedCall;
+
+/**
+ * A price override: data, never code. Prices use @pydantic/genai-prices' keys
+ * (input_mtok, output_mtok, cache_read_mtok, cache_write_mtok, cache_write_1h_mtok,
+ * input_audio_mtok, output_audio_mtok, …: USD per million tokens).
+ */
+export interface PriceOverride {
+  id: string;
+  provider: string;
+  /** Exact model name, case-insensitive. */
+  model: string;
+  /** ISO timestamp from which this override applies (inclusive). */
+  effectiveFrom: string;
+  prices: Record<string, number>;
+  note?: string;
+}

@@ -1,0 +1,156 @@
+/**
+ * Every span attribute name tokenmeter writes or reads, in one place.
+ *
+ * Source: OpenTelemetry GenAI semantic conventions, as maintained in
+ * open-telemetry/semantic-conventions-genai (docs/registry/attributes/gen-ai.md,
+ * read 2026-11; the conventions are "Development" status). Older and foreign
+ * conventions that the ingest side must still understand are listed at the end
+ * with the project that emits them.
+ *
+ * Token semantics (decided once for all of tokenmeter): `input_tokens` is the
+ * TOTAL input, including tokens read from and written to the provider cache, as
+ * the convention says ("The value SHOULD be included in gen_ai.usage.input_tokens").
+ * Anthropic's raw usage reports `input_tokens` WITHOUT cache tokens; its adapter
+ * adds them. `output_tokens` likewise includes reasoning tokens.
+ */
+
+export const SEMCONV_GENAI_VERSION = 'semantic-conventions-genai@2026-11 (gen_ai registry, development)';
+
+// --- current gen_ai.* (semantic-conventions-genai) ---
+export const ATTR_GEN_AI_OPERATION_NAME = 'gen_ai.operation.name';
+export const ATTR_GEN_AI_PROVIDER_NAME = 'gen_ai.provider.name';
+export const ATTR_GEN_AI_REQUEST_MODEL = 'gen_ai.request.model';
+export const ATTR_GEN_AI_REQUEST_STREAM = 'gen_ai.request.stream';
+export const ATTR_GEN_AI_REQUEST_MAX_TOKENS = 'gen_ai.request.max_tokens';
+export const ATTR_GEN_AI_REQUEST_TEMPERATURE = 'gen_ai.request.temperature';
+export const ATTR_GEN_AI_REQUEST_TOP_P = 'gen_ai.request.top_p';
+export const ATTR_GEN_AI_RESPONSE_MODEL = 'gen_ai.response.model';
+export const ATTR_GEN_AI_RESPONSE_ID = 'gen_ai.response.id';
+export const ATTR_GEN_AI_RESPONSE_FINISH_REASONS = 'gen_ai.response.finish_reasons';
+export const ATTR_GEN_AI_RESPONSE_TIME_TO_FIRST_CHUNK = 'gen_ai.response.time_to_first_chunk';
+export const ATTR_GEN_AI_CONVERSATION_ID = 'gen_ai.conversation.id';
+export const ATTR_GEN_AI_INPUT_MESSAGES = 'gen_ai.input.messages';
+export const ATTR_GEN_AI_OUTPUT_MESSAGES = 'gen_ai.output.messages';
+export const ATTR_GEN_AI_SYSTEM_INSTRUCTIONS = 'gen_ai.system_instructions';
+export const ATTR_GEN_AI_USAGE_INPUT_TOKENS = 'gen_ai.usage.input_tokens';
+export const ATTR_GEN_AI_USAGE_OUTPUT_TOKENS = 'gen_ai.usage.output_tokens';
+export const ATTR_GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS = 'gen_ai.usage.cache_read.input_tokens';
+export const ATTR_GEN_AI_USAGE_CACHE_CREATION_INPUT_TOKENS = 'gen_ai.usage.cache_creation.input_tokens';
+export const ATTR_GEN_AI_USAGE_REASONING_OUTPUT_TOKENS = 'gen_ai.usage.reasoning.output_tokens';
+export const ATTR_GEN_AI_USAGE_AUDIO_INPUT_TOKENS = 'gen_ai.usage.audio.input_tokens';
+export const ATTR_GEN_AI_USAGE_AUDIO_OUTPUT_TOKENS = 'gen_ai.usage.audio.output_tokens';
+export const ATTR_ERROR_TYPE = 'error.type';
+export const ATTR_SERVER_ADDRESS = 'server.address';
+export const ATTR_SERVER_PORT = 'server.port';
+
+// --- proposed cost attributes (not yet in the registry; named as the issue asks) ---
+export const ATTR_GEN_AI_USAGE_COST_AMOUNT = 'gen_ai.usage.cost.amount';
+export const ATTR_GEN_AI_USAGE_COST_CURRENCY = 'gen_ai.usage.cost.currency';
+export const ATTR_GEN_AI_USAGE_COST_SOURCE = 'gen_ai.usage.cost.source';
+
+// --- general registry attributes used for attribution ---
+export const ATTR_USER_ID = 'user.id';
+export const ATTR_SESSION_ID = 'session.id';
+
+// --- tokenmeter's own namespace: what no convention names yet ---
+export const ATTR_TM_TENANT = 'tokenmeter.tenant';
+export const ATTR_TM_TEAM = 'tokenmeter.team';
+export const ATTR_TM_FEATURE = 'tokenmeter.feature';
+export const ATTR_TM_REQUEST_ID = 'tokenmeter.request.id';
+export const ATTR_TM_PRICE_ID = 'tokenmeter.price.id';
+export const ATTR_TM_PRICE_VERSION = 'tokenmeter.price.version';
+export const ATTR_TM_UNPRICED = 'tokenmeter.cost.unpriced';
+export const ATTR_TM_USAGE_ESTIMATED = 'tokenmeter.usage.estimated';
+/** The part of cache_creation.input_tokens written with the 1-hour TTL (Anthropic). */
+export const ATTR_TM_USAGE_CACHE_CREATION_1H_INPUT_TOKENS = 'tokenmeter.usage.cache_creation_1h.input_tokens';
+export const ATTR_TM_BATCH = 'tokenmeter.request.batch';
+
+export const COST_CURRENCY_USD = 'USD';
+export type CostSource = 'span' | 'ingest';
+
+/** Values of gen_ai.operation.name that tokenmeter emits. */
+export const GEN_AI_OPERATIONS = [
+  'chat',
+  'text_completion',
+  'generate_content',
+  'embeddings',
+  'execute_tool',
+  'create_agent',
+  'invoke_agent',
+] as const;
+export type GenAiOperation = (typeof GEN_AI_OPERATIONS)[number];
+
+/**
+ * Values of gen_ai.provider.name from the registry, plus the OpenAI-compatible hosts
+ * the registry names. Keys are tokenmeter's short ids used in prices and rollups.
+ */
+export const GEN_AI_PROVIDER_NAMES: Readonly<Record<string, string>> = {
+  openai: 'openai',
+  anthropic: 'anthropic',
+  google: 'gcp.gen_ai',
+  vertex: 'gcp.vertex_ai',
+  bedrock: 'aws.bedrock',
+  azure: 'azure.ai.openai',
+  groq: 'groq',
+  xai: 'x_ai',
+  deepseek: 'deepseek',
+  mistral: 'mistral_ai',
+  cohere: 'cohere',
+  perplexity: 'perplexity',
+  together: 'together_ai',
+  openrouter: 'openrouter',
+};
+
+// --- older and foreign conventions (read by ingest normalisation only) ---
+/** semconv <= 1.36: provider was gen_ai.system; tokens were prompt/completion. */
+export const LEGACY_GEN_AI_SYSTEM = 'gen_ai.system';
+export const LEGACY_GEN_AI_USAGE_PROMPT_TOKENS = 'gen_ai.usage.prompt_tokens';
+export const LEGACY_GEN_AI_USAGE_COMPLETION_TOKENS = 'gen_ai.usage.completion_tokens';
+/** OpenLLMetry (traceloop) llm.* names. */
+export const OPENLLMETRY = {
+  requestType: 'llm.request.type',
+  totalTokens: 'llm.usage.total_tokens',
+  cacheReadInputTokens: 'gen_ai.usage.cache_read_input_tokens',
+  cacheCreationInputTokens: 'gen_ai.usage.cache_creation_input_tokens',
+  reasoningTokens: 'gen_ai.usage.reasoning_tokens',
+  isStreaming: 'llm.is_streaming',
+} as const;
+/** OpenInference (Arize) names. */
+export const OPENINFERENCE = {
+  spanKind: 'openinference.span.kind',
+  modelName: 'llm.model_name',
+  provider: 'llm.provider',
+  system: 'llm.system',
+  promptTokens: 'llm.token_count.prompt',
+  completionTokens: 'llm.token_count.completion',
+  totalTokens: 'llm.token_count.total',
+  cacheRead: 'llm.token_count.prompt_details.cache_read',
+  cacheWrite: 'llm.token_count.prompt_details.cache_write',
+  audioPrompt: 'llm.token_count.prompt_details.audio',
+  reasoning: 'llm.token_count.completion_details.reasoning',
+  audioCompletion: 'llm.token_count.completion_details.audio',
+  userId: 'user.id',
+  sessionId: 'session.id',
+} as const;
+/** Vercel AI SDK (experimental_telemetry) names, v4 and v5+. */
+export const VERCEL_AI = {
+  modelId: 'ai.model.id',
+  modelProvider: 'ai.model.provider',
+  operationId: 'ai.operationId',
+  responseModel: 'ai.response.model',
+  responseId: 'ai.response.id',
+  finishReason: 'ai.response.finishReason',
+  msToFirstChunk: 'ai.response.msToFirstChunk',
+  // v4
+  promptTokens: 'ai.usage.promptTokens',
+  completionTokens: 'ai.usage.completionTokens',
+  // v5+
+  inputTokens: 'ai.usage.inputTokens',
+  outputTokens: 'ai.usage.outputTokens',
+  reasoningTokens: 'ai.usage.reasoningTokens',
+  cachedInputTokens: 'ai.usage.cachedInputTokens',
+  tokens: 'ai.usage.tokens',
+  telemetryMetadataPrefix: 'ai.telemetry.metadata.',
+} as const;
+/** OpenLIT puts a float USD cost on the span. */
+export const OPENLIT_USAGE_COST = 'gen_ai.usage.cost';
