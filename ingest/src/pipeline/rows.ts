@@ -1,0 +1,194 @@
+import type { PriceResult } from '@tokenmeter/instrumentation/prices';
+import type { AiCall, AttrValue, Attributes, SpanInput } from '@tokenmeter/instrumentation/normalize';
+
+/** A row of `ai_calls`, as JSONEachRow values. Column names follow ingest/migrations/002_ai_calls.sql. */
+export interface CallRow {
+  timestamp: string;
+  tenant: string;
+  service: string;
+  trace_id: string;
+  span_id: string;
+  parent_span_id: string;
+  scope_name: string;
+  convention: string;
+  provider: string;
+  operation: string;
+  request_model: string;
+  response_model: string;
+  model: string;
+  response_id: string;
+  finish_reasons: string[];
+  user_id: string;
+  team: string;
+  feature: string;
+  session_id: string;
+  request_id: string;
+  input_tokens: number;
+  output_tokens: number;
+  cache_read_tokens: number;
+  cache_write_tokens: number;
+  cache_write_1h_tokens: number;
+  reasoning_tokens: number;
+  input_audio_tokens: number;
+  output_audio_tokens: number;
+  estimated: boolean;
+  is_streaming: boolean;
+  is_batch: boolean;
+  priced: boolean;
+  cost_usd: string | null;
+  cost_source: string;
+  price_id: string;
+  price_version: string;
+  cache_savings_usd: string;
+  duration_ms: number;
+  ttft_ms: number | null;
+  status: string;
+  error_type: string;
+  attributes: Record<string, string>;
+}
+
+/** A row of `otel_traces` (the OTel Collector ClickHouse exporter's layout). */
+export interface TraceRow {
+  Timestamp: string;
+  TraceId: string;
+  SpanId: string;
+  ParentSpanId: string;
+  TraceState: string;
+  SpanName: string;
+  SpanKind: string;
+  ServiceName: string;
+  ResourceAttributes: Record<string, string>;
+  ScopeName: string;
+  ScopeVersion: string;
+  SpanAttributes: Record<string, string>;
+  Duration: string;
+  StatusCode: string;
+  StatusMessage: string;
+  'Events.Timestamp': string[];
+  'Events.Name': string[];
+  'Events.Attributes': Record<string, string>[];
+  'Links.TraceId': string[];
+  'Links.SpanId': string[];
+  'Links.TraceState': string[];
+  'Links.Attributes': Record<string, string>[];
+  TenantId: string;
+}
+
+/** How the call got its cost: on the span, priced here, or not at all. */
+export interface CallCost {
+  source: 'span' | 'ingest' | '';
+  usd: string | null;
+  priceId: string;
+  priceVersion: string;
+  cacheSavingsUsd: string;
+}
+
+export function costFromPrice(result: PriceResult, savingsUsd = '0'): CallCost {
+  return result.priced
+    ? { source: 'ingest', usd: result.costUsd, priceId: result.priceId, priceVersion: result.priceVersion, cacheSavingsUsd: savingsUsd }
+    : { source: '', usd: null, priceId: '', priceVersion: '', cacheSavingsUsd: '0' };
+}
+
+/** Attributes whose values are message content: never copied into ai_calls.attributes. */
+const CONTENT_KEYS = /^(gen_ai\.(input|output)\.messages|gen_ai\.system_instructions|gen_ai\.(prompt|completion)(\.|$)|llm\.(input|output)_messages|input\.value|output\.value|ai\.prompt|ai\.response\.(text|object|toolCalls))/;
+
+export function toCallRow(call: AiCall, tenant: string, cost: CallCost, attributes: Attributes): CallRow {
+  const u = call.usage;
+  return {
+    timestamp: nanosToDateTime64(call.startTimeUnixNano),
+    tenant,
+    service: call.service,
+    trace_id: call.traceId,
+    span_id: call.spanId,
+    parent_span_id: call.parentSpanId,
+    scope_name: call.scopeName,
+    convention: call.convention,
+    provider: call.provider,
+    operation: call.operation,
+    request_model: call.requestModel,
+    response_model: call.responseModel,
+    model: call.responseModel || call.requestModel,
+    response_id: call.responseId,
+    finish_reasons: call.finishReasons,
+    user_id: call.userId,
+    team: call.team,
+    feature: call.feature,
+    session_id: call.sessionId,
+    request_id: call.requestId,
+    input_tokens: u.inputTokens,
+    output_tokens: u.outputTokens,
+    cache_read_tokens: u.cacheReadTokens ?? 0,
+    cache_write_tokens: u.cacheWriteTokens ?? 0,
+    cache_write_1h_tokens: u.cacheWrite1hTokens ?? 0,
+    reasoning_tokens: u.reasoningTokens ?? 0,
+    input_audio_tokens: u.inputAudioTokens ?? 0,
+    output_audio_tokens: u.outputAudioTokens ?? 0,
+    estimated: call.estimated,
+    is_streaming: call.isStreaming,
+    is_batch: call.isBatch,
+    priced: cost.usd !== null,
+    cost_usd: cost.usd,
+    cost_source: cost.source,
+    price_id: cost.priceId,
+    price_version: cost.priceVersion,
+    cache_savings_usd: cost.cacheSavingsUsd,
+    duration_ms: Number(call.durationNs) / 1e6,
+    ttft_ms: call.ttftMs,
+    status: call.status,
+    error_type: call.errorType,
+    attributes: stringMap(attributes, CONTENT_KEYS),
+  };
+}
+
+const SPAN_KINDS = ['Unspecified', 'Internal', 'Server', 'Client', 'Producer', 'Consumer'];
+const STATUS_CODES = ['Unset', 'Ok', 'Error'];
+
+export function toTraceRow(span: SpanInput, tenant: string): TraceRow {
+  return {
+    Timestamp: nanosToDateTime64(span.startTimeUnixNano),
+    TraceId: span.traceId,
+    SpanId: span.spanId,
+    ParentSpanId: span.parentSpanId,
+    TraceState: span.traceState,
+    SpanName: span.name,
+    SpanKind: SPAN_KINDS[span.kind] ?? 'Unspecified',
+    ServiceName: attrString(span.resource['service.name']) || 'unknown_service',
+    ResourceAttributes: stringMap(span.resource),
+    ScopeName: span.scope.name,
+    ScopeVersion: span.scope.version,
+    SpanAttributes: stringMap(span.attributes),
+    Duration: String(span.endTimeUnixNano > span.startTimeUnixNano ? span.endTimeUnixNano - span.startTimeUnixNano : 0n),
+    StatusCode: STATUS_CODES[span.status.code] ?? 'Unset',
+    StatusMessage: span.status.message,
+    'Events.Timestamp': span.events.map((e) => nanosToDateTime64(e.timeUnixNano)),
+    'Events.Name': span.events.map((e) => e.name),
+    'Events.Attributes': span.events.map((e) => stringMap(e.attributes)),
+    'Links.TraceId': span.links.map((l) => l.traceId),
+    'Links.SpanId': span.links.map((l) => l.spanId),
+    'Links.TraceState': span.links.map((l) => l.traceState),
+    'Links.Attributes': span.links.map((l) => stringMap(l.attributes)),
+    TenantId: tenant,
+  };
+}
+
+/** Nanoseconds since the epoch → 'YYYY-MM-DD hh:mm:ss.nnnnnnnnn' (UTC), exact. */
+export function nanosToDateTime64(ns: bigint): string {
+  const seconds = ns / 1_000_000_000n;
+  const frac = (ns % 1_000_000_000n).toString().padStart(9, '0');
+  const iso = new Date(Number(seconds) * 1000).toISOString(); // 2026-11-23T10:00:00.000Z
+  return `${iso.slice(0, 10)} ${iso.slice(11, 19)}.${frac}`;
+}
+
+function attrString(v: AttrValue | undefined): string {
+  if (v === undefined || v === null) return '';
+  return typeof v === 'string' ? v : JSON.stringify(v);
+}
+
+function stringMap(attrs: Attributes, skip?: RegExp): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const key in attrs) {
+    if (skip?.test(key)) continue;
+    out[key] = attrString(attrs[key]);
+  }
+  return out;
+}
