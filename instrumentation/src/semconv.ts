@@ -64,6 +64,30 @@ export const ATTR_TM_USAGE_ESTIMATED = 'tokenmeter.usage.estimated';
 /** The part of cache_creation.input_tokens written with the 1-hour TTL (Anthropic). */
 export const ATTR_TM_USAGE_CACHE_CREATION_1H_INPUT_TOKENS = 'tokenmeter.usage.cache_creation_1h.input_tokens';
 export const ATTR_TM_BATCH = 'tokenmeter.request.batch';
+/**
+ * Set on a GenAI span that encloses another span recording the same call with exact usage
+ * (the Vercel `ai` SDK's doGenerate around an instrumented provider SDK, for instance):
+ * the inner span is the call, so this one must never be counted.
+ */
+export const ATTR_TM_CALL_DELEGATED = 'tokenmeter.call.delegated';
+/** How many times the SDK retried inside this one logical call (429/5xx, then success). */
+export const ATTR_TM_RETRY_COUNT = 'tokenmeter.request.retries';
+/** gen_ai.token.type values on gen_ai.client.token.usage (convention: input | output). */
+export const ATTR_GEN_AI_TOKEN_TYPE = 'gen_ai.token.type';
+
+// --- metrics (semantic-conventions-genai, gen-ai-metrics.md) ---
+export const METRIC_GEN_AI_CLIENT_TOKEN_USAGE = 'gen_ai.client.token.usage';
+export const METRIC_GEN_AI_CLIENT_OPERATION_DURATION = 'gen_ai.client.operation.duration';
+/** The convention's explicit bucket boundaries for gen_ai.client.token.usage. */
+export const TOKEN_USAGE_BUCKETS = [
+  1, 4, 16, 64, 256, 1024, 4096, 16384, 65536, 262144, 1048576, 4194304, 16777216, 67108864,
+];
+/** The convention's explicit bucket boundaries for gen_ai.client.operation.duration (seconds). */
+export const OPERATION_DURATION_BUCKETS = [
+  0.01, 0.02, 0.04, 0.08, 0.16, 0.32, 0.64, 1.28, 2.56, 5.12, 10.24, 20.48, 40.96, 81.92,
+];
+/** tokenmeter's own counter (no convention names cost yet): USD, attributes as the duration metric. */
+export const METRIC_TM_CLIENT_COST = 'tokenmeter.client.cost';
 
 export const COST_CURRENCY_USD = 'USD';
 export type CostSource = 'span' | 'ingest';

@@ -64,6 +64,8 @@ export function normalizeSpan(span: SpanInput): AiCall | null {
  */
 export function detectConvention(span: SpanInput): Convention | null {
   const a = span.attributes;
+  // An enclosing span whose call an inner, exact span records (see semconv ATTR_TM_CALL_DELEGATED).
+  if (a[S.ATTR_TM_CALL_DELEGATED] === true) return null;
   const vercelOp = str(a[S.VERCEL_AI.operationId]);
   if (vercelOp !== undefined) return /\.do(Generate|Stream|Embed)$/.test(vercelOp) ? 'vercel_ai' : null;
   if (str(a[S.OPENINFERENCE.spanKind]) !== undefined) {

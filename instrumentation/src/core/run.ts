@@ -1,0 +1,64 @@
+import { context } from '@opentelemetry/api';
+import { type Call, type CallSpec, startCall } from './call.js';
+import { recordFault } from './faults.js';
+import { checkGuard, hasGuard } from './guard.js';
+import { getUsageContext } from './usage-context.js';
+
+let enabled = true;
+
+/** Turn every wrapper into a pass-through (OTEL_SDK_DISABLED, instrumentation.disable()). */
+export function setInstrumentationEnabled(on: boolean): void {
+  enabled = on;
+}
+
+/**
+ * The one path every wrapped SDK method takes:
+ * describe → start span → guard (may stop the call before the provider sees it) → invoke the
+ * SDK inside the span's context → observe the result (adapter). Our faults fall back to the
+ * bare call; the app's errors pass through unchanged.
+ */
+export function runCall<T>(
+  describe: () => CallSpec | undefined,
+  invoke: () => T,
+  observe: (result: T, call: Call) => T,
+): T {
+  if (!enabled) return invoke();
+  let call: Call | undefined;
+  try {
+    const spec = describe();
+    if (spec) call = startCall(spec);
+  } catch (err) {
+    recordFault('call.start', err);
+  }
+  if (!call) return invoke();
+  if (hasGuard()) {
+    const c = call;
+    try {
+      // ── Budget guards go here: before the provider is called. ──
+      checkGuard(() => ({
+        provider: c.spec.provider,
+        operation: c.spec.operation,
+        requestModel: c.spec.requestModel,
+        isStreaming: c.spec.isStreaming,
+        context: getUsageContext(),
+      }));
+    } catch (blocked) {
+      c.end(blocked);
+      throw blocked;
+    }
+  }
+  let result: T;
+  try {
+    result = context.with(call.ctx, invoke);
+  } catch (err) {
+    call.end(err);
+    throw err;
+  }
+  try {
+    return observe(result, call);
+  } catch (err) {
+    recordFault('call.observe', err);
+    call.end();
+    return result;
+  }
+}
