@@ -1,0 +1,350 @@
+/**
+ * OpenAI's routes: chat completions, Responses, embeddings. OpenAI-compatible hosts
+ * (Groq, DeepSeek, xAI, Mistral, Together, OpenRouter) use the same paths under their own
+ * prefix; Azure OpenAI puts the deployment in the path and adds content-filter results.
+ */
+import type { Fixture, ReportedUsage } from './fixtures.js';
+import { embeddingVector } from './fixtures.js';
+import {
+  jsonReply,
+  nowSeconds,
+  piecesOf,
+  type RenderInput,
+  type Reply,
+  type RouteSpec,
+  sseData,
+  sseEvent,
+  sseReply,
+} from './reply.js';
+
+const FINGERPRINT = 'fp_b376dfbbd5';
+const AZURE_FILTERS = {
+  hate: { filtered: false, severity: 'safe' },
+  self_harm: { filtered: false, severity: 'safe' },
+  sexual: { filtered: false, severity: 'safe' },
+  violence: { filtered: false, severity: 'safe' },
+};
+
+function chatUsage(u: ReportedUsage) {
+  return {
+    prompt_tokens: u.input,
+    completion_tokens: u.output,
+    total_tokens: u.total,
+    prompt_tokens_details: { cached_tokens: u.cacheRead, audio_tokens: u.audioInput },
+    completion_tokens_details: {
+      reasoning_tokens: u.reasoning,
+      audio_tokens: u.audioOutput,
+      accepted_prediction_tokens: 0,
+      rejected_prediction_tokens: 0,
+    },
+  };
+}
+
+function toolCallOf(f: Fixture) {
+  const t = f.toolCall!;
+  return { id: t.id, type: 'function', function: { name: t.name, arguments: JSON.stringify(t.arguments) } };
+}
+
+function chatMessage(f: Fixture) {
+  const message: Record<string, unknown> = {
+    role: 'assistant',
+    content: f.toolCall || f.audio ? null : f.text,
+    refusal: null,
+    annotations: [],
+  };
+  if (f.toolCall) message.tool_calls = [toolCallOf(f)];
+  if (f.audio)
+    message.audio = { id: f.audio.id, data: f.audio.data, expires_at: f.audio.expiresAt, transcript: f.text };
+  return message;
+}
+
+function renderChat({ fixture: f, model, body, stream, noUsage, params }: RenderInput): Reply {
+  const isAzure = params.model !== undefined;
+  const created = nowSeconds();
+  const usage = f.usage && !noUsage ? chatUsage(f.usage) : undefined;
+  if (!stream) {
+    return jsonReply({
+      id: f.id,
+      object: 'chat.completion',
+      created,
+      model,
+      ...(isAzure ? { prompt_filter_results: [{ prompt_index: 0, content_filter_results: AZURE_FILTERS }] } : {}),
+      choices: [
+        {
+          index: 0,
+          message: chatMessage(f),
+          logprobs: null,
+          finish_reason: f.finishReason,
+          ...(isAzure ? { content_filter_results: AZURE_FILTERS } : {}),
+        },
+      ],
+      ...(usage ? { usage } : {}),
+      service_tier: 'default',
+      system_fingerprint: FINGERPRINT,
+    });
+  }
+
+  // OpenAI sends a usage chunk only when asked, and then `usage: null` on every other chunk.
+  const includeUsage = body.stream_options?.include_usage === true && usage !== undefined;
+  const base = {
+    id: f.id,
+    object: 'chat.completion.chunk',
+    created,
+    model,
+    service_tier: 'default',
+    system_fingerprint: FINGERPRINT,
+  };
+  const chunk = (delta: Record<string, unknown>, finish: string | null = null) => ({
+    ...base,
+    choices: [{ index: 0, delta, logprobs: null, finish_reason: finish }],
+    ...(includeUsage ? { usage: null } : {}),
+  });
+  const frames: string[] = [];
+  // Azure's first chunk carries the prompt filter results and no choices.
+  if (isAzure) {
+    frames.push(
+      sseData({
+        id: '',
+        object: '',
+        created: 0,
+        model: '',
+        choices: [],
+        prompt_filter_results: [{ prompt_index: 0, content_filter_results: AZURE_FILTERS }],
+      }),
+    );
+  }
+  if (f.toolCall) {
+    const call = toolCallOf(f);
+    frames.push(
+      sseData(
+        chunk({
+          role: 'assistant',
+          content: null,
+          tool_calls: [
+            { index: 0, id: call.id, type: 'function', function: { name: call.function.name, arguments: '' } },
+          ],
+          refusal: null,
+        }),
+      ),
+    );
+    for (const piece of piecesOf(call.function.arguments)) {
+      frames.push(sseData(chunk({ tool_calls: [{ index: 0, function: { arguments: piece } }] })));
+    }
+  } else if (f.audio) {
+    frames.push(sseData(chunk({ role: 'assistant', content: null, refusal: null })));
+    f.chunks.forEach((piece, i) => {
+      frames.push(sseData(chunk({ audio: i === 0 ? { id: f.audio!.id, transcript: piece } : { transcript: piece } })));
+    });
+    frames.push(sseData(chunk({ audio: { data: f.audio.data } })));
+    frames.push(sseData(chunk({ audio: { expires_at: f.audio.expiresAt } })));
+  } else {
+    frames.push(sseData(chunk({ role: 'assistant', content: '', refusal: null })));
+    for (const piece of f.chunks) frames.push(sseData(chunk({ content: piece })));
+  }
+  frames.push(sseData(chunk({}, f.finishReason)));
+  if (includeUsage) frames.push(sseData({ ...base, choices: [], usage }));
+  frames.push(sseData('[DONE]'));
+  return sseReply(frames);
+}
+
+// --- Responses API ---------------------------------------------------------------
+
+function responsesUsage(u: ReportedUsage) {
+  return {
+    input_tokens: u.input,
+    input_tokens_details: { cached_tokens: u.cacheRead },
+    output_tokens: u.output,
+    output_tokens_details: { reasoning_tokens: u.reasoning },
+    total_tokens: u.total,
+  };
+}
+
+function itemIds(f: Fixture) {
+  const suffix = f.id.replace(/^resp_/, '');
+  return { message: `msg_${suffix}`, reasoning: `rs_${suffix}`, call: `fc_${suffix}` };
+}
+
+function outputText(text: string) {
+  return { type: 'output_text', annotations: [], logprobs: [], text };
+}
+
+/** The finished output items; `body.reasoning.summary` decides whether a reasoning summary is shown, as OpenAI does. */
+function responseOutput(f: Fixture, body: Record<string, any>) {
+  const ids = itemIds(f);
+  const output: Record<string, unknown>[] = [];
+  if (f.reasoning) {
+    const summary = body.reasoning?.summary ? [{ type: 'summary_text', text: f.reasoning.text }] : [];
+    output.push({ id: ids.reasoning, type: 'reasoning', summary });
+  }
+  if (f.toolCall) {
+    output.push({
+      id: ids.call,
+      type: 'function_call',
+      status: 'completed',
+      arguments: JSON.stringify(f.toolCall.arguments),
+      call_id: f.toolCall.id,
+      name: f.toolCall.name,
+    });
+  } else {
+    output.push({
+      id: ids.message,
+      type: 'message',
+      status: 'completed',
+      role: 'assistant',
+      content: [outputText(f.text)],
+    });
+  }
+  return output;
+}
+
+function responseObject(input: RenderInput, createdAt: number, done: boolean) {
+  const { fixture: f, model, body, noUsage } = input;
+  return {
+    id: f.id,
+    object: 'response',
+    created_at: createdAt,
+    status: done ? 'completed' : 'in_progress',
+    background: false,
+    error: null,
+    incomplete_details: null,
+    instructions: body.instructions ?? null,
+    max_output_tokens: body.max_output_tokens ?? null,
+    model,
+    output: done ? responseOutput(f, body) : [],
+    parallel_tool_calls: true,
+    previous_response_id: body.previous_response_id ?? null,
+    reasoning: { effort: body.reasoning?.effort ?? null, summary: body.reasoning?.summary ?? null },
+    service_tier: 'default',
+    store: body.store ?? true,
+    temperature: body.temperature ?? 1,
+    text: { format: { type: 'text' }, verbosity: 'medium' },
+    tool_choice: body.tool_choice ?? 'auto',
+    tools: body.tools ?? [],
+    top_p: body.top_p ?? 1,
+    truncation: 'disabled',
+    ...(done && f.usage && !noUsage ? { usage: responsesUsage(f.usage) } : { usage: null }),
+    user: null,
+    metadata: body.metadata ?? {},
+  };
+}
+
+function renderResponses(input: RenderInput): Reply {
+  const createdAt = nowSeconds();
+  if (!input.stream) return jsonReply(responseObject(input, createdAt, true));
+
+  const finished = responseObject(input, createdAt, true);
+  const items = finished.output as Record<string, any>[];
+  let seq = 0;
+  const frames: string[] = [];
+  const emit = (type: string, data: Record<string, unknown>) => {
+    frames.push(sseEvent(type, { type, sequence_number: seq++, ...data }));
+  };
+  emit('response.created', { response: responseObject(input, createdAt, false) });
+  emit('response.in_progress', { response: responseObject(input, createdAt, false) });
+  items.forEach((item, outputIndex) => {
+    if (item.type === 'reasoning') {
+      emit('response.output_item.added', { output_index: outputIndex, item: { ...item, summary: [] } });
+      item.summary.forEach((part: { text: string }, summaryIndex: number) => {
+        const at = { item_id: item.id, output_index: outputIndex, summary_index: summaryIndex };
+        emit('response.reasoning_summary_part.added', { ...at, part: { type: 'summary_text', text: '' } });
+        for (const delta of piecesOf(part.text, 16)) emit('response.reasoning_summary_text.delta', { ...at, delta });
+        emit('response.reasoning_summary_text.done', { ...at, text: part.text });
+        emit('response.reasoning_summary_part.done', { ...at, part: { type: 'summary_text', text: part.text } });
+      });
+      emit('response.output_item.done', { output_index: outputIndex, item });
+    } else if (item.type === 'function_call') {
+      emit('response.output_item.added', {
+        output_index: outputIndex,
+        item: { ...item, status: 'in_progress', arguments: '' },
+      });
+      for (const delta of piecesOf(item.arguments)) {
+        emit('response.function_call_arguments.delta', { item_id: item.id, output_index: outputIndex, delta });
+      }
+      emit('response.function_call_arguments.done', {
+        item_id: item.id,
+        output_index: outputIndex,
+        name: item.name,
+        arguments: item.arguments,
+      });
+      emit('response.output_item.done', { output_index: outputIndex, item });
+    } else {
+      const at = { item_id: item.id, output_index: outputIndex, content_index: 0 };
+      emit('response.output_item.added', {
+        output_index: outputIndex,
+        item: { ...item, status: 'in_progress', content: [] },
+      });
+      emit('response.content_part.added', { ...at, part: outputText('') });
+      for (const delta of input.fixture.chunks) emit('response.output_text.delta', { ...at, delta, logprobs: [] });
+      emit('response.output_text.done', { ...at, text: input.fixture.text, logprobs: [] });
+      emit('response.content_part.done', { ...at, part: outputText(input.fixture.text) });
+      emit('response.output_item.done', { output_index: outputIndex, item });
+    }
+  });
+  emit('response.completed', { response: finished });
+  return sseReply(frames);
+}
+
+// --- Embeddings --------------------------------------------------------------------
+
+function inputCount(input: unknown): number {
+  if (!Array.isArray(input)) return 1;
+  return typeof input[0] === 'number' ? 1 : input.length;
+}
+
+function renderEmbeddings({ fixture: f, model, body, noUsage }: RenderInput): Reply {
+  const dimensions = typeof body.dimensions === 'number' ? body.dimensions : f.dimensions!;
+  const base64 = body.encoding_format === 'base64';
+  const data = Array.from({ length: inputCount(body.input) }, (_, index) => {
+    const vector = embeddingVector(index, dimensions);
+    const embedding = base64 ? Buffer.from(new Float32Array(vector).buffer).toString('base64') : vector;
+    return { object: 'embedding', index, embedding };
+  });
+  const usage = f.usage && !noUsage ? { prompt_tokens: f.usage.input, total_tokens: f.usage.total } : undefined;
+  return jsonReply({ object: 'list', data, model, ...(usage ? { usage } : {}) });
+}
+
+const isStreamBody = ({ body }: { body: Record<string, any> }) => body.stream === true;
+
+export const openaiRoutes: RouteSpec[] = [
+  {
+    name: 'openaiChat',
+    errors: 'openai',
+    method: 'POST',
+    pattern: /^\/openai\/deployments\/(?<model>[^/]+)\/chat\/completions$/,
+    isStream: isStreamBody,
+    render: renderChat,
+  },
+  {
+    name: 'openaiEmbeddings',
+    errors: 'openai',
+    method: 'POST',
+    pattern: /^\/openai\/deployments\/(?<model>[^/]+)\/embeddings$/,
+    isStream: () => false,
+    render: renderEmbeddings,
+  },
+  // Any prefix: /v1 (OpenAI, xAI, Mistral, Together), /openai/v1 (Groq), /api/v1 (OpenRouter), none (DeepSeek).
+  {
+    name: 'openaiChat',
+    errors: 'openai',
+    method: 'POST',
+    pattern: /\/chat\/completions$/,
+    isStream: isStreamBody,
+    render: renderChat,
+  },
+  {
+    name: 'openaiResponses',
+    errors: 'openai',
+    method: 'POST',
+    pattern: /\/responses$/,
+    isStream: isStreamBody,
+    render: renderResponses,
+  },
+  {
+    name: 'openaiEmbeddings',
+    errors: 'openai',
+    method: 'POST',
+    pattern: /\/embeddings$/,
+    isStream: () => false,
+    render: renderEmbeddings,
+  },
+];
