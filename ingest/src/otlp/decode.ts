@@ -19,6 +19,8 @@ root.resolvePath = (_origin, target) => join(PROTO_DIR, target);
 root.loadSync('otlp_trace_service.proto', { keepCase: false });
 const RequestType = root.lookupType('opentelemetry.proto.collector.trace.v1.ExportTraceServiceRequest');
 const ResponseType = root.lookupType('opentelemetry.proto.collector.trace.v1.ExportTraceServiceResponse');
+root.loadSync('google_rpc_status.proto');
+const StatusType = root.lookupType('google.rpc.Status');
 
 export class DecodeError extends Error {
   constructor(
@@ -65,7 +67,7 @@ export function decodeTraces(body: Buffer, encoding: OtlpEncoding): DecodedTrace
     throw new DecodeError(`invalid OTLP JSON: ${(err as Error).message}`, 'invalid_json');
   }
   if (!isObject(parsed)) throw new DecodeError('invalid OTLP JSON: the body must be an object', 'invalid_json');
-  return walk(parsed, true);
+  return walk(parsed as Json, true);
 }
 
 /** The spec's ExportTraceServiceResponse, in the request's encoding. */
@@ -81,6 +83,26 @@ export function encodeResponse(
   }
   const msg = ResponseType.create(partial ? { partialSuccess: partial } : {});
   return { body: Buffer.from(ResponseType.encode(msg).finish()), contentType: 'application/x-protobuf' };
+}
+
+/** A google.rpc.Status body for a refused request, as OTLP/HTTP asks (code 3 INVALID_ARGUMENT, 14 UNAVAILABLE). */
+export function encodeStatus(
+  encoding: OtlpEncoding,
+  code: number,
+  message: string,
+): { body: Buffer; contentType: string } {
+  if (encoding === 'json')
+    return { body: Buffer.from(JSON.stringify({ code, message })), contentType: 'application/json' };
+  return {
+    body: Buffer.from(StatusType.encode(StatusType.create({ code, message })).finish()),
+    contentType: 'application/x-protobuf',
+  };
+}
+
+/** Decode a google.rpc.Status body (for clients and tests). */
+export function decodeStatus(body: Buffer): { code: number; message: string } {
+  const m = StatusType.toObject(StatusType.decode(body)) as { code?: number; message?: string };
+  return { code: m.code ?? 0, message: m.message ?? '' };
 }
 
 /** Decode an ExportTraceServiceResponse (for clients and tests). */

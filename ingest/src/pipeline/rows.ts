@@ -85,12 +85,19 @@ export interface CallCost {
 
 export function costFromPrice(result: PriceResult, savingsUsd = '0'): CallCost {
   return result.priced
-    ? { source: 'ingest', usd: result.costUsd, priceId: result.priceId, priceVersion: result.priceVersion, cacheSavingsUsd: savingsUsd }
+    ? {
+        source: 'ingest',
+        usd: result.costUsd,
+        priceId: result.priceId,
+        priceVersion: result.priceVersion,
+        cacheSavingsUsd: savingsUsd,
+      }
     : { source: '', usd: null, priceId: '', priceVersion: '', cacheSavingsUsd: '0' };
 }
 
 /** Attributes whose values are message content: never copied into ai_calls.attributes. */
-const CONTENT_KEYS = /^(gen_ai\.(input|output)\.messages|gen_ai\.system_instructions|gen_ai\.(prompt|completion)(\.|$)|llm\.(input|output)_messages|input\.value|output\.value|ai\.prompt|ai\.response\.(text|object|toolCalls))/;
+const CONTENT_KEYS =
+  /^(gen_ai\.(input|output)\.messages|gen_ai\.system_instructions|gen_ai\.(prompt|completion)(\.|$)|llm\.(input|output)_messages|input\.value|output\.value|ai\.prompt|ai\.response\.(text|object|toolCalls))/;
 
 export function toCallRow(call: AiCall, tenant: string, cost: CallCost, attributes: Attributes): CallRow {
   const u = call.usage;
@@ -157,7 +164,9 @@ export function toTraceRow(span: SpanInput, tenant: string): TraceRow {
     ScopeName: span.scope.name,
     ScopeVersion: span.scope.version,
     SpanAttributes: stringMap(span.attributes),
-    Duration: String(span.endTimeUnixNano > span.startTimeUnixNano ? span.endTimeUnixNano - span.startTimeUnixNano : 0n),
+    Duration: String(
+      span.endTimeUnixNano > span.startTimeUnixNano ? span.endTimeUnixNano - span.startTimeUnixNano : 0n,
+    ),
     StatusCode: STATUS_CODES[span.status.code] ?? 'Unset',
     StatusMessage: span.status.message,
     'Events.Timestamp': span.events.map((e) => nanosToDateTime64(e.timeUnixNano)),

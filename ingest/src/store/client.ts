@@ -22,16 +22,25 @@ export interface Store {
 }
 
 export async function openStore(cfg: Config['clickhouse']): Promise<Store> {
+  const onCluster = cfg.cluster ? ` ON CLUSTER '${cfg.cluster}'` : '';
   if (cfg.url) {
-    const make = () =>
+    const make = (database?: string) =>
       createClient({
         url: cfg.url,
         username: cfg.user,
         password: cfg.password,
+        ...(database ? { database } : {}),
         request_timeout: 30_000,
         compression: { request: false, response: true },
       });
-    return finish(make(), make(), cfg, false);
+    // The database must exist before a client can name it as its default.
+    const bootstrap = make();
+    try {
+      await bootstrap.command({ query: `CREATE DATABASE IF NOT EXISTS ${cfg.database}${onCluster}` });
+    } finally {
+      await bootstrap.close();
+    }
+    return store(make(cfg.database), make(cfg.database), cfg, false);
   }
   let createChdbConnection: (opts: { path: string }) => unknown;
   try {
@@ -44,18 +53,21 @@ export async function openStore(cfg: Config['clickhouse']): Promise<Store> {
     );
   }
   const make = () => createClient({ connection: createChdbConnection({ path: cfg.dataDir }) as never });
-  return finish(make(), make(), cfg, true);
+  const writer = make();
+  const reader = make();
+  await writer.command({ query: `CREATE DATABASE IF NOT EXISTS ${cfg.database}` });
+  // chdb's connection ignores the client's database option; USE stays in force per connection.
+  await writer.command({ query: `USE ${cfg.database}` });
+  await reader.command({ query: `USE ${cfg.database}` });
+  return store(writer, reader, cfg, true);
 }
 
-async function finish(
+function store(
   writer: ClickHouseClient,
   reader: ClickHouseClient,
   cfg: Config['clickhouse'],
   embedded: boolean,
-): Promise<Store> {
-  await writer.command({
-    query: `CREATE DATABASE IF NOT EXISTS ${cfg.database}${cfg.cluster ? ` ON CLUSTER '${cfg.cluster}'` : ''}`,
-  });
+): Store {
   return {
     writer,
     reader,

@@ -1,0 +1,39 @@
+import express, { type Express } from 'express';
+import type { Logger } from 'pino';
+import type { Config } from './config.js';
+import { type KeyResolver, requireRole } from './http/auth.js';
+import { healthRouter } from './http/health.js';
+import { errorHandler, otlpRouter } from './http/otlp.js';
+import { queryRouter } from './http/query.js';
+import type { Metrics } from './metrics.js';
+import type { IngestPricer } from './pipeline/pricing.js';
+import type { BatchWriter } from './pipeline/writer.js';
+import type { Store } from './store/client.js';
+
+export interface AppDeps {
+  config: Config;
+  store: Store;
+  writer: BatchWriter;
+  pricer: IngestPricer;
+  keys: KeyResolver;
+  metrics: Metrics;
+  log: Logger;
+}
+
+/** The HTTP surface. Every route but /healthz and /readyz needs a key. */
+export function createApp(deps: AppDeps): Express {
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('etag', false);
+  app.use(healthRouter(deps));
+  app.get('/metrics', requireRole('read', deps.keys, deps.metrics), async (_req, res) => {
+    res.type(deps.metrics.registry.contentType).send(await deps.metrics.registry.metrics());
+  });
+  app.use(otlpRouter({ ...deps, maxBodyBytes: deps.config.limits.maxBodyBytes }));
+  app.use(queryRouter(deps));
+  app.use((_req, res) => {
+    res.status(404).json({ error: 'not found' });
+  });
+  app.use(errorHandler(deps.log));
+  return app;
+}

@@ -1,0 +1,126 @@
+import express, { type NextFunction, type Request, type Response, Router } from 'express';
+import type { Logger } from 'pino';
+import type { SpanInput } from '@tokenmeter/instrumentation/normalize';
+import { ATTR_TM_TENANT } from '@tokenmeter/instrumentation/semconv';
+import type { Metrics } from '../metrics.js';
+import {
+  DecodeError,
+  type OtlpEncoding,
+  decodeTraces,
+  encodeResponse,
+  encodeStatus,
+  encodingOf,
+} from '../otlp/decode.js';
+import { buildRows } from '../pipeline/build.js';
+import type { IngestPricer } from '../pipeline/pricing.js';
+import type { BatchWriter } from '../pipeline/writer.js';
+import { type KeyResolver, requireRole } from './auth.js';
+
+export interface OtlpDeps {
+  keys: KeyResolver;
+  writer: BatchWriter;
+  pricer: IngestPricer;
+  metrics: Metrics;
+  log: Logger;
+  maxBodyBytes: number;
+}
+
+/** POST /v1/traces: OTLP/HTTP, protobuf or JSON, gzip or plain (OTLP specification 1.x). */
+export function otlpRouter(deps: OtlpDeps): Router {
+  const router = Router();
+  // body-parser inflates gzip/deflate and applies the limit to the inflated bytes,
+  // so a gzip bomb stops at maxBodyBytes with a 413.
+  const raw = express.raw({ type: () => true, limit: deps.maxBodyBytes, inflate: true });
+  router.post('/v1/traces', requireRole('ingest', deps.keys, deps.metrics), (req, res, next) => {
+    const encoding = encodingOf(req.headers['content-type']);
+    if (!encoding) {
+      deps.metrics.requestsRejected.inc({ reason: 'unsupported_media_type' });
+      res.status(415).json({ code: 3, message: 'Content-Type must be application/x-protobuf or application/json' });
+      return;
+    }
+    raw(req, res, (err?: unknown) => {
+      if (err) return bodyError(err, encoding, res, deps);
+      handle(req, res, encoding, deps).catch(next);
+    });
+  });
+  return router;
+}
+
+async function handle(req: Request, res: Response, encoding: OtlpEncoding, deps: OtlpDeps): Promise<void> {
+  const body = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
+  let decoded: ReturnType<typeof decodeTraces>;
+  try {
+    decoded = decodeTraces(body, encoding);
+  } catch (err) {
+    if (!(err instanceof DecodeError)) throw err;
+    deps.metrics.requestsRejected.inc({ reason: err.reason });
+    deps.log.info({ reason: err.reason, detail: err.message }, 'OTLP request rejected');
+    sendStatus(res, 400, encoding, err.message);
+    return;
+  }
+  const principal = req.principal!;
+  const tenantOf = principal.tenant === '*' ? payloadTenant : () => principal.tenant;
+  const built = buildRows(decoded.spans, tenantOf, deps.pricer, Date.now());
+  const rejected = [...decoded.rejected, ...built.rejected];
+  deps.metrics.spansReceived.inc(decoded.spans.length + decoded.rejected.length);
+  for (const r of rejected) deps.metrics.spansRejected.inc({ reason: r.reason });
+  if (rejected.length > 0) {
+    deps.log.info({ rejected: rejected.length, first: rejected[0] }, 'OTLP spans rejected');
+  }
+  try {
+    await deps.writer.write(built.traces, built.calls);
+  } catch (err) {
+    deps.log.warn({ err: (err as Error).message }, 'write failed; asking the client to retry');
+    res.set('Retry-After', '5');
+    sendStatus(res, 503, encoding, 'storage unavailable, retry later');
+    return;
+  }
+  const message = rejected
+    .slice(0, 5)
+    .map((r) => `${r.reason}: ${r.detail}`)
+    .join('; ');
+  const out = encodeResponse(
+    encoding,
+    rejected.length,
+    message + (rejected.length > 5 ? `; and ${rejected.length - 5} more` : ''),
+  );
+  res.status(200).type(out.contentType).send(out.body);
+}
+
+/** With the bootstrap admin key (no tenant of its own), the span's tokenmeter.tenant, else "default". */
+function payloadTenant(span: SpanInput): string {
+  const t = span.attributes[ATTR_TM_TENANT] ?? span.resource[ATTR_TM_TENANT];
+  return typeof t === 'string' && /^[A-Za-z0-9_.-]{1,64}$/.test(t) ? t : 'default';
+}
+
+function sendStatus(res: Response, status: number, encoding: OtlpEncoding, message: string): void {
+  const out = encodeStatus(encoding, status === 503 ? 14 : 3, message);
+  res.status(status).type(out.contentType).send(out.body);
+}
+
+function bodyError(err: unknown, encoding: OtlpEncoding, res: Response, deps: OtlpDeps): void {
+  const e = err as { type?: string; status?: number; message?: string };
+  const reason =
+    e.type === 'entity.too.large'
+      ? 'body_too_large'
+      : e.type === 'encoding.unsupported'
+        ? 'unsupported_encoding'
+        : 'unreadable_body';
+  deps.metrics.requestsRejected.inc({ reason });
+  const status = e.type === 'entity.too.large' ? 413 : e.type === 'encoding.unsupported' ? 415 : 400;
+  const message =
+    status === 413
+      ? `body larger than ${deps.maxBodyBytes} bytes (after decompression)`
+      : status === 415
+        ? 'Content-Encoding must be gzip, deflate or identity'
+        : `unreadable body: ${e.message ?? 'aborted'}`;
+  deps.log.info({ reason }, 'OTLP request rejected');
+  sendStatus(res, status, encoding, message);
+}
+
+export function errorHandler(log: Logger) {
+  return (err: unknown, _req: Request, res: Response, _next: NextFunction) => {
+    log.error({ err: (err as Error).message, stack: (err as Error).stack }, 'unhandled error');
+    if (!res.headersSent) res.status(500).json({ error: 'internal error' });
+  };
+}

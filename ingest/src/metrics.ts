@@ -1,0 +1,74 @@
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+/** The service's own metrics, exposed at /metrics in Prometheus text format. */
+export function createMetrics() {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry, prefix: 'tokenmeter_process_' });
+  const m = {
+    registry,
+    spansReceived: new Counter({
+      name: 'tokenmeter_spans_received_total',
+      help: 'Spans received in OTLP requests',
+      registers: [registry],
+    }),
+    spansAccepted: new Counter({
+      name: 'tokenmeter_spans_accepted_total',
+      help: 'Spans accepted and written',
+      registers: [registry],
+    }),
+    spansRejected: new Counter({
+      name: 'tokenmeter_spans_rejected_total',
+      help: 'Spans rejected, by reason',
+      labelNames: ['reason'] as const,
+      registers: [registry],
+    }),
+    requestsRejected: new Counter({
+      name: 'tokenmeter_requests_rejected_total',
+      help: 'Whole OTLP requests rejected, by reason',
+      labelNames: ['reason'] as const,
+      registers: [registry],
+    }),
+    aiCalls: new Counter({
+      name: 'tokenmeter_ai_calls_total',
+      help: 'AI calls written, by cost source (span, ingest, unpriced)',
+      labelNames: ['cost_source'] as const,
+      registers: [registry],
+    }),
+    dedupHits: new Counter({
+      name: 'tokenmeter_dedup_hits_total',
+      help: 'Spans dropped as already counted, by where the duplicate was found',
+      labelNames: ['where'] as const,
+      registers: [registry],
+    }),
+    batchesWritten: new Counter({
+      name: 'tokenmeter_batches_written_total',
+      help: 'Batches written to ClickHouse',
+      registers: [registry],
+    }),
+    batchFailures: new Counter({
+      name: 'tokenmeter_batch_failures_total',
+      help: 'Batch write attempts that failed',
+      registers: [registry],
+    }),
+    insertSeconds: new Histogram({
+      name: 'tokenmeter_insert_duration_seconds',
+      help: 'Time to write one batch to ClickHouse',
+      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+      registers: [registry],
+    }),
+    authFailures: new Counter({
+      name: 'tokenmeter_auth_failures_total',
+      help: 'Requests refused for a missing or wrong key, or a role that may not',
+      labelNames: ['reason'] as const,
+      registers: [registry],
+    }),
+    pendingRows: new Gauge({
+      name: 'tokenmeter_pending_rows',
+      help: 'Rows waiting for the next batch',
+      registers: [registry],
+    }),
+  };
+  return m;
+}
+
+export type Metrics = ReturnType<typeof createMetrics>;

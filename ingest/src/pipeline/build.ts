@@ -1,0 +1,46 @@
+import { normalizeSpan, type SpanInput } from '@tokenmeter/instrumentation/normalize';
+import type { SpanRejection } from '../otlp/decode.js';
+import type { IngestPricer } from './pricing.js';
+import { type CallRow, type TraceRow, toCallRow, toTraceRow } from './rows.js';
+import { CALL_LIMITS, checkCall } from './validate.js';
+
+export interface BuiltRows {
+  traces: TraceRow[];
+  calls: CallRow[];
+  rejected: SpanRejection[];
+}
+
+/**
+ * Decoded spans → rows for `otel_traces` and `ai_calls`, for one tenant.
+ * A span with an unacceptable field is rejected whole (neither row), with its reason.
+ */
+export function buildRows(
+  spans: SpanInput[],
+  tenantOf: (span: SpanInput) => string,
+  pricer: IngestPricer,
+  nowMs: number,
+): BuiltRows {
+  const out: BuiltRows = { traces: [], calls: [], rejected: [] };
+  for (const span of spans) {
+    const startMs = Number(span.startTimeUnixNano / 1_000_000n);
+    if (startMs > nowMs + CALL_LIMITS.maxFutureMs) {
+      out.rejected.push({
+        reason: 'future_timestamp',
+        detail: `span ${span.spanId} starts ${new Date(startMs).toISOString()}, more than 1 h ahead`,
+      });
+      continue;
+    }
+    const tenant = tenantOf(span);
+    const call = normalizeSpan(span);
+    if (call) {
+      const problem = checkCall(call, nowMs);
+      if (problem) {
+        out.rejected.push({ reason: problem.reason, detail: `span ${span.spanId}: ${problem.detail}` });
+        continue;
+      }
+      out.calls.push(toCallRow(call, tenant, pricer.cost(call), span.attributes));
+    }
+    out.traces.push(toTraceRow(span, tenant));
+  }
+  return out;
+}

@@ -1,0 +1,45 @@
+import type { AiCall } from '@tokenmeter/instrumentation/normalize';
+
+/** Limits on what one AI call can plausibly report; beyond them the span is rejected, not stored. */
+export const CALL_LIMITS = {
+  /** Larger than any model's context window and output today, by far. */
+  maxTokens: 100_000_000,
+  /** A span may start at most this far in the future of the service's clock. */
+  maxFutureMs: 60 * 60 * 1000,
+  /** Or this far in the past (older data is beyond raw retention anyway). */
+  maxPastDays: 3650,
+};
+
+/** The reason an AI call's fields are not acceptable, or undefined when they are. */
+export function checkCall(call: AiCall, nowMs: number): { reason: string; detail: string } | undefined {
+  for (const [key, value] of Object.entries(call.usage)) {
+    if (value === undefined) continue;
+    if (!Number.isFinite(value)) return { reason: 'invalid_tokens', detail: `usage.${key} is not a finite number` };
+    if (value < 0) return { reason: 'negative_tokens', detail: `usage.${key} is negative (${value})` };
+    if (!Number.isInteger(value))
+      return { reason: 'invalid_tokens', detail: `usage.${key} is not an integer (${value})` };
+    if (value > CALL_LIMITS.maxTokens)
+      return { reason: 'absurd_tokens', detail: `usage.${key} = ${value} exceeds ${CALL_LIMITS.maxTokens}` };
+  }
+  const u = call.usage;
+  if ((u.cacheReadTokens ?? 0) + (u.cacheWriteTokens ?? 0) > u.inputTokens) {
+    return {
+      reason: 'invalid_tokens',
+      detail: 'cache read + write tokens exceed input tokens (input must include them)',
+    };
+  }
+  const startMs = Number(call.startTimeUnixNano / 1_000_000n);
+  if (startMs > nowMs + CALL_LIMITS.maxFutureMs) {
+    return {
+      reason: 'future_timestamp',
+      detail: `span starts ${new Date(startMs).toISOString()}, more than 1 h ahead`,
+    };
+  }
+  if (startMs < nowMs - CALL_LIMITS.maxPastDays * 86_400_000) {
+    return { reason: 'ancient_timestamp', detail: `span starts ${new Date(startMs).toISOString()}` };
+  }
+  if (call.spanCost && !/^\d{1,26}(\.\d{1,12})?$/.test(call.spanCost.usd)) {
+    return { reason: 'invalid_cost', detail: `gen_ai.usage.cost.amount ${call.spanCost.usd} is not a USD amount` };
+  }
+  return undefined;
+}

@@ -1,0 +1,76 @@
+import type { AddressInfo } from 'node:net';
+import type { Server } from 'node:http';
+import type { Logger } from 'pino';
+import { createApp } from './app.js';
+import type { Config } from './config.js';
+import { adminKeyResolver, type KeyResolver } from './http/auth.js';
+import { createLogger } from './log.js';
+import { createMetrics, type Metrics } from './metrics.js';
+import { IngestPricer } from './pipeline/pricing.js';
+import { BatchWriter } from './pipeline/writer.js';
+import { openStore, type Store } from './store/client.js';
+import { migrate } from './store/migrate.js';
+
+export interface Running {
+  url: string;
+  port: number;
+  server: Server;
+  store: Store;
+  writer: BatchWriter;
+  pricer: IngestPricer;
+  metrics: Metrics;
+  log: Logger;
+  close(): Promise<void>;
+}
+
+/** `tokenmeter serve`: open the store, migrate, listen. */
+export async function startServer(config: Config, opts: { log?: Logger; keys?: KeyResolver } = {}): Promise<Running> {
+  const log = opts.log ?? createLogger(config.logLevel);
+  const store = await openStore(config.clickhouse);
+  const migrated = await migrate(store, { ttlDays: config.ttlDays, log: (msg) => log.info(msg) });
+  log.info({ applied: migrated.applied.length, embedded: store.embedded, database: store.database }, 'store ready');
+  if (!config.adminKey && !opts.keys) {
+    log.warn('TOKENMETER_ADMIN_KEY is not set: no key is accepted until one is configured');
+  }
+  const metrics = createMetrics();
+  const pricer = new IngestPricer();
+  const writer = new BatchWriter({
+    store,
+    maxRows: config.batch.maxRows,
+    maxDelayMs: config.batch.maxDelayMs,
+    log,
+    metrics,
+  });
+  const keys = opts.keys ?? adminKeyResolver(config.adminKey);
+  const app = createApp({ config, store, writer, pricer, keys, metrics, log });
+  const server = app.listen(config.port, config.host);
+  await new Promise<void>((resolve, reject) => {
+    server.once('listening', resolve);
+    server.once('error', reject);
+  });
+  server.keepAliveTimeout = 65_000;
+  const port = (server.address() as AddressInfo).port;
+  const url = `http://127.0.0.1:${port}`;
+  log.info({ url, port }, 'tokenmeter listening');
+  let closing: Promise<void> | undefined;
+  return {
+    url,
+    port,
+    server,
+    store,
+    writer,
+    pricer,
+    metrics,
+    log,
+    close() {
+      closing ??= (async () => {
+        const closed = new Promise<void>((r) => server.close(() => r()));
+        server.closeIdleConnections();
+        await closed;
+        await writer.close();
+        await store.close();
+      })();
+      return closing;
+    },
+  };
+}
