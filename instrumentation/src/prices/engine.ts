@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { calcPrice, type Provider, type Usage as CatalogueUsage } from '@pydantic/genai-prices';
 import { BATCH_DISCOUNTS } from './batch-discounts.js';
+import { type LinearPrice, linearCost, linearPriceOf } from './linear.js';
 import type { PriceOverride, PriceRequest, PriceResult, Usage } from './types.js';
 
 // The catalogue's own version, so every stored cost names the data it came from.
@@ -32,7 +33,7 @@ export function priceCall(req: PriceRequest, overrides: readonly PriceOverride[]
   if (usageProblem) return { priced: false, reason: 'invalid_usage', detail: usageProblem };
   const usage = toCatalogueUsage(req.usage);
   const override = findOverride(overrides, req);
-  let total: number;
+  let scaled: bigint;
   let priceId: string;
   let priceVersion: string;
   let matchedModel: string;
@@ -43,27 +44,24 @@ export function priceCall(req: PriceRequest, overrides: readonly PriceOverride[]
         timestamp: req.timestamp,
       });
       if (!result) return { priced: false, reason: 'unknown_model', detail: `override ${override.id} did not match` };
-      total = result.total_price;
+      scaled = toScaledInteger(result.total_price);
       priceId = `override:${override.id}`;
       priceVersion = override.effectiveFrom;
       matchedModel = override.model;
     } else {
-      const result = calcPrice(usage, req.model, {
-        providerId: catalogueProviderId(req.provider),
-        timestamp: req.timestamp,
-      });
-      if (!result) {
+      const entry = lookup(req.model, catalogueProviderId(req.provider), usage, req.timestamp);
+      const result = entry && catalogueScaled(entry, req.model, usage, req.timestamp);
+      if (!entry || !result) {
         return { priced: false, reason: 'unknown_model', detail: `no price for ${req.provider}/${req.model}` };
       }
-      total = result.total_price;
-      priceId = `catalogue:${result.provider.id}/${result.model.id}`;
-      priceVersion = `genai-prices@${CATALOGUE_VERSION}${constraintStart(result.model.prices, req.timestamp)}`;
-      matchedModel = result.model.id;
+      scaled = result.scaled;
+      priceId = entry.priceId;
+      priceVersion = result.priceVersion;
+      matchedModel = entry.matchedModel;
     }
   } catch (err) {
     return { priced: false, reason: 'invalid_usage', detail: (err as Error).message };
   }
-  let scaled = toScaledInteger(total);
   const discount = req.batch ? BATCH_DISCOUNTS[req.provider] : undefined;
   if (discount) {
     // discount.percent off, in integer arithmetic: round half up at the last decimal.
@@ -77,6 +75,61 @@ export function priceCall(req: PriceRequest, overrides: readonly PriceOverride[]
     priceId,
     priceVersion,
     matchedModel,
+  };
+}
+
+/**
+ * The catalogue matches a model name against every model of a provider on each call; the match
+ * does not depend on usage or time, so it is done once per (provider, model), and a flat-priced
+ * model is then priced by the linear fast path (see linear.ts), checked against the catalogue.
+ */
+interface Matched {
+  provider: Provider;
+  priceId: string;
+  matchedModel: string;
+  linear: LinearPrice | null;
+}
+const matched = new Map<string, Matched | null>();
+const MATCH_CACHE_LIMIT = 2048;
+
+function lookup(model: string, providerId: string, usage: CatalogueUsage, timestamp: Date) {
+  const key = `${providerId}\u0000${model}`;
+  let entry = matched.get(key);
+  if (entry === undefined) {
+    const result = calcPrice(usage, model, { providerId, timestamp });
+    if (matched.size >= MATCH_CACHE_LIMIT) matched.clear();
+    if (!result) {
+      matched.set(key, null);
+      return null;
+    }
+    const provider = { ...result.provider, models: [result.model] };
+    entry = {
+      provider,
+      priceId: `catalogue:${result.provider.id}/${result.model.id}`,
+      matchedModel: result.model.id,
+      linear: linearPriceOf(provider, model),
+    };
+    matched.set(key, entry);
+  }
+  return entry;
+}
+
+function catalogueScaled(entry: Matched, model: string, usage: CatalogueUsage, timestamp: Date) {
+  const linear = entry.linear;
+  if (linear && linear.checks === 0) {
+    const fast = linearCost(linear, usage);
+    if (fast !== undefined) return { scaled: fast, priceVersion: `genai-prices@${CATALOGUE_VERSION}` };
+  }
+  const result = calcPrice(usage, model, { provider: entry.provider, timestamp });
+  if (!result) return null;
+  const scaled = toScaledInteger(result.total_price);
+  if (linear && linear.checks > 0) {
+    linear.checks--;
+    if (linearCost(linear, usage) !== scaled) entry.linear = null;
+  }
+  return {
+    scaled,
+    priceVersion: `genai-prices@${CATALOGUE_VERSION}${constraintStart(result.model.prices, timestamp)}`,
   };
 }
 

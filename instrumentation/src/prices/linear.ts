@@ -1,0 +1,82 @@
+import { calcPrice, type Provider, type Usage as CatalogueUsage } from '@pydantic/genai-prices';
+
+/**
+ * A fast path for the catalogue. `calcPrice` costs ~10 µs a call (it re-derives its unit graph
+ * each time), too much for the span path. For a model whose price is flat (one plain price,
+ * no tiers, no date or time-of-day constraints) cost is linear in the token counts, so the
+ * per-token rates are read once from the catalogue itself (probing it with 1M tokens of each
+ * kind) and later calls are an integer dot product, exact at 12 decimals. Each model's first
+ * calls are checked against the catalogue; any difference switches that model back to it.
+ */
+
+/** Usage keys in a fixed order; each probe says which keys carry 1M tokens. */
+const KEYS = [
+  'input_tokens',
+  'output_tokens',
+  'cache_read_tokens',
+  'cache_write_tokens',
+  'cache_write_1h_tokens',
+  'input_audio_tokens',
+  'output_audio_tokens',
+] as const;
+type Key = (typeof KEYS)[number];
+const M = 1_000_000;
+
+/** For key k: the probe with k, and the base probe whose cost it is added to. */
+const PROBES: Record<Key, [Partial<Record<Key, number>>, Partial<Record<Key, number>>]> = {
+  input_tokens: [{ input_tokens: M }, {}],
+  output_tokens: [{ output_tokens: M }, {}],
+  cache_read_tokens: [{ input_tokens: M, cache_read_tokens: M }, { input_tokens: M }],
+  cache_write_tokens: [{ input_tokens: M, cache_write_tokens: M }, { input_tokens: M }],
+  cache_write_1h_tokens: [
+    { input_tokens: M, cache_write_tokens: M, cache_write_1h_tokens: M },
+    { input_tokens: M, cache_write_tokens: M },
+  ],
+  input_audio_tokens: [{ input_tokens: M, input_audio_tokens: M }, { input_tokens: M }],
+  output_audio_tokens: [{ output_tokens: M, output_audio_tokens: M }, { output_tokens: M }],
+};
+
+export interface LinearPrice {
+  /** Cost of one token of each kind in 1e-12 USD (an integer: prices have ≤ 6 decimals per 1M). */
+  rates: number[];
+  /** Calls still to be checked against the catalogue. */
+  checks: number;
+}
+
+const CHECKS = 3;
+
+/** Rates for a flat-priced model, or null when its price is not flat (tiers, constraints). */
+export function linearPriceOf(provider: Provider, model: string): LinearPrice | null {
+  const info = provider.models[0];
+  if (!info || Array.isArray(info.prices)) return null;
+  for (const v of Object.values(info.prices)) if (v !== undefined && typeof v !== 'number') return null;
+  const cost = (u: Partial<Record<Key, number>>) => {
+    if (Object.keys(u).length === 0) return 0;
+    const r = calcPrice(u as CatalogueUsage, model, { provider });
+    if (!r) throw new Error('no price');
+    return r.total_price;
+  };
+  try {
+    const rates = KEYS.map((k) => {
+      const [probe, base] = PROBES[k];
+      // USD per 1M tokens = 1e-12 USD per token.
+      return Math.round((cost(probe) - cost(base)) * M);
+    });
+    // A cache or audio token's rate is its price minus the input price it replaces: it may be negative.
+    if (rates.some((r) => !Number.isSafeInteger(r))) return null;
+    return { rates, checks: CHECKS };
+  } catch {
+    return null;
+  }
+}
+
+/** Cost in 1e-12 USD, or undefined if the result could exceed exact integer range. */
+export function linearCost(p: LinearPrice, u: CatalogueUsage): bigint | undefined {
+  const r = p.rates;
+  let total = 0;
+  for (let i = 0; i < KEYS.length; i++) {
+    const n = u[KEYS[i] as Key];
+    if (n) total += n * (r[i] as number);
+  }
+  return Number.isSafeInteger(total) && total >= 0 ? BigInt(total) : undefined;
+}
