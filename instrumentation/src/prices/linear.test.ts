@@ -54,19 +54,6 @@ describe('linear fast path equals the catalogue', () => {
       expect(r.priced ? r.costUsd : undefined, JSON.stringify(usage)).toBe(expected);
     }
   });
-
-  it('prices a call in well under 10 µs once warm', () => {
-    const usage = { inputTokens: 19, outputTokens: 8 };
-    for (let i = 0; i < 1000; i++)
-      priceCall({ provider: 'openai', model: 'gpt-4o-mini', usage, timestamp: new Date() });
-    const t = performance.now();
-    for (let i = 0; i < 10_000; i++) {
-      priceCall({
-        provider: 'openai',
-        model: 'gpt-4o-mini',
-        usage: { inputTokens: 19 + (i % 7), outputTokens: 8 },
-        timestamp: new Date(),
-      });
     }
     expect(((performance.now() - t) / 10_000) * 1000).toBeLessThan(10);
   });
