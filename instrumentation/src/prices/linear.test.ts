@@ -54,7 +54,4 @@ describe('linear fast path equals the catalogue', () => {
       expect(r.priced ? r.costUsd : undefined, JSON.stringify(usage)).toBe(expected);
     }
   });
-    }
-    expect(((performance.now() - t) / 10_000) * 1000).toBeLessThan(10);
-  });
 });
