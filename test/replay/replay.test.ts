@@ -750,6 +750,18 @@ describe('Vercel AI SDK (ai + @ai-sdk/openai)', () => {
     expect((server.requests[1]!.body as any).stream_options).toEqual({ include_usage: true });
   });
 
+  test('streamText with reasoning summary: reasoning text and reasoning tokens', async () => {
+    const f = FIXTURES.openaiResponses.reasoning;
+    const res = streamText({
+      model: provider()(`${f.model}@reasoning`),
+      prompt: 'Hello',
+      providerOptions: { openai: { reasoningSummary: 'auto' } },
+    });
+    expect(await res.text).toBe(f.text);
+    expect(await res.reasoningText).toBe(f.reasoning!.text);
+    expect((await res.usage).outputTokenDetails.reasoningTokens).toBe(u(f).reasoning);
+  });
+
   test('tool call through the Responses API', async () => {
     const f = FIXTURES.openaiResponses['tool-call'];
     const res = await generateText({
