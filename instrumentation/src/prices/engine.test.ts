@@ -1,0 +1,205 @@
+import { describe, expect, it } from 'vitest';
+import { formatScaled, parseUsd, priceCall } from './engine.js';
+import type { PriceOverride, Usage } from './types.js';
+
+/**
+ * Published price sheets, in USD per million tokens, written here by hand from the
+ * providers' pricing pages (each case names its page and the date it was read), and
+ * an independent exact oracle: the engine must agree to the last of 12 decimals.
+ */
+interface Sheet {
+  input: string;
+  output: string;
+  cacheRead?: string;
+  /** 5-minute cache write (Anthropic), or the only cache-write rate. */
+  cacheWrite?: string;
+  cacheWrite1h?: string;
+  /** Long-context tier: every token priced at these rates once input exceeds `above`. */
+  tier?: { above: number; input: string; output: string; cacheRead?: string };
+}
+
+const OPENAI = 'openai.com/api/pricing (read 2026-11-20)';
+const ANTHROPIC = 'docs.anthropic.com/en/docs/about-claude/pricing (read 2026-11-20)';
+const GOOGLE = 'ai.google.dev/gemini-api/docs/pricing (read 2026-11-20)';
+const GROQ = 'groq.com/pricing (read 2026-11-20)';
+const MISTRAL = 'mistral.ai/pricing#api-pricing (read 2026-11-20)';
+
+const S = {
+  gpt4o: { input: '2.50', output: '10.00', cacheRead: '1.25' },
+  gpt4oMini: { input: '0.15', output: '0.60', cacheRead: '0.075' },
+  gpt41: { input: '2.00', output: '8.00', cacheRead: '0.50' },
+  gpt41Mini: { input: '0.40', output: '1.60', cacheRead: '0.10' },
+  gpt41Nano: { input: '0.10', output: '0.40', cacheRead: '0.025' },
+  o3: { input: '2.00', output: '8.00', cacheRead: '0.50' },
+  o4Mini: { input: '1.10', output: '4.40', cacheRead: '0.275' },
+  o1: { input: '15.00', output: '60.00', cacheRead: '7.50' },
+  gpt5: { input: '1.25', output: '10.00', cacheRead: '0.125' },
+  gpt5Mini: { input: '0.25', output: '2.00', cacheRead: '0.025' },
+  gpt5Nano: { input: '0.05', output: '0.40', cacheRead: '0.005' },
+  emb3Small: { input: '0.02', output: '0' },
+  emb3Large: { input: '0.13', output: '0' },
+  sonnet4: { input: '3', output: '15', cacheRead: '0.30', cacheWrite: '3.75', cacheWrite1h: '6' },
+  opus41: { input: '15', output: '75', cacheRead: '1.50', cacheWrite: '18.75', cacheWrite1h: '30' },
+  haiku35: { input: '0.80', output: '4', cacheRead: '0.08', cacheWrite: '1', cacheWrite1h: '1.6' },
+  haiku3: { input: '0.25', output: '1.25', cacheRead: '0.03', cacheWrite: '0.30' },
+  gemini25Pro: {
+    input: '1.25',
+    output: '10.00',
+    cacheRead: '0.125',
+    tier: { above: 200_000, input: '2.50', output: '15.00', cacheRead: '0.25' },
+  },
+  gemini20Flash: { input: '0.10', output: '0.40', cacheRead: '0.025' },
+  llama33: { input: '0.59', output: '0.79' },
+  mistralLarge: { input: '2', output: '6' },
+} satisfies Record<string, Sheet>;
+
+interface Case {
+  name: string;
+  provider: string;
+  model: string;
+  usage: Usage;
+  sheet: Sheet;
+  source: string;
+  batch?: boolean;
+}
+
+const u = (inputTokens: number, outputTokens: number, extra: Partial<Usage> = {}): Usage => ({ inputTokens, outputTokens, ...extra });
+
+const CASES: Case[] = [
+  // OpenAI: cached input is part of input_tokens (prompt_tokens_details.cached_tokens).
+  { name: 'gpt-4o plain', provider: 'openai', model: 'gpt-4o', usage: u(1000, 500), sheet: S.gpt4o, source: OPENAI },
+  { name: 'gpt-4o dated alias', provider: 'openai', model: 'gpt-4o-2024-08-06', usage: u(2048, 17), sheet: S.gpt4o, source: OPENAI },
+  { name: 'gpt-4o cache read', provider: 'openai', model: 'gpt-4o', usage: u(10_000, 300, { cacheReadTokens: 8192 }), sheet: S.gpt4o, source: OPENAI },
+  { name: 'gpt-4o-mini plain', provider: 'openai', model: 'gpt-4o-mini', usage: u(1234, 567), sheet: S.gpt4oMini, source: OPENAI },
+  { name: 'gpt-4o-mini cache read', provider: 'openai', model: 'gpt-4o-mini', usage: u(5000, 100, { cacheReadTokens: 4096 }), sheet: S.gpt4oMini, source: OPENAI },
+  { name: 'gpt-4o-mini one token', provider: 'openai', model: 'gpt-4o-mini', usage: u(1, 1), sheet: S.gpt4oMini, source: OPENAI },
+  { name: 'gpt-4o-mini batch', provider: 'openai', model: 'gpt-4o-mini', usage: u(100_000, 20_000), sheet: S.gpt4oMini, source: OPENAI, batch: true },
+  { name: 'gpt-4.1', provider: 'openai', model: 'gpt-4.1', usage: u(30_000, 2_000, { cacheReadTokens: 20_000 }), sheet: S.gpt41, source: OPENAI },
+  { name: 'gpt-4.1-mini', provider: 'openai', model: 'gpt-4.1-mini', usage: u(7777, 333), sheet: S.gpt41Mini, source: OPENAI },
+  { name: 'gpt-4.1-nano', provider: 'openai', model: 'gpt-4.1-nano', usage: u(999_999, 1), sheet: S.gpt41Nano, source: OPENAI },
+  { name: 'o3 with reasoning', provider: 'openai', model: 'o3', usage: u(2000, 5000, { reasoningTokens: 4200 }), sheet: S.o3, source: OPENAI },
+  { name: 'o4-mini with reasoning and cache', provider: 'openai', model: 'o4-mini', usage: u(12_000, 3000, { reasoningTokens: 2500, cacheReadTokens: 6000 }), sheet: S.o4Mini, source: OPENAI },
+  { name: 'o1', provider: 'openai', model: 'o1', usage: u(500, 8000, { reasoningTokens: 7000 }), sheet: S.o1, source: OPENAI },
+  { name: 'gpt-5', provider: 'openai', model: 'gpt-5', usage: u(40_000, 1500, { cacheReadTokens: 32_000, reasoningTokens: 1024 }), sheet: S.gpt5, source: OPENAI },
+  { name: 'gpt-5-mini', provider: 'openai', model: 'gpt-5-mini', usage: u(3000, 800), sheet: S.gpt5Mini, source: OPENAI },
+  { name: 'gpt-5-nano', provider: 'openai', model: 'gpt-5-nano', usage: u(3000, 800, { cacheReadTokens: 1024 }), sheet: S.gpt5Nano, source: OPENAI },
+  { name: 'gpt-5 batch', provider: 'openai', model: 'gpt-5', usage: u(1_000_000, 100_000), sheet: S.gpt5, source: OPENAI, batch: true },
+  { name: 'text-embedding-3-small', provider: 'openai', model: 'text-embedding-3-small', usage: u(8191, 0), sheet: S.emb3Small, source: OPENAI },
+  { name: 'text-embedding-3-large', provider: 'openai', model: 'text-embedding-3-large', usage: u(123_456, 0), sheet: S.emb3Large, source: OPENAI },
+  // Anthropic: tokenmeter's inputTokens = input_tokens + cache_read + cache_creation.
+  { name: 'claude-sonnet-4 plain', provider: 'anthropic', model: 'claude-sonnet-4-20250514', usage: u(1500, 400), sheet: S.sonnet4, source: ANTHROPIC },
+  { name: 'claude-sonnet-4 cache read', provider: 'anthropic', model: 'claude-sonnet-4-20250514', usage: u(50_000, 400, { cacheReadTokens: 48_000 }), sheet: S.sonnet4, source: ANTHROPIC },
+  { name: 'claude-sonnet-4 5m cache write', provider: 'anthropic', model: 'claude-sonnet-4-20250514', usage: u(20_000, 100, { cacheWriteTokens: 19_000 }), sheet: S.sonnet4, source: ANTHROPIC },
+  { name: 'claude-sonnet-4 1h cache write', provider: 'anthropic', model: 'claude-sonnet-4-20250514', usage: u(20_000, 100, { cacheWriteTokens: 19_000, cacheWrite1hTokens: 19_000 }), sheet: S.sonnet4, source: ANTHROPIC },
+  { name: 'claude-sonnet-4 mixed 5m and 1h writes and a read', provider: 'anthropic', model: 'claude-sonnet-4-0', usage: u(40_000, 900, { cacheReadTokens: 10_000, cacheWriteTokens: 25_000, cacheWrite1hTokens: 5_000 }), sheet: S.sonnet4, source: ANTHROPIC },
+  { name: 'claude-sonnet-4 batch', provider: 'anthropic', model: 'claude-sonnet-4-20250514', usage: u(10_000, 2_000), sheet: S.sonnet4, source: ANTHROPIC, batch: true },
+  { name: 'claude-opus-4-1', provider: 'anthropic', model: 'claude-opus-4-1-20250805', usage: u(3000, 1200), sheet: S.opus41, source: ANTHROPIC },
+  { name: 'claude-opus-4-1 thinking and cache', provider: 'anthropic', model: 'claude-opus-4-1', usage: u(60_000, 9000, { reasoningTokens: 6000, cacheReadTokens: 50_000, cacheWriteTokens: 5_000 }), sheet: S.opus41, source: ANTHROPIC },
+  { name: 'claude-3-5-haiku', provider: 'anthropic', model: 'claude-3-5-haiku-20241022', usage: u(4000, 250), sheet: S.haiku35, source: ANTHROPIC },
+  { name: 'claude-3-5-haiku cache write 1h', provider: 'anthropic', model: 'claude-3-5-haiku-20241022', usage: u(4000, 250, { cacheWriteTokens: 3000, cacheWrite1hTokens: 3000 }), sheet: S.haiku35, source: ANTHROPIC },
+  { name: 'claude-3-haiku', provider: 'anthropic', model: 'claude-3-haiku-20240307', usage: u(10_000, 1000, { cacheReadTokens: 2000, cacheWriteTokens: 3000 }), sheet: S.haiku3, source: ANTHROPIC },
+  // Google: long-context tier above 200k prompt tokens prices the whole request higher.
+  { name: 'gemini-2.5-pro under the tier', provider: 'google', model: 'gemini-2.5-pro', usage: u(100_000, 2000), sheet: S.gemini25Pro, source: GOOGLE },
+  { name: 'gemini-2.5-pro at the tier boundary', provider: 'google', model: 'gemini-2.5-pro', usage: u(200_000, 2000), sheet: S.gemini25Pro, source: GOOGLE },
+  { name: 'gemini-2.5-pro above the tier', provider: 'google', model: 'gemini-2.5-pro', usage: u(250_000, 3000), sheet: S.gemini25Pro, source: GOOGLE },
+  { name: 'gemini-2.5-pro above the tier with cache', provider: 'google', model: 'gemini-2.5-pro', usage: u(300_000, 1000, { cacheReadTokens: 150_000 }), sheet: S.gemini25Pro, source: GOOGLE },
+  { name: 'gemini-2.5-pro thinking', provider: 'google', model: 'gemini-2.5-pro', usage: u(12_000, 7000, { reasoningTokens: 6000 }), sheet: S.gemini25Pro, source: GOOGLE },
+  { name: 'gemini-2.0-flash', provider: 'google', model: 'gemini-2.0-flash', usage: u(80_000, 4000), sheet: S.gemini20Flash, source: GOOGLE },
+  { name: 'gemini-2.0-flash cache', provider: 'google', model: 'gemini-2.0-flash', usage: u(80_000, 4000, { cacheReadTokens: 60_000 }), sheet: S.gemini20Flash, source: GOOGLE },
+  // OpenAI-compatible hosts.
+  { name: 'groq llama-3.3-70b', provider: 'groq', model: 'llama-3.3-70b-versatile', usage: u(6000, 1500), sheet: S.llama33, source: GROQ },
+  { name: 'mistral-large', provider: 'mistral', model: 'mistral-large-latest', usage: u(10_000, 2_000), sheet: S.mistralLarge, source: MISTRAL },
+  { name: 'bedrock claude sonnet 4', provider: 'bedrock', model: 'anthropic.claude-sonnet-4-20250514-v1:0', usage: u(2500, 600), sheet: S.sonnet4, source: `aws.amazon.com/bedrock/pricing (read 2026-11-20), same rates as ${ANTHROPIC}` },
+];
+
+const SCALE = 12n;
+const ONE = 10n ** SCALE;
+
+/** Exact oracle: tokens × (USD per million) with the 12-decimal integer scale. */
+function expectedUsd(c: Case): string {
+  const { usage, sheet } = c;
+  const read = BigInt(usage.cacheReadTokens ?? 0);
+  const write = BigInt(usage.cacheWriteTokens ?? 0);
+  const write1h = BigInt(usage.cacheWrite1hTokens ?? 0);
+  const uncached = BigInt(usage.inputTokens) - read - write;
+  const tier = sheet.tier && usage.inputTokens > sheet.tier.above ? sheet.tier : undefined;
+  const rate = (perMillion: string | undefined) => (parseUsd(perMillion ?? '0') * 1n) / 1_000_000n;
+  const inRate = rate(tier?.input ?? sheet.input);
+  let total =
+    uncached * inRate +
+    read * rate(tier?.cacheRead ?? sheet.cacheRead ?? sheet.input) +
+    (write - write1h) * rate(sheet.cacheWrite ?? sheet.input) +
+    write1h * rate(sheet.cacheWrite1h ?? sheet.cacheWrite ?? sheet.input) +
+    BigInt(usage.outputTokens) * rate(tier?.output ?? sheet.output);
+  if (c.batch) total = (total * 50n + 50n) / 100n;
+  expect(total % 1n).toBe(0n);
+  return formatScaled(total);
+}
+
+describe('priceCall against published price sheets', () => {
+  it('has at least 40 cases', () => {
+    expect(CASES.length).toBeGreaterThanOrEqual(40);
+  });
+
+  for (const c of CASES) {
+    it(`${c.name} (${c.source})`, () => {
+      const result = priceCall({ provider: c.provider, model: c.model, usage: c.usage, timestamp: new Date('2026-11-20T12:00:00Z'), batch: c.batch });
+      expect(result.priced, result.priced ? "" : result.detail).toBe(true);
+      if (!result.priced) return;
+      expect(result.costUsd).toBe(expectedUsd(c));
+      expect(result.costNanoUsd).toBe((parseUsd(result.costUsd) + 500n) / 1000n);
+      expect(result.priceId).toMatch(/^catalogue:/);
+      expect(result.priceVersion).toMatch(/^genai-prices@\d/);
+    });
+  }
+});
+
+describe('priceCall edge cases', () => {
+  const at = new Date('2026-11-20T12:00:00Z');
+
+  it('gives an unknown model no cost and an unpriced flag, never $0', () => {
+    const r = priceCall({ provider: 'openai', model: 'my-private-finetune-xyz', usage: u(1000, 100), timestamp: at });
+    expect(r).toEqual({ priced: false, reason: 'unknown_model', detail: 'no price for openai/my-private-finetune-xyz' });
+  });
+
+  it('refuses negative, fractional or inconsistent usage instead of pricing it', () => {
+    expect(priceCall({ provider: 'openai', model: 'gpt-4o', usage: u(-1, 5), timestamp: at })).toMatchObject({ priced: false, reason: 'invalid_usage' });
+    expect(priceCall({ provider: 'openai', model: 'gpt-4o', usage: u(1.5, 5), timestamp: at })).toMatchObject({ priced: false, reason: 'invalid_usage' });
+    expect(priceCall({ provider: 'openai', model: 'gpt-4o', usage: u(10, 5, { cacheReadTokens: 11 }), timestamp: at })).toMatchObject({
+      priced: false,
+      detail: expect.stringMatching(/exceed inputTokens/),
+    });
+  });
+
+  it('applies an override only from its effective time, and names it', () => {
+    const override: PriceOverride = {
+      id: 'acme-ft-1',
+      provider: 'openai',
+      model: 'ft:gpt-4o-mini:acme::abc',
+      effectiveFrom: '2026-11-20T12:00:00Z',
+      prices: { input_mtok: 0.3, output_mtok: 1.2 },
+    };
+    const req = { provider: 'openai', model: 'ft:gpt-4o-mini:acme::abc', usage: u(1_000_000, 1_000_000) };
+    expect(priceCall({ ...req, timestamp: new Date('2026-11-20T11:59:59Z') }, [override]).priced).toBe(false);
+    expect(priceCall({ ...req, timestamp: at }, [override])).toMatchObject({ priced: true, costUsd: '1.5', priceId: 'override:acme-ft-1', priceVersion: '2026-11-20T12:00:00Z' });
+  });
+
+  it('lets a negotiated override replace a catalogue price, the latest effective one winning', () => {
+    const base = { id: 'neg', provider: 'openai', model: 'gpt-4o', prices: { input_mtok: 2, output_mtok: 8 } };
+    const overrides: PriceOverride[] = [
+      { ...base, id: 'neg-1', effectiveFrom: '2026-01-01T00:00:00Z' },
+      { ...base, id: 'neg-2', effectiveFrom: '2026-06-01T00:00:00Z', prices: { input_mtok: 1, output_mtok: 4 } },
+    ];
+    const r = priceCall({ provider: 'openai', model: 'GPT-4o', usage: u(1_000_000, 0), timestamp: at }, overrides);
+    expect(r).toMatchObject({ priced: true, costUsd: '1', priceId: 'override:neg-2' });
+  });
+
+  it('picks the price in force at the call time for prices that change over time', () => {
+    // OpenAI cut o3 from $10/$40 to $2/$8 per million on 2025-06-10 (openai.com/index/o3-pro, read 2026-11-20).
+    const req = { provider: 'openai', model: 'o3', usage: u(1_000_000, 1_000_000) };
+    const before = priceCall({ ...req, timestamp: new Date('2025-06-09T23:59:59Z') });
+    const after = priceCall({ ...req, timestamp: new Date('2025-06-10T00:00:00Z') });
+    expect(before).toMatchObject({ priced: true, costUsd: '50' });
+    expect(after).toMatchObject({ priced: true, costUsd: '10', priceVersion: expect.stringMatching(/@2025-06-10$/) });
+  });
+});
