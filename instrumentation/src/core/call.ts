@@ -31,6 +31,8 @@ export interface CallSpec {
   temperature?: number;
   topP?: number;
   batch?: boolean;
+  /** Price by the requested model id even when the response names another (Bedrock bills its model ids). */
+  priceByRequestModel?: boolean;
   /** The prompt as text, read only when usage must be estimated or content is captured. */
   inputText?: () => string;
   /** The prompt as messages, read only when content capture is on. */
@@ -137,7 +139,7 @@ export class Call {
 
   private price(usage: Usage): string | undefined {
     const span = this.span;
-    const model = this.responseModel || this.spec.requestModel;
+    const model = (!this.spec.priceByRequestModel && this.responseModel) || this.spec.requestModel;
     const result = priceCall({
       provider: this.spec.provider,
       model,

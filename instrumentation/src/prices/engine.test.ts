@@ -63,53 +63,333 @@ interface Case {
   batch?: boolean;
 }
 
-const u = (inputTokens: number, outputTokens: number, extra: Partial<Usage> = {}): Usage => ({ inputTokens, outputTokens, ...extra });
+const u = (inputTokens: number, outputTokens: number, extra: Partial<Usage> = {}): Usage => ({
+  inputTokens,
+  outputTokens,
+  ...extra,
+});
 
 const CASES: Case[] = [
   // OpenAI: cached input is part of input_tokens (prompt_tokens_details.cached_tokens).
   { name: 'gpt-4o plain', provider: 'openai', model: 'gpt-4o', usage: u(1000, 500), sheet: S.gpt4o, source: OPENAI },
-  { name: 'gpt-4o dated alias', provider: 'openai', model: 'gpt-4o-2024-08-06', usage: u(2048, 17), sheet: S.gpt4o, source: OPENAI },
-  { name: 'gpt-4o cache read', provider: 'openai', model: 'gpt-4o', usage: u(10_000, 300, { cacheReadTokens: 8192 }), sheet: S.gpt4o, source: OPENAI },
-  { name: 'gpt-4o-mini plain', provider: 'openai', model: 'gpt-4o-mini', usage: u(1234, 567), sheet: S.gpt4oMini, source: OPENAI },
-  { name: 'gpt-4o-mini cache read', provider: 'openai', model: 'gpt-4o-mini', usage: u(5000, 100, { cacheReadTokens: 4096 }), sheet: S.gpt4oMini, source: OPENAI },
-  { name: 'gpt-4o-mini one token', provider: 'openai', model: 'gpt-4o-mini', usage: u(1, 1), sheet: S.gpt4oMini, source: OPENAI },
-  { name: 'gpt-4o-mini batch', provider: 'openai', model: 'gpt-4o-mini', usage: u(100_000, 20_000), sheet: S.gpt4oMini, source: OPENAI, batch: true },
-  { name: 'gpt-4.1', provider: 'openai', model: 'gpt-4.1', usage: u(30_000, 2_000, { cacheReadTokens: 20_000 }), sheet: S.gpt41, source: OPENAI },
-  { name: 'gpt-4.1-mini', provider: 'openai', model: 'gpt-4.1-mini', usage: u(7777, 333), sheet: S.gpt41Mini, source: OPENAI },
-  { name: 'gpt-4.1-nano', provider: 'openai', model: 'gpt-4.1-nano', usage: u(999_999, 1), sheet: S.gpt41Nano, source: OPENAI },
-  { name: 'o3 with reasoning', provider: 'openai', model: 'o3', usage: u(2000, 5000, { reasoningTokens: 4200 }), sheet: S.o3, source: OPENAI },
-  { name: 'o4-mini with reasoning and cache', provider: 'openai', model: 'o4-mini', usage: u(12_000, 3000, { reasoningTokens: 2500, cacheReadTokens: 6000 }), sheet: S.o4Mini, source: OPENAI },
-  { name: 'o1', provider: 'openai', model: 'o1', usage: u(500, 8000, { reasoningTokens: 7000 }), sheet: S.o1, source: OPENAI },
-  { name: 'gpt-5', provider: 'openai', model: 'gpt-5', usage: u(40_000, 1500, { cacheReadTokens: 32_000, reasoningTokens: 1024 }), sheet: S.gpt5, source: OPENAI },
-  { name: 'gpt-5-mini', provider: 'openai', model: 'gpt-5-mini', usage: u(3000, 800), sheet: S.gpt5Mini, source: OPENAI },
-  { name: 'gpt-5-nano', provider: 'openai', model: 'gpt-5-nano', usage: u(3000, 800, { cacheReadTokens: 1024 }), sheet: S.gpt5Nano, source: OPENAI },
-  { name: 'gpt-5 batch', provider: 'openai', model: 'gpt-5', usage: u(1_000_000, 100_000), sheet: S.gpt5, source: OPENAI, batch: true },
-  { name: 'text-embedding-3-small', provider: 'openai', model: 'text-embedding-3-small', usage: u(8191, 0), sheet: S.emb3Small, source: OPENAI },
-  { name: 'text-embedding-3-large', provider: 'openai', model: 'text-embedding-3-large', usage: u(123_456, 0), sheet: S.emb3Large, source: OPENAI },
+  {
+    name: 'gpt-4o dated alias',
+    provider: 'openai',
+    model: 'gpt-4o-2024-08-06',
+    usage: u(2048, 17),
+    sheet: S.gpt4o,
+    source: OPENAI,
+  },
+  {
+    name: 'gpt-4o cache read',
+    provider: 'openai',
+    model: 'gpt-4o',
+    usage: u(10_000, 300, { cacheReadTokens: 8192 }),
+    sheet: S.gpt4o,
+    source: OPENAI,
+  },
+  {
+    name: 'gpt-4o-mini plain',
+    provider: 'openai',
+    model: 'gpt-4o-mini',
+    usage: u(1234, 567),
+    sheet: S.gpt4oMini,
+    source: OPENAI,
+  },
+  {
+    name: 'gpt-4o-mini cache read',
+    provider: 'openai',
+    model: 'gpt-4o-mini',
+    usage: u(5000, 100, { cacheReadTokens: 4096 }),
+    sheet: S.gpt4oMini,
+    source: OPENAI,
+  },
+  {
+    name: 'gpt-4o-mini one token',
+    provider: 'openai',
+    model: 'gpt-4o-mini',
+    usage: u(1, 1),
+    sheet: S.gpt4oMini,
+    source: OPENAI,
+  },
+  {
+    name: 'gpt-4o-mini batch',
+    provider: 'openai',
+    model: 'gpt-4o-mini',
+    usage: u(100_000, 20_000),
+    sheet: S.gpt4oMini,
+    source: OPENAI,
+    batch: true,
+  },
+  {
+    name: 'gpt-4.1',
+    provider: 'openai',
+    model: 'gpt-4.1',
+    usage: u(30_000, 2_000, { cacheReadTokens: 20_000 }),
+    sheet: S.gpt41,
+    source: OPENAI,
+  },
+  {
+    name: 'gpt-4.1-mini',
+    provider: 'openai',
+    model: 'gpt-4.1-mini',
+    usage: u(7777, 333),
+    sheet: S.gpt41Mini,
+    source: OPENAI,
+  },
+  {
+    name: 'gpt-4.1-nano',
+    provider: 'openai',
+    model: 'gpt-4.1-nano',
+    usage: u(999_999, 1),
+    sheet: S.gpt41Nano,
+    source: OPENAI,
+  },
+  {
+    name: 'o3 with reasoning',
+    provider: 'openai',
+    model: 'o3',
+    usage: u(2000, 5000, { reasoningTokens: 4200 }),
+    sheet: S.o3,
+    source: OPENAI,
+  },
+  {
+    name: 'o4-mini with reasoning and cache',
+    provider: 'openai',
+    model: 'o4-mini',
+    usage: u(12_000, 3000, { reasoningTokens: 2500, cacheReadTokens: 6000 }),
+    sheet: S.o4Mini,
+    source: OPENAI,
+  },
+  {
+    name: 'o1',
+    provider: 'openai',
+    model: 'o1',
+    usage: u(500, 8000, { reasoningTokens: 7000 }),
+    sheet: S.o1,
+    source: OPENAI,
+  },
+  {
+    name: 'gpt-5',
+    provider: 'openai',
+    model: 'gpt-5',
+    usage: u(40_000, 1500, { cacheReadTokens: 32_000, reasoningTokens: 1024 }),
+    sheet: S.gpt5,
+    source: OPENAI,
+  },
+  {
+    name: 'gpt-5-mini',
+    provider: 'openai',
+    model: 'gpt-5-mini',
+    usage: u(3000, 800),
+    sheet: S.gpt5Mini,
+    source: OPENAI,
+  },
+  {
+    name: 'gpt-5-nano',
+    provider: 'openai',
+    model: 'gpt-5-nano',
+    usage: u(3000, 800, { cacheReadTokens: 1024 }),
+    sheet: S.gpt5Nano,
+    source: OPENAI,
+  },
+  {
+    name: 'gpt-5 batch',
+    provider: 'openai',
+    model: 'gpt-5',
+    usage: u(1_000_000, 100_000),
+    sheet: S.gpt5,
+    source: OPENAI,
+    batch: true,
+  },
+  {
+    name: 'text-embedding-3-small',
+    provider: 'openai',
+    model: 'text-embedding-3-small',
+    usage: u(8191, 0),
+    sheet: S.emb3Small,
+    source: OPENAI,
+  },
+  {
+    name: 'text-embedding-3-large',
+    provider: 'openai',
+    model: 'text-embedding-3-large',
+    usage: u(123_456, 0),
+    sheet: S.emb3Large,
+    source: OPENAI,
+  },
   // Anthropic: tokenmeter's inputTokens = input_tokens + cache_read + cache_creation.
-  { name: 'claude-sonnet-4 plain', provider: 'anthropic', model: 'claude-sonnet-4-20250514', usage: u(1500, 400), sheet: S.sonnet4, source: ANTHROPIC },
-  { name: 'claude-sonnet-4 cache read', provider: 'anthropic', model: 'claude-sonnet-4-20250514', usage: u(50_000, 400, { cacheReadTokens: 48_000 }), sheet: S.sonnet4, source: ANTHROPIC },
-  { name: 'claude-sonnet-4 5m cache write', provider: 'anthropic', model: 'claude-sonnet-4-20250514', usage: u(20_000, 100, { cacheWriteTokens: 19_000 }), sheet: S.sonnet4, source: ANTHROPIC },
-  { name: 'claude-sonnet-4 1h cache write', provider: 'anthropic', model: 'claude-sonnet-4-20250514', usage: u(20_000, 100, { cacheWriteTokens: 19_000, cacheWrite1hTokens: 19_000 }), sheet: S.sonnet4, source: ANTHROPIC },
-  { name: 'claude-sonnet-4 mixed 5m and 1h writes and a read', provider: 'anthropic', model: 'claude-sonnet-4-0', usage: u(40_000, 900, { cacheReadTokens: 10_000, cacheWriteTokens: 25_000, cacheWrite1hTokens: 5_000 }), sheet: S.sonnet4, source: ANTHROPIC },
-  { name: 'claude-sonnet-4 batch', provider: 'anthropic', model: 'claude-sonnet-4-20250514', usage: u(10_000, 2_000), sheet: S.sonnet4, source: ANTHROPIC, batch: true },
-  { name: 'claude-opus-4-1', provider: 'anthropic', model: 'claude-opus-4-1-20250805', usage: u(3000, 1200), sheet: S.opus41, source: ANTHROPIC },
-  { name: 'claude-opus-4-1 thinking and cache', provider: 'anthropic', model: 'claude-opus-4-1', usage: u(60_000, 9000, { reasoningTokens: 6000, cacheReadTokens: 50_000, cacheWriteTokens: 5_000 }), sheet: S.opus41, source: ANTHROPIC },
-  { name: 'claude-3-5-haiku', provider: 'anthropic', model: 'claude-3-5-haiku-20241022', usage: u(4000, 250), sheet: S.haiku35, source: ANTHROPIC },
-  { name: 'claude-3-5-haiku cache write 1h', provider: 'anthropic', model: 'claude-3-5-haiku-20241022', usage: u(4000, 250, { cacheWriteTokens: 3000, cacheWrite1hTokens: 3000 }), sheet: S.haiku35, source: ANTHROPIC },
-  { name: 'claude-3-haiku', provider: 'anthropic', model: 'claude-3-haiku-20240307', usage: u(10_000, 1000, { cacheReadTokens: 2000, cacheWriteTokens: 3000 }), sheet: S.haiku3, source: ANTHROPIC },
+  {
+    name: 'claude-sonnet-4 plain',
+    provider: 'anthropic',
+    model: 'claude-sonnet-4-20250514',
+    usage: u(1500, 400),
+    sheet: S.sonnet4,
+    source: ANTHROPIC,
+  },
+  {
+    name: 'claude-sonnet-4 cache read',
+    provider: 'anthropic',
+    model: 'claude-sonnet-4-20250514',
+    usage: u(50_000, 400, { cacheReadTokens: 48_000 }),
+    sheet: S.sonnet4,
+    source: ANTHROPIC,
+  },
+  {
+    name: 'claude-sonnet-4 5m cache write',
+    provider: 'anthropic',
+    model: 'claude-sonnet-4-20250514',
+    usage: u(20_000, 100, { cacheWriteTokens: 19_000 }),
+    sheet: S.sonnet4,
+    source: ANTHROPIC,
+  },
+  {
+    name: 'claude-sonnet-4 1h cache write',
+    provider: 'anthropic',
+    model: 'claude-sonnet-4-20250514',
+    usage: u(20_000, 100, { cacheWriteTokens: 19_000, cacheWrite1hTokens: 19_000 }),
+    sheet: S.sonnet4,
+    source: ANTHROPIC,
+  },
+  {
+    name: 'claude-sonnet-4 mixed 5m and 1h writes and a read',
+    provider: 'anthropic',
+    model: 'claude-sonnet-4-0',
+    usage: u(40_000, 900, { cacheReadTokens: 10_000, cacheWriteTokens: 25_000, cacheWrite1hTokens: 5_000 }),
+    sheet: S.sonnet4,
+    source: ANTHROPIC,
+  },
+  {
+    name: 'claude-sonnet-4 batch',
+    provider: 'anthropic',
+    model: 'claude-sonnet-4-20250514',
+    usage: u(10_000, 2_000),
+    sheet: S.sonnet4,
+    source: ANTHROPIC,
+    batch: true,
+  },
+  {
+    name: 'claude-opus-4-1',
+    provider: 'anthropic',
+    model: 'claude-opus-4-1-20250805',
+    usage: u(3000, 1200),
+    sheet: S.opus41,
+    source: ANTHROPIC,
+  },
+  {
+    name: 'claude-opus-4-1 thinking and cache',
+    provider: 'anthropic',
+    model: 'claude-opus-4-1',
+    usage: u(60_000, 9000, { reasoningTokens: 6000, cacheReadTokens: 50_000, cacheWriteTokens: 5_000 }),
+    sheet: S.opus41,
+    source: ANTHROPIC,
+  },
+  {
+    name: 'claude-3-5-haiku',
+    provider: 'anthropic',
+    model: 'claude-3-5-haiku-20241022',
+    usage: u(4000, 250),
+    sheet: S.haiku35,
+    source: ANTHROPIC,
+  },
+  {
+    name: 'claude-3-5-haiku cache write 1h',
+    provider: 'anthropic',
+    model: 'claude-3-5-haiku-20241022',
+    usage: u(4000, 250, { cacheWriteTokens: 3000, cacheWrite1hTokens: 3000 }),
+    sheet: S.haiku35,
+    source: ANTHROPIC,
+  },
+  {
+    name: 'claude-3-haiku',
+    provider: 'anthropic',
+    model: 'claude-3-haiku-20240307',
+    usage: u(10_000, 1000, { cacheReadTokens: 2000, cacheWriteTokens: 3000 }),
+    sheet: S.haiku3,
+    source: ANTHROPIC,
+  },
   // Google: long-context tier above 200k prompt tokens prices the whole request higher.
-  { name: 'gemini-2.5-pro under the tier', provider: 'google', model: 'gemini-2.5-pro', usage: u(100_000, 2000), sheet: S.gemini25Pro, source: GOOGLE },
-  { name: 'gemini-2.5-pro at the tier boundary', provider: 'google', model: 'gemini-2.5-pro', usage: u(200_000, 2000), sheet: S.gemini25Pro, source: GOOGLE },
-  { name: 'gemini-2.5-pro above the tier', provider: 'google', model: 'gemini-2.5-pro', usage: u(250_000, 3000), sheet: S.gemini25Pro, source: GOOGLE },
-  { name: 'gemini-2.5-pro above the tier with cache', provider: 'google', model: 'gemini-2.5-pro', usage: u(300_000, 1000, { cacheReadTokens: 150_000 }), sheet: S.gemini25Pro, source: GOOGLE },
-  { name: 'gemini-2.5-pro thinking', provider: 'google', model: 'gemini-2.5-pro', usage: u(12_000, 7000, { reasoningTokens: 6000 }), sheet: S.gemini25Pro, source: GOOGLE },
-  { name: 'gemini-2.0-flash', provider: 'google', model: 'gemini-2.0-flash', usage: u(80_000, 4000), sheet: S.gemini20Flash, source: GOOGLE },
-  { name: 'gemini-2.0-flash cache', provider: 'google', model: 'gemini-2.0-flash', usage: u(80_000, 4000, { cacheReadTokens: 60_000 }), sheet: S.gemini20Flash, source: GOOGLE },
+  {
+    name: 'gemini-2.5-pro under the tier',
+    provider: 'google',
+    model: 'gemini-2.5-pro',
+    usage: u(100_000, 2000),
+    sheet: S.gemini25Pro,
+    source: GOOGLE,
+  },
+  {
+    name: 'gemini-2.5-pro at the tier boundary',
+    provider: 'google',
+    model: 'gemini-2.5-pro',
+    usage: u(200_000, 2000),
+    sheet: S.gemini25Pro,
+    source: GOOGLE,
+  },
+  {
+    name: 'gemini-2.5-pro above the tier',
+    provider: 'google',
+    model: 'gemini-2.5-pro',
+    usage: u(250_000, 3000),
+    sheet: S.gemini25Pro,
+    source: GOOGLE,
+  },
+  {
+    name: 'gemini-2.5-pro above the tier with cache',
+    provider: 'google',
+    model: 'gemini-2.5-pro',
+    usage: u(300_000, 1000, { cacheReadTokens: 150_000 }),
+    sheet: S.gemini25Pro,
+    source: GOOGLE,
+  },
+  {
+    name: 'gemini-2.5-pro thinking',
+    provider: 'google',
+    model: 'gemini-2.5-pro',
+    usage: u(12_000, 7000, { reasoningTokens: 6000 }),
+    sheet: S.gemini25Pro,
+    source: GOOGLE,
+  },
+  {
+    name: 'gemini-2.0-flash',
+    provider: 'google',
+    model: 'gemini-2.0-flash',
+    usage: u(80_000, 4000),
+    sheet: S.gemini20Flash,
+    source: GOOGLE,
+  },
+  {
+    name: 'gemini-2.0-flash cache',
+    provider: 'google',
+    model: 'gemini-2.0-flash',
+    usage: u(80_000, 4000, { cacheReadTokens: 60_000 }),
+    sheet: S.gemini20Flash,
+    source: GOOGLE,
+  },
   // OpenAI-compatible hosts.
-  { name: 'groq llama-3.3-70b', provider: 'groq', model: 'llama-3.3-70b-versatile', usage: u(6000, 1500), sheet: S.llama33, source: GROQ },
-  { name: 'mistral-large', provider: 'mistral', model: 'mistral-large-latest', usage: u(10_000, 2_000), sheet: S.mistralLarge, source: MISTRAL },
-  { name: 'bedrock claude sonnet 4', provider: 'bedrock', model: 'anthropic.claude-sonnet-4-20250514-v1:0', usage: u(2500, 600), sheet: S.sonnet4, source: `aws.amazon.com/bedrock/pricing (read 2026-11-20), same rates as ${ANTHROPIC}` },
+  {
+    name: 'groq llama-3.3-70b',
+    provider: 'groq',
+    model: 'llama-3.3-70b-versatile',
+    usage: u(6000, 1500),
+    sheet: S.llama33,
+    source: GROQ,
+  },
+  {
+    name: 'mistral-large',
+    provider: 'mistral',
+    model: 'mistral-large-latest',
+    usage: u(10_000, 2_000),
+    sheet: S.mistralLarge,
+    source: MISTRAL,
+  },
+  {
+    name: 'bedrock claude sonnet 4',
+    provider: 'bedrock',
+    model: 'anthropic.claude-sonnet-4-20250514-v1:0',
+    usage: u(2500, 600),
+    sheet: S.sonnet4,
+    source: `aws.amazon.com/bedrock/pricing (read 2026-11-20), same rates as ${ANTHROPIC}`,
+  },
 ];
 
 const SCALE = 12n;
@@ -143,8 +423,14 @@ describe('priceCall against published price sheets', () => {
 
   for (const c of CASES) {
     it(`${c.name} (${c.source})`, () => {
-      const result = priceCall({ provider: c.provider, model: c.model, usage: c.usage, timestamp: new Date('2026-11-20T12:00:00Z'), batch: c.batch });
-      expect(result.priced, result.priced ? "" : result.detail).toBe(true);
+      const result = priceCall({
+        provider: c.provider,
+        model: c.model,
+        usage: c.usage,
+        timestamp: new Date('2026-11-20T12:00:00Z'),
+        batch: c.batch,
+      });
+      expect(result.priced, result.priced ? '' : result.detail).toBe(true);
       if (!result.priced) return;
       expect(result.costUsd).toBe(expectedUsd(c));
       expect(result.costNanoUsd).toBe((parseUsd(result.costUsd) + 500n) / 1000n);
@@ -159,13 +445,25 @@ describe('priceCall edge cases', () => {
 
   it('gives an unknown model no cost and an unpriced flag, never $0', () => {
     const r = priceCall({ provider: 'openai', model: 'my-private-finetune-xyz', usage: u(1000, 100), timestamp: at });
-    expect(r).toEqual({ priced: false, reason: 'unknown_model', detail: 'no price for openai/my-private-finetune-xyz' });
+    expect(r).toEqual({
+      priced: false,
+      reason: 'unknown_model',
+      detail: 'no price for openai/my-private-finetune-xyz',
+    });
   });
 
   it('refuses negative, fractional or inconsistent usage instead of pricing it', () => {
-    expect(priceCall({ provider: 'openai', model: 'gpt-4o', usage: u(-1, 5), timestamp: at })).toMatchObject({ priced: false, reason: 'invalid_usage' });
-    expect(priceCall({ provider: 'openai', model: 'gpt-4o', usage: u(1.5, 5), timestamp: at })).toMatchObject({ priced: false, reason: 'invalid_usage' });
-    expect(priceCall({ provider: 'openai', model: 'gpt-4o', usage: u(10, 5, { cacheReadTokens: 11 }), timestamp: at })).toMatchObject({
+    expect(priceCall({ provider: 'openai', model: 'gpt-4o', usage: u(-1, 5), timestamp: at })).toMatchObject({
+      priced: false,
+      reason: 'invalid_usage',
+    });
+    expect(priceCall({ provider: 'openai', model: 'gpt-4o', usage: u(1.5, 5), timestamp: at })).toMatchObject({
+      priced: false,
+      reason: 'invalid_usage',
+    });
+    expect(
+      priceCall({ provider: 'openai', model: 'gpt-4o', usage: u(10, 5, { cacheReadTokens: 11 }), timestamp: at }),
+    ).toMatchObject({
       priced: false,
       detail: expect.stringMatching(/exceed inputTokens/),
     });
@@ -181,7 +479,12 @@ describe('priceCall edge cases', () => {
     };
     const req = { provider: 'openai', model: 'ft:gpt-4o-mini:acme::abc', usage: u(1_000_000, 1_000_000) };
     expect(priceCall({ ...req, timestamp: new Date('2026-11-20T11:59:59Z') }, [override]).priced).toBe(false);
-    expect(priceCall({ ...req, timestamp: at }, [override])).toMatchObject({ priced: true, costUsd: '1.5', priceId: 'override:acme-ft-1', priceVersion: '2026-11-20T12:00:00Z' });
+    expect(priceCall({ ...req, timestamp: at }, [override])).toMatchObject({
+      priced: true,
+      costUsd: '1.5',
+      priceId: 'override:acme-ft-1',
+      priceVersion: '2026-11-20T12:00:00Z',
+    });
   });
 
   it('lets a negotiated override replace a catalogue price, the latest effective one winning', () => {

@@ -102,10 +102,8 @@ export function chatReader(injected: boolean): ResultReader {
     read(data, call) {
       call.responseId = data?.id;
       call.responseModel = data?.model;
-      if (Array.isArray(data?.choices) && call.keepText) readChoices(data.choices, call, false);
-      else if (Array.isArray(data?.choices)) {
-        for (const c of data.choices) addFinishReason(call, c?.finish_reason);
-      }
+      // The text is kept by reference: needed for capture, or to estimate when the host sends no usage.
+      if (Array.isArray(data?.choices)) readChoices(data.choices, call, false);
       call.usage = chatUsage(data?.usage);
     },
     chunk(chunk, call) {
@@ -130,7 +128,7 @@ function readResponse(r: any, call: Call): void {
   const reason = r.incomplete_details?.reason ?? r.status;
   if (reason) call.finishReasons = [reason];
   if (r.usage) call.usage = responsesUsage(r.usage);
-  if (call.keepText && typeof r.output_text === 'string' && !call.outputText) call.outputText = r.output_text;
+  if (typeof r.output_text === 'string' && !call.outputText) call.outputText = r.output_text;
 }
 
 export const responsesReader: ResultReader = {

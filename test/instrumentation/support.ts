@@ -1,0 +1,64 @@
+/**
+ * Shared by the instrumentation e2e tests: a real tracer provider with an in-memory exporter,
+ * and the assertions every provider test makes (exact tokens from FIXTURES, cost equal to the
+ * price engine's value).
+ */
+import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
+import { expect } from 'vitest';
+import { priceCall } from '../../instrumentation/src/prices/engine.js';
+import type { Usage } from '../../instrumentation/src/prices/types.js';
+import type { TokenUsage } from '../replay/fixtures.js';
+
+export { setupTracing } from '../../instrumentation/src/test-support/tracing.js';
+
+/** The span's tokens in the fixtures' shape (absent attributes read as 0). */
+export function tokensOf(span: ReadableSpan): TokenUsage {
+  const a = span.attributes;
+  const n = (k: string) => (typeof a[k] === 'number' ? (a[k] as number) : 0);
+  return {
+    inputTokens: n('gen_ai.usage.input_tokens'),
+    outputTokens: n('gen_ai.usage.output_tokens'),
+    cacheReadTokens: n('gen_ai.usage.cache_read.input_tokens'),
+    cacheWriteTokens: n('gen_ai.usage.cache_creation.input_tokens'),
+    cacheWrite1hTokens: n('tokenmeter.usage.cache_creation_1h.input_tokens'),
+    reasoningTokens: n('gen_ai.usage.reasoning.output_tokens'),
+    inputAudioTokens: n('gen_ai.usage.audio.input_tokens'),
+    outputAudioTokens: n('gen_ai.usage.audio.output_tokens'),
+  };
+}
+
+/** What the price engine says this usage costs: the span must carry exactly this. */
+export function engineCost(provider: string, model: string, t: TokenUsage): string {
+  const usage: Usage = { inputTokens: t.inputTokens, outputTokens: t.outputTokens };
+  if (t.cacheReadTokens) usage.cacheReadTokens = t.cacheReadTokens;
+  if (t.cacheWriteTokens) usage.cacheWriteTokens = t.cacheWriteTokens;
+  if (t.cacheWrite1hTokens) usage.cacheWrite1hTokens = t.cacheWrite1hTokens;
+  if (t.reasoningTokens) usage.reasoningTokens = t.reasoningTokens;
+  if (t.inputAudioTokens) usage.inputAudioTokens = t.inputAudioTokens;
+  if (t.outputAudioTokens) usage.outputAudioTokens = t.outputAudioTokens;
+  const r = priceCall({ provider, model, usage, timestamp: new Date() });
+  if (!r.priced) throw new Error(`fixture model ${provider}/${model} has no price: ${r.detail}`);
+  return r.costUsd;
+}
+
+/** Tokens exactly as the fixture says, and cost exactly the engine's. */
+export function expectExactCall(span: ReadableSpan | undefined, provider: string, model: string, t: TokenUsage): void {
+  expect(span, 'a span was recorded').toBeDefined();
+  const s = span as ReadableSpan;
+  expect(tokensOf(s)).toEqual(t);
+  expect(s.attributes['gen_ai.usage.cost.amount']).toBe(engineCost(provider, model, t));
+  expect(s.attributes['gen_ai.usage.cost.currency']).toBe('USD');
+  expect(s.attributes['gen_ai.usage.cost.source']).toBe('span');
+  expect(String(s.attributes['tokenmeter.price.id'])).toMatch(/^catalogue:/);
+  expect(s.attributes['tokenmeter.usage.estimated']).toBeUndefined();
+  expect(s.kind).toBe(2); // CLIENT
+}
+
+/** Span ends can trail the app's await by a tick or two. */
+export async function until(check: () => boolean, ms = 2000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!check()) {
+    if (Date.now() > end) throw new Error('timed out waiting for spans');
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}
