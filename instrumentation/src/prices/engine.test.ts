@@ -14,6 +14,9 @@ interface Sheet {
   /** 5-minute cache write (Anthropic), or the only cache-write rate. */
   cacheWrite?: string;
   cacheWrite1h?: string;
+  /** Audio input and output tokens (parts of input and output). */
+  audioIn?: string;
+  audioOut?: string;
   /** Long-context tier: every token priced at these rates once input exceeds `above`. */
   tier?: { above: number; input: string; output: string; cacheRead?: string };
 }
@@ -51,6 +54,8 @@ const S = {
   gemini20Flash: { input: '0.10', output: '0.40', cacheRead: '0.025' },
   llama33: { input: '0.59', output: '0.79' },
   mistralLarge: { input: '2', output: '6' },
+  gptAudio: { input: '2.50', output: '10.00', audioIn: '32.00', audioOut: '64.00' },
+  gemini20FlashAudio: { input: '0.10', output: '0.40', cacheRead: '0.025', audioIn: '0.70' },
 } satisfies Record<string, Sheet>;
 
 interface Case {
@@ -365,6 +370,23 @@ const CASES: Case[] = [
     sheet: S.gemini20Flash,
     source: GOOGLE,
   },
+  // Audio tokens are parts of input and output, priced at their own rates.
+  {
+    name: 'gpt-audio with audio in and out',
+    provider: 'openai',
+    model: 'gpt-audio',
+    usage: u(3000, 2000, { inputAudioTokens: 2500, outputAudioTokens: 1800 }),
+    sheet: S.gptAudio,
+    source: OPENAI,
+  },
+  {
+    name: 'gemini-2.0-flash audio input',
+    provider: 'google',
+    model: 'gemini-2.0-flash',
+    usage: u(50_000, 500, { inputAudioTokens: 40_000 }),
+    sheet: S.gemini20FlashAudio,
+    source: GOOGLE,
+  },
   // OpenAI-compatible hosts.
   {
     name: 'groq llama-3.3-70b',
@@ -401,7 +423,9 @@ function expectedUsd(c: Case): string {
   const read = BigInt(usage.cacheReadTokens ?? 0);
   const write = BigInt(usage.cacheWriteTokens ?? 0);
   const write1h = BigInt(usage.cacheWrite1hTokens ?? 0);
-  const uncached = BigInt(usage.inputTokens) - read - write;
+  const audioIn = BigInt(usage.inputAudioTokens ?? 0);
+  const audioOut = BigInt(usage.outputAudioTokens ?? 0);
+  const uncached = BigInt(usage.inputTokens) - read - write - audioIn;
   const tier = sheet.tier && usage.inputTokens > sheet.tier.above ? sheet.tier : undefined;
   const rate = (perMillion: string | undefined) => (parseUsd(perMillion ?? '0') * 1n) / 1_000_000n;
   const inRate = rate(tier?.input ?? sheet.input);
@@ -410,7 +434,9 @@ function expectedUsd(c: Case): string {
     read * rate(tier?.cacheRead ?? sheet.cacheRead ?? sheet.input) +
     (write - write1h) * rate(sheet.cacheWrite ?? sheet.input) +
     write1h * rate(sheet.cacheWrite1h ?? sheet.cacheWrite ?? sheet.input) +
-    BigInt(usage.outputTokens) * rate(tier?.output ?? sheet.output);
+    audioIn * rate(sheet.audioIn ?? sheet.input) +
+    audioOut * rate(sheet.audioOut ?? sheet.output) +
+    (BigInt(usage.outputTokens) - audioOut) * rate(tier?.output ?? sheet.output);
   if (c.batch) total = (total * 50n + 50n) / 100n;
   expect(total % 1n).toBe(0n);
   return formatScaled(total);
