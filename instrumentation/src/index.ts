@@ -1,5 +1,22 @@
-// Public surface of @tokenmeter/instrumentation. The SDK wrappers and `register`
-// land with the instrumentation issue; the pure modules are shared with ingest.
+// Public surface of @tokenmeter/instrumentation.
 export * as semconv from './semconv.js';
 export { priceCall } from './prices/index.js';
 export type { PriceOverride, PriceRequest, PriceResult, PricedCall, UnpricedCall, Usage } from './prices/index.js';
+export type { CallDescription, CallGuard, InstrumentationOptions, UsageContext, UsageContextKey } from './types.js';
+export { CallBlockedError } from './types.js';
+export { withUsageContext, setUsageContext, getUsageContext, contextWithUsage } from './core/usage-context.js';
+export { setCallGuard } from './core/guard.js';
+export { configure } from './core/config.js';
+export { faultCounts } from './core/faults.js';
+export { redact } from './core/privacy.js';
+export { start, type StartOptions, type Started } from './start.js';
+export {
+  AnthropicInstrumentation,
+  BedrockInstrumentation,
+  GoogleGenAIInstrumentation,
+  OpenAIInstrumentation,
+  VercelAIInstrumentation,
+  tokenmeterInstrumentations,
+} from './instrumentations/index.js';
+export { instrumentModel, instrumentAiModule } from './instrumentations/vercel-ai.js';
+export type { TokenmeterInstrumentationConfig } from './instrumentations/base.js';

@@ -1,0 +1,179 @@
+import { context, diag, metrics, propagation } from '@opentelemetry/api';
+import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
+import { CompositePropagator, W3CBaggagePropagator, W3CTraceContextPropagator } from '@opentelemetry/core';
+import { detectResources, envDetector, processDetector, resourceFromAttributes } from '@opentelemetry/resources';
+import {
+  BatchSpanProcessor,
+  ConsoleSpanExporter,
+  type SpanExporter,
+  type SpanProcessor,
+} from '@opentelemetry/sdk-trace-base';
+import { NodeTracerProvider } from '@opentelemetry/sdk-trace-node';
+import { configure } from './core/config.js';
+import { recordFault } from './core/faults.js';
+import { enableMetrics } from './core/metrics.js';
+import { setInstrumentationEnabled } from './core/run.js';
+import { hasGlobalProvider, setFallbackTracerProvider } from './core/tracer.js';
+import { allInstrumentations } from './instrumentations/index.js';
+import type { InstrumentationOptions } from './types.js';
+
+export interface StartOptions extends InstrumentationOptions {
+  /** Defaults to process.env (OTEL_* variables). */
+  env?: NodeJS.ProcessEnv;
+}
+
+export interface Started {
+  /** Export what is buffered now. */
+  flush(): Promise<void>;
+  /** Flush, then stop the provider tokenmeter started (if it started one). */
+  shutdown(): Promise<void>;
+  /** 'own' when tokenmeter started a tracer provider, 'app' when the app has its own, 'none' when disabled. */
+  tracing: 'own' | 'app' | 'none';
+}
+
+let started: Started | undefined;
+
+/**
+ * What `register` runs: hook the SDKs, then export spans with the OTLP exporters, configured
+ * by the standard OTEL_* variables, unless the app runs its own tracer provider.
+ * Idempotent; never throws.
+ */
+export function start(options: StartOptions = {}): Started {
+  if (started) return started;
+  const env = options.env ?? process.env;
+  if (env.OTEL_SDK_DISABLED?.toLowerCase() === 'true') {
+    setInstrumentationEnabled(false);
+    started = { flush: async () => {}, shutdown: async () => {}, tracing: 'none' };
+    return started;
+  }
+  configure(options);
+  try {
+    for (const i of allInstrumentations()) void i;
+  } catch (err) {
+    recordFault('start.instrumentations', err);
+  }
+  // Attribution needs a context manager; the app's own, if it set one, wins.
+  context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
+  propagation.setGlobalPropagator(
+    new CompositePropagator({ propagators: [new W3CTraceContextPropagator(), new W3CBaggagePropagator()] }),
+  );
+  let provider: NodeTracerProvider | undefined;
+  const exporterName = (env.OTEL_TRACES_EXPORTER ?? 'otlp').split(',')[0]?.trim().toLowerCase();
+  if (!hasGlobalProvider() && exporterName !== 'none') {
+    try {
+      provider = new NodeTracerProvider({
+        resource: resource(env),
+        spanProcessors: [new BatchSpanProcessor(traceExporter(exporterName, env))] as SpanProcessor[],
+      });
+      // Kept private (not registered globally): an app that starts its own NodeSDK later still
+      // can, and our spans then go to its provider (see core/tracer.ts).
+      setFallbackTracerProvider(provider);
+    } catch (err) {
+      recordFault('start.provider', err);
+    }
+  }
+  const metricsProvider = startMetrics(env);
+  const flush = async () => {
+    await Promise.allSettled([provider?.forceFlush(), metricsProvider?.forceFlush()]);
+  };
+  const shutdown = async () => {
+    await Promise.allSettled([provider?.shutdown(), metricsProvider?.shutdown()]);
+  };
+  started = { flush, shutdown, tracing: provider ? 'own' : hasGlobalProvider() ? 'app' : 'none' };
+  flushOnExit(flush);
+  return started;
+}
+
+function resource(env: NodeJS.ProcessEnv) {
+  // OTEL_SERVICE_NAME and OTEL_RESOURCE_ATTRIBUTES are read by the env detector.
+  const detected = detectResources({ detectors: [envDetector, processDetector] });
+  const fallback = resourceFromAttributes({
+    'service.name': env.OTEL_SERVICE_NAME ?? `unknown_service:${process.argv0}`,
+    'telemetry.distro.name': '@tokenmeter/instrumentation',
+  });
+  return fallback.merge(detected);
+}
+
+function protocolOf(env: NodeJS.ProcessEnv, signal: 'TRACES' | 'METRICS'): string {
+  return (env[`OTEL_EXPORTER_OTLP_${signal}_PROTOCOL`] ?? env.OTEL_EXPORTER_OTLP_PROTOCOL ?? 'http/protobuf').trim();
+}
+
+function traceExporter(name: string | undefined, env: NodeJS.ProcessEnv): SpanExporter {
+  if (name === 'console') return new ConsoleSpanExporter();
+  // Endpoint, headers, timeout and compression come from OTEL_EXPORTER_OTLP_* in the exporters.
+  const protocol = protocolOf(env, 'TRACES');
+  if (protocol === 'http/json') {
+    const { OTLPTraceExporter } = require('@opentelemetry/exporter-trace-otlp-http');
+    return new OTLPTraceExporter();
+  }
+  if (protocol !== 'http/protobuf') {
+    diag.warn(`@tokenmeter/instrumentation: OTLP protocol ${protocol} is not bundled; using http/protobuf`);
+  }
+  const { OTLPTraceExporter } = require('@opentelemetry/exporter-trace-otlp-proto');
+  return new OTLPTraceExporter();
+}
+
+function startMetrics(env: NodeJS.ProcessEnv): { forceFlush(): Promise<void>; shutdown(): Promise<void> } | undefined {
+  const name = env.OTEL_METRICS_EXPORTER?.split(',')[0]?.trim().toLowerCase();
+  if (!name || name === 'none') return undefined;
+  try {
+    const global = metrics.getMeterProvider() as { constructor?: { name?: string } };
+    if (global.constructor?.name !== 'NoopMeterProvider') {
+      enableMetrics();
+      return undefined;
+    }
+    const sdk = require('@opentelemetry/sdk-metrics') as typeof import('@opentelemetry/sdk-metrics');
+    let exporter: import('@opentelemetry/sdk-metrics').PushMetricExporter;
+    if (name === 'console') exporter = new sdk.ConsoleMetricExporter();
+    else if (protocolOf(env, 'METRICS') === 'http/json') {
+      exporter = new (require('@opentelemetry/exporter-metrics-otlp-http').OTLPMetricExporter)();
+    } else exporter = new (require('@opentelemetry/exporter-metrics-otlp-proto').OTLPMetricExporter)();
+    const provider = new sdk.MeterProvider({
+      resource: resource(env),
+      readers: [
+        new sdk.PeriodicExportingMetricReader({
+          exporter,
+          exportIntervalMillis: Number(env.OTEL_METRIC_EXPORT_INTERVAL ?? 60_000),
+        }),
+      ],
+    });
+    enableMetrics(provider);
+    return provider;
+  } catch (err) {
+    recordFault('start.metrics', err);
+    return undefined;
+  }
+}
+
+/**
+ * Flush when the event loop empties, and on SIGTERM/SIGINT. A signal the app does not handle
+ * itself still ends the process as it would have (the signal is raised again after the flush);
+ * a signal the app handles is left to the app.
+ */
+function flushOnExit(flush: () => Promise<void>): void {
+  let flushing = false;
+  process.on('beforeExit', () => {
+    if (flushing) return;
+    flushing = true;
+    void flush();
+  });
+  for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+    const onSignal = () => {
+      const appHandles = process.listenerCount(signal) > 1;
+      let finished = false;
+      const done = () => {
+        if (finished || appHandles) return;
+        finished = true;
+        process.removeListener(signal, onSignal);
+        process.kill(process.pid, signal);
+      };
+      const timeout = setTimeout(done, 2000);
+      timeout.unref?.();
+      flush().then(() => {
+        clearTimeout(timeout);
+        done();
+      }, done);
+    };
+    process.on(signal, onSignal);
+  }
+}
