@@ -95,7 +95,10 @@ export function instrumentModel<M extends object>(model: M): M {
       if (typeof value !== 'function') return value;
       // Methods run against the real model (it may use private fields).
       let b = bound.get(prop);
-      if (!b) bound.set(prop, (b = value.bind(target)));
+      if (!b) {
+        b = value.bind(target);
+        bound.set(prop, b);
+      }
       return b;
     },
   }) as M;
