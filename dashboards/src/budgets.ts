@@ -1,0 +1,142 @@
+import type { DashboardSpec } from './dashboard.js';
+import { TODAY } from './sql.js';
+import { filter } from './variables.js';
+
+const T = filter(['tenant']);
+
+/**
+ * Every live budget with its spend in the current period (UTC day, ISO week or month at
+ * the range end), percent used, burn rate and forecast date of exhaustion. Budgets are
+ * versioned rows: the latest version per id wins and a deleted one is gone. Spend comes
+ * from the daily rollup, matched on the budget's scope (an empty scope field matches all).
+ */
+export const BUDGET_STATUS = `SELECT tenant, id, name, scope, period, mode, amount_usd, spent_usd,
+  round(100 * toFloat64(spent_usd) / greatest(toFloat64(amount_usd), 1e-9), 2) AS pct_used,
+  toFloat64(spent_usd) * 86400 / greatest(dateDiff('second', toDateTime(period_start, 'UTC'), $__toTime), 3600) AS burn_usd_per_day,
+  if(burn_usd_per_day > 0,
+     toDateTime(period_start, 'UTC') + toIntervalSecond(toUInt64(least(toFloat64(amount_usd) / burn_usd_per_day * 86400, 3e9))),
+     NULL) AS exhausts_at,
+  toDateTime(period_end, 'UTC') AS period_ends_at
+FROM (
+  SELECT b.tenant AS tenant, b.id AS id, any(b.b_name) AS name, any(b.b_scope) AS scope, any(b.b_period) AS period,
+    any(b.b_mode) AS mode, any(b.b_amount) AS amount_usd, any(b.b_start) AS period_start, any(b.b_end) AS period_end,
+    sumIf(u.cost, u.day >= b.b_start
+      AND (b.s_team = '' OR u.team = b.s_team) AND (b.s_user = '' OR u.user_id = b.s_user)
+      AND (b.s_feature = '' OR u.feature = b.s_feature) AND (b.s_model = '' OR u.model = b.s_model)) AS spent_usd
+  FROM (
+    SELECT tenant, id,
+      argMax(name, updated_at) AS b_name, argMax(period, updated_at) AS b_period, argMax(mode, updated_at) AS b_mode,
+      argMax(amount_usd, updated_at) AS b_amount, argMax(deleted, updated_at) AS b_deleted,
+      argMax(scope_team, updated_at) AS s_team, argMax(scope_user, updated_at) AS s_user,
+      argMax(scope_feature, updated_at) AS s_feature, argMax(scope_model, updated_at) AS s_model,
+      multiIf(b_period = 'day', ${TODAY}, b_period = 'week', toMonday(${TODAY}), toStartOfMonth(${TODAY})) AS b_start,
+      multiIf(b_period = 'day', ${TODAY} + 1, b_period = 'week', toMonday(${TODAY}) + 7,
+              addMonths(toStartOfMonth(${TODAY}), 1)) AS b_end,
+      if(s_team = '' AND s_user = '' AND s_feature = '' AND s_model = '', 'whole tenant',
+         arrayStringConcat(arrayFilter(x -> x != '', [
+           if(s_team != '', concat('team=', s_team), ''), if(s_user != '', concat('user=', s_user), ''),
+           if(s_feature != '', concat('feature=', s_feature), ''), if(s_model != '', concat('model=', s_model), '')]), ' ')) AS b_scope
+    FROM budgets
+    WHERE ${T}
+    GROUP BY tenant, id
+    HAVING b_deleted = 0
+  ) AS b
+  LEFT JOIN (
+    SELECT tenant, day, team, user_id, feature, model, sum(cost_usd) AS cost
+    FROM ai_usage_daily
+    WHERE day >= toStartOfMonth(${TODAY}) - 7 AND day <= ${TODAY}
+      AND ${T}
+    GROUP BY tenant, day, team, user_id, feature, model
+  ) AS u ON u.tenant = b.tenant
+  GROUP BY b.tenant, b.id
+)`;
+
+const indent = (sql: string) => sql.replace(/\n/g, '\n  ');
+
+export const budgets: DashboardSpec = {
+  uid: 'tokenmeter-budgets',
+  title: 'tokenmeter / Budgets',
+  description:
+    'How much of each budget is used, how fast it burns, when it runs out, and which scopes are hard-limited.',
+  from: 'now-24h',
+  variables: ['tenant'],
+  rows: [
+    {
+      title: 'Budgets',
+      panels: [
+        {
+          title: 'Percent used',
+          description: 'Spend in the current period against each budget’s amount.',
+          kind: 'bargauge',
+          format: 'table',
+          sql: `SELECT name, pct_used\nFROM (\n  ${indent(BUDGET_STATUS)}\n)\nORDER BY pct_used DESC, name`,
+          columns: ['name', 'pct_used'],
+          unit: 'percent',
+          max: 100,
+          w: 10,
+          h: 9,
+        },
+        {
+          title: 'Burn rate and forecast',
+          description:
+            'Average spend per day since the period began, and the moment the budget runs out at that rate (empty: no spend yet).',
+          kind: 'table',
+          format: 'table',
+          sql: `SELECT name, scope, period, amount_usd, spent_usd, burn_usd_per_day, exhausts_at,
+  if(exhausts_at IS NOT NULL AND exhausts_at < period_ends_at, 'yes', 'no') AS runs_out_this_period
+FROM (
+  ${indent(BUDGET_STATUS)}
+)
+ORDER BY exhausts_at ASC NULLS LAST, name`,
+          columns: [
+            'name',
+            'scope',
+            'period',
+            'amount_usd',
+            'spent_usd',
+            'burn_usd_per_day',
+            'exhausts_at',
+            'runs_out_this_period',
+          ],
+          unit: 'currencyUSD',
+          units: {
+            name: 'string',
+            scope: 'string',
+            period: 'string',
+            exhausts_at: 'dateTimeAsIso',
+            runs_out_this_period: 'string',
+          },
+          decimals: 2,
+          w: 14,
+          h: 9,
+        },
+        {
+          title: 'Hard-limited scopes',
+          description: 'Budgets in hard mode: calls in their scope are refused once the budget is used up.',
+          kind: 'table',
+          format: 'table',
+          sql: `SELECT tenant, name, scope, period, amount_usd, spent_usd, pct_used,
+  if(pct_used >= 100, 'blocked', 'open') AS state
+FROM (
+  ${indent(BUDGET_STATUS)}
+)
+WHERE mode = 'hard'
+ORDER BY pct_used DESC, name`,
+          columns: ['tenant', 'name', 'scope', 'period', 'amount_usd', 'spent_usd', 'pct_used', 'state'],
+          unit: 'currencyUSD',
+          units: {
+            tenant: 'string',
+            name: 'string',
+            scope: 'string',
+            period: 'string',
+            pct_used: 'percent',
+            state: 'string',
+          },
+          decimals: 2,
+          w: 24,
+          h: 7,
+        },
+      ],
+    },
+  ],
+};

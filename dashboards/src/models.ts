@@ -1,0 +1,135 @@
+import type { DashboardSpec } from './dashboard.js';
+import { DURATION_Q } from './sql.js';
+import { filter } from './variables.js';
+
+const F = filter();
+
+export const models: DashboardSpec = {
+  uid: 'tokenmeter-models',
+  title: 'tokenmeter / Models and providers',
+  description: 'Which models and providers the money and the calls go to, and how each one behaves.',
+  from: 'now-7d',
+  variables: ['tenant', 'service', 'provider', 'model', 'user', 'feature'],
+  rows: [
+    {
+      title: 'Models',
+      panels: [
+        {
+          title: 'Models in range',
+          description:
+            'Per provider and model: calls, failures, tokens, cost, cost per priced call, p95 latency and unpriced calls.',
+          kind: 'table',
+          format: 'table',
+          sql: `SELECT provider, model, calls, failed, round(100 * failed / greatest(calls, 1), 2) AS error_rate,
+  input, output, cost, cost / greatest(calls - unpriced, 1) AS cost_per_call, d[2] AS p95_ms, unpriced
+FROM (
+  SELECT provider, model,
+    sum(requests) AS calls, sum(errors) AS failed, sum(unpriced_requests) AS unpriced,
+    sum(input_tokens) AS input, sum(output_tokens) AS output, sum(cost_usd) AS cost, ${DURATION_Q} AS d
+  FROM ai_usage_hourly
+  WHERE $__timeFilter(hour)
+    AND ${F}
+  GROUP BY provider, model
+)
+ORDER BY cost DESC, provider, model`,
+          columns: [
+            'provider',
+            'model',
+            'calls',
+            'failed',
+            'error_rate',
+            'input',
+            'output',
+            'cost',
+            'cost_per_call',
+            'p95_ms',
+            'unpriced',
+          ],
+          unit: 'short',
+          units: {
+            provider: 'string',
+            model: 'string',
+            error_rate: 'percent',
+            cost: 'currencyUSD',
+            cost_per_call: 'currencyUSD',
+            p95_ms: 'ms',
+          },
+          w: 24,
+          h: 10,
+        },
+        {
+          title: 'Cost share by provider',
+          description: 'How the cost in the range divides between providers.',
+          kind: 'piechart',
+          format: 'table',
+          sql: `SELECT provider, sum(cost_usd) AS cost
+FROM ai_usage_hourly
+WHERE $__timeFilter(hour)
+  AND ${F}
+GROUP BY provider
+ORDER BY cost DESC`,
+          columns: ['provider', 'cost'],
+          unit: 'currencyUSD',
+          decimals: 2,
+          w: 8,
+          h: 9,
+        },
+        {
+          title: 'Calls by model',
+          description: 'Calls per interval, stacked by model.',
+          kind: 'timeseries',
+          format: 'timeseries',
+          sql: `SELECT $__timeInterval(hour) AS time, model, sum(requests) AS calls
+FROM ai_usage_hourly
+WHERE $__timeFilter(hour)
+  AND ${F}
+GROUP BY time, model
+ORDER BY time, model`,
+          columns: ['time', 'model', 'calls'],
+          unit: 'short',
+          stacked: true,
+          w: 8,
+          h: 9,
+        },
+        {
+          title: 'p95 latency by provider',
+          description: '95th percentile call duration per provider, from the rollups’ t-digests.',
+          kind: 'timeseries',
+          format: 'timeseries',
+          sql: `SELECT time, provider, d[2] AS p95_ms
+FROM (
+  SELECT $__timeInterval(hour) AS time, provider, ${DURATION_Q} AS d
+  FROM ai_usage_hourly
+  WHERE $__timeFilter(hour)
+    AND ${F}
+  GROUP BY time, provider
+)
+ORDER BY time, provider`,
+          columns: ['time', 'provider', 'p95_ms'],
+          unit: 'ms',
+          decimals: 0,
+          w: 8,
+          h: 9,
+        },
+        {
+          title: 'Unpriced models seen',
+          description: 'Models called without a known price: their calls have no cost until a price override exists.',
+          kind: 'table',
+          format: 'table',
+          sql: `SELECT provider, model, sum(unpriced_requests) AS calls, min(hour) AS first_seen, max(hour) AS last_seen
+FROM ai_usage_hourly
+WHERE $__timeFilter(hour)
+  AND ${F}
+GROUP BY provider, model
+HAVING calls > 0
+ORDER BY calls DESC`,
+          columns: ['provider', 'model', 'calls', 'first_seen', 'last_seen'],
+          unit: 'short',
+          units: { provider: 'string', model: 'string', first_seen: 'dateTimeAsIso', last_seen: 'dateTimeAsIso' },
+          w: 24,
+          h: 6,
+        },
+      ],
+    },
+  ],
+};

@@ -1,0 +1,126 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openTestStore, rows } from '../../test/support/store.ts';
+import { DASHBOARDS } from './all.js';
+import { type DashboardSpec, panelsOf } from './dashboard.js';
+import { DAY, END, type Fixture, seedFixture } from './fixture.test-support.js';
+import { GENERATED_DIR } from './generate.js';
+import { ALL, type ExpandOptions, expandAsGrafana, expandPanelSql, grafanaInterval } from './macros.js';
+import { type PanelSpec, unitOf } from './panels.js';
+import { CHECKS } from './panels.checks.test-support.js';
+import { qualifyTables } from './sql.js';
+import { FILTER_VARIABLES, variableQuery } from './variables.js';
+
+type Row = Record<string, unknown>;
+let store: Awaited<ReturnType<typeof openTestStore>>;
+let fixture: Fixture;
+
+beforeAll(async () => {
+  store = await openTestStore('dashboards_panels');
+  fixture = await seedFixture(store);
+});
+afterAll(() => store.close());
+
+const from = new Date(END.getTime() - 7 * DAY);
+const allVars = Object.fromEntries(FILTER_VARIABLES.map((v) => [v.name, [ALL]]));
+/** Two selections: everything ("All"), and a narrow one with multi-value variables. */
+const SELECTIONS: { name: string; variables: ExpandOptions['variables'] }[] = [
+  { name: 'All', variables: allVars },
+  {
+    name: 'acme, openai+anthropic, alice+bob',
+    variables: { ...allVars, tenant: ['acme'], provider: ['openai', 'anthropic'], user: ['alice', 'bob'] },
+  },
+];
+
+function options(variables: ExpandOptions['variables']): ExpandOptions {
+  return { from, to: END, intervalSeconds: grafanaInterval(from, END, 1000), variables };
+}
+
+/** Run panel SQL both ways: bound parameters (the web view) and Grafana's spliced text. */
+async function runBoth(sql: string, opts: ExpandOptions): Promise<Row[]> {
+  const bound = expandPanelSql(sql, opts);
+  const viaParams = await rows(store, qualifyTables(bound.sql, store.database), bound.params);
+  const viaText = await rows(store, qualifyTables(expandAsGrafana(sql, opts), store.database));
+  expect(viaText).toEqual(viaParams);
+  return viaParams;
+}
+
+function generatedPanel(spec: DashboardSpec, title: string) {
+  const json = JSON.parse(readFileSync(join(GENERATED_DIR, `${spec.uid}.json`), 'utf8'));
+  const panel = json.panels.find((p: { title: string }) => p.title === title);
+  expect(panel, `${spec.uid}: panel "${title}" in generated JSON`).toBeDefined();
+  return panel;
+}
+
+function close(actual: number, expected: number, tolerance: number) {
+  const scale = Math.max(Math.abs(expected), 1e-9);
+  expect(Math.abs(actual - expected) / scale, `${actual} vs ${expected}`).toBeLessThanOrEqual(tolerance);
+}
+
+describe.each(DASHBOARDS.map((d) => [d.uid, d] as const))('%s', (_uid, spec) => {
+  it('every panel has a raw-sum check', () => {
+    for (const p of panelsOf(spec)) expect(CHECKS[`${spec.uid} / ${p.title}`], p.title).toBeDefined();
+  });
+
+  const panels = panelsOf(spec).map((p) => [p.title, p] as const);
+  describe.each(panels)('%s', (title, panel: PanelSpec) => {
+    it('ships in the generated JSON with the plugin target shape and its units', () => {
+      const json = generatedPanel(spec, title);
+      expect(json.datasource).toEqual({ type: 'grafana-clickhouse-datasource', uid: '${datasource}' });
+      expect(json.targets).toHaveLength(1);
+      expect(json.targets[0]).toMatchObject({ editorType: 'sql', rawSql: panel.sql, queryType: panel.format });
+      expect(json.targets[0].format).toBe(panel.format === 'table' ? 1 : 0);
+      expect(json.fieldConfig.defaults.unit).toBe(panel.unit);
+      for (const [name, unit] of Object.entries(panel.units ?? {})) {
+        const o = json.fieldConfig.overrides.find((x: { matcher: { options: string } }) => x.matcher.options === name);
+        expect(o?.properties).toEqual([{ id: 'unit', value: unit }]);
+        expect(panel.columns).toContain(name);
+      }
+    });
+
+    it.each(SELECTIONS.map((s) => [s.name, s.variables] as const))(
+      'runs on ClickHouse (%s): expected columns, value equals the raw sum',
+      async (selection, variables) => {
+        const opts = options(variables);
+        const result = await runBoth(panel.sql, opts);
+        const check = CHECKS[`${spec.uid} / ${title}`];
+        if (selection === 'All' || !check?.mayBeEmpty) expect(result.length, 'rows').toBeGreaterThan(0);
+        if (result.length > 0) expect(Object.keys(result[0] as Row)).toEqual(panel.columns);
+        for (const c of panel.columns)
+          expect(['currencyUSD', 'short', 'ms', 'percent', 'dateTimeAsIso', 'none', 'string', 'bytes', 's']).toContain(
+            unitOf(panel, c),
+          );
+        if (!check) return;
+        const [raw] = await runBoth(check.raw, opts);
+        const expected = Number(raw?.v ?? 0);
+        const actual = check.value(result, { intervalSeconds: opts.intervalSeconds });
+        if (actual === undefined) {
+          expect(selection !== 'All' && check.mayBeEmpty, 'the checked row is missing').toBe(true);
+          return;
+        }
+        close(actual, expected, check.tolerance ?? 1e-9);
+        if (selection === 'All') expect(expected, 'the checked value is not trivially 0').not.toBe(0);
+      },
+    );
+  });
+});
+
+describe('template variable queries', () => {
+  it.each(FILTER_VARIABLES.map((v) => [v.name] as const))('%s lists values', async (name) => {
+    const result = await runBoth(variableQuery(name), options(allVars));
+    expect(result.length).toBeGreaterThan(0);
+  });
+
+  it('model depends on provider', async () => {
+    const result = await runBoth(variableQuery('model'), options({ ...allVars, provider: ['google'] }));
+    expect(result.map((r) => r.model)).toEqual(['gemini-2.5-flash']);
+  });
+});
+
+describe('seeded data sanity', () => {
+  it('the fixture has the two tenants the selections use', () => {
+    expect(fixture.acme.calls).toBeGreaterThan(1000);
+    expect(fixture.globex.calls).toBeGreaterThan(100);
+  });
+});

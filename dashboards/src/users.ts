@@ -1,0 +1,118 @@
+import type { DashboardSpec } from './dashboard.js';
+import { MONTH_START, TODAY } from './sql.js';
+import { filter } from './variables.js';
+
+const F = filter();
+
+export const users: DashboardSpec = {
+  uid: 'tokenmeter-users',
+  title: 'tokenmeter / Users and teams',
+  description: 'Who spends: top spenders, and each user today, this month and all time; teams and features.',
+  from: 'now-7d',
+  variables: ['tenant', 'service', 'provider', 'model', 'user', 'feature'],
+  rows: [
+    {
+      title: 'Users',
+      panels: [
+        {
+          title: 'Top spenders',
+          description: 'The ten users with the highest cost in the range.',
+          kind: 'bargauge',
+          format: 'table',
+          sql: `SELECT user_id, sum(cost_usd) AS cost
+FROM ai_usage_hourly
+WHERE $__timeFilter(hour)
+  AND ${F}
+GROUP BY user_id
+ORDER BY cost DESC, user_id
+LIMIT 10`,
+          columns: ['user_id', 'cost'],
+          unit: 'currencyUSD',
+          decimals: 2,
+          w: 10,
+          h: 10,
+        },
+        {
+          title: 'Per user: today, month, all time',
+          description:
+            'Each user’s cost today and month to date (UTC, at the range end) and all time (whatever the range).',
+          kind: 'table',
+          format: 'table',
+          sql: `SELECT user_id, arrayStringConcat(arraySort(groupUniqArray(team)), ', ') AS teams,
+  sumIf(cost_usd, day = ${TODAY}) AS today,
+  sumIf(cost_usd, day >= ${MONTH_START}) AS month_to_date,
+  sum(cost_usd) AS all_time,
+  sum(requests) AS calls
+FROM ai_usage_daily
+WHERE day <= ${TODAY}
+  AND ${F}
+GROUP BY user_id
+ORDER BY month_to_date DESC, user_id`,
+          columns: ['user_id', 'teams', 'today', 'month_to_date', 'all_time', 'calls'],
+          unit: 'currencyUSD',
+          units: { user_id: 'string', teams: 'string', calls: 'short' },
+          decimals: 2,
+          w: 14,
+          h: 10,
+        },
+      ],
+    },
+    {
+      title: 'Teams and features',
+      panels: [
+        {
+          title: 'Spend by team',
+          description: 'Cost per interval, stacked by team.',
+          kind: 'timeseries',
+          format: 'timeseries',
+          sql: `SELECT $__timeInterval(hour) AS time, team, sum(cost_usd) AS cost
+FROM ai_usage_hourly
+WHERE $__timeFilter(hour)
+  AND ${F}
+GROUP BY time, team
+ORDER BY time, team`,
+          columns: ['time', 'team', 'cost'],
+          unit: 'currencyUSD',
+          decimals: 2,
+          stacked: true,
+          w: 12,
+          h: 9,
+        },
+        {
+          title: 'Spend by feature',
+          description: 'How the cost in the range divides between product features.',
+          kind: 'piechart',
+          format: 'table',
+          sql: `SELECT feature, sum(cost_usd) AS cost
+FROM ai_usage_hourly
+WHERE $__timeFilter(hour)
+  AND ${F}
+GROUP BY feature
+ORDER BY cost DESC`,
+          columns: ['feature', 'cost'],
+          unit: 'currencyUSD',
+          decimals: 2,
+          w: 6,
+          h: 9,
+        },
+        {
+          title: 'Teams',
+          description: 'Per team in the range: active users, calls and cost.',
+          kind: 'table',
+          format: 'table',
+          sql: `SELECT team, uniqExact(user_id) AS users, sum(requests) AS calls, sum(cost_usd) AS cost
+FROM ai_usage_hourly
+WHERE $__timeFilter(hour)
+  AND ${F}
+GROUP BY team
+ORDER BY cost DESC`,
+          columns: ['team', 'users', 'calls', 'cost'],
+          unit: 'short',
+          units: { team: 'string', cost: 'currencyUSD' },
+          w: 6,
+          h: 9,
+        },
+      ],
+    },
+  ],
+};
