@@ -1,10 +1,12 @@
 import express, { type Express } from 'express';
 import type { Logger } from 'pino';
 import type { Config } from './config.js';
-import { type KeyResolver, requireRole } from './http/auth.js';
+import { type KeyResolver, requireOperator, requireRole } from './http/auth.js';
 import { healthRouter } from './http/health.js';
 import { errorHandler, otlpRouter } from './http/otlp.js';
 import { queryRouter } from './http/query.js';
+import { keysRouter } from './keys/http.js';
+import type { KeyStore } from './keys/store.js';
 import type { Metrics } from './metrics.js';
 import type { IngestPricer } from './pipeline/pricing.js';
 import type { BatchWriter } from './pipeline/writer.js';
@@ -16,6 +18,7 @@ export interface AppDeps {
   writer: BatchWriter;
   pricer: IngestPricer;
   keys: KeyResolver;
+  keyStore: KeyStore;
   metrics: Metrics;
   log: Logger;
 }
@@ -26,10 +29,17 @@ export function createApp(deps: AppDeps): Express {
   app.disable('x-powered-by');
   app.set('etag', false);
   app.use(healthRouter(deps));
-  app.get('/metrics', requireRole('read', deps.keys, deps.metrics), async (_req, res) => {
-    res.type(deps.metrics.registry.contentType).send(await deps.metrics.registry.metrics());
-  });
-  app.use(otlpRouter({ ...deps, maxBodyBytes: deps.config.limits.maxBodyBytes }));
+  // Counters of every tenant at once: operator keys only (a tenant-bound read key gets 403).
+  app.get(
+    '/metrics',
+    requireRole('read', deps.keys, deps.metrics),
+    requireOperator(deps.metrics),
+    async (_req, res) => {
+      res.type(deps.metrics.registry.contentType).send(await deps.metrics.registry.metrics());
+    },
+  );
+  app.use(otlpRouter({ ...deps, maxBodyBytes: deps.config.limits.maxBodyBytes, limits: deps.config.limits }));
+  app.use(keysRouter(deps));
   app.use(queryRouter(deps));
   app.use((_req, res) => {
     res.status(404).json({ error: 'not found' });

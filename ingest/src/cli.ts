@@ -3,6 +3,7 @@ import { realpathSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { ConfigError, readConfig } from './config.js';
+import { keysCommand, KEYS_USAGE } from './keys/cli.js';
 import { createLogger } from './log.js';
 import { startServer } from './server.js';
 import { openStore } from './store/client.js';
@@ -16,6 +17,7 @@ Usage:
   tokenmeter migrate               apply pending schema migrations and exit
   tokenmeter query "SQL"           run read-only SQL through the running service (admin key)
       --format table|json          output format (default table)
+  ${KEYS_USAGE}
 
 Environment: see README.md (CLICKHOUSE_URL, TOKENMETER_DATA_DIR, TOKENMETER_ADMIN_KEY, PORT, …).
 Commands that talk to a running service use TOKENMETER_URL (default http://127.0.0.1:4318)
@@ -61,6 +63,9 @@ export const COMMANDS: Record<string, Command> = {
     } finally {
       await store.close();
     }
+  },
+  keys(args, env) {
+    return keysCommand(args, env, { api, fail: (m, code) => new CliError(m, code), table: formatTable });
   },
   async query(args, env) {
     const { values, positionals } = parseArgs({

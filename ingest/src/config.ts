@@ -19,7 +19,23 @@ export interface Config {
   adminKey: string | undefined;
   ttlDays: number;
   batch: { maxRows: number; maxDelayMs: number };
-  limits: { maxBodyBytes: number };
+  limits: {
+    maxBodyBytes: number;
+    /** Spans in one OTLP request; more → 413. */
+    maxSpansPerRequest: number;
+    /** Attributes on one span (span + resource + event attributes are counted apart); more → the span is rejected. */
+    maxAttributesPerSpan: number;
+    /** Characters in one attribute value; longer → the span is rejected. */
+    maxAttributeLength: number;
+  };
+  /** The local write-ahead spool: a batch is acknowledged once fsynced here (ingest/README.md). */
+  spool: { dir: string; maxBytes: number };
+  /** Requests per second per API key (token bucket), and the burst it allows. */
+  rateLimit: { perSecond: number; burst: number };
+  /** How long a resolved API key is cached before it is looked up again (revocation delay on other replicas). */
+  keyCacheMs: number;
+  /** How often the service's counters are written to ingest_stats; 0 turns it off. */
+  statsIntervalMs: number;
   logLevel: string;
 }
 
@@ -37,6 +53,15 @@ export const ENV_VARS = [
   'TOKENMETER_BATCH_MAX_ROWS',
   'TOKENMETER_BATCH_MAX_DELAY_MS',
   'TOKENMETER_MAX_BODY_BYTES',
+  'TOKENMETER_MAX_SPANS_PER_REQUEST',
+  'TOKENMETER_MAX_ATTRIBUTES_PER_SPAN',
+  'TOKENMETER_MAX_ATTRIBUTE_LENGTH',
+  'TOKENMETER_SPOOL_DIR',
+  'TOKENMETER_SPOOL_MAX_BYTES',
+  'TOKENMETER_RATE_LIMIT_RPS',
+  'TOKENMETER_RATE_LIMIT_BURST',
+  'TOKENMETER_KEY_CACHE_MS',
+  'TOKENMETER_STATS_INTERVAL_MS',
   'LOG_LEVEL',
 ] as const;
 
@@ -68,7 +93,22 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): Config {
       maxRows: int(env, 'TOKENMETER_BATCH_MAX_ROWS', 5000, 1, 1_000_000),
       maxDelayMs: int(env, 'TOKENMETER_BATCH_MAX_DELAY_MS', 200, 0, 60_000),
     },
-    limits: { maxBodyBytes: int(env, 'TOKENMETER_MAX_BODY_BYTES', 8 * 1024 * 1024, 1024, 1024 ** 3) },
+    limits: {
+      maxBodyBytes: int(env, 'TOKENMETER_MAX_BODY_BYTES', 8 * 1024 * 1024, 1024, 1024 ** 3),
+      maxSpansPerRequest: int(env, 'TOKENMETER_MAX_SPANS_PER_REQUEST', 10_000, 1, 1_000_000),
+      maxAttributesPerSpan: int(env, 'TOKENMETER_MAX_ATTRIBUTES_PER_SPAN', 256, 1, 100_000),
+      maxAttributeLength: int(env, 'TOKENMETER_MAX_ATTRIBUTE_LENGTH', 256 * 1024, 16, 64 * 1024 * 1024),
+    },
+    spool: {
+      dir: resolve(env.TOKENMETER_SPOOL_DIR || resolve(env.TOKENMETER_DATA_DIR || './.tokenmeter', 'spool')),
+      maxBytes: int(env, 'TOKENMETER_SPOOL_MAX_BYTES', 1024 ** 3, 1024, 1024 ** 4),
+    },
+    rateLimit: {
+      perSecond: int(env, 'TOKENMETER_RATE_LIMIT_RPS', 1000, 0, 1_000_000),
+      burst: int(env, 'TOKENMETER_RATE_LIMIT_BURST', 2000, 1, 10_000_000),
+    },
+    keyCacheMs: int(env, 'TOKENMETER_KEY_CACHE_MS', 10_000, 0, 3_600_000),
+    statsIntervalMs: int(env, 'TOKENMETER_STATS_INTERVAL_MS', 60_000, 0, 86_400_000),
     logLevel: env.LOG_LEVEL || 'info',
   };
 }

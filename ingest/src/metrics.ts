@@ -3,6 +3,7 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom
 /** The service's own metrics, exposed at /metrics in Prometheus text format. */
 export function createMetrics() {
   const registry = new Registry();
+  const spoolAge = { source: (): number => 0 };
   collectDefaultMetrics({ register: registry, prefix: 'tokenmeter_process_' });
   const m = {
     registry,
@@ -65,6 +66,41 @@ export function createMetrics() {
     pendingRows: new Gauge({
       name: 'tokenmeter_pending_rows',
       help: 'Rows waiting for the next batch',
+      registers: [registry],
+    }),
+    spoolBytes: new Gauge({
+      name: 'tokenmeter_spool_bytes',
+      help: 'Bytes in the local spool not yet written to ClickHouse',
+      registers: [registry],
+    }),
+    spoolRecords: new Gauge({
+      name: 'tokenmeter_spool_records',
+      help: 'Batches in the local spool not yet written to ClickHouse',
+      registers: [registry],
+    }),
+    spoolAgeSeconds: new Gauge({
+      name: 'tokenmeter_spool_age_seconds',
+      help: 'Age of the oldest batch in the local spool (0 when empty)',
+      registers: [registry],
+      collect() {
+        this.set(spoolAge.source());
+      },
+    }),
+    /** Where the spool age gauge reads from at each scrape (the writer sets it). */
+    spoolAge,
+    spoolFull: new Counter({
+      name: 'tokenmeter_spool_full_total',
+      help: 'Batches refused because the spool was full (answered 503 with Retry-After)',
+      registers: [registry],
+    }),
+    spoolQuarantined: new Counter({
+      name: 'tokenmeter_spool_quarantined_total',
+      help: 'Spool batches ClickHouse refused as bad data, moved aside to the spool rejected/ folder',
+      registers: [registry],
+    }),
+    rateLimited: new Counter({
+      name: 'tokenmeter_rate_limited_total',
+      help: 'Requests answered 429 by the per-key rate limit',
       registers: [registry],
     }),
   };

@@ -3,10 +3,14 @@ import type { Server } from 'node:http';
 import type { Logger } from 'pino';
 import { createApp } from './app.js';
 import type { Config } from './config.js';
-import { adminKeyResolver, type KeyResolver } from './http/auth.js';
+import { adminKeyResolver, type KeyResolver, limitedResolver } from './http/auth.js';
+import { RateLimiter } from './http/rate-limit.js';
+import { KeyStore } from './keys/store.js';
 import { createLogger } from './log.js';
 import { createMetrics, type Metrics } from './metrics.js';
 import { IngestPricer } from './pipeline/pricing.js';
+import { Spool } from './pipeline/spool.js';
+import { StatsFlusher } from './pipeline/stats.js';
 import { BatchWriter } from './pipeline/writer.js';
 import { openStore, type Store } from './store/client.js';
 import { migrate } from './store/migrate.js';
@@ -19,6 +23,7 @@ export interface Running {
   writer: BatchWriter;
   pricer: IngestPricer;
   metrics: Metrics;
+  keyStore: KeyStore;
   log: Logger;
   close(): Promise<void>;
 }
@@ -34,15 +39,25 @@ export async function startServer(config: Config, opts: { log?: Logger; keys?: K
   }
   const metrics = createMetrics();
   const pricer = new IngestPricer();
+  const spool = await Spool.open({ dir: config.spool.dir, maxBytes: config.spool.maxBytes });
   const writer = new BatchWriter({
     store,
+    spool,
     maxRows: config.batch.maxRows,
     maxDelayMs: config.batch.maxDelayMs,
     log,
     metrics,
   });
-  const keys = opts.keys ?? adminKeyResolver(config.adminKey);
-  const app = createApp({ config, store, writer, pricer, keys, metrics, log });
+  await writer.start();
+  const keyStore = new KeyStore(store, { cacheMs: config.keyCacheMs, log });
+  await keyStore.refresh().catch(() => undefined);
+  const keys = limitedResolver(
+    opts.keys ?? adminKeyResolver(config.adminKey, keyStore),
+    new RateLimiter(config.rateLimit.perSecond, config.rateLimit.burst),
+  );
+  const stats = new StatsFlusher({ store, metrics, log, intervalMs: config.statsIntervalMs });
+  stats.start();
+  const app = createApp({ config, store, writer, pricer, keys, keyStore, metrics, log });
   const server = app.listen(config.port, config.host);
   await new Promise<void>((resolve, reject) => {
     server.once('listening', resolve);
@@ -61,6 +76,7 @@ export async function startServer(config: Config, opts: { log?: Logger; keys?: K
     writer,
     pricer,
     metrics,
+    keyStore,
     log,
     close() {
       closing ??= (async () => {
@@ -68,6 +84,7 @@ export async function startServer(config: Config, opts: { log?: Logger; keys?: K
         server.closeIdleConnections();
         await closed;
         await writer.close();
+        await stats.stop();
         await store.close();
       })();
       return closing;

@@ -15,6 +15,8 @@ export interface Principal {
 /** Resolves a presented secret to its principal (the bootstrap key, then stored keys). */
 export interface KeyResolver {
   resolve(secret: string): Promise<Principal | undefined>;
+  /** The per-key rate limit: 0 when the request may go, else seconds to wait (→ 429 + Retry-After). */
+  admit?(principal: Principal): number;
 }
 
 /** What each role may do. `user` reads usage without money (view=user). */
@@ -58,7 +60,15 @@ export function requireRole(need: Role, keys: KeyResolver, metrics: Metrics) {
       res.status(401).set('WWW-Authenticate', 'Bearer').json({ error: 'missing Authorization: Bearer <key>' });
       return;
     }
-    const principal = await keys.resolve(m[1]!);
+    let principal: Principal | undefined;
+    try {
+      principal = await keys.resolve(m[1]!);
+    } catch {
+      // The key table cannot be read (ClickHouse down at start): a retryable answer, not a 401.
+      metrics.authFailures.inc({ reason: 'key_store_unavailable' });
+      res.status(503).set('Retry-After', '5').json({ error: 'keys cannot be checked now, retry later' });
+      return;
+    }
     if (!principal) {
       metrics.authFailures.inc({ reason: 'wrong_key' });
       res.status(401).set('WWW-Authenticate', 'Bearer error="invalid_token"').json({ error: 'unknown or revoked key' });
@@ -69,7 +79,36 @@ export function requireRole(need: Role, keys: KeyResolver, metrics: Metrics) {
       res.status(403).json({ error: `a ${principal.role} key may not do this (needs ${need})` });
       return;
     }
+    const wait = keys.admit?.(principal) ?? 0;
+    if (wait > 0) {
+      metrics.rateLimited.inc();
+      res.status(429).set('Retry-After', String(wait)).json({ error: 'rate limit of this key exceeded, retry later' });
+      return;
+    }
     req.principal = principal;
     next();
+  };
+}
+
+/**
+ * After requireRole: only an operator key (tenant '*': the bootstrap key, or a key it
+ * made for all tenants) may go on. For what spans every tenant at once: raw SQL, metrics.
+ */
+export function requireOperator(metrics: Metrics) {
+  return (req: Request, res: Response, next: NextFunction) => {
+    if (req.principal?.tenant !== '*') {
+      metrics.authFailures.inc({ reason: 'not_operator' });
+      res.status(403).json({ error: 'this needs an operator key (all tenants); a tenant key may not' });
+      return;
+    }
+    next();
+  };
+}
+
+/** Resolve keys with `inner`, and rate-limit each key with `limiter`. */
+export function limitedResolver(inner: KeyResolver, limiter: { admit(keyId: string): number }): KeyResolver {
+  return {
+    resolve: (secret) => inner.resolve(secret),
+    admit: (principal) => limiter.admit(principal.keyId),
   };
 }

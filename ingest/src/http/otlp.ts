@@ -12,8 +12,9 @@ import {
   encodingOf,
 } from '../otlp/decode.js';
 import { buildRows } from '../pipeline/build.js';
+import { checkSpanLimits, type SpanLimits } from '../pipeline/limits.js';
 import type { IngestPricer } from '../pipeline/pricing.js';
-import type { BatchWriter } from '../pipeline/writer.js';
+import { BackpressureError, type BatchWriter } from '../pipeline/writer.js';
 import { type KeyResolver, requireRole } from './auth.js';
 
 export interface OtlpDeps {
@@ -23,6 +24,7 @@ export interface OtlpDeps {
   metrics: Metrics;
   log: Logger;
   maxBodyBytes: number;
+  limits: SpanLimits & { maxSpansPerRequest: number };
 }
 
 /** POST /v1/traces: OTLP/HTTP, protobuf or JSON, gzip or plain (OTLP specification 1.x). */
@@ -52,17 +54,39 @@ async function handle(req: Request, res: Response, encoding: OtlpEncoding, deps:
   try {
     decoded = decodeTraces(body, encoding);
   } catch (err) {
-    if (!(err instanceof DecodeError)) throw err;
-    deps.metrics.requestsRejected.inc({ reason: err.reason });
-    deps.log.info({ reason: err.reason, detail: err.message }, 'OTLP request rejected');
-    sendStatus(res, 400, encoding, err.message);
+    // A RangeError is a payload nested deeper than the decoder's stack: hostile input, not a server fault.
+    if (!(err instanceof DecodeError) && !(err instanceof RangeError)) throw err;
+    const reason = err instanceof DecodeError ? err.reason : encoding === 'json' ? 'invalid_json' : 'invalid_protobuf';
+    deps.metrics.requestsRejected.inc({ reason });
+    deps.log.info({ reason, detail: err.message }, 'OTLP request rejected');
+    sendStatus(
+      res,
+      400,
+      encoding,
+      err instanceof DecodeError ? err.message : `invalid OTLP ${encoding}: nested too deeply`,
+    );
+    return;
+  }
+  const spanCount = decoded.spans.length + decoded.rejected.length;
+  if (spanCount > deps.limits.maxSpansPerRequest) {
+    deps.metrics.requestsRejected.inc({ reason: 'too_many_spans' });
+    deps.log.info({ reason: 'too_many_spans', spans: spanCount }, 'OTLP request rejected');
+    sendStatus(
+      res,
+      413,
+      encoding,
+      `${spanCount} spans in one request, more than ${deps.limits.maxSpansPerRequest}: send smaller batches`,
+    );
     return;
   }
   const principal = req.principal!;
+  // The tenant comes from the key. Only an operator key (tenant '*', e.g. the bootstrap
+  // key behind a shared collector) may name the tenant in the span (ingest/README.md).
   const tenantOf = principal.tenant === '*' ? payloadTenant : () => principal.tenant;
-  const built = buildRows(decoded.spans, tenantOf, deps.pricer, Date.now());
-  const rejected = [...decoded.rejected, ...built.rejected];
-  deps.metrics.spansReceived.inc(decoded.spans.length + decoded.rejected.length);
+  const limited = checkSpanLimits(decoded.spans, deps.limits);
+  const built = buildRows(limited.spans, tenantOf, deps.pricer, Date.now());
+  const rejected = [...decoded.rejected, ...limited.rejected, ...built.rejected];
+  deps.metrics.spansReceived.inc(spanCount);
   for (const r of rejected) deps.metrics.spansRejected.inc({ reason: r.reason });
   if (rejected.length > 0) {
     deps.log.info({ rejected: rejected.length, first: rejected[0] }, 'OTLP spans rejected');
@@ -70,9 +94,12 @@ async function handle(req: Request, res: Response, encoding: OtlpEncoding, deps:
   try {
     await deps.writer.write(built.traces, built.calls);
   } catch (err) {
-    deps.log.warn({ err: (err as Error).message }, 'write failed; asking the client to retry');
-    res.set('Retry-After', '5');
-    sendStatus(res, 503, encoding, 'storage unavailable, retry later');
+    const refused = err instanceof BackpressureError ? err : undefined;
+    const reason = refused?.reason ?? 'write_failed';
+    deps.metrics.requestsRejected.inc({ reason });
+    deps.log.warn({ err: (err as Error).message, reason }, 'batch not accepted; asking the client to retry');
+    res.set('Retry-After', String(refused?.retryAfterS ?? 5));
+    sendStatus(res, 503, encoding, `${reason.replaceAll('_', ' ')}, retry later`);
     return;
   }
   const message = rejected

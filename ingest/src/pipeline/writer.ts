@@ -5,15 +5,20 @@ import { insertSettings, type Store } from '../store/client.js';
 import type { Metrics } from '../metrics.js';
 import type { CallRow, TraceRow } from './rows.js';
 import { RecentKeys } from './recent-keys.js';
+import { type Spool, type SpoolEntry, SpoolFullError } from './spool.js';
 
 export interface WriterOptions {
   store: Store;
+  /** The write-ahead spool every batch is appended to before it is acknowledged. */
+  spool: Spool;
   maxRows: number;
   maxDelayMs: number;
   log: Logger;
   metrics: Metrics;
-  /** Attempts per batch before the waiting requests are failed (the client then retries). */
-  attempts?: number;
+  /** Rows waiting for a batch beyond which new requests are refused (backpressure, not growth). */
+  maxQueuedRows?: number;
+  /** How long a request waits for its batch to reach ClickHouse before it is answered on the spool's word. */
+  ackWaitMs?: number;
   /** How many span keys the in-memory dedup window remembers. */
   recentKeys?: number;
 }
@@ -23,6 +28,17 @@ export interface WriteResult {
   duplicates: number;
 }
 
+/** The service cannot take this batch now; the client should retry after `retryAfterS`. */
+export class BackpressureError extends Error {
+  constructor(
+    message: string,
+    readonly reason: 'spool_full' | 'queue_full' | 'storage_unavailable' | 'closing',
+    readonly retryAfterS: number,
+  ) {
+    super(message);
+  }
+}
+
 interface Pending {
   traces: TraceRow[];
   calls: CallRow[];
@@ -30,19 +46,29 @@ interface Pending {
   reject: (err: Error) => void;
 }
 
+/** One spool record: the rows of one batch, already deduplicated, inserted verbatim. */
+interface SpoolBatch {
+  traces: TraceRow[];
+  calls: CallRow[];
+}
+
 /**
  * Batches rows from many requests into few inserts, bounded by rows and by time,
- * and answers each request only once its rows are in ClickHouse.
+ * appends each batch to the write-ahead spool (fsynced), and drains the spool into
+ * ClickHouse in order. A request is answered once its batch is in ClickHouse, or,
+ * when ClickHouse is failing or slow (ackWaitMs), once it is fsynced in the spool.
  *
- * Counted once, however a span is re-sent or re-batched (ingest/README.md):
- * 1. a span key (trace id, span id) already written is dropped: first from an
- *    in-memory window of recent keys, then, for spans older than the window can
- *    vouch for (sent before this process started, or evicted), by asking `ai_calls`;
- * 2. every insert carries a deterministic `insert_deduplication_token` derived from
- *    the keys it holds, with deduplication into the materialized views, so a retried
- *    insert that did land the first time is dropped by ClickHouse itself — in
- *    `ai_calls` and in every rollup.
- * Flushes run one at a time, so two batches never race on the same key.
+ * Counted once, however a span is re-sent, re-batched or replayed (ingest/README.md):
+ * 1. a span key (tenant, trace id, span id) already taken is dropped before the batch
+ *    is spooled: keys in this batch, in the in-memory window (every key spooled by
+ *    this process, and every key of records replayed at start), and — for spans older
+ *    than the window can vouch for — keys found in `ai_calls`;
+ * 2. a spooled batch is inserted verbatim, however often it is retried or replayed,
+ *    with a deterministic `insert_deduplication_token` per table derived from its keys
+ *    and deduplication into the materialized views, so an insert that landed (even
+ *    half: the table but not a rollup) before a failure or a crash is completed, not
+ *    doubled, by ClickHouse itself.
+ * Flushes run one at a time and one drainer inserts, so two batches never race on a key.
  */
 export class BatchWriter {
   private queue: Pending[] = [];
@@ -52,14 +78,47 @@ export class BatchWriter {
   private closed = false;
   private readonly recent: RecentKeys;
   private readonly startedAtNs = BigInt(Date.now()) * 1_000_000n;
+  /** Requests waiting for their spool record to reach ClickHouse, by record seq. */
+  private readonly waiting = new Map<number, () => void>();
+  private draining: Promise<void> | undefined;
+  private drainWake: (() => void) | undefined;
+  /** True while the drainer's last insert failed: acknowledge on the spool's word at once. */
+  private degraded = false;
+  private stopDrain = false;
 
   constructor(private readonly opts: WriterOptions) {
     this.recent = new RecentKeys(opts.recentKeys ?? 1_000_000);
+    opts.metrics.spoolAge.source = () => opts.spool.oldestAgeMs() / 1000;
+  }
+
+  /**
+   * Replay at start: every key of a record still in the spool is taken (it will be
+   * drained), so a client resending it now is not counted twice. Then start draining.
+   */
+  async start(): Promise<void> {
+    const { spool, log } = this.opts;
+    let rows = 0;
+    for (const entry of spool.list()) {
+      const batch = JSON.parse((await spool.read(entry)).toString('utf8')) as SpoolBatch;
+      for (const t of batch.traces) this.recent.add(spanKey(t.TenantId, t.TraceId, t.SpanId), traceStartNs(t));
+      for (const c of batch.calls)
+        this.recent.add(spanKey(c.tenant, c.trace_id, c.span_id), dateTime64ToNs(c.timestamp));
+      rows += batch.traces.length;
+    }
+    if (spool.pendingRecords > 0) {
+      log.info({ records: spool.pendingRecords, rows, bytes: spool.pendingBytes }, 'replaying the spool');
+    }
+    this.updateSpoolMetrics();
+    this.wakeDrainer();
   }
 
   write(traces: TraceRow[], calls: CallRow[]): Promise<WriteResult> {
-    if (this.closed) return Promise.reject(new Error('writer is closed'));
+    if (this.closed) return Promise.reject(new BackpressureError('shutting down', 'closing', 5));
     if (traces.length === 0 && calls.length === 0) return Promise.resolve({ written: 0, duplicates: 0 });
+    const maxQueued = this.opts.maxQueuedRows ?? this.opts.maxRows * 4;
+    if (this.queuedRows > 0 && this.queuedRows + traces.length > maxQueued) {
+      return Promise.reject(new BackpressureError(`${this.queuedRows} rows already waiting`, 'queue_full', 1));
+    }
     return new Promise<WriteResult>((resolve, reject) => {
       this.queue.push({ traces, calls, resolve, reject });
       this.queuedRows += traces.length;
@@ -69,13 +128,24 @@ export class BatchWriter {
     });
   }
 
-  /** Write everything queued, then stop accepting. */
-  async close(): Promise<void> {
+  /** Spool everything queued, give the drainer a moment, then stop. What is left drains at next start. */
+  async close(drainMs = 5000): Promise<void> {
     this.closed = true;
     while (this.queue.length > 0 || this.flushing) {
       this.kick();
       await this.flushing;
     }
+    const deadline = Date.now() + drainMs;
+    while (this.opts.spool.pendingRecords > 0 && !this.degraded && Date.now() < deadline) {
+      this.wakeDrainer();
+      await sleep(20);
+    }
+    this.stopDrain = true;
+    this.wakeDrainer();
+    await this.draining;
+    for (const resolve of this.waiting.values()) resolve();
+    this.waiting.clear();
+    await this.opts.spool.close();
   }
 
   private kick(): void {
@@ -104,28 +174,41 @@ export class BatchWriter {
     this.queuedRows -= rows;
     this.opts.metrics.pendingRows.set(this.queuedRows);
     try {
-      const results = await this.writeBatch(batch);
-      batch.forEach((p, i) => p.resolve(results[i]!));
+      const { results, wait } = await this.spoolBatch(batch);
+      await wait;
+      for (const [i, p] of batch.entries()) p.resolve(results[i]!);
     } catch (err) {
       for (const p of batch) p.reject(err as Error);
     }
   }
 
-  private async writeBatch(batch: Pending[]): Promise<WriteResult[]> {
-    const { store, metrics, log } = this.opts;
-    // 1. Drop spans already counted (within this batch, recently, or in ClickHouse).
-    const stored = await this.storedKeys(batch.flatMap((p) => p.calls));
+  /** Deduplicate a batch and append it to the spool; `wait` settles when it may be acknowledged. */
+  private async spoolBatch(batch: Pending[]): Promise<{ results: WriteResult[]; wait: Promise<void> }> {
+    const { metrics, spool } = this.opts;
+    let stored: Set<string>;
+    try {
+      stored = await this.storedKeys(batch.flatMap((p) => p.calls));
+    } catch (err) {
+      // Without ClickHouse nobody can vouch for spans older than this process: let the client retry.
+      throw new BackpressureError(
+        `cannot check older spans for duplicates: ${(err as Error).message}`,
+        'storage_unavailable',
+        5,
+      );
+    }
     const seen = new Set<string>();
     const results: WriteResult[] = [];
     const traces: TraceRow[] = [];
     const calls: CallRow[] = [];
+    const hits: string[] = [];
     for (const p of batch) {
       let duplicates = 0;
       for (const t of p.traces) {
         const key = spanKey(t.TenantId, t.TraceId, t.SpanId);
-        if (seen.has(key) || this.recent.has(key) || stored.has(key)) {
+        const where = seen.has(key) ? 'batch' : this.recent.has(key) ? 'window' : stored.has(key) ? 'clickhouse' : '';
+        if (where) {
           duplicates++;
-          metrics.dedupHits.inc({ where: seen.has(key) ? 'batch' : this.recent.has(key) ? 'window' : 'clickhouse' });
+          hits.push(where);
           continue;
         }
         seen.add(key);
@@ -137,49 +220,164 @@ export class BatchWriter {
       }
       results.push({ written: p.traces.length - duplicates, duplicates });
     }
-    // A call whose span key repeats inside the batch is kept once.
-    const uniqueCalls = dedupeCalls(calls);
-    // 2. Insert with deterministic tokens; retry the identical insert on failure.
-    const attempts = this.opts.attempts ?? 4;
-    for (let attempt = 1; ; attempt++) {
+    const record: SpoolBatch = { traces, calls: dedupeCalls(calls) };
+    if (traces.length === 0) {
+      for (const where of hits) metrics.dedupHits.inc({ where });
+      return { results, wait: Promise.resolve() };
+    }
+    let entry: SpoolEntry;
+    try {
+      entry = await spool.append(Buffer.from(JSON.stringify(record)));
+    } catch (err) {
+      if (err instanceof SpoolFullError) {
+        metrics.spoolFull.inc();
+        throw new BackpressureError(err.message, 'spool_full', this.retryAfterS());
+      }
+      throw err;
+    }
+    for (const where of hits) metrics.dedupHits.inc({ where });
+    // The keys are taken from now on: the record will reach ClickHouse, whatever happens.
+    for (const t of traces) this.recent.add(spanKey(t.TenantId, t.TraceId, t.SpanId), traceStartNs(t));
+    this.updateSpoolMetrics();
+    const wait = this.degraded
+      ? Promise.resolve()
+      : new Promise<void>((resolve) => {
+          const timer = setTimeout(() => {
+            this.waiting.delete(entry.seq);
+            resolve();
+          }, this.opts.ackWaitMs ?? 5000);
+          this.waiting.set(entry.seq, () => {
+            clearTimeout(timer);
+            resolve();
+          });
+        });
+    this.wakeDrainer();
+    return { results, wait };
+  }
+
+  private wakeDrainer(): void {
+    if (this.drainWake) {
+      const wake = this.drainWake;
+      this.drainWake = undefined;
+      wake();
+    }
+    this.draining ??= this.drain().finally(() => {
+      this.draining = undefined;
+    });
+  }
+
+  /** The one inserter: oldest spool record first, retried until it is in ClickHouse. */
+  private async drain(): Promise<void> {
+    const { spool, metrics, log } = this.opts;
+    let backoffMs = 100;
+    let failures = 0;
+    while (!this.stopDrain) {
+      const entry = spool.list()[0];
+      if (!entry) {
+        await new Promise<void>((r) => {
+          this.drainWake = r;
+        });
+        continue;
+      }
       const started = performance.now();
       try {
-        if (traces.length > 0)
-          await this.insert(
-            'otel_traces',
-            traces,
-            traces.map((t) => spanKey(t.TenantId, t.TraceId, t.SpanId)),
-          );
-        if (uniqueCalls.length > 0)
-          await this.insert(
-            'ai_calls',
-            uniqueCalls,
-            uniqueCalls.map((c) => spanKey(c.tenant, c.trace_id, c.span_id)),
-          );
+        const batch = JSON.parse((await spool.read(entry)).toString('utf8')) as SpoolBatch;
+        await this.insertBatch(batch);
         metrics.insertSeconds.observe((performance.now() - started) / 1000);
-        break;
+        await spool.ack(entry);
+        metrics.batchesWritten.inc();
+        metrics.spansAccepted.inc(batch.traces.length);
+        for (const c of batch.calls) metrics.aiCalls.inc({ cost_source: c.cost_source || 'unpriced' });
+        if (this.degraded) log.info({ pending: spool.pendingRecords }, 'ClickHouse writes recovered; draining');
+        this.degraded = false;
+        backoffMs = 100;
+        failures = 0;
+        this.waiting.get(entry.seq)?.();
+        this.waiting.delete(entry.seq);
+        this.updateSpoolMetrics();
       } catch (err) {
         metrics.batchFailures.inc();
-        if (attempt >= attempts) {
-          log.error(
-            { err: (err as Error).message, rows: traces.length },
-            'batch write failed; requests answered with an error',
-          );
-          throw err;
+        failures++;
+        if (failures >= QUARANTINE_AFTER && isBadData(err)) {
+          await this.quarantine(entry, err as Error);
+          failures = 0;
+          continue;
         }
-        log.warn({ err: (err as Error).message, attempt }, 'batch write failed; retrying the identical insert');
-        await sleep(Math.min(2000, 100 * 2 ** attempt));
+        if (!this.degraded) {
+          log.warn(
+            { err: (err as Error).message, pending: spool.pendingRecords },
+            'batch insert failed; acknowledging from the spool and retrying the identical insert',
+          );
+        }
+        this.degraded = true;
+        // Every waiting batch is durable in the spool: answer them now.
+        for (const resolve of this.waiting.values()) resolve();
+        this.waiting.clear();
+        this.updateSpoolMetrics();
+        await new Promise<void>((r) => {
+          const timer = setTimeout(r, backoffMs);
+          this.drainWake = () => {
+            if (this.stopDrain) {
+              clearTimeout(timer);
+              r();
+            }
+          };
+        });
+        this.drainWake = undefined;
+        backoffMs = Math.min(5000, backoffMs * 2);
       }
     }
-    for (const t of traces)
-      this.recent.add(
-        spanKey(t.TenantId, t.TraceId, t.SpanId),
-        BigInt(Date.parse(`${t.Timestamp.replace(' ', 'T').slice(0, 23)}Z`)) * 1_000_000n,
+  }
+
+  /**
+   * ClickHouse refused this record's data itself, again and again (not a network or
+   * load failure): move it aside, so one poisoned batch cannot block every later one.
+   * Nothing is deleted; an operator can fix and replay the file.
+   */
+  private async quarantine(entry: SpoolEntry, err: Error): Promise<void> {
+    const { spool, metrics, log } = this.opts;
+    const payload = await spool.read(entry);
+    const path = spool.quarantine(entry, payload);
+    const batch = JSON.parse(payload.toString('utf8')) as SpoolBatch;
+    metrics.spoolQuarantined.inc();
+    metrics.spansRejected.inc({ reason: 'storage_rejected' }, batch.traces.length);
+    log.error({ err: err.message, path, rows: batch.traces.length }, 'ClickHouse refused a spooled batch; moved aside');
+    await spool.ack(entry);
+    this.waiting.get(entry.seq)?.();
+    this.waiting.delete(entry.seq);
+    this.updateSpoolMetrics();
+  }
+
+  private async insertBatch(batch: SpoolBatch): Promise<void> {
+    if (batch.traces.length > 0)
+      await this.insert(
+        'otel_traces',
+        batch.traces,
+        batch.traces.map((t) => spanKey(t.TenantId, t.TraceId, t.SpanId)),
       );
-    metrics.batchesWritten.inc();
-    metrics.spansAccepted.inc(traces.length);
-    for (const c of uniqueCalls) metrics.aiCalls.inc({ cost_source: c.cost_source || 'unpriced' });
-    return results;
+    if (batch.calls.length > 0)
+      await this.insert(
+        'ai_calls',
+        batch.calls,
+        batch.calls.map((c) => spanKey(c.tenant, c.trace_id, c.span_id)),
+      );
+  }
+
+  private retryAfterS(): number {
+    // Roughly how long the spool takes to make room: longer while ClickHouse is failing.
+    return this.degraded ? 10 : 2;
+  }
+
+  private updateSpoolMetrics(): void {
+    const { spool, metrics } = this.opts;
+    metrics.spoolBytes.set(spool.pendingBytes);
+    metrics.spoolRecords.set(spool.pendingRecords);
+    metrics.spoolAgeSeconds.set(spool.oldestAgeMs() / 1000);
+  }
+
+  /** Whether ClickHouse writes are failing and batches are being held in the spool. */
+  get isDegraded(): boolean {
+    return this.degraded;
   }
 
   private async insert(table: string, values: unknown[], keys: string[]): Promise<void> {
@@ -219,6 +417,16 @@ export class BatchWriter {
   }
 }
 
+const QUARANTINE_AFTER = 5;
+
+/** ClickHouse error codes that mean "this data can never be inserted", as opposed to "not now". */
+const BAD_DATA_CODES = new Set(['6', '26', '27', '38', '41', '53', '69', '70', '72', '117', '16', '62']);
+
+function isBadData(err: unknown): boolean {
+  const code = (err as { code?: unknown }).code;
+  return typeof code === 'string' && BAD_DATA_CODES.has(code);
+}
+
 export function spanKey(tenant: string, traceId: string, spanId: string): string {
   return `${tenant}/${traceId}/${spanId}`;
 }
@@ -236,6 +444,10 @@ function dedupeCalls(calls: CallRow[]): CallRow[] {
 function dateTime64ToNs(s: string): bigint {
   const ms = Date.parse(`${s.replace(' ', 'T').slice(0, 19)}Z`);
   return BigInt(ms) * 1_000_000n + BigInt(s.slice(20, 29).padEnd(9, '0') || '0');
+}
+
+function traceStartNs(t: TraceRow): bigint {
+  return BigInt(Date.parse(`${t.Timestamp.replace(' ', 'T').slice(0, 23)}Z`)) * 1_000_000n;
 }
 
 function sleep(ms: number): Promise<void> {

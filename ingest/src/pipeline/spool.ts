@@ -1,0 +1,264 @@
+import {
+  closeSync,
+  fsyncSync,
+  ftruncateSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  readdirSync,
+  renameSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
+import { type FileHandle, open, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { crc32 } from 'node:zlib';
+
+/**
+ * The local write-ahead spool: batches appended and fsynced here are acknowledged,
+ * then drained into ClickHouse in order, surviving restarts (ingest/README.md).
+ *
+ * On disk: segment files `seg-<n>.log`, each a sequence of records
+ *   [u32 length][u32 crc32(time + payload)][f64 appendedAt ms][payload]
+ * and `checkpoint.json` naming the first record not yet drained. A torn record at
+ * the tail (a crash during append, never acknowledged) fails its length or crc and
+ * is cut off at open. The checkpoint is written without fsync: after a crash a few
+ * drained records may be drained again, which the insert tokens make harmless.
+ */
+
+const HEADER = 16;
+
+export class SpoolFullError extends Error {
+  constructor(
+    readonly pendingBytes: number,
+    readonly maxBytes: number,
+  ) {
+    super(`spool full: ${pendingBytes} of ${maxBytes} bytes pending`);
+  }
+}
+
+export interface SpoolEntry {
+  seq: number;
+  segment: number;
+  offset: number;
+  /** Record size on disk, header included. */
+  bytes: number;
+  appendedAt: number;
+}
+
+export interface SpoolOptions {
+  dir: string;
+  maxBytes: number;
+  /** A segment is closed and a new one started past this size. */
+  segmentBytes?: number;
+}
+
+export class Spool {
+  private entries: SpoolEntry[] = [];
+  private pending = 0;
+  private nextSeq = 1;
+  private active: { segment: number; fh: FileHandle; size: number } | undefined;
+  private readers = new Map<number, FileHandle>();
+  private appending: Promise<unknown> = Promise.resolve();
+
+  private constructor(
+    private readonly opts: Required<SpoolOptions>,
+    private lastSegment: number,
+  ) {}
+
+  /** Open the spool directory, cutting off a torn tail, and list the records still to drain. */
+  static async open(options: SpoolOptions): Promise<Spool> {
+    const opts = { segmentBytes: Math.max(64 * 1024, Math.min(16 * 1024 ** 2, options.maxBytes / 8)), ...options };
+    mkdirSync(opts.dir, { recursive: true });
+    const checkpoint = readCheckpoint(opts.dir);
+    const segments = listSegments(opts.dir);
+    const spool = new Spool(opts, segments.at(-1) ?? 0);
+    for (const segment of segments) {
+      const path = segmentPath(opts.dir, segment);
+      if (segment < checkpoint.segment) {
+        rmSync(path, { force: true });
+        continue;
+      }
+      const data = await readFile(path);
+      let offset = segment === checkpoint.segment ? checkpoint.offset : 0;
+      while (offset + HEADER <= data.length) {
+        const length = data.readUInt32LE(offset);
+        const end = offset + HEADER + length;
+        if (end > data.length || crc32(data.subarray(offset + 8, end)) !== data.readUInt32LE(offset + 4)) break;
+        spool.entries.push({
+          seq: spool.nextSeq++,
+          segment,
+          offset,
+          bytes: HEADER + length,
+          appendedAt: data.readDoubleLE(offset + 8),
+        });
+        spool.pending += HEADER + length;
+        offset = end;
+      }
+      if (offset < data.length) {
+        // A record cut short by a crash during its append: it was never acknowledged.
+        const fd = openSync(path, 'r+');
+        try {
+          ftruncateSync(fd, offset);
+          fsyncSync(fd);
+        } finally {
+          closeSync(fd);
+        }
+      }
+    }
+    return spool;
+  }
+
+  /** Bytes appended and not yet drained. */
+  get pendingBytes(): number {
+    return this.pending;
+  }
+
+  get pendingRecords(): number {
+    return this.entries.length;
+  }
+
+  /** Age of the oldest record not yet drained, in ms (0 when empty). */
+  oldestAgeMs(now = Date.now()): number {
+    const first = this.entries[0];
+    return first ? Math.max(0, now - first.appendedAt) : 0;
+  }
+
+  /** Every record still to drain, oldest first. */
+  list(): readonly SpoolEntry[] {
+    return this.entries;
+  }
+
+  /** Append one record and fsync it. Resolves once it is durable; SpoolFullError when over the limit. */
+  append(payload: Buffer): Promise<SpoolEntry> {
+    const run = this.appending.then(() => this.appendNow(payload));
+    this.appending = run.catch(() => undefined);
+    return run;
+  }
+
+  private async appendNow(payload: Buffer): Promise<SpoolEntry> {
+    const bytes = HEADER + payload.length;
+    if (this.pending + bytes > this.opts.maxBytes && this.entries.length > 0) {
+      throw new SpoolFullError(this.pending, this.opts.maxBytes);
+    }
+    if (!this.active || this.active.size >= this.opts.segmentBytes) await this.rotate();
+    const active = this.active!;
+    const appendedAt = Date.now();
+    const header = Buffer.alloc(HEADER);
+    header.writeUInt32LE(payload.length, 0);
+    header.writeDoubleLE(appendedAt, 8);
+    header.writeUInt32LE(crc32(payload, crc32(header.subarray(8, 16))), 4);
+    const offset = active.size;
+    try {
+      await active.fh.writev([header, payload], offset);
+      await active.fh.datasync();
+    } catch (err) {
+      // Whatever part of the record reached the file is cut off at the next open; start afresh.
+      await this.closeActive();
+      throw err;
+    }
+    active.size += bytes;
+    const entry = { seq: this.nextSeq++, segment: active.segment, offset, bytes, appendedAt };
+    this.entries.push(entry);
+    this.pending += bytes;
+    return entry;
+  }
+
+  /** The payload of a record not yet drained. */
+  async read(entry: SpoolEntry): Promise<Buffer> {
+    let fh = this.readers.get(entry.segment);
+    if (!fh) {
+      fh = await open(segmentPath(this.opts.dir, entry.segment), 'r');
+      this.readers.set(entry.segment, fh);
+    }
+    const buf = Buffer.alloc(entry.bytes);
+    const { bytesRead } = await fh.read(buf, 0, entry.bytes, entry.offset);
+    if (bytesRead !== entry.bytes || crc32(buf.subarray(8)) !== buf.readUInt32LE(4)) {
+      throw new Error(`spool record ${entry.segment}:${entry.offset} is unreadable`);
+    }
+    return buf.subarray(HEADER);
+  }
+
+  /** Keep a record ClickHouse refused as data in `rejected/`, for an operator to look at. */
+  quarantine(entry: SpoolEntry, payload: Buffer): string {
+    const dir = join(this.opts.dir, 'rejected');
+    mkdirSync(dir, { recursive: true });
+    const path = join(dir, `${entry.appendedAt}-${entry.segment}-${entry.offset}.json`);
+    writeFileSync(path, payload);
+    return path;
+  }
+
+  /** The oldest record is in ClickHouse: forget it, and delete segments fully drained. */
+  async ack(entry: SpoolEntry): Promise<void> {
+    const head = this.entries[0];
+    if (!head || head.seq !== entry.seq) throw new Error('spool records must be acknowledged in order');
+    this.entries.shift();
+    this.pending -= entry.bytes;
+    const next = this.entries[0];
+    const checkpoint = next
+      ? { segment: next.segment, offset: next.offset }
+      : { segment: entry.segment, offset: entry.offset + entry.bytes };
+    writeFileSync(join(this.opts.dir, 'checkpoint.json.tmp'), JSON.stringify(checkpoint));
+    renameSync(join(this.opts.dir, 'checkpoint.json.tmp'), join(this.opts.dir, 'checkpoint.json'));
+    if (next?.segment !== entry.segment && entry.segment !== this.active?.segment) {
+      await this.readers.get(entry.segment)?.close();
+      this.readers.delete(entry.segment);
+      rmSync(segmentPath(this.opts.dir, entry.segment), { force: true });
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.appending;
+    await this.closeActive();
+    for (const fh of this.readers.values()) await fh.close().catch(() => undefined);
+    this.readers.clear();
+  }
+
+  private async rotate(): Promise<void> {
+    const previous = this.active;
+    await this.closeActive();
+    const segment = ++this.lastSegment;
+    const fh = await open(segmentPath(this.opts.dir, segment), 'a+');
+    // The new file's name must be durable too, or an fsynced record could vanish with it.
+    const dirFd = openSync(this.opts.dir, 'r');
+    try {
+      fsyncSync(dirFd);
+    } finally {
+      closeSync(dirFd);
+    }
+    this.active = { segment, fh, size: 0 };
+    // A segment already drained to its end is no longer needed.
+    if (previous && !this.entries.some((e) => e.segment === previous.segment)) {
+      rmSync(segmentPath(this.opts.dir, previous.segment), { force: true });
+    }
+  }
+
+  private async closeActive(): Promise<void> {
+    const active = this.active;
+    this.active = undefined;
+    if (active) await active.fh.close().catch(() => undefined);
+  }
+}
+
+function segmentPath(dir: string, segment: number): string {
+  return join(dir, `seg-${String(segment).padStart(12, '0')}.log`);
+}
+
+function listSegments(dir: string): number[] {
+  return readdirSync(dir)
+    .map((f) => /^seg-(\d{12})\.log$/.exec(f)?.[1])
+    .filter((n): n is string => n !== undefined)
+    .map(Number)
+    .sort((a, b) => a - b);
+}
+
+function readCheckpoint(dir: string): { segment: number; offset: number } {
+  try {
+    const c = JSON.parse(readFileSync(join(dir, 'checkpoint.json'), 'utf8')) as { segment?: unknown; offset?: unknown };
+    if (Number.isInteger(c.segment) && Number.isInteger(c.offset))
+      return { segment: c.segment as number, offset: c.offset as number };
+  } catch {
+    // No checkpoint yet, or a torn one: drain everything present (tokens make repeats harmless).
+  }
+  return { segment: 0, offset: 0 };
+}
