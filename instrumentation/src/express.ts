@@ -54,7 +54,7 @@ export function usageContextMiddleware(options: UsageMiddlewareOptions = {}) {
     } catch (err) {
       recordFault('express.middleware', err);
     }
-    if (!ctx) return next();
-    context.with(ctx, next);
+    if (ctx) context.with(ctx, next);
+    else next();
   };
 }
