@@ -56,7 +56,8 @@ export function filterVariables(names: readonly FilterName[] = FILTER_VARIABLES.
     new QueryVariableBuilder(v.name)
       .label(v.label)
       .datasource(DATASOURCE_REF)
-      .query({ editorType: 'sql', rawSql: variableQuery(v.name), format: 1, refId: `var_${v.name}` })
+      // A string query: the plugin's metricFindQuery runs it as SQL (CHDatasource.metricFindQuery).
+      .query(variableQuery(v.name))
       .definition(variableQuery(v.name))
       .refresh(VariableRefresh.OnTimeRangeChanged)
       .sort(VariableSort.AlphabeticalAsc)
