@@ -1,0 +1,100 @@
+import { createHash } from 'node:crypto';
+import type { Logger } from 'pino';
+import type { AlertmanagerAlert, AlertSink } from '../alerts/alertmanager.js';
+import { formatScaled } from '@tokenmeter/instrumentation/prices';
+import { chDateTime, select, table } from '../retention/sql.js';
+import { insertSettings, type Store } from '../store/client.js';
+import type { ReconciliationRow } from './types.js';
+
+export const DRIFT_ALERT = 'ReconciliationDrift';
+
+/**
+ * A provider-day whose total drifts beyond the threshold becomes an alert: a row in
+ * `alert_events` (the history Grafana shows) and an Alertmanager alert (the page). A later
+ * check of the same day that matches resolves it, in both places. Per-model drift is in
+ * the annotations, not separate alerts. Alertmanager being down never fails the check: the
+ * event is kept and the failure logged.
+ */
+export async function alertOnDrift(
+  deps: { store: Store; sink: AlertSink | undefined; log: Logger },
+  rows: ReconciliationRow[],
+  ctx: { thresholdPct: number; now: Date },
+): Promise<{ fired: number; resolved: number }> {
+  const out = { fired: 0, resolved: 0 };
+  for (const total of rows.filter((r) => r.dimension === 'total')) {
+    const fingerprint = createHash('sha256')
+      .update([DRIFT_ALERT, total.tenant, total.provider, total.day].join('\u0000'))
+      .digest('hex')
+      .slice(0, 16);
+    let state: 'firing' | 'resolved';
+    if (total.status === 'drift') state = 'firing';
+    else if (total.status === 'match' && (await isFiring(deps.store, total.tenant, fingerprint))) state = 'resolved';
+    else continue;
+    const drifting = rows
+      .filter((r) => r.dimension === 'model' && r.status !== 'match')
+      .map(
+        (r) =>
+          `${r.key}: ${r.status} ${r.driftPct.toFixed(2)} % (tracked $${formatScaled(r.trackedUsd)}, billed $${formatScaled(r.billedUsd)})`,
+      );
+    const summary = `${total.provider} bill for ${total.day}: $${formatScaled(total.billedUsd)}; tokenmeter tracked $${formatScaled(total.trackedUsd)} (${total.driftPct.toFixed(2)} %, threshold ${ctx.thresholdPct} %)`;
+    const scope = `provider=${total.provider},day=${total.day}`;
+    await deps.store.writer.insert({
+      table: table(deps.store, 'alert_events'),
+      format: 'JSONEachRow',
+      values: [
+        {
+          ts: chDateTime(ctx.now),
+          tenant: total.tenant,
+          alertname: DRIFT_ALERT,
+          severity: 'warning',
+          scope,
+          budget_id: '',
+          period_start: `${total.day} 00:00:00`,
+          threshold: Math.round(ctx.thresholdPct),
+          observed: total.driftPct,
+          limit_value: ctx.thresholdPct,
+          state,
+          fingerprint,
+          details: JSON.stringify({
+            trackedUsd: formatScaled(total.trackedUsd),
+            billedUsd: formatScaled(total.billedUsd),
+            models: drifting,
+          }),
+        },
+      ],
+      clickhouse_settings: insertSettings(`alert-${fingerprint}-${state}-${ctx.now.getTime()}`),
+    });
+    out[state === 'firing' ? 'fired' : 'resolved']++;
+    const alert: AlertmanagerAlert = {
+      labels: {
+        alertname: DRIFT_ALERT,
+        severity: 'warning',
+        tenant: total.tenant,
+        scope,
+        provider: total.provider,
+        day: total.day,
+      },
+      annotations: { summary, ...(drifting.length ? { models: drifting.join('\n') } : {}) },
+      startsAt: ctx.now,
+      // A daily check does not re-send: the alert stands for a day unless a re-check resolves it.
+      endsAt: state === 'firing' ? new Date(ctx.now.getTime() + 86_400_000) : ctx.now,
+    };
+    if (!deps.sink) continue;
+    try {
+      await deps.sink.push([alert]);
+    } catch (err) {
+      deps.log.warn({ err: (err as Error).message, fingerprint }, 'drift alert not delivered to Alertmanager');
+    }
+  }
+  return out;
+}
+
+async function isFiring(store: Store, tenant: string, fingerprint: string): Promise<boolean> {
+  const rows = await select<{ state: string }>(
+    store,
+    `SELECT argMax(state, ts) AS state FROM ${table(store, 'alert_events')}
+     WHERE tenant = {tenant:String} AND fingerprint = {fingerprint:String}`,
+    { tenant, fingerprint },
+  );
+  return rows[0]?.state === 'firing';
+}
