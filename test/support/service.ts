@@ -1,43 +1,86 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { readConfig } from '../../ingest/src/config.ts';
-import { type Running, startServer } from '../../ingest/src/server.ts';
+import { type ChildProcess, spawn } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { fileURLToPath } from 'node:url';
 
-export const ADMIN_KEY = 'test-admin-key-0123456789';
+export const CLI = fileURLToPath(new URL('../../ingest/dist/cli.js', import.meta.url));
 
-/** A real `tokenmeter serve` in this process, on an ephemeral port, embedded ClickHouse in a temp dir. */
-export async function startTestService(name: string, env: Record<string, string> = {}): Promise<Running & { dataDir: string }> {
-  const dataDir = mkdtempSync(join(tmpdir(), `tm-svc-${name}-`));
-  const config = readConfig({
-    PORT: '0',
-    HOST: '127.0.0.1',
-    TOKENMETER_DATA_DIR: dataDir,
-    CLICKHOUSE_DATABASE: `svc_${name.replace(/[^a-z0-9_]/gi, '_')}`,
-    TOKENMETER_ADMIN_KEY: ADMIN_KEY,
-    TOKENMETER_BATCH_MAX_DELAY_MS: '20',
-    LOG_LEVEL: 'warn',
-    ...env,
-  });
-  const running = await startServer(config);
-  const close = running.close.bind(running);
-  return Object.assign(running, {
-    dataDir,
-    async close() {
-      await close();
-      rmSync(dataDir, { recursive: true, force: true });
-    },
-  });
+/** `node ingest/dist/cli.js serve` as a child process (npm run build first), for tests that kill it. */
+export interface ServiceProcess {
+  url: string;
+  port: number;
+  child: ChildProcess;
+  /** Everything it wrote to stderr/stdout, for a failing test to show. */
+  output: () => string;
+  /** Wait until /readyz answers 200. */
+  ready(timeoutMs?: number): Promise<void>;
+  /** SIGKILL, and wait for the process to be gone. */
+  kill9(): Promise<void>;
+  /** SIGTERM (finish pending writes), and wait. */
+  stop(): Promise<number | null>;
+  /** Peak resident set size so far, from /proc (VmHWM), in bytes. */
+  peakRss(): number;
 }
 
-/** Read-only SQL through the service's own query endpoint (what `tokenmeter query` does). */
-export async function query<T = Record<string, unknown>>(svc: { url: string }, sql: string): Promise<T[]> {
-  const res = await fetch(`${svc.url}/api/v1/query`, {
-    method: 'POST',
-    headers: { authorization: `Bearer ${ADMIN_KEY}`, 'content-type': 'application/json' },
-    body: JSON.stringify({ sql }),
+export async function freePort(): Promise<number> {
+  const server = createServer();
+  server.listen(0, '127.0.0.1');
+  await new Promise((r) => server.once('listening', r));
+  const port = (server.address() as { port: number }).port;
+  await new Promise((r) => server.close(r));
+  return port;
+}
+
+export async function spawnService(env: Record<string, string>, port?: number): Promise<ServiceProcess> {
+  if (!existsSync(CLI)) throw new Error(`${CLI} is missing: run 'npm run build' first`);
+  const p = port ?? (await freePort());
+  const child = spawn(process.execPath, [CLI, 'serve'], {
+    env: { PATH: process.env.PATH ?? '', HOST: '127.0.0.1', LOG_LEVEL: 'warn', ...env, PORT: String(p) },
+    stdio: ['ignore', 'pipe', 'pipe'],
   });
-  const body = (await res.json()) as { data?: T[]; error?: string };
-  if (!res.ok) throw new Error(`query failed ${res.status}: ${body.error}`);
-  return body.data ?? [];
+  let output = '';
+  const keep = (b: Buffer) => {
+    output = (output + b.toString()).slice(-20_000);
+  };
+  child.stdout!.on('data', keep);
+  child.stderr!.on('data', keep);
+  const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
+  const url = `http://127.0.0.1:${p}`;
+  return {
+    url,
+    port: p,
+    child,
+    output: () => output,
+    async ready(timeoutMs = 60_000) {
+      const deadline = Date.now() + timeoutMs;
+      while (Date.now() < deadline) {
+        if (child.exitCode !== null) throw new Error(`service exited with ${child.exitCode}:\n${output}`);
+        try {
+          const res = await fetch(`${url}/readyz`);
+          if (res.ok) return;
+        } catch {
+          // not listening yet
+        }
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      throw new Error(`service not ready after ${timeoutMs} ms:\n${output}`);
+    },
+    async kill9() {
+      child.kill('SIGKILL');
+      await exited;
+    },
+    async stop() {
+      child.kill('SIGTERM');
+      return exited;
+    },
+    peakRss() {
+      try {
+        const status = readFileSync(`/proc/${child.pid}/status`, 'utf8');
+        const kb = /VmHWM:\s+(\d+)/.exec(status)?.[1];
+        return kb ? Number(kb) * 1024 : 0;
+      } catch {
+        return 0;
+      }
+    },
+  };
 }

@@ -1,4 +1,4 @@
-import { createClient, type ClickHouseClient, type ClickHouseSettings } from '@clickhouse/client';
+import { ClickHouseLogLevel, createClient, type ClickHouseClient, type ClickHouseSettings } from '@clickhouse/client';
 import type { Config } from '../config.js';
 
 /**
@@ -32,6 +32,8 @@ export async function openStore(cfg: Config['clickhouse']): Promise<Store> {
         ...(database ? { database } : {}),
         request_timeout: 30_000,
         compression: { request: false, response: true },
+        // The writer logs a failed insert once, with context; the client would log every retry.
+        log: { level: ClickHouseLogLevel.OFF },
       });
     // The database must exist before a client can name it as its default.
     const bootstrap = make();
