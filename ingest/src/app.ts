@@ -11,6 +11,10 @@ import type { Metrics } from './metrics.js';
 import type { IngestPricer } from './pipeline/pricing.js';
 import type { BatchWriter } from './pipeline/writer.js';
 import type { Store } from './store/client.js';
+import { budgetRouter } from './budgets/router.js';
+import { alertsRouter } from './alerts/router.js';
+import { exportRouter } from './usage/export.js';
+import { usageRouter } from './usage/router.js';
 
 export interface AppDeps {
   config: Config;
@@ -41,6 +45,11 @@ export function createApp(deps: AppDeps): Express {
   app.use(otlpRouter({ ...deps, maxBodyBytes: deps.config.limits.maxBodyBytes, limits: deps.config.limits }));
   app.use(keysRouter(deps));
   app.use(queryRouter(deps));
+  const budgets = { defaultUserBudget: deps.config.budgets.defaultUserBudget };
+  app.use(budgetRouter({ ...deps, ...budgets, enforcementCacheMs: deps.config.budgets.enforcementCacheMs }));
+  app.use(usageRouter({ ...deps, ...budgets }));
+  app.use(exportRouter(deps));
+  app.use(alertsRouter(deps));
   app.use((_req, res) => {
     res.status(404).json({ error: 'not found' });
   });

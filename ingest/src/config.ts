@@ -36,7 +36,24 @@ export interface Config {
   keyCacheMs: number;
   /** How often the service's counters are written to ingest_stats; 0 turns it off. */
   statsIntervalMs: number;
+  /** Budgets, alert evaluation and Alertmanager (ingest/src/budgets, ingest/src/alerts). */
+  budgets: BudgetConfig;
   logLevel: string;
+}
+
+export interface BudgetConfig {
+  /** Alertmanager's base URL; unset: alerts are recorded in alert_events only. */
+  alertmanagerUrl: string | undefined;
+  /** How often budgets and anomalies are evaluated; 0 turns the evaluator off. */
+  evaluateIntervalMs: number;
+  /** A budget for every user without one of their own; unset: none. */
+  defaultUserBudget:
+    | { amountUsd: string; period: 'day' | 'week' | 'month'; mode: 'soft' | 'hard'; thresholds: number[] }
+    | undefined;
+  /** How long the enforcement view (polled by the instrumentation's guard) is reused per tenant. */
+  enforcementCacheMs: number;
+  /** An hour costing less than this never pages as a cost spike. */
+  spikeMinHourlyUsd: number;
 }
 
 export const ENV_VARS = [
@@ -62,6 +79,13 @@ export const ENV_VARS = [
   'TOKENMETER_RATE_LIMIT_BURST',
   'TOKENMETER_KEY_CACHE_MS',
   'TOKENMETER_STATS_INTERVAL_MS',
+  'ALERTMANAGER_URL',
+  'TOKENMETER_EVALUATE_INTERVAL_MS',
+  'TOKENMETER_DEFAULT_USER_BUDGET_USD',
+  'TOKENMETER_DEFAULT_USER_BUDGET_PERIOD',
+  'TOKENMETER_DEFAULT_USER_BUDGET_MODE',
+  'TOKENMETER_ENFORCEMENT_CACHE_MS',
+  'TOKENMETER_SPIKE_MIN_HOURLY_USD',
   'LOG_LEVEL',
 ] as const;
 
@@ -109,8 +133,43 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): Config {
     },
     keyCacheMs: int(env, 'TOKENMETER_KEY_CACHE_MS', 10_000, 0, 3_600_000),
     statsIntervalMs: int(env, 'TOKENMETER_STATS_INTERVAL_MS', 60_000, 0, 86_400_000),
+    budgets: readBudgetConfig(env),
     logLevel: env.LOG_LEVEL || 'info',
   };
+}
+
+function readBudgetConfig(env: NodeJS.ProcessEnv): BudgetConfig {
+  const url = env.ALERTMANAGER_URL || undefined;
+  if (url !== undefined && !/^https?:\/\/[^\s]+$/.test(url)) {
+    throw new ConfigError(`ALERTMANAGER_URL must be an http(s) URL, got ${JSON.stringify(url)}`);
+  }
+  const amount = env.TOKENMETER_DEFAULT_USER_BUDGET_USD || undefined;
+  if (amount !== undefined && (!/^\d{1,16}(\.\d{1,12})?$/.test(amount) || Number(amount) <= 0)) {
+    throw new ConfigError(
+      `TOKENMETER_DEFAULT_USER_BUDGET_USD must be a positive USD amount, got ${JSON.stringify(amount)}`,
+    );
+  }
+  const period = oneOf(env, 'TOKENMETER_DEFAULT_USER_BUDGET_PERIOD', ['month', 'week', 'day'] as const);
+  const mode = oneOf(env, 'TOKENMETER_DEFAULT_USER_BUDGET_MODE', ['soft', 'hard'] as const);
+  const floor = env.TOKENMETER_SPIKE_MIN_HOURLY_USD || '1';
+  if (!/^\d+(\.\d+)?$/.test(floor)) {
+    throw new ConfigError(`TOKENMETER_SPIKE_MIN_HOURLY_USD must be a USD amount, got ${JSON.stringify(floor)}`);
+  }
+  return {
+    alertmanagerUrl: url?.replace(/\/+$/, ''),
+    evaluateIntervalMs: int(env, 'TOKENMETER_EVALUATE_INTERVAL_MS', 60_000, 0, 86_400_000),
+    defaultUserBudget: amount ? { amountUsd: amount, period, mode, thresholds: [75, 90, 100] } : undefined,
+    enforcementCacheMs: int(env, 'TOKENMETER_ENFORCEMENT_CACHE_MS', 5_000, 0, 3_600_000),
+    spikeMinHourlyUsd: Number(floor),
+  };
+}
+
+function oneOf<T extends string>(env: NodeJS.ProcessEnv, name: string, allowed: readonly T[]): T {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return allowed[0]!;
+  if (!allowed.includes(raw as T))
+    throw new ConfigError(`${name} must be one of ${allowed.join(', ')}, got ${JSON.stringify(raw)}`);
+  return raw as T;
 }
 
 function int(env: NodeJS.ProcessEnv, name: string, fallback: number, min: number, max: number): number {

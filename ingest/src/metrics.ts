@@ -103,6 +103,18 @@ export function createMetrics() {
       help: 'Requests answered 429 by the per-key rate limit',
       registers: [registry],
     }),
+    alertTransitions: new Counter({
+      name: 'tokenmeter_alert_transitions_total',
+      help: 'Alerts raised and resolved by the budget and anomaly evaluator, by alertname and state',
+      labelNames: ['alertname', 'state'] as const,
+      registers: [registry],
+    }),
+    evaluatorErrors: new Counter({
+      name: 'tokenmeter_evaluator_errors_total',
+      help: 'Evaluation rounds that failed, and alert deliveries Alertmanager did not accept, by where',
+      labelNames: ['where'] as const,
+      registers: [registry],
+    }),
   };
   return m;
 }

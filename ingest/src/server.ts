@@ -14,6 +14,8 @@ import { StatsFlusher } from './pipeline/stats.js';
 import { BatchWriter } from './pipeline/writer.js';
 import { openStore, type Store } from './store/client.js';
 import { migrate } from './store/migrate.js';
+import { createAlertmanagerClient } from './alerts/alertmanager.js';
+import { AlertEvaluator } from './alerts/evaluator.js';
 
 export interface Running {
   url: string;
@@ -58,6 +60,19 @@ export async function startServer(config: Config, opts: { log?: Logger; keys?: K
   const stats = new StatsFlusher({ store, metrics, log, intervalMs: config.statsIntervalMs });
   stats.start();
   const app = createApp({ config, store, writer, pricer, keys, keyStore, metrics, log });
+  const evaluator = new AlertEvaluator({
+    store,
+    log,
+    sink: config.budgets.alertmanagerUrl
+      ? createAlertmanagerClient({ url: config.budgets.alertmanagerUrl })
+      : undefined,
+    intervalMs: config.budgets.evaluateIntervalMs,
+    defaultUserBudget: config.budgets.defaultUserBudget,
+    anomalies: { spike: { minHourlyUsd: config.budgets.spikeMinHourlyUsd } },
+    onError: (where) => metrics.evaluatorErrors.inc({ where }),
+    onTransition: (alertname, state) => metrics.alertTransitions.inc({ alertname, state }),
+  });
+  evaluator.start();
   const server = app.listen(config.port, config.host);
   await new Promise<void>((resolve, reject) => {
     server.once('listening', resolve);
@@ -83,6 +98,7 @@ export async function startServer(config: Config, opts: { log?: Logger; keys?: K
         const closed = new Promise<void>((r) => server.close(() => r()));
         server.closeIdleConnections();
         await closed;
+        await evaluator.stop();
         await writer.close();
         await stats.stop();
         await store.close();

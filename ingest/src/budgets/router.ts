@@ -1,0 +1,150 @@
+import { formatScaled, parseUsd } from '@tokenmeter/instrumentation/prices';
+import express, { type Request, Router } from 'express';
+import type { Logger } from 'pino';
+import { type KeyResolver, requireRole } from '../http/auth.js';
+import type { Metrics } from '../metrics.js';
+import type { Store } from '../store/client.js';
+import { HttpError, handle, tenantOf } from '../usage/request.js';
+import { enforcementView } from './enforcement.js';
+import { parseBudgetInput } from './parse.js';
+import { allStatuses, budgetStatuses, type DefaultUserBudget } from './status.js';
+import { deleteBudget, getBudget, listBudgets, putBudget } from './store.js';
+import type { BudgetStatus } from './types.js';
+
+export interface BudgetRouterDeps {
+  store: Store;
+  keys: KeyResolver;
+  metrics: Metrics;
+  log: Logger;
+  defaultUserBudget: DefaultUserBudget | undefined;
+  /** How long one tenant's enforcement view is reused before ClickHouse is asked again. */
+  enforcementCacheMs: number;
+  now?: () => Date;
+}
+
+/**
+ * /api/v1/budgets: CRUD (admin writes, read keys read) with each budget's current status, and
+ * /api/v1/budgets/enforcement, the compact view the instrumentation's guard polls (ingest keys).
+ */
+export function budgetRouter(deps: BudgetRouterDeps): Router {
+  const router = Router();
+  const now = deps.now ?? (() => new Date());
+  const read = requireRole('read', deps.keys, deps.metrics);
+  const admin = requireRole('admin', deps.keys, deps.metrics);
+  const cache = new Map<string, { at: number; body: string }>();
+
+  router.get(
+    '/api/v1/budgets/enforcement',
+    requireRole('ingest', deps.keys, deps.metrics),
+    handle(deps.log, async (req, res) => {
+      const tenant = tenantOf(req);
+      const hit = cache.get(tenant);
+      const t = now();
+      if (hit && t.getTime() - hit.at < deps.enforcementCacheMs) {
+        res.type('application/json').send(hit.body);
+        return;
+      }
+      const budgets = await listBudgets(deps.store, tenant);
+      const statuses = await allStatuses(deps.store, budgets, deps.defaultUserBudget, t, tenant);
+      const refreshAfterMs = Math.max(deps.enforcementCacheMs, 1000);
+      const body = JSON.stringify(enforcementView(tenant, statuses, t, refreshAfterMs));
+      cache.set(tenant, { at: t.getTime(), body });
+      res.type('application/json').send(body);
+    }),
+  );
+
+  router.get(
+    '/api/v1/budgets',
+    read,
+    handle(deps.log, async (req, res) => {
+      const tenant = tenantOf(req);
+      const budgets = await listBudgets(deps.store, tenant);
+      const statuses = await budgetStatuses(deps.store, budgets, now());
+      res.json({ tenant, budgets: statuses.map(withStatus), defaultUserBudget: deps.defaultUserBudget ?? null });
+    }),
+  );
+
+  router.get(
+    '/api/v1/budgets/:id',
+    read,
+    handle(deps.log, async (req, res) => {
+      const budget = await found(req);
+      const [status] = await budgetStatuses(deps.store, [budget], now());
+      res.json(withStatus(status!));
+    }),
+  );
+
+  router.post(
+    '/api/v1/budgets',
+    admin,
+    express.json({ limit: '64kb' }),
+    handle(deps.log, async (req, res) => {
+      const tenant = writeTenant(req);
+      const budget = await putBudget(deps.store, tenant, parseBudgetInput(req.body));
+      cache.delete(tenant);
+      deps.log.info({ tenant, id: budget.id }, 'budget created');
+      res.status(201).json(budget);
+    }),
+  );
+
+  router.put(
+    '/api/v1/budgets/:id',
+    admin,
+    express.json({ limit: '64kb' }),
+    handle(deps.log, async (req, res) => {
+      const existing = await found(req, writeTenant(req));
+      const budget = await putBudget(deps.store, existing.tenant, parseBudgetInput(req.body, existing), existing);
+      cache.delete(existing.tenant);
+      res.json(budget);
+    }),
+  );
+
+  router.delete(
+    '/api/v1/budgets/:id',
+    admin,
+    handle(deps.log, async (req, res) => {
+      const existing = await found(req);
+      await deleteBudget(deps.store, existing);
+      cache.delete(existing.tenant);
+      res.status(204).end();
+    }),
+  );
+
+  async function found(req: Request, tenant = tenantOf(req)) {
+    const id = String(req.params.id);
+    const budget = await getBudget(deps.store, tenant, id);
+    if (!budget) throw new HttpError(404, `no budget '${id}' in tenant '${tenant}'`);
+    return budget;
+  }
+
+  return router;
+}
+
+/** The tenant a budget is written for: the key's, or for the bootstrap admin the body's or ?tenant=. */
+function writeTenant(req: Request): string {
+  const bodyTenant = (req.body as { tenant?: unknown } | undefined)?.tenant;
+  if (req.principal?.tenant === '*' && typeof bodyTenant === 'string' && bodyTenant !== '') return bodyTenant;
+  if (bodyTenant !== undefined && bodyTenant !== tenantOf(req)) {
+    throw new HttpError(403, 'a key may only write budgets of its own tenant');
+  }
+  return tenantOf(req);
+}
+
+function withStatus(s: BudgetStatus) {
+  return {
+    ...s.budget,
+    status: {
+      periodStart: s.periodStart.toISOString(),
+      periodEnd: s.periodEnd.toISOString(),
+      spendUsd: s.spendUsd,
+      percent: s.percent,
+      crossed: s.crossed,
+      remainingUsd: remaining(s),
+    },
+  };
+}
+
+export function remaining(s: BudgetStatus): string {
+  const left = parseUsd(s.budget.amountUsd) - parseUsd(s.spendUsd);
+  return left > 0n ? formatScaled(left) : '0';
+}

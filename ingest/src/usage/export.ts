@@ -1,0 +1,186 @@
+import { once } from 'node:events';
+import { type Response, Router } from 'express';
+import type { Logger } from 'pino';
+import { type KeyResolver, requireRole } from '../http/auth.js';
+import type { Metrics } from '../metrics.js';
+import type { Store } from '../store/client.js';
+import { readSettings } from './read.js';
+import { HttpError, handle, queryEnum, queryInstant, tenantOf } from './request.js';
+
+/** The exported columns of `ai_calls`, in order (a fixed list: identifiers never come from the request). */
+export const EXPORT_COLUMNS = [
+  'timestamp',
+  'service',
+  'trace_id',
+  'span_id',
+  'provider',
+  'operation',
+  'request_model',
+  'model',
+  'user_id',
+  'team',
+  'feature',
+  'input_tokens',
+  'output_tokens',
+  'cache_read_tokens',
+  'cache_write_tokens',
+  'reasoning_tokens',
+  'priced',
+  'cost_usd',
+  'status',
+  'error_type',
+  'duration_ms',
+  'ttft_ms',
+  'is_streaming',
+] as const;
+
+export const EXPORT_FORMATS = ['csv', 'json', 'ndjson'] as const;
+export type ExportFormat = (typeof EXPORT_FORMATS)[number];
+
+/** Rows per ClickHouse query: bounds memory even where results are buffered (embedded chdb). */
+export const EXPORT_PAGE_ROWS = 50_000;
+/** Bytes gathered before one write to the socket. */
+const WRITE_BYTES = 64 * 1024;
+
+const SELECT = `
+SELECT toString(timestamp) AS timestamp, service, trace_id, span_id, provider, operation, request_model, model,
+       user_id, team, feature, input_tokens, output_tokens, cache_read_tokens, cache_write_tokens, reasoning_tokens,
+       priced, if(priced, toString(cost_usd), NULL) AS cost_usd, status, error_type, duration_ms, ttft_ms, is_streaming
+FROM ai_calls
+WHERE tenant = {tenant:String}
+  AND timestamp >= {from:DateTime64(9, 'UTC')} AND timestamp < {to:DateTime64(9, 'UTC')}
+  AND (timestamp, trace_id, span_id) > ({after_ts:DateTime64(9, 'UTC')}, {after_trace:String}, {after_span:String})
+ORDER BY timestamp, trace_id, span_id
+LIMIT {limit:UInt32}`;
+
+const COUNT = `
+SELECT count() AS n FROM ai_calls
+WHERE tenant = {tenant:String} AND timestamp >= {from:DateTime64(9, 'UTC')} AND timestamp < {to:DateTime64(9, 'UTC')}`;
+
+type Row = Record<(typeof EXPORT_COLUMNS)[number], unknown>;
+
+/**
+ * GET /api/v1/export?format=csv|json|ndjson&from&to: every call of the tenant in [from, to),
+ * streamed. Rows are read page by page (keyset on timestamp, trace_id, span_id) with the
+ * client's streaming result, and each write waits for the socket to drain, so memory stays
+ * flat however many rows there are. The row count comes first, in X-Total-Rows.
+ */
+export function exportRouter(deps: { store: Store; keys: KeyResolver; metrics: Metrics; log: Logger }): Router {
+  const router = Router();
+  router.get(
+    '/api/v1/export',
+    requireRole('read', deps.keys, deps.metrics),
+    handle(deps.log, async (req, res) => {
+      const tenant = tenantOf(req);
+      const format = queryEnum<ExportFormat>(req, 'format', EXPORT_FORMATS, 'csv');
+      const to = queryInstant(req, 'to') ?? new Date();
+      const from = queryInstant(req, 'from') ?? new Date(0);
+      if (from >= to) throw new HttpError(400, 'from must be before to');
+      const range = { tenant, from: toNs(from), to: toNs(to) };
+      const countRs = await deps.store.reader.query({
+        query: COUNT,
+        format: 'JSONEachRow',
+        query_params: range,
+        clickhouse_settings: readSettings(),
+      });
+      const total = Number((await countRs.json<{ n: string }>())[0]?.n ?? 0);
+      res.status(200);
+      res.setHeader('content-type', CONTENT_TYPES[format]);
+      res.setHeader('x-total-rows', String(total));
+      if (format === 'csv') {
+        res.setHeader('content-disposition', `attachment; filename="tokenmeter-${tenant}-calls.csv"`);
+      }
+      let aborted = false;
+      res.on('close', () => {
+        aborted = !res.writableFinished;
+      });
+      const out = new Chunker(res);
+      await out.write(format === 'csv' ? `${EXPORT_COLUMNS.join(',')}\n` : format === 'json' ? '[' : '');
+      let after = { ts: '1970-01-01 00:00:00', trace: '', span: '' };
+      let written = 0;
+      for (;;) {
+        const rs = await deps.store.reader.query({
+          query: SELECT,
+          format: 'JSONEachRow',
+          query_params: {
+            ...range,
+            after_ts: after.ts,
+            after_trace: after.trace,
+            after_span: after.span,
+            limit: EXPORT_PAGE_ROWS,
+          },
+          clickhouse_settings: readSettings({ output_format_json_quote_64bit_integers: 0 }),
+        });
+        let inPage = 0;
+        let last: Row | undefined;
+        for await (const batch of rs.stream()) {
+          for (const r of batch as { json<T>(): T }[]) {
+            const row = r.json<Row>();
+            if (aborted) break;
+            await out.write(formatRow(format, row, written === 0));
+            written++;
+            inPage++;
+            last = row;
+          }
+        }
+        if (aborted) {
+          deps.log.info({ tenant, written, total }, 'export aborted by the client');
+          return;
+        }
+        if (inPage < EXPORT_PAGE_ROWS || !last) break;
+        after = { ts: String(last.timestamp), trace: String(last.trace_id), span: String(last.span_id) };
+      }
+      await out.write(format === 'json' ? ']\n' : '');
+      await out.flush();
+      res.end();
+    }),
+  );
+  return router;
+}
+
+const CONTENT_TYPES: Record<ExportFormat, string> = {
+  csv: 'text/csv; charset=utf-8',
+  json: 'application/json; charset=utf-8',
+  ndjson: 'application/x-ndjson; charset=utf-8',
+};
+
+function toNs(d: Date): string {
+  return (d.getTime() / 1000).toFixed(3);
+}
+
+export function formatRow(format: ExportFormat, row: Row, first: boolean): string {
+  if (format === 'csv') return `${EXPORT_COLUMNS.map((c) => csvCell(row[c])).join(',')}\n`;
+  const json = JSON.stringify(row);
+  if (format === 'ndjson') return `${json}\n`;
+  return first ? `\n${json}` : `,\n${json}`;
+}
+
+function csvCell(v: unknown): string {
+  if (v === null || v === undefined) return '';
+  const s = typeof v === 'boolean' ? (v ? 'true' : 'false') : String(v);
+  return /[",\n\r]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+}
+
+/** Gathers small strings into ~64 KiB writes and waits for 'drain' when the socket is full. */
+class Chunker {
+  private parts: string[] = [];
+  private size = 0;
+  constructor(private readonly res: Response) {}
+
+  async write(s: string): Promise<void> {
+    if (s === '') return;
+    this.parts.push(s);
+    this.size += s.length;
+    if (this.size >= WRITE_BYTES) await this.flush();
+  }
+
+  async flush(): Promise<void> {
+    if (this.parts.length === 0) return;
+    const chunk = this.parts.join('');
+    this.parts = [];
+    this.size = 0;
+    if (!this.res.write(chunk) && !this.res.destroyed) {
+      await Promise.race([once(this.res, 'drain'), once(this.res, 'close')]);
+    }
+  }
+}
