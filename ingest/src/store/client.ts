@@ -52,6 +52,7 @@ export async function openStore(cfg: Config['clickhouse']): Promise<Store> {
   } catch (err) {
     throw new Error(
       `CLICKHOUSE_URL is not set and embedded ClickHouse (the optional 'chdb' package) cannot load: ${(err as Error).message}`,
+      { cause: err },
     );
   }
   const make = () => createClient({ connection: createChdbConnection({ path: cfg.dataDir }) as never });

@@ -415,7 +415,6 @@ const CASES: Case[] = [
 ];
 
 const SCALE = 12n;
-const ONE = 10n ** SCALE;
 
 /** Exact oracle: tokens × (USD per million) with the 12-decimal integer scale. */
 function expectedUsd(c: Case): string {
