@@ -174,7 +174,17 @@ export const VERCEL_AI = {
   reasoningTokens: 'ai.usage.reasoningTokens',
   cachedInputTokens: 'ai.usage.cachedInputTokens',
   tokens: 'ai.usage.tokens',
+  // v6: the input split (seen on ai@6 doGenerate/doStream spans)
+  inputCacheReadTokens: 'ai.usage.inputTokenDetails.cacheReadTokens',
+  inputCacheWriteTokens: 'ai.usage.inputTokenDetails.cacheWriteTokens',
+  /**
+   * JSON object per provider. ai@4 reports cache reads only here: `{"openai":{"cachedPromptTokens":1920}}`
+   * (seen with ai@4.3 + @ai-sdk/openai@1.3; the prompt tokens already include them).
+   */
+  providerMetadata: 'ai.response.providerMetadata',
   telemetryMetadataPrefix: 'ai.telemetry.metadata.',
 } as const;
 /** OpenLIT puts a float USD cost on the span. */
 export const OPENLIT_USAGE_COST = 'gen_ai.usage.cost';
+/** OpenLIT's streaming flag (openlit 1.15), where the convention has gen_ai.request.stream. */
+export const OPENLIT_REQUEST_IS_STREAM = 'gen_ai.request.is_stream';

@@ -47,6 +47,7 @@ export function normalizeSpan(span: SpanInput): AiCall | null {
     isStreaming:
       a[S.ATTR_GEN_AI_REQUEST_STREAM] === true ||
       a[S.OPENLLMETRY.isStreaming] === true ||
+      a[S.OPENLIT_REQUEST_IS_STREAM] === true ||
       /\.doStream$/.test(str(a[S.VERCEL_AI.operationId]) ?? ''),
     isBatch: a[S.ATTR_TM_BATCH] === true,
     spanCost: readSpanCost(a),
@@ -192,7 +193,13 @@ function readUsage(a: Attributes, c: Convention): Usage | null {
   } else if (c === 'vercel_ai') {
     input = get(S.ATTR_GEN_AI_USAGE_INPUT_TOKENS, S.VERCEL_AI.inputTokens, S.VERCEL_AI.promptTokens);
     output = get(S.ATTR_GEN_AI_USAGE_OUTPUT_TOKENS, S.VERCEL_AI.outputTokens, S.VERCEL_AI.completionTokens);
-    cacheRead = get(S.VERCEL_AI.cachedInputTokens, S.ATTR_GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS);
+    cacheRead =
+      get(
+        S.VERCEL_AI.inputCacheReadTokens,
+        S.VERCEL_AI.cachedInputTokens,
+        S.ATTR_GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS,
+      ) ?? openaiCachedPromptTokens(a[S.VERCEL_AI.providerMetadata]);
+    cacheWrite = get(S.VERCEL_AI.inputCacheWriteTokens);
     reasoning = get(S.VERCEL_AI.reasoningTokens, S.ATTR_GEN_AI_USAGE_REASONING_OUTPUT_TOKENS);
     // embed spans: ai.usage.tokens only
     if (input === undefined) input = get(S.VERCEL_AI.tokens);
@@ -215,6 +222,17 @@ function readUsage(a: Attributes, c: Convention): Usage | null {
   if (audioIn) usage.inputAudioTokens = audioIn;
   if (audioOut) usage.outputAudioTokens = audioOut;
   return usage;
+}
+
+/** ai@4 + @ai-sdk/openai: cache reads live only in the provider metadata JSON (included in promptTokens). */
+function openaiCachedPromptTokens(metadata: AttrValue | undefined): number | undefined {
+  if (typeof metadata !== 'string') return undefined;
+  try {
+    const cached = (JSON.parse(metadata) as { openai?: { cachedPromptTokens?: unknown } })?.openai?.cachedPromptTokens;
+    return typeof cached === 'number' && Number.isInteger(cached) && cached >= 0 ? cached : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 function readFinishReasons(a: Attributes): string[] {

@@ -1,0 +1,42 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { readConfig } from '../../ingest/src/config.ts';
+import { startServer } from '../../ingest/src/server.ts';
+
+export const ADMIN_KEY = 'test-admin-key-conventions-0123456789';
+
+/** A real `tokenmeter serve` in this process: ephemeral port, embedded ClickHouse in a temp dir. */
+export async function startService(name: string): Promise<{ url: string; close(): Promise<void> }> {
+  const dataDir = mkdtempSync(join(tmpdir(), `tm-${name}-`));
+  const running = await startServer(
+    readConfig({
+      PORT: '0',
+      HOST: '127.0.0.1',
+      TOKENMETER_DATA_DIR: dataDir,
+      CLICKHOUSE_DATABASE: name,
+      TOKENMETER_ADMIN_KEY: ADMIN_KEY,
+      TOKENMETER_BATCH_MAX_DELAY_MS: '20',
+      LOG_LEVEL: 'warn',
+    }),
+  );
+  return {
+    url: running.url,
+    async close() {
+      await running.close();
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Read-only SQL through the service's own query endpoint (what `tokenmeter query` does). */
+export async function query<T = Record<string, unknown>>(svc: { url: string }, sql: string): Promise<T[]> {
+  const res = await fetch(`${svc.url}/api/v1/query`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${ADMIN_KEY}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ sql }),
+  });
+  const body = (await res.json()) as { data?: T[]; error?: string };
+  if (!res.ok) throw new Error(`query failed ${res.status}: ${body.error}`);
+  return body.data ?? [];
+}
