@@ -11,6 +11,7 @@ import type { Metrics } from './metrics.js';
 import type { IngestPricer } from './pipeline/pricing.js';
 import type { BatchWriter } from './pipeline/writer.js';
 import type { Store } from './store/client.js';
+import { webRouter } from './web/router.js';
 import { budgetRouter } from './budgets/router.js';
 import { alertsRouter } from './alerts/router.js';
 import { exportRouter } from './usage/export.js';
@@ -50,6 +51,8 @@ export function createApp(deps: AppDeps): Express {
   app.use(usageRouter({ ...deps, ...budgets }));
   app.use(exportRouter(deps));
   app.use(alertsRouter(deps));
+  // The web view last: it serves the browser app at `/` after every API route.
+  app.use(webRouter(deps));
   app.use((_req, res) => {
     res.status(404).json({ error: 'not found' });
   });

@@ -1,0 +1,98 @@
+/** The service's API as the page uses it: the key from sign-in as a Bearer token. */
+
+const KEY = 'tokenmeter.key';
+
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+export function storedKey(): string | null {
+  return sessionStorage.getItem(KEY);
+}
+
+export function storeKey(key: string | null): void {
+  if (key === null) sessionStorage.removeItem(KEY);
+  else sessionStorage.setItem(KEY, key);
+}
+
+/** Called on a 401: the key is wrong or revoked, back to the sign-in page. */
+let onUnauthorized: () => void = () => undefined;
+export function whenUnauthorized(fn: () => void): void {
+  onUnauthorized = fn;
+}
+
+export async function api<T>(path: string, opts: { key?: string; signal?: AbortSignal } = {}): Promise<T> {
+  const key = opts.key ?? storedKey() ?? '';
+  const res = await fetch(path, {
+    headers: { authorization: `Bearer ${key}`, accept: 'application/json' },
+    ...(opts.signal ? { signal: opts.signal } : {}),
+  });
+  const body = (await res.json().catch(() => ({}))) as T & { error?: string };
+  if (!res.ok) {
+    if (res.status === 401 && opts.key === undefined) onUnauthorized();
+    throw new ApiError(res.status, body.error ?? `HTTP ${res.status}`);
+  }
+  return body;
+}
+
+export interface Session {
+  keyId: string;
+  role: 'ingest' | 'read' | 'user' | 'admin';
+  tenant: string;
+  money: boolean;
+  budgets: boolean;
+}
+
+export interface Field {
+  name: string;
+  type: 'number' | 'time' | 'string';
+  values: (number | string | null)[];
+}
+
+export interface Frame {
+  fields: Field[];
+  rows: number;
+}
+
+export interface PanelView {
+  id: number;
+  type: string;
+  title: string;
+  description: string;
+  gridPos: { x: number; y: number; w: number; h: number };
+  fieldConfig: {
+    unit?: string;
+    decimals?: number;
+    max?: number;
+    overrides: Record<string, { unit?: string; decimals?: number }>;
+    custom: { stacking?: string; drawStyle?: string; fillOpacity?: number };
+  };
+  reduce: { calc: string; values: boolean };
+  format: number;
+}
+
+export interface DashboardView {
+  uid: string;
+  title: string;
+  description: string;
+  time: { from: string; to: string };
+  refresh: string;
+  variables: { name: string; label: string; includeAll: boolean; multi: boolean }[];
+  rows: { title: string; y: number }[];
+  panels: PanelView[];
+}
+
+export function query(params: Record<string, string | string[] | number | undefined>): string {
+  const q = new URLSearchParams();
+  for (const [k, v] of Object.entries(params)) {
+    if (v === undefined) continue;
+    for (const one of Array.isArray(v) ? v : [v]) q.append(k, String(one));
+  }
+  const s = q.toString();
+  return s ? `?${s}` : '';
+}

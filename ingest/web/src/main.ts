@@ -1,0 +1,85 @@
+import 'uplot/dist/uPlot.min.css';
+import './styles.css';
+import { ApiError, api, type Session, storedKey, storeKey, whenUnauthorized } from './api.js';
+import { el } from './dom.js';
+import { dashboardPage } from './pages/dashboard.js';
+import { budgetsPage, callPage, callsPage, homePage, signInPage } from './pages/other.js';
+import { currentRoute, href } from './route.js';
+
+/** tokenmeter's web view: the generated dashboards, budgets and calls, drawn from the service's API. */
+const app = document.getElementById('app') as HTMLElement;
+let session: Session | undefined;
+let stop: (() => void) | undefined;
+
+async function signIn(key: string): Promise<void> {
+  session = await api<Session>('/api/v1/web/session', { key });
+  storeKey(key);
+  await show();
+}
+
+function signOut(message = ''): void {
+  stop?.();
+  stop = undefined;
+  session = undefined;
+  storeKey(null);
+  signInPage(app, signIn, message);
+}
+
+whenUnauthorized(() => signOut('Your key was not accepted: sign in again.'));
+
+function nav(s: Session): HTMLElement {
+  const who = `${s.role} key${s.tenant === '*' ? ' · all tenants' : ` · tenant ${s.tenant}`}`;
+  const out = el('button', { class: 'btn', type: 'button', text: 'Sign out' });
+  out.addEventListener('click', () => signOut());
+  return el(
+    'nav',
+    { class: 'top' },
+    el('a', { class: 'brand', href: href(''), text: 'tokenmeter' }),
+    el('a', { href: href('d', ['tokenmeter-overview']), text: 'Overview' }),
+    el('a', { href: href(''), text: 'Dashboards' }),
+    s.budgets ? el('a', { href: href('budgets'), text: 'Budgets' }) : '',
+    el('a', { href: href('calls'), text: 'Calls' }),
+    el('span', { class: 'spacer' }),
+    el('span', { class: 'muted who', text: who }),
+    out,
+  );
+}
+
+async function show(): Promise<void> {
+  stop?.();
+  stop = undefined;
+  if (!session) {
+    const key = storedKey();
+    if (!key) return signInPage(app, signIn);
+    try {
+      session = await api<Session>('/api/v1/web/session', { key });
+    } catch (err) {
+      if (err instanceof ApiError && (err.status === 401 || err.status === 403))
+        return signOut('That key was not accepted.');
+      throw err;
+    }
+  }
+  const route = currentRoute();
+  const main = el('main', { 'data-page': route.page || 'home' });
+  app.replaceChildren(nav(session), main);
+  try {
+    if (route.page === 'd') stop = await dashboardPage(main, route);
+    else if (route.page === 'budgets' && session.budgets) await budgetsPage(main, route, session);
+    else if (route.page === 'calls') await callsPage(main, route);
+    else if (route.page === 'call') await callPage(main, route, session);
+    else await homePage(main);
+  } catch (err) {
+    if (err instanceof ApiError && err.status === 401) return;
+    main.replaceChildren(el('p', { class: 'panel-error', text: (err as Error).message }));
+  }
+}
+
+// Only page changes re-render; the dashboard page rewrites its own query string in place.
+let lastPath = location.hash.split('?')[0];
+window.addEventListener('hashchange', () => {
+  const path = location.hash.split('?')[0];
+  if (path === lastPath && currentRoute().page === 'd') return;
+  lastPath = path;
+  void show();
+});
+void show();
