@@ -6,6 +6,14 @@ export type { CallDescription, CallGuard, InstrumentationOptions, UsageContext, 
 export { CallBlockedError } from './types.js';
 export { withUsageContext, setUsageContext, getUsageContext, contextWithUsage } from './core/usage-context.js';
 export { setCallGuard } from './core/guard.js';
+export {
+  BudgetExceededError,
+  BudgetGuard,
+  BudgetUnavailableError,
+  installBudgetGuard,
+  uninstallBudgetGuard,
+} from './guard/index.js';
+export type { BudgetGuardOptions, BudgetGuardStats } from './guard/index.js';
 export { configure } from './core/config.js';
 export { faultCounts } from './core/faults.js';
 export { redact } from './core/privacy.js';

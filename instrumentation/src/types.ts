@@ -1,3 +1,5 @@
+import type { Span } from '@opentelemetry/api';
+
 /** Public types of @tokenmeter/instrumentation. */
 
 /** Who and what caused an AI call. Every span started inside `withUsageContext` carries these. */
@@ -49,6 +51,8 @@ export interface CallDescription {
   requestModel: string;
   isStreaming: boolean;
   context: UsageContext;
+  /** The call's span (not yet ended): a guard may add an event to it (soft budgets). */
+  span?: Span;
 }
 
 /** A guard may throw a `CallBlockedError` (or subclass) to stop the call before the provider sees it. */

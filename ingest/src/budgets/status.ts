@@ -25,6 +25,7 @@ export function budgetStatus(budget: Budget, spendUsd: string, now: Date): Budge
   return { budget, periodStart: start, periodEnd: end, spendUsd: formatScaled(spend), percent, crossed };
 }
 
+/** A model budget counts the alias and its dated snapshots (gpt-4o-mini-2024-07-18), as the guard matches. */
 const SPEND = `
 SELECT toString(sum(cost_usd)) AS spend
 FROM ai_usage_daily
@@ -32,7 +33,9 @@ WHERE tenant = {tenant:String} AND day >= {start:Date} AND day < {end:Date}
   AND ({team:String} = '' OR team = {team:String})
   AND ({user:String} = '' OR user_id = {user:String})
   AND ({feature:String} = '' OR feature = {feature:String})
-  AND ({model:String} = '' OR model = {model:String})`;
+  AND ({model:String} = '' OR model = {model:String}
+       OR (startsWith(model, concat({model:String}, '-'))
+           AND match(substring(model, length({model:String}) + 2), '^20[0-9]{2}-?[0-9]{2}-?[0-9]{2}$')))`;
 
 /** Spend of each budget in its current period, from the daily rollup. */
 export async function budgetStatuses(store: Store, budgets: readonly Budget[], now: Date): Promise<BudgetStatus[]> {

@@ -41,6 +41,7 @@ export function runCall<T>(
         requestModel: c.spec.requestModel,
         isStreaming: c.spec.isStreaming,
         context: getUsageContext(),
+        span: c.span,
       }));
     } catch (blocked) {
       c.end(blocked);
