@@ -17,7 +17,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { formatScaled, parseUsd, priceCall } from '../../instrumentation/src/prices/index.ts';
 import { FIXTURES, type Fixture } from '../replay/fixtures.ts';
 import { type ReplayServer, startReplayServer } from '../replay/server.ts';
-import { ADMIN_KEY, query, startService } from './service.ts';
+import { ADMIN_KEY, query, startOtlpRecorder, startService } from './service.ts';
 
 const APPS = fileURLToPath(new URL('./apps/', import.meta.url));
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -167,20 +167,28 @@ const PEERS: Peer[] = [
   },
 ];
 
-const tenantOf = (p: Peer) => `conv-${p.app.replace(/\.[cm]?js$/, '')}`;
+/**
+ * Two peers on one client: traceloop patched first, OpenInference around it. Each writes a span
+ * for the same call (the inner one a child of the outer). (OpenTelemetry's instrumentation under
+ * OpenInference cannot be shown: the pair breaks the app, "Body has already been read".)
+ */
+const STACKED = { app: 'stacked.cjs', protocol: 'proto' as const, spans: 2 };
+
+const tenantOf = (p: { app: string }) => `conv-${p.app.replace(/\.[cm]?js$/, '')}`;
 
 type Svc = Awaited<ReturnType<typeof startService>>;
 let svc: Svc;
 let replay: ReplayServer;
+let recorder: Awaited<ReturnType<typeof startOtlpRecorder>>;
 
 /** Runs one app in its own Node process (require hooks as in a real app) and waits for it to exit. */
-function runApp(peer: Peer): Promise<void> {
+function runApp(peer: Pick<Peer, 'app' | 'protocol'>): Promise<void> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [`${APPS}${peer.app}`], {
       env: {
         PATH: process.env.PATH ?? '',
         REPLAY_URL: replay.url,
-        OTLP_URL: `${svc.url}/v1/traces`,
+        OTLP_URL: `${recorder.url}/${tenantOf(peer)}/v1/traces`,
         OTLP_KEY: ADMIN_KEY,
         OTLP_PROTOCOL: peer.protocol,
         TENANT: tenantOf(peer),
@@ -202,10 +210,11 @@ function runApp(peer: Peer): Promise<void> {
 
 beforeAll(async () => {
   [svc, replay] = await Promise.all([startService('conventions'), startReplayServer()]);
+  recorder = await startOtlpRecorder(svc.url);
   // The apps exit once their exporter has had its answer.
-  await Promise.all(PEERS.map(runApp));
+  await Promise.all([...PEERS, STACKED].map(runApp));
   // The service answers once a batch is in ClickHouse or fsynced in its spool: wait for the spool to drain.
-  const total = PEERS.reduce((s, p) => s + p.spans, 0);
+  const total = PEERS.reduce((s, p) => s + p.spans, STACKED.spans);
   const deadline = Date.now() + 10_000;
   for (;;) {
     const [r] = await query<{ n: string }>(
@@ -218,7 +227,7 @@ beforeAll(async () => {
 }, 90_000);
 
 afterAll(async () => {
-  await Promise.all([svc?.close(), replay?.close()]);
+  await Promise.all([recorder?.close(), svc?.close(), replay?.close()]);
 });
 
 interface CallRow {
@@ -260,6 +269,12 @@ describe.each(PEERS.map((p) => [`${p.pkg}@${version(p.pkg)} over OTLP ${p.protoc
   '%s',
   (_name, peer) => {
     const tenant = tenantOf(peer);
+
+    it(`arrives with the ${peer.protocol === 'proto' ? 'protobuf' : 'JSON'} exporter`, () => {
+      expect([...(recorder.contentTypes.get(tenant) ?? [])]).toEqual([
+        peer.protocol === 'proto' ? 'application/x-protobuf' : 'application/json',
+      ]);
+    });
 
     it('stores every span, and one ai_calls row per call with the replayed tokens, convention and cost', async () => {
       const [spans] = await query<{ n: string }>(
@@ -361,3 +376,35 @@ describe.each(PEERS.map((p) => [`${p.pkg}@${version(p.pkg)} over OTLP ${p.protoc
     });
   },
 );
+
+describe('two instrumentations on one openai call (@traceloop/instrumentation-openai inside OpenInference)', () => {
+  const tenant = tenantOf(STACKED);
+
+  it('exports two spans for the call, the inner a child of the outer, both with its usage', async () => {
+    const spans = await query<{ SpanId: string; ParentSpanId: string; TraceId: string; ScopeName: string }>(
+      svc,
+      `SELECT SpanId, ParentSpanId, TraceId, ScopeName FROM otel_traces WHERE TenantId = '${tenant}' ORDER BY ScopeName`,
+    );
+    expect(spans.map((s) => s.ScopeName)).toEqual([
+      '@arizeai/openinference-instrumentation-openai',
+      '@traceloop/instrumentation-openai',
+    ]);
+    const [outer, inner] = spans;
+    expect(inner!.TraceId).toBe(outer!.TraceId);
+    expect(inner!.ParentSpanId).toBe(outer!.SpanId);
+  });
+
+  // Known gap: each span alone is a complete call in its own convention, and they arrive in
+  // separate requests (the inner first), so today both become ai_calls rows. Telling them apart
+  // needs a look across spans (an outer call span whose child is already a call), which is the
+  // ingest pipeline's to do. When it does, this turns red: make it a plain `it`.
+  it.fails('counts the call once in ai_calls and in the rollups', async () => {
+    const [r] = await query<{ calls: string; hourly: string; daily: string }>(
+      svc,
+      `SELECT (SELECT count() FROM ai_calls WHERE tenant = '${tenant}') AS calls,
+              (SELECT sum(requests) FROM ai_usage_hourly WHERE tenant = '${tenant}') AS hourly,
+              (SELECT sum(requests) FROM ai_usage_daily WHERE tenant = '${tenant}') AS daily`,
+    );
+    expect([Number(r!.calls), Number(r!.hourly), Number(r!.daily)]).toEqual([1, 1, 1]);
+  });
+});

@@ -1,7 +1,9 @@
 // OpenTelemetry's own @opentelemetry/instrumentation-openai, enabled the documented way
-// (registerInstrumentations before the app requires openai), driving the real openai SDK.
+// (registerInstrumentations before the app requires openai: its require hook patches the SDK;
+// it has no manual API), driving the real openai SDK.
 'use strict';
 const { startTracing, openaiClient, openaiCalls } = require('./common.cjs');
+// @opentelemetry/instrumentation comes with every instrumentation package (and the OTel SDK).
 const { registerInstrumentations } = require('@opentelemetry/instrumentation');
 const { OpenAIInstrumentation } = require('@opentelemetry/instrumentation-openai');
 
