@@ -1,0 +1,240 @@
+import { describe, expect, it } from 'vitest';
+import { normalizeSpan } from './normalize.js';
+import type { Attributes, SpanInput } from './types.js';
+
+/**
+ * One case per convention, with the attributes the real packages wrote (captured from the apps
+ * in test/conventions, which prove the same end to end through the service). Message content
+ * is left out.
+ */
+function span(attributes: Attributes, name = 'span'): SpanInput {
+  return {
+    traceId: '0af7651916cd43dd8448eb211c80319c',
+    spanId: 'b7ad6b7169203331',
+    parentSpanId: '',
+    traceState: '',
+    name,
+    kind: 3,
+    startTimeUnixNano: 1_795_431_446_000_000_000n,
+    endTimeUnixNano: 1_795_431_446_250_000_000n,
+    attributes,
+    resource: { 'service.name': 'svc' },
+    scope: { name: 'peer', version: '1' },
+    status: { code: 0, message: '' },
+    events: [],
+    links: [],
+  };
+}
+
+const VERCEL_V6_CACHE = {
+  'ai.operationId': 'ai.generateText.doGenerate',
+  'ai.model.provider': 'openai.chat',
+  'ai.model.id': 'gpt-4o-mini',
+  'gen_ai.system': 'openai.chat',
+  'gen_ai.request.model': 'gpt-4o-mini',
+  'ai.response.model': 'gpt-4o-mini',
+  'ai.usage.inputTokens': 2048,
+  'ai.usage.inputTokenDetails.noCacheTokens': 128,
+  'ai.usage.inputTokenDetails.cacheReadTokens': 1920,
+  'ai.usage.outputTokens': 12,
+  'ai.usage.cachedInputTokens': 1920,
+  'gen_ai.usage.input_tokens': 2048,
+  'gen_ai.usage.output_tokens': 12,
+};
+
+const VERCEL_V4_CACHE = {
+  'ai.operationId': 'ai.generateText.doGenerate',
+  'ai.model.provider': 'openai.chat',
+  'ai.model.id': 'gpt-4o-mini',
+  'gen_ai.system': 'openai.chat',
+  'gen_ai.request.model': 'gpt-4o-mini',
+  'ai.response.providerMetadata':
+    '{"openai":{"reasoningTokens":0,"acceptedPredictionTokens":0,"rejectedPredictionTokens":0,"cachedPromptTokens":1920}}',
+  'ai.usage.promptTokens': 2048,
+  'ai.usage.completionTokens': 12,
+  'gen_ai.usage.input_tokens': 2048,
+  'gen_ai.usage.output_tokens': 12,
+};
+
+const CASES: {
+  name: string;
+  attributes: Attributes;
+  want: {
+    convention: string;
+    provider: string;
+    operation: string;
+    input: number;
+    output: number;
+    cacheRead?: number;
+    streaming?: boolean;
+    spanCostUsd?: string;
+  } | null;
+}[] = [
+  {
+    name: '@traceloop/instrumentation-openai 0.27: current gen_ai.*',
+    attributes: {
+      'gen_ai.provider.name': 'openai',
+      'gen_ai.operation.name': 'chat',
+      'gen_ai.request.model': 'gpt-4o-mini',
+      'gen_ai.response.model': 'gpt-4o-mini',
+      'gen_ai.usage.total_tokens': 27,
+      'gen_ai.usage.output_tokens': 8,
+      'gen_ai.usage.input_tokens': 19,
+    },
+    want: { convention: 'gen_ai', provider: 'openai', operation: 'chat', input: 19, output: 8 },
+  },
+  {
+    name: '@traceloop/instrumentation-openai 0.22: llm.* with gen_ai.system "OpenAI" and prompt/completion tokens',
+    attributes: {
+      'gen_ai.system': 'OpenAI',
+      'llm.request.type': 'chat',
+      'gen_ai.request.model': 'gpt-4o-mini',
+      'gen_ai.response.model': 'gpt-4o-mini',
+      'llm.usage.total_tokens': 2060,
+      'gen_ai.usage.completion_tokens': 12,
+      'gen_ai.usage.prompt_tokens': 2048,
+    },
+    want: { convention: 'openllmetry', provider: 'openai', operation: 'chat', input: 2048, output: 12 },
+  },
+  {
+    name: 'OpenInference LLM span: prompt count includes the cache read',
+    attributes: {
+      'openinference.span.kind': 'LLM',
+      'llm.model_name': 'gpt-4o-mini',
+      'llm.system': 'openai',
+      'llm.token_count.completion': 12,
+      'llm.token_count.prompt': 2048,
+      'llm.token_count.total': 2060,
+      'llm.token_count.prompt_details.cache_read': 1920,
+      'llm.token_count.completion_details.reasoning': 0,
+    },
+    want: {
+      convention: 'openinference',
+      provider: 'openai',
+      operation: 'chat',
+      input: 2048,
+      output: 12,
+      cacheRead: 1920,
+    },
+  },
+  {
+    name: 'OpenInference embedding span without token counts (as 4.2 writes it): no call row',
+    attributes: {
+      'openinference.span.kind': 'EMBEDDING',
+      'embedding.model_name': 'text-embedding-3-small',
+      'llm.system': 'openai',
+    },
+    want: null,
+  },
+  {
+    name: 'OpenInference CHAIN span: not a model call',
+    attributes: { 'openinference.span.kind': 'CHAIN', 'llm.token_count.prompt': 5 },
+    want: null,
+  },
+  {
+    name: '@opentelemetry/instrumentation-openai 0.21 embeddings: gen_ai.system with input_tokens',
+    attributes: {
+      'gen_ai.operation.name': 'embeddings',
+      'gen_ai.request.model': 'text-embedding-3-small',
+      'gen_ai.system': 'openai',
+      'gen_ai.response.model': 'text-embedding-3-small',
+      'gen_ai.usage.input_tokens': 8,
+    },
+    want: { convention: 'gen_ai_legacy', provider: 'openai', operation: 'embeddings', input: 8, output: 0 },
+  },
+  {
+    name: 'openlit 1.15 stream: float cost kept to 12 decimals, is_stream read',
+    attributes: {
+      'gen_ai.operation.name': 'chat',
+      'gen_ai.provider.name': 'openai',
+      'gen_ai.request.model': 'gpt-4o-mini',
+      'gen_ai.request.is_stream': true,
+      'gen_ai.usage.cost': 0.00017039999999999997,
+      'gen_ai.response.model': 'gpt-4o-mini',
+      'gen_ai.usage.input_tokens': 2048,
+      'gen_ai.usage.output_tokens': 12,
+      'gen_ai.usage.cache_read.input_tokens': 1920,
+    },
+    want: {
+      convention: 'openlit',
+      provider: 'openai',
+      operation: 'chat',
+      input: 2048,
+      output: 12,
+      cacheRead: 1920,
+      streaming: true,
+      spanCostUsd: '0.0001704',
+    },
+  },
+  {
+    name: 'ai@6 doGenerate: inputTokenDetails.cacheReadTokens',
+    attributes: VERCEL_V6_CACHE,
+    want: { convention: 'vercel_ai', provider: 'openai', operation: 'chat', input: 2048, output: 12, cacheRead: 1920 },
+  },
+  {
+    name: 'ai@6 outer generateText span (same usage as its doGenerate): not counted',
+    attributes: { ...VERCEL_V6_CACHE, 'ai.operationId': 'ai.generateText' },
+    want: null,
+  },
+  {
+    name: 'ai@4 doGenerate: cache reads only in providerMetadata',
+    attributes: VERCEL_V4_CACHE,
+    want: { convention: 'vercel_ai', provider: 'openai', operation: 'chat', input: 2048, output: 12, cacheRead: 1920 },
+  },
+  {
+    name: 'ai@4 doGenerate with providerMetadata that is not JSON: no cache read, no throw',
+    attributes: { ...VERCEL_V4_CACHE, 'ai.response.providerMetadata': '{"openai":' },
+    want: { convention: 'vercel_ai', provider: 'openai', operation: 'chat', input: 2048, output: 12, cacheRead: 0 },
+  },
+  {
+    name: 'ai doStream',
+    attributes: {
+      'ai.operationId': 'ai.streamText.doStream',
+      'ai.model.provider': 'openai.chat',
+      'ai.model.id': 'gpt-4o-mini',
+      'ai.usage.promptTokens': 19,
+      'ai.usage.completionTokens': 8,
+    },
+    want: { convention: 'vercel_ai', provider: 'openai', operation: 'chat', input: 19, output: 8, streaming: true },
+  },
+  {
+    name: 'ai doEmbed: ai.usage.tokens',
+    attributes: {
+      'ai.operationId': 'ai.embed.doEmbed',
+      'ai.model.provider': 'openai.embedding',
+      'ai.model.id': 'text-embedding-3-small',
+      'ai.usage.tokens': 8,
+    },
+    want: { convention: 'vercel_ai', provider: 'openai', operation: 'embeddings', input: 8, output: 0 },
+  },
+  {
+    name: 'gen_ai agent span: not a model call',
+    attributes: {
+      'gen_ai.provider.name': 'openai',
+      'gen_ai.operation.name': 'invoke_agent',
+      'gen_ai.usage.input_tokens': 100,
+    },
+    want: null,
+  },
+];
+
+describe('normalizeSpan, one case per convention as the real packages write it', () => {
+  it.each(CASES)('$name', ({ attributes, want }) => {
+    const call = normalizeSpan(span(attributes));
+    if (want === null) {
+      expect(call).toBeNull();
+      return;
+    }
+    expect(call).not.toBeNull();
+    expect({
+      convention: call!.convention,
+      provider: call!.provider,
+      operation: call!.operation,
+      input: call!.usage.inputTokens,
+      output: call!.usage.outputTokens,
+      cacheRead: call!.usage.cacheReadTokens ?? 0,
+      streaming: call!.isStreaming,
+      spanCostUsd: call!.spanCost?.usd,
+    }).toEqual({ cacheRead: 0, streaming: false, spanCostUsd: undefined, ...want });
+  });
+});
