@@ -16,6 +16,7 @@ import { budgetRouter } from './budgets/router.js';
 import { alertsRouter } from './alerts/router.js';
 import { exportRouter } from './usage/export.js';
 import { usageRouter } from './usage/router.js';
+import { type CostJobs, costRouter } from './scheduler/jobs.js';
 
 export interface AppDeps {
   config: Config;
@@ -26,6 +27,8 @@ export interface AppDeps {
   keyStore: KeyStore;
   metrics: Metrics;
   log: Logger;
+  /** Prices, reprice, reconciliation, forget-user and advice (absent: those routes are not served). */
+  costJobs?: CostJobs;
 }
 
 /** The HTTP surface. Every route but /healthz and /readyz needs a key. */
@@ -51,6 +54,7 @@ export function createApp(deps: AppDeps): Express {
   app.use(usageRouter({ ...deps, ...budgets }));
   app.use(exportRouter(deps));
   app.use(alertsRouter(deps));
+  if (deps.costJobs) app.use(costRouter({ ...deps, jobs: deps.costJobs }));
   // The web view last: it serves the browser app at `/` after every API route.
   app.use(webRouter(deps));
   app.use((_req, res) => {

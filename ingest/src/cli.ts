@@ -18,6 +18,14 @@ Usage:
   tokenmeter query "SQL"           run read-only SQL through the running service (admin key)
       --format table|json          output format (default table)
   ${KEYS_USAGE}
+  tokenmeter reconcile --date YYYY-MM-DD [--provider openai|anthropic]
+                                   compare a day's provider bill with tracked cost (progress bar)
+  tokenmeter prices list|set …     price overrides (custom models, negotiated prices), in force without a restart
+  tokenmeter reprice --from ISO --to ISO [--model M]
+                                   re-price stored calls and rebuild their rollups (progress bar)
+  tokenmeter forget-user <id>      remove a user's rows from every table (admin)
+  tokenmeter advice [--days 30] [--tenant T]
+                                   savings advice from the tenant's own usage
 
 Environment: see README.md (CLICKHOUSE_URL, TOKENMETER_DATA_DIR, TOKENMETER_ADMIN_KEY, PORT, …).
 Commands that talk to a running service use TOKENMETER_URL (default http://127.0.0.1:4318)
@@ -34,6 +42,13 @@ export class CliError extends Error {
 }
 
 export type Command = (args: string[], env: NodeJS.ProcessEnv) => Promise<void>;
+
+function costCommand(name: string): Command {
+  return async (args, env) => {
+    const { COST_COMMANDS } = await import('./reconcile/cli.js');
+    await COST_COMMANDS[name]!(args, env);
+  };
+}
 
 /** Subcommands, by name. Other modules add theirs here (keys, budgets, report, …). */
 export const COMMANDS: Record<string, Command> = {
@@ -88,6 +103,12 @@ export const COMMANDS: Record<string, Command> = {
         ),
       );
   },
+  // Cost truth over time (ingest/src/reconcile/cli.ts), loaded when one of them runs.
+  reconcile: costCommand('reconcile'),
+  prices: costCommand('prices'),
+  reprice: costCommand('reprice'),
+  'forget-user': costCommand('forget-user'),
+  advice: costCommand('advice'),
 };
 
 /** Call the running service's API with TOKENMETER_URL / TOKENMETER_KEY. */

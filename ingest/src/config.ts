@@ -1,4 +1,5 @@
 import { resolve } from 'node:path';
+import { type CostConfig, readCostConfig } from './reconcile/config.js';
 
 /**
  * Everything the service reads from the environment, in one place. The deploy
@@ -38,6 +39,8 @@ export interface Config {
   statsIntervalMs: number;
   /** Budgets, alert evaluation and Alertmanager (ingest/src/budgets, ingest/src/alerts). */
   budgets: BudgetConfig;
+  /** Reconciliation with provider bills, price overrides (ingest/src/reconcile, ingest/src/prices). */
+  cost: CostConfig;
   logLevel: string;
 }
 
@@ -86,6 +89,14 @@ export const ENV_VARS = [
   'TOKENMETER_DEFAULT_USER_BUDGET_MODE',
   'TOKENMETER_ENFORCEMENT_CACHE_MS',
   'TOKENMETER_SPIKE_MIN_HOURLY_USD',
+  'TOKENMETER_RECONCILE_AT',
+  'TOKENMETER_DRIFT_THRESHOLD_PCT',
+  'TOKENMETER_BILLING_TENANT',
+  'TOKENMETER_PRICES_REFRESH_SECONDS',
+  'OPENAI_ADMIN_KEY',
+  'OPENAI_BILLING_BASE_URL',
+  'ANTHROPIC_ADMIN_KEY',
+  'ANTHROPIC_BILLING_BASE_URL',
   'LOG_LEVEL',
 ] as const;
 
@@ -134,6 +145,7 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): Config {
     keyCacheMs: int(env, 'TOKENMETER_KEY_CACHE_MS', 10_000, 0, 3_600_000),
     statsIntervalMs: int(env, 'TOKENMETER_STATS_INTERVAL_MS', 60_000, 0, 86_400_000),
     budgets: readBudgetConfig(env),
+    cost: readCostConfig(env),
     logLevel: env.LOG_LEVEL || 'info',
   };
 }

@@ -16,6 +16,8 @@ import { openStore, type Store } from './store/client.js';
 import { migrate } from './store/migrate.js';
 import { createAlertmanagerClient } from './alerts/alertmanager.js';
 import { AlertEvaluator } from './alerts/evaluator.js';
+import type { Clock } from './scheduler/clock.js';
+import { type CostJobs, startCostJobs } from './scheduler/jobs.js';
 
 export interface Running {
   url: string;
@@ -26,12 +28,16 @@ export interface Running {
   pricer: IngestPricer;
   metrics: Metrics;
   keyStore: KeyStore;
+  costJobs: CostJobs;
   log: Logger;
   close(): Promise<void>;
 }
 
 /** `tokenmeter serve`: open the store, migrate, listen. */
-export async function startServer(config: Config, opts: { log?: Logger; keys?: KeyResolver } = {}): Promise<Running> {
+export async function startServer(
+  config: Config,
+  opts: { log?: Logger; keys?: KeyResolver; clock?: Clock } = {},
+): Promise<Running> {
   const log = opts.log ?? createLogger(config.logLevel);
   const store = await openStore(config.clickhouse);
   const migrated = await migrate(store, { ttlDays: config.ttlDays, log: (msg) => log.info(msg) });
@@ -59,7 +65,8 @@ export async function startServer(config: Config, opts: { log?: Logger; keys?: K
   );
   const stats = new StatsFlusher({ store, metrics, log, intervalMs: config.statsIntervalMs });
   stats.start();
-  const app = createApp({ config, store, writer, pricer, keys, keyStore, metrics, log });
+  const costJobs = await startCostJobs({ config, store, pricer, log, clock: opts.clock });
+  const app = createApp({ config, store, writer, pricer, keys, keyStore, metrics, log, costJobs });
   const evaluator = new AlertEvaluator({
     store,
     log,
@@ -92,6 +99,7 @@ export async function startServer(config: Config, opts: { log?: Logger; keys?: K
     pricer,
     metrics,
     keyStore,
+    costJobs,
     log,
     close() {
       closing ??= (async () => {
@@ -99,6 +107,7 @@ export async function startServer(config: Config, opts: { log?: Logger; keys?: K
         server.closeIdleConnections();
         await closed;
         await evaluator.stop();
+        await costJobs.close();
         await writer.close();
         await stats.stop();
         await store.close();

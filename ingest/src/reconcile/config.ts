@@ -2,7 +2,8 @@ import { ConfigError } from '../config.js';
 
 /**
  * Settings of the cost-truth jobs (reconciliation, price refresh), read by config.ts's
- * readConfig; the variable names are listed in config.ts's ENV_VARS.
+ * readConfig; the variable names are listed in config.ts's ENV_VARS. Drift alerts go to
+ * the Alertmanager of config.budgets.alertmanagerUrl (ALERTMANAGER_URL).
  */
 export interface CostConfig {
   /** When the daily reconciliation runs, UTC, as [hour, minute]. */
@@ -15,8 +16,6 @@ export interface CostConfig {
   anthropic: { adminKey: string | undefined; baseUrl: string };
   /** How often price overrides are re-read from ClickHouse. */
   pricesRefreshMs: number;
-  /** Where drift alerts are posted (Alertmanager API v2); unset: alert_events only. */
-  alertmanagerUrl: string | undefined;
 }
 
 export function readCostConfig(env: NodeJS.ProcessEnv): CostConfig {
@@ -48,7 +47,6 @@ export function readCostConfig(env: NodeJS.ProcessEnv): CostConfig {
       baseUrl: baseUrl(env, 'ANTHROPIC_BILLING_BASE_URL', 'https://api.anthropic.com'),
     },
     pricesRefreshMs: refresh * 1000,
-    alertmanagerUrl: env.ALERTMANAGER_URL ? env.ALERTMANAGER_URL.replace(/\/$/, '') : undefined,
   };
 }
 

@@ -1,0 +1,126 @@
+import express, { type Request, Router } from 'express';
+import type { Logger } from 'pino';
+import { type KeyResolver, requireRole } from '../http/auth.js';
+import type { Metrics } from '../metrics.js';
+import type { IngestPricer } from '../pipeline/pricing.js';
+import { streamJob } from '../reconcile/stream.js';
+import { recordAudit } from '../retention/audit.js';
+import type { Store } from '../store/client.js';
+import { listOverrides, OverrideError, parseOverride, putOverride } from './overrides.js';
+import type { OverrideRefresher } from './refresh.js';
+import { reprice, RepriceError } from './reprice.js';
+
+export interface PricesDeps {
+  store: Store;
+  keys: KeyResolver;
+  metrics: Metrics;
+  log: Logger;
+  pricer: IngestPricer;
+  refresher: OverrideRefresher;
+  ttlDays: number;
+}
+
+/**
+ * GET /api/v1/prices: the overrides in force (admin).
+ * PUT /api/v1/prices: add or replace one (bootstrap admin: overrides are the installation's).
+ * DELETE /api/v1/prices/:id: remove one.
+ * POST /api/v1/reprice {from, to, model?}: re-price stored calls, progress as NDJSON.
+ */
+export function pricesRouter(deps: PricesDeps): Router {
+  const router = Router();
+  const admin = requireRole('admin', deps.keys, deps.metrics);
+  const json = express.json({ limit: '64kb' });
+  const installationAdmin = (req: Request) => req.principal?.tenant === '*';
+
+  router.get('/api/v1/prices', admin, async (_req, res) => {
+    res.json({ overrides: await listOverrides(deps.store) });
+  });
+
+  router.put('/api/v1/prices', admin, json, async (req, res) => {
+    if (!installationAdmin(req)) {
+      res
+        .status(403)
+        .json({ error: 'price overrides apply to every tenant: only the installation admin key may change them' });
+      return;
+    }
+    let input: ReturnType<typeof parseOverride>;
+    try {
+      input = parseOverride(req.body);
+    } catch (err) {
+      if (err instanceof OverrideError) {
+        res.status(400).json({ error: err.message });
+        return;
+      }
+      throw err;
+    }
+    const id = await putOverride(deps.store, input);
+    await recordAudit(deps.store, {
+      tenant: '*',
+      action: 'price_set',
+      actor: req.principal!.keyId,
+      details: { id, ...input },
+      token: `price-set-${id}-${Date.now()}`,
+    });
+    await deps.refresher.refresh();
+    const stored = (await listOverrides(deps.store)).find((o) => o.id === id);
+    res.json({ override: stored });
+  });
+
+  router.delete('/api/v1/prices/:id', admin, async (req, res) => {
+    if (!installationAdmin(req)) {
+      res.status(403).json({ error: 'only the installation admin key may remove a price override' });
+      return;
+    }
+    const id = String(req.params.id);
+    const existing = (await listOverrides(deps.store)).find((o) => o.id === id);
+    if (!existing) {
+      res.status(404).json({ error: `no price override with id ${JSON.stringify(id)}` });
+      return;
+    }
+    await putOverride(deps.store, existing, { deleted: true });
+    await recordAudit(deps.store, {
+      tenant: '*',
+      action: 'price_delete',
+      actor: req.principal!.keyId,
+      details: { id },
+      token: `price-delete-${id}-${Date.now()}`,
+    });
+    await deps.refresher.refresh();
+    res.json({ deleted: id });
+  });
+
+  router.post('/api/v1/reprice', admin, json, async (req, res) => {
+    const b = (req.body ?? {}) as { from?: unknown; to?: unknown; model?: unknown };
+    const from = typeof b.from === 'string' ? new Date(b.from) : undefined;
+    const to = typeof b.to === 'string' ? new Date(b.to) : undefined;
+    if (!from || Number.isNaN(from.getTime()) || !to || Number.isNaN(to.getTime())) {
+      res
+        .status(400)
+        .json({
+          error: 'from and to must be ISO dates or timestamps (UTC), e.g. {"from":"2026-11-01","to":"2026-11-02"}',
+        });
+      return;
+    }
+    if (b.model !== undefined && (typeof b.model !== 'string' || b.model === '')) {
+      res.status(400).json({ error: 'model must be a model name' });
+      return;
+    }
+    await streamJob(
+      res,
+      deps.log,
+      (progress) =>
+        reprice(deps.store, {
+          from,
+          to,
+          model: b.model as string | undefined,
+          tenant: req.principal!.tenant,
+          actor: req.principal!.keyId,
+          overrides: deps.pricer.getOverrides(),
+          ttlDays: deps.ttlDays,
+          onProgress: progress,
+        }),
+      (err) => (err instanceof RepriceError ? { status: 400, message: err.message } : undefined),
+    );
+  });
+  return router;
+}

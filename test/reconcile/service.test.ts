@@ -1,0 +1,232 @@
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { main } from '../../ingest/src/cli.ts';
+import { mentions } from '../../ingest/src/retention/forget.ts';
+import { parseUsd } from '../../instrumentation/src/prices/index.ts';
+import { expectRollupsEqualRaw } from '../prices/consistency.ts';
+import { seedCalls } from '../support/seed.ts';
+import { ADMIN_KEY, startCostService } from './service.ts';
+import { rows } from '../support/store.ts';
+import { FakeBilling } from './fake-billing.ts';
+
+const DAY = 86_400_000;
+const END = new Date(Math.floor(Date.now() / DAY) * DAY - DAY);
+const START = new Date(END.getTime() - DAY);
+const D = START.toISOString().slice(0, 10);
+
+/** Run the real CLI entry with the service's URL and key; stdout and stderr captured. */
+async function cli(url: string, ...argv: string[]): Promise<{ code: number; out: string; err: string }> {
+  let out = '';
+  let err = '';
+  const o = vi.spyOn(process.stdout, 'write').mockImplementation((s) => {
+    out += String(s);
+    return true;
+  });
+  const e = vi.spyOn(process.stderr, 'write').mockImplementation((s) => {
+    err += String(s);
+    return true;
+  });
+  try {
+    const code = await main(argv, { TOKENMETER_URL: url, TOKENMETER_KEY: ADMIN_KEY });
+    return { code, out, err };
+  } finally {
+    o.mockRestore();
+    e.mockRestore();
+  }
+}
+
+/** One OTLP/JSON span of a call without a cost on it (the ingest prices it). */
+function otlpCall(model: string, startMs: number, input: number, output: number, spanId: string) {
+  const attr = (key: string, value: string | number) => ({
+    key,
+    value: typeof value === 'number' ? { intValue: String(value) } : { stringValue: value },
+  });
+  return {
+    resourceSpans: [
+      {
+        resource: { attributes: [attr('service.name', 'finetune-api')] },
+        scopeSpans: [
+          {
+            scope: { name: 'test' },
+            spans: [
+              {
+                traceId: `${spanId}${spanId}`,
+                spanId,
+                name: `chat ${model}`,
+                kind: 3,
+                startTimeUnixNano: `${startMs}000000`,
+                endTimeUnixNano: `${startMs + 800}000000`,
+                attributes: [
+                  attr('gen_ai.provider.name', 'openai'),
+                  attr('gen_ai.operation.name', 'chat'),
+                  attr('gen_ai.request.model', model),
+                  attr('gen_ai.usage.input_tokens', input),
+                  attr('gen_ai.usage.output_tokens', output),
+                  attr('tokenmeter.tenant', 'acme'),
+                ],
+              },
+            ],
+          },
+        ],
+      },
+    ],
+  };
+}
+
+describe('the running service: prices, reprice, reconcile, forget-user, advice through HTTP and the CLI', () => {
+  let svc: Awaited<ReturnType<typeof startCostService>>;
+  const billing = new FakeBilling(3);
+
+  beforeAll(async () => {
+    await billing.start();
+    svc = await startCostService('cost', {
+      OPENAI_ADMIN_KEY: 'sk-admin-openai',
+      OPENAI_BILLING_BASE_URL: billing.url,
+      TOKENMETER_PRICES_REFRESH_SECONDS: '3600',
+    });
+    await seedCalls(svc.store, { days: 1, end: END, seed: 9, callsPerHour: 6 });
+  });
+  afterAll(async () => {
+    await svc?.close();
+    await billing.close();
+  });
+
+  it('prices set: a fine-tuned model is priced at ingest at once, without a restart', async () => {
+    const set = await cli(
+      svc.url,
+      'prices',
+      'set',
+      '--provider',
+      'openai',
+      '--model',
+      'ft:gpt-4o-mini:acme:support',
+      '--from',
+      '2026-01-01',
+      '--input',
+      '0.3',
+      '--output',
+      '1.2',
+      '--note',
+      'fine-tune price',
+    );
+    expect(set.code).toBe(0);
+    expect(set.out).toContain('price override');
+    const list = await cli(svc.url, 'prices', 'list', '--format', 'json');
+    expect(JSON.parse(list.out)).toMatchObject([
+      { provider: 'openai', model: 'ft:gpt-4o-mini:acme:support', prices: { input_mtok: 0.3, output_mtok: 1.2 } },
+    ]);
+    const res = await fetch(`${svc.url}/v1/traces`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${ADMIN_KEY}`, 'content-type': 'application/json' },
+      body: JSON.stringify(otlpCall('ft:gpt-4o-mini:acme:support', Date.now() - 5000, 1000, 100, 'ab12cd34ef56ab78')),
+    });
+    expect(res.status).toBe(200);
+    const [call] = await rows<{ cost: string; price_id: string; cost_source: string }>(
+      svc.store,
+      `SELECT toString(cost_usd) AS cost, price_id, cost_source FROM ${svc.store.database}.ai_calls WHERE span_id = 'ab12cd34ef56ab78'`,
+    );
+    // 1000 × 0.30e-6 + 100 × 1.20e-6 = $0.00042
+    expect(call).toMatchObject({ cost: '0.00042', cost_source: 'ingest' });
+    expect(call!.price_id).toMatch(/^override:/);
+    const bad = await fetch(`${svc.url}/api/v1/prices`, {
+      method: 'PUT',
+      headers: { authorization: `Bearer ${ADMIN_KEY}`, 'content-type': 'application/json' },
+      body: JSON.stringify({
+        provider: 'openai',
+        model: 'x',
+        effective_from: '2026-01-01',
+        prices: { input_per_mtok: 1 },
+      }),
+    });
+    expect(bad.status).toBe(400);
+    expect(((await bad.json()) as { error: string }).error).toContain('prices.input_per_mtok');
+  });
+
+  it('reprice from the CLI, with a progress bar, leaves rollups equal to raw sums', async () => {
+    const mid = new Date(START.getTime() + 12 * 3_600_000).toISOString();
+    expect(
+      (
+        await cli(
+          svc.url,
+          'prices',
+          'set',
+          '--provider',
+          'openai',
+          '--model',
+          'gpt-4o-mini',
+          '--from',
+          mid,
+          '--input',
+          '1',
+          '--output',
+          '2',
+        )
+      ).code,
+    ).toBe(0);
+    const r = await cli(svc.url, 'reprice', '--from', START.toISOString(), '--to', END.toISOString());
+    expect(r.err).toContain('reprice: 100%');
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(/^re-priced [1-9]\d* of \d+ calls/);
+    await expectRollupsEqualRaw(svc.store);
+    const refused = await cli(
+      svc.url,
+      'reprice',
+      '--from',
+      START.toISOString(),
+      '--to',
+      new Date(Date.now() + DAY).toISOString(),
+    );
+    expect(refused.code).toBe(1);
+    expect(refused.err).toContain('current hour');
+  });
+
+  it('reconcile --date from the CLI, with a progress bar: a matching day', async () => {
+    const tracked = await rows<{ model: string; cost: string }>(
+      svc.store,
+      `SELECT model, toString(sum(cost_usd)) AS cost FROM ${svc.store.database}.ai_usage_daily
+       WHERE day = {d:Date} AND provider = 'openai' GROUP BY model`,
+      { d: D },
+    );
+    billing.openaiCosts.set(
+      D,
+      tracked.map((t) => ({ usd: t.cost, lineItem: `${t.model}, input`, projectId: 'proj_1' })),
+    );
+    const r = await cli(svc.url, 'reconcile', '--date', D, '--provider', 'openai');
+    expect(r.err).toContain('reconcile: 100%');
+    expect(r.out).toContain(`openai ${D}: match`);
+    expect(r.code).toBe(0);
+    const res = await fetch(`${svc.url}/api/v1/reconciliation?from=${D}&to=${D}`, {
+      headers: { authorization: `Bearer ${ADMIN_KEY}` },
+    });
+    const body = (await res.json()) as {
+      rows: { dimension: string; status: string; billed_usd: string }[];
+      nextRun: string;
+    };
+    const total = body.rows.find((x) => x.dimension === 'total')!;
+    expect(total.status).toBe('match');
+    expect(parseUsd(total.billed_usd)).toBe(tracked.reduce((a, t) => a + parseUsd(t.cost), 0n));
+    expect(body.nextRun).toMatch(/T02:00:00.000Z$/);
+    const early = await cli(svc.url, 'reconcile', '--date', new Date().toISOString().slice(0, 10));
+    expect(early.code).toBe(1);
+    expect(early.err).toContain('has not ended yet');
+  });
+
+  it('forget-user from the CLI: the id is nowhere in the database afterwards', async () => {
+    expect(Object.keys(await mentions(svc.store, 'alice')).length).toBeGreaterThan(0);
+    const r = await cli(svc.url, 'forget-user', 'alice');
+    expect(r.code).toBe(0);
+    expect(r.out).toContain('removed');
+    expect(await mentions(svc.store, 'alice')).toEqual({});
+  });
+
+  it('advice is per tenant', async () => {
+    const get = (q: string) =>
+      fetch(`${svc.url}/api/v1/advice${q}`, { headers: { authorization: `Bearer ${ADMIN_KEY}` } });
+    expect((await get('')).status).toBe(400);
+    const res = await get('?tenant=acme&days=7');
+    expect(res.status).toBe(200);
+    const body = (await res.json()) as { tenant: string; window: { daysObserved: number }; advice: unknown[] };
+    expect(body.tenant).toBe('acme');
+    expect(body.window.daysObserved).toBeGreaterThanOrEqual(1);
+    expect(Array.isArray(body.advice)).toBe(true);
+  });
+});
