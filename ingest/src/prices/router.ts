@@ -105,6 +105,8 @@ export function pricesRouter(deps: PricesDeps): Router {
       res.status(400).json({ error: 'model must be a model name' });
       return;
     }
+    // The overrides this replica holds may be up to one refresh interval old.
+    await deps.refresher.refresh();
     await streamJob(
       res,
       deps.log,

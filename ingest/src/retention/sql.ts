@@ -17,8 +17,12 @@ export function table(store: Store, name: string): string {
   return `${store.database}.${name}`;
 }
 
-/** Settings of a mutation that must be finished (on every replica) before the caller goes on. */
-export const SYNC_MUTATION = { mutations_sync: '2' } as const;
+/**
+ * Settings of a mutation that must be finished (on every replica) before the caller goes on.
+ * Its WHERE may read other tables (IN subqueries), which Replicated tables refuse unless
+ * allowed: every replica reads the same rows here, as the subqueries read only old data.
+ */
+export const SYNC_MUTATION = { mutations_sync: '2', allow_nondeterministic_mutations: 1 } as const;
 
 /** Rows of a query on the writer connection. */
 export async function select<T>(store: Store, query: string, params: Record<string, unknown> = {}): Promise<T[]> {
