@@ -1,14 +1,12 @@
 import type { DashboardSpec } from './dashboard.js';
 import { filter } from './variables.js';
 
-const F = filter();
-
 /**
  * Hourly cost with its baseline band: the mean and mean + 3σ of the 168 hours (one week)
  * before each hour. Hours without calls count as $0 (WITH FILL), so a quiet night lowers
  * the baseline the way it should.
  */
-export const HOURLY_BAND = `SELECT time, cost, baseline, upper
+export const hourlyBand = (F: string) => `SELECT time, cost, baseline, upper
 FROM (
   SELECT hour AS time, cost,
     avg(cost) OVER w AS baseline,
@@ -24,6 +22,8 @@ FROM (
   WINDOW w AS (ORDER BY hour ROWS BETWEEN 168 PRECEDING AND 1 PRECEDING)
 )
 WHERE time >= toStartOfHour($__fromTime)`;
+
+const HOURLY_BAND = hourlyBand(filter());
 
 export const anomalies: DashboardSpec = {
   uid: 'tokenmeter-anomalies',

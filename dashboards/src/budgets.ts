@@ -2,15 +2,13 @@ import type { DashboardSpec } from './dashboard.js';
 import { TODAY } from './sql.js';
 import { filter } from './variables.js';
 
-const T = filter(['tenant']);
-
 /**
  * Every live budget with its spend in the current period (UTC day, ISO week or month at
  * the range end), percent used, burn rate and forecast date of exhaustion. Budgets are
  * versioned rows: the latest version per id wins and a deleted one is gone. Spend comes
  * from the daily rollup, matched on the budget's scope (an empty scope field matches all).
  */
-export const BUDGET_STATUS = `SELECT tenant, id, name, scope, period, mode, amount_usd, spent_usd,
+export const budgetStatus = (T: string) => `SELECT tenant, id, name, scope, period, mode, amount_usd, spent_usd,
   round(100 * toFloat64(spent_usd) / greatest(toFloat64(amount_usd), 1e-9), 2) AS pct_used,
   toFloat64(spent_usd) * 86400 / greatest(dateDiff('second', toDateTime(period_start, 'UTC'), $__toTime), 3600) AS burn_usd_per_day,
   if(burn_usd_per_day > 0,
@@ -51,6 +49,7 @@ FROM (
   GROUP BY b.tenant, b.id
 )`;
 
+const BUDGET_STATUS = budgetStatus(filter(['tenant']));
 const indent = (sql: string) => sql.replace(/\n/g, '\n  ');
 
 export const budgets: DashboardSpec = {

@@ -4,7 +4,7 @@ import Ajv, { type ValidateFunction } from 'ajv';
 import addFormats from 'ajv-formats';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { DASHBOARDS } from './all.js';
-import { GENERATED_DIR, renderDashboards } from './generate.js';
+import { GENERATED_DIR, listGenerated, renderGenerated } from './generate.js';
 import { SDK_VERSION, schemaFor } from './schema.test-support.js';
 
 const generated = readdirSync(GENERATED_DIR).filter((f) => f.endsWith('.json'));
@@ -17,9 +17,9 @@ function compile(schema: Record<string, unknown>): ValidateFunction {
 }
 
 describe('generated JSON is what the TypeScript builds', () => {
-  it('has one file per dashboard and each equals a fresh build (run `npm run dashboards`)', () => {
-    const fresh = renderDashboards();
-    expect(generated.sort()).toEqual([...fresh.keys()].sort());
+  it('has one file per dashboard plus the alert rules, each equal to a fresh build (run `npm run dashboards`)', () => {
+    const fresh = renderGenerated();
+    expect(listGenerated()).toEqual([...fresh.keys()].sort());
     for (const [name, text] of fresh) {
       expect(readFileSync(join(GENERATED_DIR, name), 'utf8'), `${name} is stale`).toBe(text);
     }
