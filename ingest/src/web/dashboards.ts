@@ -188,7 +188,8 @@ export function parseDashboard(json: GrafanaDashboard): Dashboard {
 /** Units that are money. A `user` key never receives a value in one of them. */
 const MONEY_UNITS = new Set(['currencyUSD', 'currencyEUR', 'currencyGBP']);
 /** Columns that hold dollars whatever unit the panel gives them (alert `observed`/`limit_value` are spend for budget alerts). */
-const MONEY_NAME = /usd|cost|spend|spent|price|amount|saved|saving|projected|burn|observed|limit_value|budget/i;
+const MONEY_NAME =
+  /(^|_)(usd|cost|spend|spent|price|amount|saved|savings|projected|burn|observed|limit_value|budget)(_|$)/i;
 
 export function unitOf(panel: Panel, column: string): string | undefined {
   return panel.fieldConfig.overrides[column]?.unit ?? panel.fieldConfig.unit;
@@ -206,7 +207,7 @@ export function isMoneyColumn(panel: Panel, column: string): boolean {
  */
 export function isMoneyPanel(panel: Panel): boolean {
   if (panel.type === 'table') return false;
-  return MONEY_UNITS.has(panel.fieldConfig.unit ?? '') || MONEY_NAME.test(panel.title);
+  return MONEY_UNITS.has(panel.fieldConfig.unit ?? '');
 }
 
 /** Whether a panel may be run for this principal, and why not. */
@@ -223,16 +224,21 @@ export function panelRefusal(dash: Dashboard, panel: Panel, who: Principal): str
 export function publicDashboard(dash: Dashboard, who: Principal): PublicDashboard | undefined {
   const panels = dash.panels
     .filter((p) => panelRefusal(dash, p, who) === undefined)
-    .map(({ rawSql: _sql, tenantScoped: _t, ...p }) => p);
+    .map(({ rawSql: _sql, tenantScoped: _t, ...p }) => ({ ...p, description: text(p.description, who) }));
   if (panels.length === 0) return undefined;
   return {
     uid: dash.uid,
     title: dash.title,
-    description: dash.description,
+    description: text(dash.description, who),
     time: dash.time,
     refresh: dash.refresh,
     rows: dash.rows,
     variables: dash.variables.map(({ rawSql: _sql, ...v }) => v),
     panels,
   };
+}
+
+/** A description for this principal: a user key gets none that speaks of dollars. */
+function text(description: string, who: Principal): string {
+  return who.role === 'user' && description.includes('$') ? '' : description;
 }

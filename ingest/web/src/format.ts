@@ -30,7 +30,8 @@ export function formatValue(value: number | string | null | undefined, spec: Uni
   const d = spec.decimals;
   switch (spec.unit) {
     case 'currencyUSD': {
-      const dec = d ?? 2;
+      // No decimals in the config: cents, or enough places to show a fraction of a cent.
+      const dec = d ?? (Math.abs(value) >= 0.1 || value === 0 ? 2 : autoDecimals(value));
       return `${value < 0 ? '-' : ''}$${group(Math.abs(value), dec)}`;
     }
     case 'percent':
@@ -94,5 +95,5 @@ export function formatTick(value: number, spec: UnitSpec): string {
 }
 
 function trim(n: number): string {
-  return String(Number.parseFloat(n.toFixed(Math.abs(n) >= 10 ? 1 : 2)));
+  return String(Math.abs(n) >= 10 ? Number.parseFloat(n.toFixed(1)) : Number(n.toPrecision(3)));
 }

@@ -74,12 +74,7 @@ async function show(): Promise<void> {
   }
 }
 
-// Only page changes re-render; the dashboard page rewrites its own query string in place.
-let lastPath = location.hash.split('?')[0];
-window.addEventListener('hashchange', () => {
-  const path = location.hash.split('?')[0];
-  if (path === lastPath && currentRoute().page === 'd') return;
-  lastPath = path;
-  void show();
-});
+// The dashboard page rewrites its own query string with replaceState, which fires no
+// hashchange: every hashchange is a navigation.
+window.addEventListener('hashchange', () => void show());
 void show();

@@ -1,5 +1,6 @@
 import { ApiError, api, type DashboardView, type Frame, type PanelView, query } from '../api.js';
 import { el } from '../dom.js';
+import { layout } from '../layout.js';
 import { renderBarGauge, renderPie, renderStat } from '../panels/simple.js';
 import { renderTable } from '../panels/table.js';
 import { renderTimeSeries } from '../panels/timeseries.js';
@@ -53,7 +54,7 @@ export async function dashboardPage(root: HTMLElement, route: Route): Promise<()
   };
   const save = () => go('d', [uid], stateParams(state), true);
 
-  const grid = el('div', { class: 'grid', 'data-pending': 0 });
+  const grid = el('div', { class: 'grid', 'data-pending': dash.panels.length });
   const varBar = el('div', { class: 'variables' });
   const title = el('h1', { text: dash.title.replace(/^tokenmeter \/ /, '') });
   const pickers = el(
@@ -72,13 +73,18 @@ export async function dashboardPage(root: HTMLElement, route: Route): Promise<()
   );
 
   const boxes = new Map<number, HTMLElement>();
-  for (const row of dash.rows) {
-    const r = el('div', { class: 'grid-row', text: row.title });
+  // Rows are 24-wide, one unit high: laid out with the panels so nothing overlaps them.
+  const rowItems = dash.rows.map((row) => ({ row, gridPos: { x: 0, y: row.y, w: 24, h: 1 } }));
+  const boxesAt = layout<{ gridPos: { x: number; y: number; w: number; h: number } }>([...rowItems, ...dash.panels]);
+  for (const item of rowItems) {
+    const at = boxesAt.get(item) ?? item.gridPos;
+    const r = el('div', { class: 'grid-row', text: item.row.title });
     r.style.gridColumn = '1 / span 24';
-    r.style.gridRow = `${row.y + 1} / span 1`;
+    r.style.gridRow = `${at.y + 1} / span 1`;
     grid.append(r);
   }
   for (const p of dash.panels) {
+    const at = boxesAt.get(p) ?? p.gridPos;
     const body = el('div', { class: 'panel-body' });
     const box = el(
       'section',
@@ -86,8 +92,8 @@ export async function dashboardPage(root: HTMLElement, route: Route): Promise<()
       el('header', { class: 'panel-title', title: p.description, text: p.title }),
       body,
     );
-    box.style.gridColumn = `${p.gridPos.x + 1} / span ${p.gridPos.w}`;
-    box.style.gridRow = `${p.gridPos.y + 1} / span ${p.gridPos.h}`;
+    box.style.gridColumn = `${at.x + 1} / span ${at.w}`;
+    box.style.gridRow = `${at.y + 1} / span ${at.h}`;
     grid.append(box);
     boxes.set(p.id, box);
   }

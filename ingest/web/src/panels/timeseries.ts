@@ -87,9 +87,16 @@ export function renderTimeSeries(
       { value: (_u, v) => (v == null ? '' : formatTime(v * 1000)) },
       ...series.map((s, i) => {
         const c = color(i);
-        const sum = s.values.reduce<number>((a, v) => a + (v ?? 0), 0);
+        // The legend's figure: the total for what adds up (money, counts), the peak for the rest.
+        const additive = s.unit.unit === undefined || s.unit.unit === 'currencyUSD' || s.unit.unit === 'short';
+        const figure = additive
+          ? formatValue(
+              s.values.reduce<number>((a, v) => a + (v ?? 0), 0),
+              s.unit,
+            )
+          : `max ${formatValue(Math.max(...s.values.map((v) => v ?? Number.NEGATIVE_INFINITY)), s.unit)}`;
         return {
-          label: `${s.name} (${formatValue(sum, s.unit)})`,
+          label: `${s.name} (${figure})`,
           stroke: c,
           width: bars ? 0 : 1.5,
           fill: bars
