@@ -94,11 +94,9 @@ export function pricesRouter(deps: PricesDeps): Router {
     const from = typeof b.from === 'string' ? new Date(b.from) : undefined;
     const to = typeof b.to === 'string' ? new Date(b.to) : undefined;
     if (!from || Number.isNaN(from.getTime()) || !to || Number.isNaN(to.getTime())) {
-      res
-        .status(400)
-        .json({
-          error: 'from and to must be ISO dates or timestamps (UTC), e.g. {"from":"2026-11-01","to":"2026-11-02"}',
-        });
+      res.status(400).json({
+        error: 'from and to must be ISO dates or timestamps (UTC), e.g. {"from":"2026-11-01","to":"2026-11-02"}',
+      });
       return;
     }
     if (b.model !== undefined && (typeof b.model !== 'string' || b.model === '')) {
