@@ -184,6 +184,15 @@ export const VERCEL_AI = {
   providerMetadata: 'ai.response.providerMetadata',
   telemetryMetadataPrefix: 'ai.telemetry.metadata.',
 } as const;
+/**
+ * The Anthropic SDK's own spans (@anthropic-ai/sdk >= 0.137, scope com.anthropic.sdk.typescript;
+ * seen with 1.12): current gen_ai.* names, but the cache write as `cache_write` and its 1-hour part
+ * under the SDK's namespace. Their input_tokens already include cache reads and writes.
+ */
+export const ANTHROPIC_SDK = {
+  cacheWriteInputTokens: 'gen_ai.usage.cache_write.input_tokens',
+  cacheWrite1hInputTokens: 'anthropic.usage.cache_creation.ephemeral_1h_input_tokens',
+} as const;
 /** OpenLIT puts a float USD cost on the span. */
 export const OPENLIT_USAGE_COST = 'gen_ai.usage.cost';
 /** OpenLIT's streaming flag (openlit 1.15), where the convention has gen_ai.request.stream. */

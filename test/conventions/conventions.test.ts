@@ -1,14 +1,14 @@
 /**
  * Every GenAI convention tokenmeter reads, proven with spans from the project that writes it:
- * each peer's real npm package drives the real `openai` SDK (or the Vercel AI SDK) against the
+ * each peer's real npm package drives the real `openai` or `@anthropic-ai/sdk` SDK (or the Vercel AI SDK) against the
  * replay server, in its own Node process (apps/), and exports with the real OTLP exporter
  * straight to a running tokenmeter service. Then SQL checks the ai_calls rows, their cost,
  * and that the hourly and daily rollups sum to the same numbers.
  *
  * Nothing here writes a span by hand. What a peer leaves out (OpenInference has no usage on
  * streams and embeddings, traceloop none on streams, neither traceloop nor OpenTelemetry's own
- * instrumentation reports cached tokens) is asserted as such, so a peer that starts sending it
- * fails this test and the expectation can be raised.
+ * instrumentation reports cached tokens, OpenLIT has no 1-hour cache-write split) is asserted as
+ * such, so a peer that starts sending it fails this test and the expectation can be raised.
  */
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -28,30 +28,44 @@ const version = (pkg: string) =>
 /** One ai_calls row as the fixtures say it must be. Tokens in tokenmeter's meaning (input includes cache reads). */
 interface ExpectedCall {
   convention: string;
+  provider: string;
   operation: string;
   model: string;
   streaming: boolean;
   input: number;
   output: number;
   cacheRead: number;
+  cacheWrite: number;
+  cacheWrite1h: number;
 }
 
 function call(
   convention: string,
   operation: string,
   f: Fixture,
-  opts: { streaming?: boolean; cacheReported?: boolean } = {},
+  opts: {
+    provider?: string;
+    streaming?: boolean;
+    /** false: the peer drops cached tokens (an OpenAI input still includes them, so only the split is lost). */
+    cacheReported?: boolean;
+    /** false: the peer reports the cache write but not its 1-hour part. */
+    cacheWrite1hReported?: boolean;
+    /** The peer's own (wrong) output count, where it differs from the provider's. */
+    output?: number;
+  } = {},
 ): ExpectedCall {
   const t = f.tokens!;
   return {
     convention,
+    provider: opts.provider ?? 'openai',
     operation,
     model: f.model,
     streaming: opts.streaming ?? false,
     input: t.inputTokens,
-    output: t.outputTokens,
-    // A peer that does not report cached tokens still reports the full input (OpenAI's prompt_tokens include them).
+    output: opts.output ?? t.outputTokens,
     cacheRead: opts.cacheReported === false ? 0 : t.cacheReadTokens,
+    cacheWrite: opts.cacheReported === false ? 0 : t.cacheWriteTokens,
+    cacheWrite1h: opts.cacheReported === false || opts.cacheWrite1hReported === false ? 0 : t.cacheWrite1hTokens,
   };
 }
 
@@ -59,10 +73,17 @@ const CHAT = FIXTURES.openaiChat.ok;
 const CACHE = FIXTURES.openaiChat.cache;
 const EMBED = FIXTURES.openaiEmbeddings.ok;
 const RESPONSES = FIXTURES.openaiResponses.ok;
+const CLAUDE = FIXTURES.anthropicMessages.ok;
+const CLAUDE_CACHE = FIXTURES.anthropicMessages.cache;
+const anthropic = { provider: 'anthropic' };
 
 interface Peer {
   /** apps/<app> */
   app: string;
+  /** Names the tenant the app's spans go to; the app's name unless one app runs twice. */
+  name?: string;
+  /** Extra environment for the app. */
+  env?: Record<string, string>;
   /** The package whose spans these are, and its installed version (for the test name). */
   pkg: string;
   /** Which real OTLP exporter carries the spans: proto = exporter-trace-otlp-proto, json = exporter-trace-otlp-http. */
@@ -135,6 +156,33 @@ const PEERS: Peer[] = [
     ],
   },
   {
+    // OpenLIT on Anthropic: input_tokens without the cache (Anthropic's raw count) next to the cache
+    // read and creation counts; no 1-hour split. Its stream output counts message_start's 1 token on
+    // top of the final count (12 + 1): the row keeps what the span says.
+    app: 'openlit-anthropic.cjs',
+    pkg: 'openlit',
+    protocol: 'json',
+    spans: 3,
+    spanCost: true,
+    calls: [
+      call('openlit', 'chat', CLAUDE, anthropic),
+      call('openlit', 'chat', CLAUDE, { ...anthropic, streaming: true, output: CLAUDE.tokens!.outputTokens + 1 }),
+      call('openlit', 'chat', CLAUDE_CACHE, { ...anthropic, cacheWrite1hReported: false }),
+    ],
+  },
+  {
+    // The Anthropic SDK's own telemetry: current gen_ai.* with cache_read / cache_write and the 1-hour part.
+    app: 'anthropic-sdk.cjs',
+    pkg: '@anthropic-ai/sdk',
+    protocol: 'proto',
+    spans: 3,
+    calls: [
+      call('gen_ai', 'chat', CLAUDE, anthropic),
+      call('gen_ai', 'chat', CLAUDE, { ...anthropic, streaming: true }),
+      call('gen_ai', 'chat', CLAUDE_CACHE, anthropic),
+    ],
+  },
+  {
     // ai@6: an outer ai.generateText / ai.streamText / ai.embed span around the inner do* span,
     // both with ai.usage.*: only the inner one is the call.
     app: 'vercel-ai.mjs',
@@ -168,13 +216,44 @@ const PEERS: Peer[] = [
 ];
 
 /**
- * Two peers on one client: traceloop patched first, OpenInference around it. Each writes a span
- * for the same call (the inner one a child of the outer). (OpenTelemetry's instrumentation under
- * OpenInference cannot be shown: the pair breaks the app, "Body has already been read".)
+ * Two instrumentations on one call, each writing a span for it (the inner one a child of the
+ * outer): traceloop patched first with OpenInference around it; and the Anthropic SDK's own
+ * telemetry (on by default) inside OpenLIT, the ARCHITECTURE.md pitfall. (OpenTelemetry's
+ * instrumentation under OpenInference cannot be shown: the pair breaks the app, "Body has already
+ * been read".)
  */
-const STACKED = { app: 'stacked.cjs', protocol: 'proto' as const, spans: 2 };
+interface Stack {
+  title: string;
+  app: string;
+  name?: string;
+  env?: Record<string, string>;
+  protocol: 'proto' | 'json';
+  calls: number;
+  outer: string;
+  inner: string;
+}
+const STACKS: Stack[] = [
+  {
+    title: '@traceloop/instrumentation-openai inside OpenInference, one openai call',
+    app: 'stacked.cjs',
+    protocol: 'proto',
+    calls: 1,
+    outer: '@arizeai/openinference-instrumentation-openai',
+    inner: '@traceloop/instrumentation-openai',
+  },
+  {
+    title: "the Anthropic SDK's own spans inside OpenLIT's, three anthropic calls",
+    app: 'openlit-anthropic.cjs',
+    name: 'openlit-anthropic-sdk',
+    env: { ANTHROPIC_OPEN_TELEMETRY: 'true' },
+    protocol: 'json',
+    calls: 3,
+    outer: '@openlit/instrumentation-anthropic',
+    inner: 'com.anthropic.sdk.typescript',
+  },
+];
 
-const tenantOf = (p: { app: string }) => `conv-${p.app.replace(/\.[cm]?js$/, '')}`;
+const tenantOf = (p: { app: string; name?: string }) => `conv-${p.name ?? p.app.replace(/\.[cm]?js$/, '')}`;
 
 type Svc = Awaited<ReturnType<typeof startService>>;
 let svc: Svc;
@@ -182,7 +261,7 @@ let replay: ReplayServer;
 let recorder: Awaited<ReturnType<typeof startOtlpRecorder>>;
 
 /** Runs one app in its own Node process (require hooks as in a real app) and waits for it to exit. */
-function runApp(peer: Pick<Peer, 'app' | 'protocol'>): Promise<void> {
+function runApp(peer: Pick<Peer, 'app' | 'name' | 'protocol' | 'env'>): Promise<void> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [`${APPS}${peer.app}`], {
       env: {
@@ -193,6 +272,7 @@ function runApp(peer: Pick<Peer, 'app' | 'protocol'>): Promise<void> {
         OTLP_PROTOCOL: peer.protocol,
         TENANT: tenantOf(peer),
         SERVICE: `svc-${tenantOf(peer)}`,
+        ...peer.env,
       },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
@@ -212,14 +292,14 @@ beforeAll(async () => {
   [svc, replay] = await Promise.all([startService('conventions'), startReplayServer()]);
   recorder = await startOtlpRecorder(svc.url);
   // The apps exit once their exporter has had its answer.
-  await Promise.all([...PEERS, STACKED].map(runApp));
+  await Promise.all([...PEERS, ...STACKS].map(runApp));
   // The service answers once a batch is in ClickHouse or fsynced in its spool: wait for the spool to drain.
-  const total = PEERS.reduce((s, p) => s + p.spans, STACKED.spans);
+  const total = PEERS.reduce((s, p) => s + p.spans, 0) + STACKS.reduce((s, p) => s + 2 * p.calls, 0);
   const deadline = Date.now() + 10_000;
   for (;;) {
     const [r] = await query<{ n: string }>(
       svc,
-      `SELECT count() AS n FROM otel_traces WHERE startsWith(TenantId, 'conv-')`,
+      `SELECT count() AS n FROM otel_traces WHERE startsWith(ServiceName, 'svc-conv-')`,
     );
     if (Number(r!.n) >= total || Date.now() > deadline) break;
     await new Promise((resolve) => setTimeout(resolve, 50));
@@ -239,6 +319,8 @@ interface CallRow {
   input_tokens: string;
   output_tokens: string;
   cache_read_tokens: string;
+  cache_write_tokens: string;
+  cache_write_1h_tokens: string;
   cost_usd: string | null;
   priced: boolean;
   cost_source: string;
@@ -250,13 +332,20 @@ interface CallRow {
   span_cost: string;
 }
 
-const sortKey = (c: ExpectedCall) => `${c.convention}|${c.operation}|${String(c.input).padStart(9)}|${c.streaming}`;
+const sortKey = (c: ExpectedCall) =>
+  `${c.convention}|${c.provider}|${c.operation}|${String(c.input).padStart(9)}|${c.streaming}|${c.output}`;
 
 function expectedCost(c: ExpectedCall, at: Date): string {
   const price = priceCall({
-    provider: 'openai',
+    provider: c.provider,
     model: c.model,
-    usage: { inputTokens: c.input, outputTokens: c.output, cacheReadTokens: c.cacheRead },
+    usage: {
+      inputTokens: c.input,
+      outputTokens: c.output,
+      cacheReadTokens: c.cacheRead,
+      cacheWriteTokens: c.cacheWrite,
+      cacheWrite1hTokens: c.cacheWrite1h,
+    },
     timestamp: at,
   });
   if (!price.priced) throw new Error(`the price engine has no price for ${c.model}`);
@@ -287,7 +376,8 @@ describe.each(PEERS.map((p) => [`${p.pkg}@${version(p.pkg)} over OTLP ${p.protoc
         svc,
         `SELECT c.convention AS convention, c.provider AS provider, c.operation AS operation, c.model AS model,
                 c.is_streaming AS is_streaming, c.input_tokens AS input_tokens, c.output_tokens AS output_tokens,
-                c.cache_read_tokens AS cache_read_tokens, toString(c.cost_usd) AS cost_usd, c.priced AS priced,
+                c.cache_read_tokens AS cache_read_tokens, c.cache_write_tokens AS cache_write_tokens,
+                c.cache_write_1h_tokens AS cache_write_1h_tokens, toString(c.cost_usd) AS cost_usd, c.priced AS priced,
                 c.cost_source AS cost_source, c.price_id AS price_id, toString(toUnixTimestamp64Milli(c.timestamp)) AS ts,
                 c.service AS service, c.user_id AS user_id, c.feature AS feature,
                 t.SpanAttributes['gen_ai.usage.cost'] AS span_cost
@@ -300,12 +390,15 @@ describe.each(PEERS.map((p) => [`${p.pkg}@${version(p.pkg)} over OTLP ${p.protoc
           row: r,
           call: {
             convention: r.convention,
+            provider: r.provider,
             operation: r.operation,
             model: r.model,
             streaming: r.is_streaming,
             input: Number(r.input_tokens),
             output: Number(r.output_tokens),
             cacheRead: Number(r.cache_read_tokens),
+            cacheWrite: Number(r.cache_write_tokens),
+            cacheWrite1h: Number(r.cache_write_1h_tokens),
           },
         }))
         .sort((a, b) => sortKey(a.call).localeCompare(sortKey(b.call)));
@@ -313,7 +406,6 @@ describe.each(PEERS.map((p) => [`${p.pkg}@${version(p.pkg)} over OTLP ${p.protoc
       expect(got.map((g) => g.call)).toEqual(want);
 
       for (const { row, call: c } of got) {
-        expect(row.provider).toBe('openai');
         expect(row.service).toBe(`svc-${tenant}`);
         expect(row.priced).toBe(true);
         const published = expectedCost(c, new Date(Number(row.ts)));
@@ -322,7 +414,7 @@ describe.each(PEERS.map((p) => [`${p.pkg}@${version(p.pkg)} over OTLP ${p.protoc
           expect(row.cost_source).toBe('span');
           expect(row.price_id).toBe('openlit');
           expect(Number(row.cost_usd)).toBeCloseTo(Number(row.span_cost), 15);
-          // The app gave OpenLIT OpenAI's published prices, so its cost agrees with the price engine.
+          // The app gave OpenLIT the provider's published prices, so its cost agrees with the price engine.
           expect(usd(row.cost_usd)).toBe(published);
         } else {
           expect(row.cost_source).toBe('ingest');
@@ -340,6 +432,7 @@ describe.each(PEERS.map((p) => [`${p.pkg}@${version(p.pkg)} over OTLP ${p.protoc
         input: peer.calls.reduce((s, c) => s + c.input, 0),
         output: peer.calls.reduce((s, c) => s + c.output, 0),
         cacheRead: peer.calls.reduce((s, c) => s + c.cacheRead, 0),
+        cacheWrite: peer.calls.reduce((s, c) => s + c.cacheWrite, 0),
       };
       const [raw] = await query<{ cost: string; n: string }>(
         svc,
@@ -356,11 +449,13 @@ describe.each(PEERS.map((p) => [`${p.pkg}@${version(p.pkg)} over OTLP ${p.protoc
           input: string;
           output: string;
           cache_read: string;
+          cache_write: string;
           cost: string;
         }>(
           svc,
           `SELECT sum(requests) AS requests, sum(unpriced_requests) AS unpriced, sum(input_tokens) AS input,
-                  sum(output_tokens) AS output, sum(cache_read_tokens) AS cache_read, toString(sum(cost_usd)) AS cost
+                  sum(output_tokens) AS output, sum(cache_read_tokens) AS cache_read,
+                  sum(cache_write_tokens) AS cache_write, toString(sum(cost_usd)) AS cost
            FROM ${table} WHERE tenant = '${tenant}'`,
         );
         expect({
@@ -370,6 +465,7 @@ describe.each(PEERS.map((p) => [`${p.pkg}@${version(p.pkg)} over OTLP ${p.protoc
           input: Number(r!.input),
           output: Number(r!.output),
           cacheRead: Number(r!.cache_read),
+          cacheWrite: Number(r!.cache_write),
           cost: usd(r!.cost),
         }).toEqual({ table, ...want, unpriced: 0, cost: wantCost });
       }
@@ -377,34 +473,43 @@ describe.each(PEERS.map((p) => [`${p.pkg}@${version(p.pkg)} over OTLP ${p.protoc
   },
 );
 
-describe('two instrumentations on one openai call (@traceloop/instrumentation-openai inside OpenInference)', () => {
-  const tenant = tenantOf(STACKED);
+describe.each(STACKS.map((s) => [s.title, s] as const))('two instrumentations on one call: %s', (_title, stack) => {
+  // By service: the Anthropic SDK's spans do not get OpenLIT's custom span attributes, so they carry
+  // no tokenmeter.tenant and land in the admin key's default tenant.
+  const service = `svc-${tenantOf(stack)}`;
 
-  it('exports two spans for the call, the inner a child of the outer, both with its usage', async () => {
-    const spans = await query<{ SpanId: string; ParentSpanId: string; TraceId: string; ScopeName: string }>(
+  it('exports a span for each, the inner a child of the outer, both with the usage', async () => {
+    const spans = await query<{
+      SpanId: string;
+      ParentSpanId: string;
+      TraceId: string;
+      ScopeName: string;
+      input: string;
+    }>(
       svc,
-      `SELECT SpanId, ParentSpanId, TraceId, ScopeName FROM otel_traces WHERE TenantId = '${tenant}' ORDER BY ScopeName`,
+      `SELECT SpanId, ParentSpanId, TraceId, ScopeName, SpanAttributes['gen_ai.usage.input_tokens'] AS input
+       FROM otel_traces WHERE ServiceName = '${service}'`,
     );
-    expect(spans.map((s) => s.ScopeName)).toEqual([
-      '@arizeai/openinference-instrumentation-openai',
-      '@traceloop/instrumentation-openai',
-    ]);
-    const [outer, inner] = spans;
-    expect(inner!.TraceId).toBe(outer!.TraceId);
-    expect(inner!.ParentSpanId).toBe(outer!.SpanId);
+    const outer = spans.filter((s) => s.ScopeName === stack.outer);
+    const inner = spans.filter((s) => s.ScopeName === stack.inner);
+    expect([outer.length, inner.length, spans.length]).toEqual([stack.calls, stack.calls, 2 * stack.calls]);
+    for (const s of inner) {
+      const parent = outer.find((o) => o.SpanId === s.ParentSpanId);
+      expect(parent?.TraceId).toBe(s.TraceId);
+    }
   });
 
   // Known gap: each span alone is a complete call in its own convention, and they arrive in
   // separate requests (the inner first), so today both become ai_calls rows. Telling them apart
   // needs a look across spans (an outer call span whose child is already a call), which is the
-  // ingest pipeline's to do. When it does, this turns red: make it a plain `it`.
-  it.fails('counts the call once in ai_calls and in the rollups', async () => {
+  // ingest pipeline's to do. When it does, this turns red: make it a plain \`it\`.
+  it.fails('counts each call once in ai_calls and in the rollups', async () => {
     const [r] = await query<{ calls: string; hourly: string; daily: string }>(
       svc,
-      `SELECT (SELECT count() FROM ai_calls WHERE tenant = '${tenant}') AS calls,
-              (SELECT sum(requests) FROM ai_usage_hourly WHERE tenant = '${tenant}') AS hourly,
-              (SELECT sum(requests) FROM ai_usage_daily WHERE tenant = '${tenant}') AS daily`,
+      `SELECT (SELECT count() FROM ai_calls WHERE service = '${service}') AS calls,
+              (SELECT sum(requests) FROM ai_usage_hourly WHERE service = '${service}') AS hourly,
+              (SELECT sum(requests) FROM ai_usage_daily WHERE service = '${service}') AS daily`,
     );
-    expect([Number(r!.calls), Number(r!.hourly), Number(r!.daily)]).toEqual([1, 1, 1]);
+    expect([Number(r!.calls), Number(r!.hourly), Number(r!.daily)]).toEqual([stack.calls, stack.calls, stack.calls]);
   });
 });

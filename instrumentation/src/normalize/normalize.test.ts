@@ -66,6 +66,8 @@ const CASES: {
     input: number;
     output: number;
     cacheRead?: number;
+    cacheWrite?: number;
+    cacheWrite1h?: number;
     streaming?: boolean;
     spanCostUsd?: string;
   } | null;
@@ -167,6 +169,55 @@ const CASES: {
     },
   },
   {
+    name: 'openlit 1.15 on Anthropic: input_tokens without the cache, so the cache is added',
+    attributes: {
+      'gen_ai.operation.name': 'chat',
+      'gen_ai.provider.name': 'anthropic',
+      'gen_ai.request.model': 'claude-haiku-4-5-20251001',
+      'gen_ai.request.is_stream': false,
+      'gen_ai.usage.cost': 0.0025570000000000002,
+      'gen_ai.usage.input_tokens': 12,
+      'gen_ai.usage.output_tokens': 25,
+      'gen_ai.usage.cache_creation.input_tokens': 1792,
+      'gen_ai.usage.cache_read.input_tokens': 1800,
+    },
+    want: {
+      convention: 'openlit',
+      provider: 'anthropic',
+      operation: 'chat',
+      input: 12 + 1800 + 1792,
+      output: 25,
+      cacheRead: 1800,
+      cacheWrite: 1792,
+      spanCostUsd: '0.002557',
+    },
+  },
+  {
+    name: '@anthropic-ai/sdk 1.12 own span: cache_write and the 1-hour part under anthropic.*',
+    attributes: {
+      'gen_ai.provider.name': 'anthropic',
+      'gen_ai.operation.name': 'chat',
+      'gen_ai.request.model': 'claude-haiku-4-5-20251001',
+      'gen_ai.usage.input_tokens': 3604,
+      'gen_ai.response.model': 'claude-haiku-4-5-20251001',
+      'gen_ai.usage.cache_write.input_tokens': 1792,
+      'gen_ai.usage.cache_read.input_tokens': 1800,
+      'anthropic.usage.cache_creation.ephemeral_5m_input_tokens': 640,
+      'anthropic.usage.cache_creation.ephemeral_1h_input_tokens': 1152,
+      'gen_ai.usage.output_tokens': 25,
+    },
+    want: {
+      convention: 'gen_ai',
+      provider: 'anthropic',
+      operation: 'chat',
+      input: 3604,
+      output: 25,
+      cacheRead: 1800,
+      cacheWrite: 1792,
+      cacheWrite1h: 1152,
+    },
+  },
+  {
     name: 'ai@6 doGenerate: inputTokenDetails.cacheReadTokens',
     attributes: VERCEL_V6_CACHE,
     want: { convention: 'vercel_ai', provider: 'openai', operation: 'chat', input: 2048, output: 12, cacheRead: 1920 },
@@ -233,8 +284,10 @@ describe('normalizeSpan, one case per convention as the real packages write it',
       input: call!.usage.inputTokens,
       output: call!.usage.outputTokens,
       cacheRead: call!.usage.cacheReadTokens ?? 0,
+      cacheWrite: call!.usage.cacheWriteTokens ?? 0,
+      cacheWrite1h: call!.usage.cacheWrite1hTokens ?? 0,
       streaming: call!.isStreaming,
       spanCostUsd: call!.spanCost?.usd,
-    }).toEqual({ cacheRead: 0, streaming: false, spanCostUsd: undefined, ...want });
+    }).toEqual({ cacheRead: 0, cacheWrite: 0, cacheWrite1h: 0, streaming: false, spanCostUsd: undefined, ...want });
   });
 });

@@ -14,7 +14,8 @@ export function normalizeSpan(span: SpanInput): AiCall | null {
   const convention = detectConvention(span);
   if (!convention) return null;
   const model = readModel(a, convention);
-  const usage = readUsage(a, convention);
+  const provider = readProvider(a, convention, model.request || model.response);
+  const usage = readUsage(a, convention, INPUT_EXCLUDES_CACHE.has(`${convention}/${provider}`));
   if (!usage) return null;
   const operation = readOperation(span, convention);
   const ttftSeconds = num(a[S.ATTR_GEN_AI_RESPONSE_TIME_TO_FIRST_CHUNK]) ?? num(a['gen_ai.server.time_to_first_token']);
@@ -30,7 +31,7 @@ export function normalizeSpan(span: SpanInput): AiCall | null {
     spanId: span.spanId,
     parentSpanId: span.parentSpanId,
     scopeName: span.scope.name,
-    provider: readProvider(a, convention, model.request || model.response),
+    provider,
     operation,
     requestModel: model.request,
     responseModel: model.response,
@@ -170,8 +171,15 @@ function readOperation(span: SpanInput, c: Convention): string {
   return 'chat';
 }
 
+/**
+ * Conventions whose input count leaves the cache out for a provider, as `convention/provider`.
+ * openlit 1.15 copies Anthropic's raw input_tokens (cache excluded) to gen_ai.usage.input_tokens
+ * (its instrumentation/anthropic/wrapper.js says so; test/conventions shows it with the real package).
+ */
+const INPUT_EXCLUDES_CACHE: ReadonlySet<string> = new Set(['openlit/anthropic']);
+
 /** Tokens from whichever names the convention uses; null when the span states no usage at all. */
-function readUsage(a: Attributes, c: Convention): Usage | null {
+function readUsage(a: Attributes, c: Convention, inputExcludesCache: boolean): Usage | null {
   const get = (...keys: string[]) => {
     for (const k of keys) {
       const v = num(a[k]);
@@ -207,14 +215,19 @@ function readUsage(a: Attributes, c: Convention): Usage | null {
     input = get(S.ATTR_GEN_AI_USAGE_INPUT_TOKENS, S.LEGACY_GEN_AI_USAGE_PROMPT_TOKENS);
     output = get(S.ATTR_GEN_AI_USAGE_OUTPUT_TOKENS, S.LEGACY_GEN_AI_USAGE_COMPLETION_TOKENS);
     cacheRead = get(S.ATTR_GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS, S.OPENLLMETRY.cacheReadInputTokens);
-    cacheWrite = get(S.ATTR_GEN_AI_USAGE_CACHE_CREATION_INPUT_TOKENS, S.OPENLLMETRY.cacheCreationInputTokens);
+    cacheWrite = get(
+      S.ATTR_GEN_AI_USAGE_CACHE_CREATION_INPUT_TOKENS,
+      S.ANTHROPIC_SDK.cacheWriteInputTokens,
+      S.OPENLLMETRY.cacheCreationInputTokens,
+    );
     reasoning = get(S.ATTR_GEN_AI_USAGE_REASONING_OUTPUT_TOKENS, S.OPENLLMETRY.reasoningTokens);
   }
   if (input === undefined && output === undefined) return null;
+  if (inputExcludesCache) input = (input ?? 0) + (cacheRead ?? 0) + (cacheWrite ?? 0);
   const usage: Usage = { inputTokens: input ?? 0, outputTokens: output ?? 0 };
   if (cacheRead) usage.cacheReadTokens = cacheRead;
   if (cacheWrite) usage.cacheWriteTokens = cacheWrite;
-  const write1h = get(S.ATTR_TM_USAGE_CACHE_CREATION_1H_INPUT_TOKENS);
+  const write1h = get(S.ATTR_TM_USAGE_CACHE_CREATION_1H_INPUT_TOKENS, S.ANTHROPIC_SDK.cacheWrite1hInputTokens);
   if (write1h) usage.cacheWrite1hTokens = write1h;
   if (reasoning) usage.reasoningTokens = reasoning;
   const audioIn = get(S.ATTR_GEN_AI_USAGE_AUDIO_INPUT_TOKENS, S.OPENINFERENCE.audioPrompt);
