@@ -40,8 +40,9 @@ export class FaultProxy {
     const previous = this.mode;
     this.mode = mode;
     if (mode === 'refuse') {
+      // Drop open connections first: server.close() waits for them to end.
+      for (const s of [...this.open, ...this.held]) s.destroy();
       await this.unlisten();
-      for (const s of this.open) s.destroy();
     } else if (previous === 'refuse') {
       await this.listen(this.port);
     }
@@ -53,6 +54,7 @@ export class FaultProxy {
   }
 
   async close(): Promise<void> {
+    this.mode = 'refuse';
     for (const s of [...this.open, ...this.held]) s.destroy();
     await this.unlisten();
   }
@@ -76,6 +78,10 @@ export class FaultProxy {
 
   private accept(client: Socket): void {
     this.connections++;
+    if (this.mode === 'refuse') {
+      client.destroy();
+      return;
+    }
     client.on('error', () => undefined);
     if (this.mode === 'stall') {
       this.held.add(client);

@@ -20,7 +20,14 @@ export interface MadeSpans {
   outputTokens: number;
 }
 
-export function makeCallSpans(opts: { run: number; from: number; count: number; service?: string }): MadeSpans {
+export function makeCallSpans(opts: {
+  run: number;
+  from: number;
+  count: number;
+  service?: string;
+  /** When the spans start (default: spread over the last minute). */
+  startMs?: number;
+}): MadeSpans {
   let next = opts.from;
   const exporter = new InMemorySpanExporter();
   const tracer = new BasicTracerProvider({
@@ -39,7 +46,7 @@ export function makeCallSpans(opts: { run: number; from: number; count: number; 
     const output = 1 + (next % 313);
     inputTokens += input;
     outputTokens += output;
-    const start = now - 60_000 + (i % 50_000);
+    const start = opts.startMs !== undefined ? opts.startMs + i : now - 60_000 + (i % 50_000);
     const span = tracer.startSpan(`chat gpt-4o-mini`, {
       kind: SpanKind.CLIENT,
       startTime: start,
