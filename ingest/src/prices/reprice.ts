@@ -10,7 +10,7 @@ import { repriceCall } from './reprice-call.js';
 export interface RepriceOptions {
   from: Date;
   to: Date;
-  /** Only calls of this model (the rollups' model: response model, else request model). */
+  /** Only calls of this model: the stored model (response model, else request model) or the requested one. */
   model?: string;
   /** Only this tenant's calls; '*' for every tenant. */
   tenant: string;
@@ -95,7 +95,7 @@ export async function reprice(store: Store, opts: RepriceOptions): Promise<Repri
        FROM ${table(store, 'ai_calls')} FINAL
        WHERE timestamp >= {lo:DateTime64(9, 'UTC')} AND timestamp < {hi:DateTime64(9, 'UTC')}
          AND ({tenant:String} = '*' OR tenant = {tenant:String})
-         AND ({model:String} = '' OR model = {model:String})`,
+         AND ({model:String} = '' OR model = {model:String} OR request_model = {model:String})`,
       {
         lo: chDateTime(new Date(Math.max(hour, from))),
         hi: chDateTime(new Date(Math.min(hour + HOUR, to))),

@@ -1,9 +1,11 @@
-import { createHash } from 'node:crypto';
 import type { Logger } from 'pino';
-import type { AlertmanagerAlert, AlertSink } from '../alerts/alertmanager.js';
+import type { AlertSink } from '../alerts/alertmanager.js';
+import { recordAlertEvent } from '../alerts/events.js';
+import { fingerprintOf } from '../alerts/fingerprint.js';
+import type { DesiredAlert } from '../alerts/types.js';
 import { formatScaled } from '@tokenmeter/instrumentation/prices';
-import { chDateTime, select, table } from '../retention/sql.js';
-import { insertSettings, type Store } from '../store/client.js';
+import { select, table } from '../retention/sql.js';
+import type { Store } from '../store/client.js';
 import type { ReconciliationRow } from './types.js';
 
 export const DRIFT_ALERT = 'ReconciliationDrift';
@@ -22,10 +24,7 @@ export async function alertOnDrift(
 ): Promise<{ fired: number; resolved: number }> {
   const out = { fired: 0, resolved: 0 };
   for (const total of rows.filter((r) => r.dimension === 'total')) {
-    const fingerprint = createHash('sha256')
-      .update([DRIFT_ALERT, total.tenant, total.provider, total.day].join('\u0000'))
-      .digest('hex')
-      .slice(0, 16);
+    const fingerprint = fingerprintOf(DRIFT_ALERT, total.tenant, total.provider, total.day);
     let state: 'firing' | 'resolved';
     if (total.status === 'drift') state = 'firing';
     else if (total.status === 'match' && (await isFiring(deps.store, total.tenant, fingerprint))) state = 'resolved';
@@ -38,34 +37,8 @@ export async function alertOnDrift(
       );
     const summary = `${total.provider} bill for ${total.day}: $${formatScaled(total.billedUsd)}; tokenmeter tracked $${formatScaled(total.trackedUsd)} (${total.driftPct.toFixed(2)} %, threshold ${ctx.thresholdPct} %)`;
     const scope = `provider=${total.provider},day=${total.day}`;
-    await deps.store.writer.insert({
-      table: table(deps.store, 'alert_events'),
-      format: 'JSONEachRow',
-      values: [
-        {
-          ts: chDateTime(ctx.now),
-          tenant: total.tenant,
-          alertname: DRIFT_ALERT,
-          severity: 'warning',
-          scope,
-          budget_id: '',
-          period_start: `${total.day} 00:00:00`,
-          threshold: Math.round(ctx.thresholdPct),
-          observed: total.driftPct,
-          limit_value: ctx.thresholdPct,
-          state,
-          fingerprint,
-          details: JSON.stringify({
-            trackedUsd: formatScaled(total.trackedUsd),
-            billedUsd: formatScaled(total.billedUsd),
-            models: drifting,
-          }),
-        },
-      ],
-      clickhouse_settings: insertSettings(`alert-${fingerprint}-${state}-${ctx.now.getTime()}`),
-    });
-    out[state === 'firing' ? 'fired' : 'resolved']++;
-    const alert: AlertmanagerAlert = {
+    const alert: DesiredAlert = {
+      fingerprint,
       labels: {
         alertname: DRIFT_ALERT,
         severity: 'warning',
@@ -74,14 +47,32 @@ export async function alertOnDrift(
         provider: total.provider,
         day: total.day,
       },
-      annotations: { summary, ...(drifting.length ? { models: drifting.join('\n') } : {}) },
-      startsAt: ctx.now,
-      // A daily check does not re-send: the alert stands for a day unless a re-check resolves it.
-      endsAt: state === 'firing' ? new Date(ctx.now.getTime() + 86_400_000) : ctx.now,
+      annotations: {
+        summary,
+        tracked_usd: formatScaled(total.trackedUsd),
+        billed_usd: formatScaled(total.billedUsd),
+        ...(drifting.length ? { models: drifting.join('\n') } : {}),
+      },
+      budgetId: '',
+      periodStart: new Date(`${total.day}T00:00:00Z`),
+      threshold: Math.round(ctx.thresholdPct),
+      observed: total.driftPct,
+      limit: ctx.thresholdPct,
     };
+    // The shared alert_events writer (alerts/events.ts), so every reader sees one row format.
+    await recordAlertEvent(deps.store, alert, state, ctx.now);
+    out[state === 'firing' ? 'fired' : 'resolved']++;
     if (!deps.sink) continue;
     try {
-      await deps.sink.push([alert]);
+      await deps.sink.push([
+        {
+          labels: alert.labels,
+          annotations: alert.annotations,
+          startsAt: ctx.now,
+          // A daily check does not re-send: the alert stands for a day unless a re-check resolves it.
+          endsAt: state === 'firing' ? new Date(ctx.now.getTime() + 86_400_000) : ctx.now,
+        },
+      ]);
     } catch (err) {
       deps.log.warn({ err: (err as Error).message, fingerprint }, 'drift alert not delivered to Alertmanager');
     }

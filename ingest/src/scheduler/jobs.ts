@@ -36,7 +36,13 @@ export async function startCostJobs(deps: {
   sink?: AlertSink;
 }): Promise<CostJobs> {
   const { config, store, log } = deps;
-  await syncRetention(store, config.ttlDays, log);
+  // A TTL that cannot be changed (permissions on a managed server) must not stop ingest.
+  await syncRetention(store, config.ttlDays, log).catch((err) =>
+    log.error(
+      { err: (err as Error).message, ttlDays: config.ttlDays },
+      'raw retention not synced; the TTL in force stays',
+    ),
+  );
   const refresher = new OverrideRefresher({ store, pricer: deps.pricer, log, intervalMs: config.cost.pricesRefreshMs });
   await refresher.start();
   const sink =
