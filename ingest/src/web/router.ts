@@ -20,7 +20,7 @@ import { panelSql, parseMaxDataPoints, parseRange, parseVariables, RequestError,
 import { type CompactResult, toFrame } from './results.js';
 
 /** Limits of one panel query: read-only, bounded in time, memory and rows. */
-export const PANEL_LIMITS = { maxExecutionSeconds: 20, maxMemoryBytes: 1024 ** 3, maxResultRows: 20_000 };
+export const PANEL_LIMITS = { maxExecutionSeconds: 20, maxMemoryBytes: 1024 ** 3, maxResultRows: 500_000 };
 
 /** Where the bundled browser app lives: ingest/web/dist, next to src/ and dist/. */
 export const WEB_DIST = fileURLToPath(new URL('../../web/dist/', import.meta.url));
