@@ -25,6 +25,7 @@ export type RuleExpression =
 
 export interface AlertRuleSpec {
   uid: string;
+  /** Grafana's alertname: the same names the service's own evaluator uses (alert_events.alertname). */
   title: string;
   summary: string;
   description: string;
@@ -111,7 +112,7 @@ WHERE hour >= toStartOfHour($__toTime) - INTERVAL 25 HOUR AND hour < toStartOfHo
 export const ALERT_RULES: readonly AlertRuleSpec[] = [
   {
     uid: 'tokenmeter-budget-threshold',
-    title: 'Budget above 90%',
+    title: 'BudgetThreshold',
     summary: 'Budget {{ $labels.budget }} ({{ $labels.tenant }}) is {{ $values.B.Value | printf "%.0f" }}% used',
     description: 'Spend in the current {{ $labels.period }} for {{ $labels.scope }} passed 90% of the budget.',
     severity: 'warning',
@@ -124,7 +125,7 @@ export const ALERT_RULES: readonly AlertRuleSpec[] = [
   },
   {
     uid: 'tokenmeter-budget-exhausted',
-    title: 'Budget exhausted',
+    title: 'BudgetExhausted',
     summary: 'Budget {{ $labels.budget }} ({{ $labels.tenant }}) is used up',
     description: 'Spend in the current {{ $labels.period }} for {{ $labels.scope }} reached the budget.',
     severity: 'page',
@@ -137,7 +138,7 @@ export const ALERT_RULES: readonly AlertRuleSpec[] = [
   },
   {
     uid: 'tokenmeter-cost-spike',
-    title: 'Hourly cost spike',
+    title: 'CostSpike',
     summary: 'Cost of {{ $labels.tenant }} is {{ $values.B.Value | printf "%.1f" }}× its baseline band',
     description: `The last two hours' cost broke out of mean + 3σ of the previous week (floor $${SPIKE_FLOOR_USD}/h).`,
     severity: 'page',
@@ -150,7 +151,7 @@ export const ALERT_RULES: readonly AlertRuleSpec[] = [
   },
   {
     uid: 'tokenmeter-error-rate-spike',
-    title: 'Error-rate spike',
+    title: 'ErrorRateSpike',
     summary: 'Errors calling {{ $labels.provider }} ({{ $labels.tenant }}) spiked',
     description: `The last two hours' error rate is above 3× the previous week's and above 5% (at least ${ERROR_MIN_CALLS} calls).`,
     severity: 'page',
@@ -163,7 +164,7 @@ export const ALERT_RULES: readonly AlertRuleSpec[] = [
   },
   {
     uid: 'tokenmeter-unpriced-model',
-    title: 'Unpriced model seen',
+    title: 'UnpricedModel',
     summary: '{{ $labels.provider }}/{{ $labels.model }} has no price ({{ $labels.tenant }})',
     description: 'Calls to a model with no known price have no cost. Add a price override (tokenmeter price set).',
     severity: 'warning',
@@ -176,7 +177,7 @@ export const ALERT_RULES: readonly AlertRuleSpec[] = [
   },
   {
     uid: 'tokenmeter-reconciliation-drift',
-    title: 'Reconciliation drift',
+    title: 'ReconciliationDrift',
     summary:
       '{{ $labels.provider }} bill differs from tracked cost by {{ $values.B.Value | printf "%.1f" }}% ({{ $labels.tenant }})',
     description: 'A provider bill in the last three days differs from what tokenmeter tracked by more than 5%.',
@@ -190,7 +191,7 @@ export const ALERT_RULES: readonly AlertRuleSpec[] = [
   },
   {
     uid: 'tokenmeter-ingest-stalled',
-    title: 'Ingest stalled',
+    title: 'IngestStalled',
     summary: 'No span accepted for {{ $values.RA.Value | printf "%.0f" }} minutes',
     description: `No ingest instance accepted a span for ${STALL_MINUTES} minutes, while the same hour yesterday had calls.`,
     severity: 'page',
