@@ -32,7 +32,10 @@ export function seriesOf(rows: readonly HourlyKeyRow[]): Series[] {
   const add = (tenant: string, scope: string, r: HourlyKeyRow) => {
     const id = `${tenant}\0${scope}`;
     let s = all.get(id);
-    if (!s) all.set(id, (s = { tenant, scope, hours: new Map() }));
+    if (!s) {
+      s = { tenant, scope, hours: new Map() };
+      all.set(id, s);
+    }
     const h = s.hours.get(r.hour) ?? { cost: 0, requests: 0, errors: 0 };
     h.cost += r.cost;
     h.requests += r.requests;

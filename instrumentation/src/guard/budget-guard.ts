@@ -4,7 +4,7 @@ import { recordFault } from '../core/faults.js';
 import { setCallGuard } from '../core/guard.js';
 import type { CallDescription } from '../types.js';
 import { BudgetExceededError, BudgetUnavailableError, scopeLabel } from './errors.js';
-import { type CompiledView, compileView, findScope } from './matcher.js';
+import { type CompiledView, compileView, findScope, modelAlias } from './matcher.js';
 import type { BudgetGuardOptions, BudgetGuardStats, EnforcementView } from './types.js';
 
 const DEFAULT_REFRESH_MS = 15_000;
@@ -66,12 +66,20 @@ export class BudgetGuard {
     if (view.isEmpty) return;
     const ctx = call.context;
     if (ctx.tenant && ctx.tenant !== view.tenant) return;
-    const hit = findScope(view.hard, ctx.userId, ctx.team, ctx.feature, call.requestModel);
+    const model = call.requestModel;
+    const key = {
+      user: ctx.userId ?? '',
+      team: ctx.team ?? '',
+      feature: ctx.feature ?? '',
+      model,
+      alias: this.aliasOf(model),
+    };
+    const hit = findScope(view.hard, key);
     if (hit) {
       this.stats.blocked++;
       throw new BudgetExceededError(hit);
     }
-    const soft = findScope(view.soft, ctx.userId, ctx.team, ctx.feature, call.requestModel);
+    const soft = findScope(view.soft, key);
     if (soft) {
       this.stats.softWarnings++;
       call.span?.addEvent(SOFT_BUDGET_EVENT, {
@@ -83,6 +91,18 @@ export class BudgetGuard {
       });
     }
   };
+
+  /** Model aliases seen, so that the regex runs once per model name, not per call. */
+  private readonly aliases = new Map<string, string>();
+
+  private aliasOf(model: string): string {
+    let alias = this.aliases.get(model);
+    if (alias === undefined) {
+      alias = modelAlias(model);
+      if (this.aliases.size < 10_000) this.aliases.set(model, alias);
+    }
+    return alias;
+  }
 
   /** Fetch the view now and keep refreshing it. Resolves once the first fetch is done (good or not). */
   async start(): Promise<boolean> {

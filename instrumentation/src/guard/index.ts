@@ -1,4 +1,4 @@
 export { BudgetGuard, installBudgetGuard, uninstallBudgetGuard, SOFT_BUDGET_EVENT } from './budget-guard.js';
 export { BudgetExceededError, BudgetUnavailableError } from './errors.js';
-export { compileView, findScope, modelMatches } from './matcher.js';
+export { compileView, findScope, modelAlias, modelMatches } from './matcher.js';
 export type { BudgetGuardOptions, BudgetGuardStats, EnforcementScope, EnforcementView } from './types.js';

@@ -1,9 +1,10 @@
 import type { EnforcementScope, EnforcementView } from './types.js';
 
 /**
- * The enforcement view compiled for the hot path (pure). Entries naming a user are indexed by
- * user, so a call checks only its own user's entries plus those without a user; with no entry at
- * all, a check is two property reads.
+ * The enforcement view compiled for the hot path (pure). Scopes are grouped by which fields they
+ * name (at most 16 shapes: user, team, feature, model, each named or "any"); each shape is a
+ * nested map over its named fields. A check is then one map lookup per named field per shape
+ * present, whatever the number of scopes; with none, it is a property read.
  */
 export interface CompiledView {
   tenant: string;
@@ -12,14 +13,26 @@ export interface CompiledView {
   soft: Index;
 }
 
-interface Index {
+type Field = 'user' | 'team' | 'feature' | 'model';
+const FIELD_ORDER: readonly Field[] = ['user', 'team', 'feature', 'model'];
+
+interface Shape {
+  fields: Field[];
+  /** Nested maps keyed by each named field in FIELD_ORDER; the last level holds the scope. */
+  root: Map<string, unknown>;
+  /** The shape that names no field (a global budget). */
+  all: EnforcementScope | undefined;
+  /** The lookup for this shape, specialised to its fields (monomorphic on the hot path). */
+  find: (call: CallKey) => EnforcementScope | undefined;
+}
+
+export interface Index {
   size: number;
-  byUser: Map<string, EnforcementScope[]>;
-  anyUser: EnforcementScope[];
+  shapes: Shape[];
 }
 
 /** A dated snapshot of a model alias: gpt-4o-mini-2024-07-18, claude-3-5-sonnet-20241022. */
-const DATE_SUFFIX = /^20\d{2}-?\d{2}-?\d{2}$/;
+const DATE_SUFFIX = /-20\d{2}-?\d{2}-?\d{2}$/;
 
 export function compileView(view: EnforcementView): CompiledView {
   const hard = index(view.hard);
@@ -28,50 +41,98 @@ export function compileView(view: EnforcementView): CompiledView {
 }
 
 function index(entries: readonly EnforcementScope[]): Index {
-  const byUser = new Map<string, EnforcementScope[]>();
-  const anyUser: EnforcementScope[] = [];
+  const shapes = new Map<string, Shape>();
   for (const e of entries) {
-    if (e.scope.user) {
-      const list = byUser.get(e.scope.user) ?? [];
-      list.push(e);
-      byUser.set(e.scope.user, list);
-    } else anyUser.push(e);
+    const fields = FIELD_ORDER.filter((f) => e.scope[f] !== '');
+    const id = fields.join(',');
+    let shape = shapes.get(id);
+    if (!shape) {
+      shape = newShape(fields);
+      shapes.set(id, shape);
+    }
+    if (fields.length === 0) {
+      shape.all ??= e;
+      continue;
+    }
+    let node = shape.root;
+    for (let i = 0; i < fields.length - 1; i++) {
+      const k = e.scope[fields[i]!];
+      let next = node.get(k) as Map<string, unknown> | undefined;
+      if (!next) {
+        next = new Map();
+        node.set(k, next);
+      }
+      node = next;
+    }
+    const last = e.scope[fields[fields.length - 1]!];
+    if (!node.has(last)) node.set(last, e);
   }
-  return { size: entries.length, byUser, anyUser };
+  return { size: entries.length, shapes: [...shapes.values()] };
 }
 
+/** The alias of a dated snapshot (gpt-4o-mini-2024-07-18 → gpt-4o-mini), else the model itself. */
+export function modelAlias(model: string): string {
+  const last = model.charCodeAt(model.length - 1);
+  if (!(last >= 48 && last <= 57)) return model;
+  return model.replace(DATE_SUFFIX, '');
+}
+
+/** True when a budget on `budgetModel` covers a call to `requestModel` (the alias or a dated snapshot of it). */
 export function modelMatches(budgetModel: string, requestModel: string): boolean {
-  if (budgetModel === '' || budgetModel === requestModel) return true;
-  return (
-    requestModel.length > budgetModel.length + 1 &&
-    requestModel.startsWith(budgetModel) &&
-    requestModel.charCodeAt(budgetModel.length) === 45 /* '-' */ &&
-    DATE_SUFFIX.test(requestModel.slice(budgetModel.length + 1))
-  );
+  return budgetModel === '' || budgetModel === requestModel || budgetModel === modelAlias(requestModel);
 }
 
-function matches(e: EnforcementScope, team: string, feature: string, model: string): boolean {
-  const s = e.scope;
-  return (
-    (s.team === '' || s.team === team) && (s.feature === '' || s.feature === feature) && modelMatches(s.model, model)
-  );
+/** The call's fields, looked up once per call. */
+export interface CallKey {
+  user: string;
+  team: string;
+  feature: string;
+  model: string;
+  /** modelAlias(model) */
+  alias: string;
 }
 
-/** The first entry of `idx` whose scope holds the call, if any. */
-export function findScope(
-  idx: Index,
-  user: string | undefined,
-  team: string | undefined,
-  feature: string | undefined,
-  model: string,
-): EnforcementScope | undefined {
-  if (idx.size === 0) return undefined;
-  const t = team ?? '';
-  const f = feature ?? '';
-  if (user) {
-    const own = idx.byUser.get(user);
-    if (own) for (const e of own) if (matches(e, t, f, model)) return e;
+/** The first scope of `idx` that holds the call, if any. */
+export function findScope(idx: Index, call: CallKey): EnforcementScope | undefined {
+  const shapes = idx.shapes;
+  for (let i = 0; i < shapes.length; i++) {
+    const hit = shapes[i]!.find(call);
+    if (hit !== undefined) return hit;
   }
-  for (const e of idx.anyUser) if (matches(e, t, f, model)) return e;
   return undefined;
+}
+
+type Node = Map<string, unknown> | undefined;
+const at = (node: Node, k: string): Node => node?.get(k) as Node;
+const leaf = (node: Node, call: CallKey): EnforcementScope | undefined =>
+  node === undefined
+    ? undefined
+    : ((node.get(call.model) ?? (call.alias !== call.model ? node.get(call.alias) : undefined)) as
+        | EnforcementScope
+        | undefined);
+
+function newShape(fields: Field[]): Shape {
+  const shape: Shape = { fields, root: new Map(), all: undefined, find: () => undefined };
+  const hasModel = fields[fields.length - 1] === 'model';
+  const keyFields = (hasModel ? fields.slice(0, -1) : fields) as Exclude<Field, 'model'>[];
+  if (fields.length === 0) {
+    shape.find = () => shape.all;
+  } else if (keyFields.length === 0) {
+    shape.find = (c) => leaf(shape.root, c);
+  } else if (keyFields.length === 1) {
+    const [a] = keyFields as [Exclude<Field, 'model'>];
+    shape.find = hasModel ? (c) => leaf(at(shape.root, c[a]), c) : (c) => shape.root.get(c[a]) as EnforcementScope;
+  } else if (keyFields.length === 2) {
+    const [a, b] = keyFields as [Exclude<Field, 'model'>, Exclude<Field, 'model'>];
+    shape.find = hasModel
+      ? (c) => leaf(at(at(shape.root, c[a]), c[b]), c)
+      : (c) => at(shape.root, c[a])?.get(c[b]) as EnforcementScope | undefined;
+  } else {
+    shape.find = (c) => {
+      let node: Node = shape.root;
+      for (let i = 0; i < keyFields.length && node !== undefined; i++) node = at(node, c[keyFields[i]!]);
+      return hasModel ? leaf(node, c) : (node as unknown as EnforcementScope | undefined);
+    };
+  }
+  return shape;
 }
