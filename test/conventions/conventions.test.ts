@@ -37,6 +37,7 @@ interface ExpectedCall {
   cacheRead: number;
   cacheWrite: number;
   cacheWrite1h: number;
+  reasoning: number;
 }
 
 function call(
@@ -50,6 +51,8 @@ function call(
     cacheReported?: boolean;
     /** false: the peer reports the cache write but not its 1-hour part. */
     cacheWrite1hReported?: boolean;
+    /** false: the peer does not report reasoning tokens (still inside its output count). */
+    reasoningReported?: boolean;
     /** The peer's own (wrong) output count, where it differs from the provider's. */
     output?: number;
   } = {},
@@ -66,6 +69,7 @@ function call(
     cacheRead: opts.cacheReported === false ? 0 : t.cacheReadTokens,
     cacheWrite: opts.cacheReported === false ? 0 : t.cacheWriteTokens,
     cacheWrite1h: opts.cacheReported === false || opts.cacheWrite1hReported === false ? 0 : t.cacheWrite1hTokens,
+    reasoning: opts.reasoningReported === false ? 0 : t.reasoningTokens,
   };
 }
 
@@ -73,6 +77,8 @@ const CHAT = FIXTURES.openaiChat.ok;
 const CACHE = FIXTURES.openaiChat.cache;
 const EMBED = FIXTURES.openaiEmbeddings.ok;
 const RESPONSES = FIXTURES.openaiResponses.ok;
+const REASONING = FIXTURES.openaiChat.reasoning;
+const noReasoning = { reasoningReported: false };
 const CLAUDE = FIXTURES.anthropicMessages.ok;
 const CLAUDE_CACHE = FIXTURES.anthropicMessages.cache;
 const anthropic = { provider: 'anthropic' };
@@ -93,6 +99,8 @@ interface Peer {
   calls: ExpectedCall[];
   /** Cost on the span (OpenLIT) rather than priced at ingest. */
   spanCost?: boolean;
+  /** Models the peer has no price for: it writes cost 0, and tokenmeter prices the call itself. */
+  noSpanPrice?: string[];
   /** Attribution the app puts on its calls. */
   user?: string;
   feature?: string;
@@ -105,8 +113,12 @@ const PEERS: Peer[] = [
     app: 'traceloop.cjs',
     pkg: '@traceloop/instrumentation-openai',
     protocol: 'proto',
-    spans: 3,
-    calls: [call('gen_ai', 'chat', CHAT), call('gen_ai', 'chat', CACHE, { cacheReported: false })],
+    spans: 4,
+    calls: [
+      call('gen_ai', 'chat', CHAT),
+      call('gen_ai', 'chat', CACHE, { cacheReported: false }),
+      call('gen_ai', 'chat', REASONING, noReasoning),
+    ],
   },
   {
     // The same project before its move: llm.request.type, gen_ai.system "OpenAI",
@@ -114,16 +126,24 @@ const PEERS: Peer[] = [
     app: 'traceloop-v0-22.cjs',
     pkg: 'traceloop-openai-v0-22',
     protocol: 'json',
-    spans: 3,
-    calls: [call('openllmetry', 'chat', CHAT), call('openllmetry', 'chat', CACHE, { cacheReported: false })],
+    spans: 4,
+    calls: [
+      call('openllmetry', 'chat', CHAT),
+      call('openllmetry', 'chat', CACHE, { cacheReported: false }),
+      call('openllmetry', 'chat', REASONING, noReasoning),
+    ],
   },
   {
     // llm.token_count.* and llm.model_name. Streams and embeddings carry no token counts.
     app: 'openinference.cjs',
     pkg: '@arizeai/openinference-instrumentation-openai',
     protocol: 'proto',
-    spans: 4,
-    calls: [call('openinference', 'chat', CHAT), call('openinference', 'chat', CACHE)],
+    spans: 5,
+    calls: [
+      call('openinference', 'chat', CHAT),
+      call('openinference', 'chat', CACHE),
+      call('openinference', 'chat', REASONING),
+    ],
   },
   {
     // Chat and embeddings: gen_ai.system with gen_ai.usage.input_tokens (no cached tokens, no
@@ -131,11 +151,12 @@ const PEERS: Peer[] = [
     app: 'otel-openai.cjs',
     pkg: '@opentelemetry/instrumentation-openai',
     protocol: 'json',
-    spans: 6,
+    spans: 7,
     calls: [
       call('gen_ai_legacy', 'chat', CHAT),
       call('gen_ai_legacy', 'chat', CHAT),
       call('gen_ai_legacy', 'chat', CACHE, { cacheReported: false }),
+      call('gen_ai_legacy', 'chat', REASONING, noReasoning),
       call('gen_ai_legacy', 'embeddings', EMBED),
       call('gen_ai', 'chat', RESPONSES),
       call('gen_ai', 'chat', RESPONSES),
@@ -146,12 +167,15 @@ const PEERS: Peer[] = [
     app: 'openlit.cjs',
     pkg: 'openlit',
     protocol: 'json',
-    spans: 4,
+    spans: 5,
     spanCost: true,
+    noSpanPrice: [REASONING.model],
     calls: [
       call('openlit', 'chat', CHAT),
       call('openlit', 'chat', CHAT, { streaming: true }),
       call('openlit', 'chat', CACHE),
+      // o4-mini is left out of OpenLIT's price table: it writes cost 0, which means "no price".
+      call('openlit', 'chat', REASONING, noReasoning),
       call('openlit', 'embeddings', EMBED),
     ],
   },
@@ -321,6 +345,7 @@ interface CallRow {
   cache_read_tokens: string;
   cache_write_tokens: string;
   cache_write_1h_tokens: string;
+  reasoning_tokens: string;
   cost_usd: string | null;
   priced: boolean;
   cost_source: string;
@@ -345,6 +370,7 @@ function expectedCost(c: ExpectedCall, at: Date): string {
       cacheReadTokens: c.cacheRead,
       cacheWriteTokens: c.cacheWrite,
       cacheWrite1hTokens: c.cacheWrite1h,
+      reasoningTokens: c.reasoning,
     },
     timestamp: at,
   });
@@ -377,7 +403,7 @@ describe.each(PEERS.map((p) => [`${p.pkg}@${version(p.pkg)} over OTLP ${p.protoc
         `SELECT c.convention AS convention, c.provider AS provider, c.operation AS operation, c.model AS model,
                 c.is_streaming AS is_streaming, c.input_tokens AS input_tokens, c.output_tokens AS output_tokens,
                 c.cache_read_tokens AS cache_read_tokens, c.cache_write_tokens AS cache_write_tokens,
-                c.cache_write_1h_tokens AS cache_write_1h_tokens, toString(c.cost_usd) AS cost_usd, c.priced AS priced,
+                c.cache_write_1h_tokens AS cache_write_1h_tokens, c.reasoning_tokens AS reasoning_tokens, toString(c.cost_usd) AS cost_usd, c.priced AS priced,
                 c.cost_source AS cost_source, c.price_id AS price_id, toString(toUnixTimestamp64Milli(c.timestamp)) AS ts,
                 c.service AS service, c.user_id AS user_id, c.feature AS feature,
                 t.SpanAttributes['gen_ai.usage.cost'] AS span_cost
@@ -399,6 +425,7 @@ describe.each(PEERS.map((p) => [`${p.pkg}@${version(p.pkg)} over OTLP ${p.protoc
             cacheRead: Number(r.cache_read_tokens),
             cacheWrite: Number(r.cache_write_tokens),
             cacheWrite1h: Number(r.cache_write_1h_tokens),
+            reasoning: Number(r.reasoning_tokens),
           },
         }))
         .sort((a, b) => sortKey(a.call).localeCompare(sortKey(b.call)));
@@ -409,7 +436,12 @@ describe.each(PEERS.map((p) => [`${p.pkg}@${version(p.pkg)} over OTLP ${p.protoc
         expect(row.service).toBe(`svc-${tenant}`);
         expect(row.priced).toBe(true);
         const published = expectedCost(c, new Date(Number(row.ts)));
-        if (peer.spanCost) {
+        if (peer.spanCost && peer.noSpanPrice?.includes(c.model)) {
+          // OpenLIT's 0 means its table has no price: not a $0 call, so priced here.
+          expect(row.span_cost).toBe('0');
+          expect(row.cost_source).toBe('ingest');
+          expect(usd(row.cost_usd)).toBe(published);
+        } else if (peer.spanCost) {
           // The span's own float, kept as sent (to 12 decimals) and marked as the span's.
           expect(row.cost_source).toBe('span');
           expect(row.price_id).toBe('openlit');

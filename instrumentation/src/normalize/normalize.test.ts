@@ -169,6 +169,19 @@ const CASES: {
     },
   },
   {
+    name: 'openlit 1.15 cost 0 (its table lacks the model): no span cost, priced at ingest',
+    attributes: {
+      'gen_ai.operation.name': 'chat',
+      'gen_ai.provider.name': 'openai',
+      'gen_ai.request.model': 'o4-mini',
+      'gen_ai.request.is_stream': false,
+      'gen_ai.usage.cost': 0,
+      'gen_ai.usage.input_tokens': 24,
+      'gen_ai.usage.output_tokens': 310,
+    },
+    want: { convention: 'openlit', provider: 'openai', operation: 'chat', input: 24, output: 310 },
+  },
+  {
     name: 'openlit 1.15 on Anthropic: input_tokens without the cache, so the cache is added',
     attributes: {
       'gen_ai.operation.name': 'chat',

@@ -267,7 +267,9 @@ function readSpanCost(a: Attributes): AiCall['spanCost'] {
     };
   }
   const openlit = a[S.OPENLIT_USAGE_COST];
-  if (typeof openlit === 'number') {
+  // OpenLIT writes 0 when its price table lacks the model (openlit 1.15 helpers.getChatModelCost),
+  // so 0 means "not priced", never a real $0: leave it to the ingest side.
+  if (typeof openlit === 'number' && openlit !== 0) {
     const usd = decimalString(openlit);
     return usd === undefined ? undefined : { usd, priceId: 'openlit', priceVersion: '' };
   }

@@ -66,7 +66,8 @@ const MESSAGES = [{ role: 'user', content: 'What is the capital of France?' }];
 
 /**
  * The calls every OpenAI-driven app makes, one span each: a plain chat call, a streamed
- * one (usage in the last chunk), one whose prompt was read from the cache, and an embedding.
+ * one (usage in the last chunk), one whose prompt was read from the cache, one with reasoning
+ * tokens (o4-mini), and an embedding.
  */
 async function openaiCalls(client, { embeddings = true } = {}) {
   await client.chat.completions.create({ model: 'gpt-4o-mini', messages: MESSAGES });
@@ -82,6 +83,10 @@ async function openaiCalls(client, { embeddings = true } = {}) {
   await client.chat.completions.create(
     { model: 'gpt-4o-mini', messages: MESSAGES },
     { headers: { 'x-replay-scenario': 'cache' } },
+  );
+  await client.chat.completions.create(
+    { model: 'o4-mini', messages: [{ role: 'user', content: "How many r's are in strawberry?" }] },
+    { headers: { 'x-replay-scenario': 'reasoning' } },
   );
   if (embeddings) await client.embeddings.create({ model: 'text-embedding-3-small', input: 'The capital of France' });
 }
