@@ -35,7 +35,9 @@ export function qualifyTables(sql: string, database: string): string {
   return sql.replace(new RegExp(`\\b(FROM|JOIN)(\\s+)(${names})\\b(?!\\.)`, 'g'), `$1$2${database}.$3`);
 }
 
-/** The table names a SQL text reads (FROM/JOIN), for the consistency checks. */
+/** The table names a SQL text reads (FROM/JOIN, not `WITH FILL FROM f(…)`), for the consistency checks. */
 export function tablesRead(sql: string): string[] {
-  return [...new Set([...sql.matchAll(/\b(?:FROM|JOIN)\s+([a-z_][a-z0-9_]*)\b/gi)].map((m) => m[1] as string))];
+  return [
+    ...new Set([...sql.matchAll(/\b(?:FROM|JOIN)\s+([a-z_][a-z0-9_]*)\b(?!\s*\()/gi)].map((m) => m[1] as string)),
+  ];
 }
