@@ -7,47 +7,64 @@ export type ChunkReader<T> = (chunk: T, call: Call) => boolean;
 /**
  * Stream accounting shared by every provider: pass each chunk through, read it into the call,
  * and end the span however the stream ends (done, error, early break, abort) with what was seen.
+ *
+ * A hand-written iterator rather than an async generator: one promise hop per chunk instead of
+ * several, since this runs for every chunk of every stream.
  */
-export async function* observeStream<T>(
+export function observeStream<T>(
   source: AsyncIterator<T>,
   call: Call,
   read: ChunkReader<T>,
   isAborted?: () => boolean,
-): AsyncGenerator<T, void, undefined> {
-  let done = false;
-  let failed = false;
-  try {
-    for (;;) {
-      const r = await source.next();
-      if (r.done) {
-        done = true;
-        return;
-      }
-      const chunk = r.value;
-      call.chunk();
-      let keep = true;
-      try {
-        keep = read(chunk, call);
-      } catch (err) {
-        recordFault('stream.read', err);
-      }
-      if (keep) yield chunk;
-    }
-  } catch (err) {
-    failed = true;
+): AsyncIterableIterator<T> {
+  let finished = false;
+  const finish = (error?: unknown) => {
+    if (finished) return;
+    finished = true;
+    if (isAborted?.()) call.partial = true;
+    call.end(error);
+  };
+  const fail = (error: unknown): never => {
     call.partial = true;
-    call.end(err);
-    throw err;
-  } finally {
-    try {
-      if (!done && !failed) {
-        // The app stopped early (break/return): close the SDK's iterator as a bare loop would.
-        call.partial = true;
-        await source.return?.();
-      }
-    } finally {
-      if (isAborted?.()) call.partial = true;
-      call.end();
+    finish(error);
+    throw error;
+  };
+  const step = (r: IteratorResult<T>): IteratorResult<T> | Promise<IteratorResult<T>> => {
+    if (r.done) {
+      finish();
+      return r;
     }
-  }
+    call.chunk();
+    let keep = true;
+    try {
+      keep = read(r.value, call);
+    } catch (err) {
+      recordFault('stream.read', err);
+    }
+    // A hidden chunk: pull the next one, so the app sees exactly the stream it would have seen.
+    return keep ? r : source.next().then(step, fail);
+  };
+  const iterator: AsyncIterableIterator<T> = {
+    next: () => source.next().then(step, fail),
+    // The app stopped early (break/return): close the SDK's iterator as a bare loop would.
+    return: (value?: unknown) => {
+      if (!finished) call.partial = true;
+      const closed = source.return ? source.return(value) : Promise.resolve({ done: true, value } as IteratorResult<T>);
+      return Promise.resolve(closed).then(
+        (r) => {
+          finish();
+          return r;
+        },
+        (err) => fail(err),
+      );
+    },
+    throw: (err?: unknown) => {
+      if (!source.throw) return fail(err);
+      return source.throw(err).then(step, fail);
+    },
+    [Symbol.asyncIterator]() {
+      return iterator;
+    },
+  };
+  return iterator;
 }

@@ -69,7 +69,7 @@ export function wrapGenerateStream(original: (...args: any[]) => any) {
               google.readResponse(chunk, c);
               return true;
             };
-            return observeStream(generator, call, read);
+            return observeStream(generator, call, read) as unknown as AsyncGenerator<unknown>;
           },
           (err) => {
             call.end(err);

@@ -1,0 +1,115 @@
+/**
+ * Added µs per openai call (plain and streaming) for each instrumentation, against the bare
+ * SDK, in one run: every variant in its own process, rounds interleaved (the order rotates
+ * each round), medians over all samples. Primary measure: CPU time of the process per call
+ * (robust to other load on the machine); wall time is printed too.
+ *
+ *   npm run build && node bench/instrumentation-overhead/run.mjs [rounds] [callsPerSample] [samples]
+ */
+import { spawn } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+
+const rounds = Number(process.argv[2] ?? 5);
+const calls = Number(process.argv[3] ?? 1000);
+const samples = Number(process.argv[4] ?? 5);
+const VARIANTS = ['bare', 'bare-span', 'tokenmeter', 'otel-openai', 'traceloop', 'openinference', 'openlit'];
+const PEERS = ['otel-openai', 'traceloop', 'openinference', 'openlit'];
+const MODES = ['plain', 'stream'];
+const runner = fileURLToPath(new URL('./variant.cjs', import.meta.url));
+
+function runOne(variant, mode) {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [runner, variant, mode, String(calls), String(samples)], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (d) => {
+      out += d;
+    });
+    child.stderr.on('data', (d) => {
+      err += d;
+    });
+    // A variant that hangs (openlit's stream proxy did, with openai 6) is reported, not waited for.
+    const timer = setTimeout(() => child.kill('SIGKILL'), 120_000);
+    child.on('exit', (code) => {
+      clearTimeout(timer);
+      const line = out.trim().split('\n').at(-1);
+      try {
+        resolve(code === 0 ? JSON.parse(line) : { error: `exit ${code}: ${err.split('\n')[0] ?? ''}` });
+      } catch {
+        resolve({ error: `no result (${code ?? 'killed'})` });
+      }
+    });
+  });
+}
+
+const median = (xs) => {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+};
+
+const results = {};
+for (let r = 0; r < rounds; r++) {
+  for (const mode of MODES) {
+    const order = VARIANTS.map((_, i) => VARIANTS[(i + r) % VARIANTS.length]);
+    for (const v of order) {
+      const res = await runOne(v, mode);
+      const key = `${v}|${mode}`;
+      results[key] ??= { cpu: [], wall: [], errors: [] };
+      if (res.error) results[key].errors.push(res.error);
+      else {
+        results[key].cpu.push(...res.cpuUs);
+        results[key].wall.push(...res.wallUs);
+      }
+      process.stderr.write(`round ${r + 1}/${rounds} ${mode} ${v}${res.error ? ` ERROR ${res.error}` : ''}\n`);
+    }
+  }
+}
+
+const rows = [];
+for (const mode of MODES) {
+  const base = results[`bare|${mode}`];
+  const baseCpu = median(base.cpu);
+  const baseWall = median(base.wall);
+  const added = {};
+  for (const v of VARIANTS) {
+    const r = results[`${v}|${mode}`];
+    added[v] = r.cpu.length ? median(r.cpu) - baseCpu : Number.NaN;
+    rows.push({
+      mode,
+      variant: v,
+      cpuUsPerCall: r.cpu.length ? median(r.cpu) : Number.NaN,
+      addedCpuUs: added[v],
+      wallUsPerCall: r.wall.length ? median(r.wall) : Number.NaN,
+      addedWallUs: r.wall.length ? median(r.wall) - baseWall : Number.NaN,
+      samples: r.cpu.length,
+      errors: r.errors.length ? r.errors[0] : '',
+    });
+  }
+  const peers = PEERS.map((p) => added[p]).filter((x) => Number.isFinite(x));
+  const bestPeer = Math.min(...peers);
+  for (const row of rows.filter((x) => x.mode === mode)) {
+    row.vsBestPeer = Number.isFinite(row.addedCpuUs) ? row.addedCpuUs / bestPeer : Number.NaN;
+    row.vsBareSpan = Number.isFinite(row.addedCpuUs) ? row.addedCpuUs / added['bare-span'] : Number.NaN;
+  }
+}
+
+const f = (x, d = 1) => (Number.isFinite(x) ? x.toFixed(d) : 'n/a');
+const lines = [
+  `openai ${process.versions.node ? `node ${process.versions.node}` : ''}; ${rounds} rounds × ${samples} samples × ${calls} calls per variant and mode; medians`,
+  '',
+  '| mode | variant | CPU µs/call | added CPU µs | × best peer | × bare span | wall µs/call | added wall µs | note |',
+  '| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | --- |',
+  ...rows.map(
+    (r) =>
+      `| ${r.mode} | ${r.variant} | ${f(r.cpuUsPerCall)} | ${f(r.addedCpuUs)} | ${f(r.vsBestPeer, 2)} | ${f(r.vsBareSpan, 2)} | ${f(r.wallUsPerCall)} | ${f(r.addedWallUs)} | ${r.errors} |`,
+  ),
+];
+console.log(lines.join('\n'));
+const dir = fileURLToPath(new URL('../results/', import.meta.url));
+mkdirSync(dir, { recursive: true });
+writeFileSync(`${dir}instrumentation-overhead.md`, `${lines.join('\n')}\n`);
+writeFileSync(`${dir}instrumentation-overhead.json`, JSON.stringify(rows, null, 2));

@@ -1,0 +1,202 @@
+/**
+ * One variant in one process: `node variant.cjs <variant> <plain|stream> <calls> <samples>`.
+ * Prints {"variant","mode","cpuUs":[…],"wallUs":[…]} (µs per call, one value per sample) on stdout. The openai SDK talks to an
+ * in-process fetch that answers like the API (honouring stream_options.include_usage), so
+ * the numbers are the SDK's own cost plus the instrumentation's, without network noise.
+ */
+const [variant, mode, callsArg, samplesArg] = process.argv.slice(2);
+const CALLS = Number(callsArg ?? 2000);
+const SAMPLES = Number(samplesArg ?? 7);
+const root = require('node:path').resolve(__dirname, '../..');
+
+// ---- the fake API -----------------------------------------------------------------
+const usage = { prompt_tokens: 19, completion_tokens: 8, total_tokens: 27 };
+const completion = JSON.stringify({
+  id: 'chatcmpl-bench',
+  object: 'chat.completion',
+  created: 1,
+  model: 'gpt-4o-mini-2024-07-18',
+  choices: [
+    {
+      index: 0,
+      message: { role: 'assistant', content: 'The capital of France is Paris.' },
+      finish_reason: 'stop',
+      logprobs: null,
+    },
+  ],
+  usage,
+});
+function sse(includeUsage) {
+  const base = { id: 'chatcmpl-bench', object: 'chat.completion.chunk', created: 1, model: 'gpt-4o-mini-2024-07-18' };
+  const extra = includeUsage ? { usage: null } : {};
+  const words = ['The', ' capital', ' of', ' France', ' is', ' Paris', '.'];
+  const chunks = words.map((w, i) => ({
+    ...base,
+    choices: [{ index: 0, delta: i === 0 ? { role: 'assistant', content: w } : { content: w }, finish_reason: null }],
+    ...extra,
+  }));
+  chunks.push({ ...base, choices: [{ index: 0, delta: {}, finish_reason: 'stop' }], ...extra });
+  if (includeUsage) chunks.push({ ...base, choices: [], usage });
+  return `${chunks.map((c) => `data: ${JSON.stringify(c)}\n\n`).join('')}data: [DONE]\n\n`;
+}
+const SSE = { true: sse(true), false: sse(false) };
+const jsonHeaders = { 'content-type': 'application/json' };
+const sseHeaders = { 'content-type': 'text/event-stream' };
+async function fakeFetch(_url, init) {
+  const body = init.body;
+  if (body.includes('"stream":true')) {
+    return new Response(SSE[body.includes('"include_usage":true')], { headers: sseHeaders });
+  }
+  return new Response(completion, { headers: jsonHeaders });
+}
+
+// ---- tracing: the same provider and a dropping exporter for every traced variant ----
+function provider() {
+  const { NodeTracerProvider } = require('@opentelemetry/sdk-trace-node');
+  const { BatchSpanProcessor } = require('@opentelemetry/sdk-trace-base');
+  const exporter = { export: (spans, cb) => cb({ code: 0 }), shutdown: async () => {}, forceFlush: async () => {} };
+  const p = new NodeTracerProvider({ spanProcessors: [new BatchSpanProcessor(exporter, { maxQueueSize: 65536 })] });
+  p.register();
+  return p;
+}
+
+let wrapCall = (fn) => fn();
+function setup() {
+  switch (variant) {
+    case 'bare':
+      return;
+    case 'bare-span': {
+      // The physical floor: one span with as many attributes as tokenmeter writes (15 plain, 17 stream).
+      const tp = provider();
+      const tracer = tp.getTracer('bench');
+      const { context, trace } = require('@opentelemetry/api');
+      wrapCall = async (fn) => {
+        const span = tracer.startSpan('chat gpt-4o-mini', {
+          kind: 2,
+          attributes: {
+            'gen_ai.operation.name': 'chat',
+            'gen_ai.provider.name': 'openai',
+            'gen_ai.request.model': 'gpt-4o-mini',
+            'server.address': 'api.openai.com',
+            'server.port': 443,
+            ...(mode === 'stream' ? { 'gen_ai.request.stream': true } : {}),
+          },
+        });
+        const r = await context.with(trace.setSpan(context.active(), span), fn);
+        span.setAttribute('gen_ai.response.model', 'gpt-4o-mini-2024-07-18');
+        span.setAttribute('gen_ai.response.id', 'chatcmpl-bench');
+        span.setAttribute('gen_ai.response.finish_reasons', ['stop']);
+        span.setAttribute('gen_ai.usage.input_tokens', 19);
+        span.setAttribute('gen_ai.usage.output_tokens', 8);
+        span.setAttribute('gen_ai.usage.cost.amount', '0.00000765');
+        span.setAttribute('gen_ai.usage.cost.currency', 'USD');
+        span.setAttribute('gen_ai.usage.cost.source', 'span');
+        span.setAttribute('tokenmeter.price.id', 'catalogue:openai/gpt-4o-mini');
+        span.setAttribute('tokenmeter.price.version', 'genai-prices@0.1.8');
+        if (mode === 'stream') span.setAttribute('gen_ai.response.time_to_first_chunk', 0.001);
+        span.end();
+        return r;
+      };
+      return;
+    }
+    case 'tokenmeter': {
+      const tp = provider();
+      const { OpenAIInstrumentation } = require(`${root}/instrumentation/dist/instrumentations/openai.js`);
+      const i = new OpenAIInstrumentation();
+      i.setTracerProvider(tp);
+      i.enable();
+      return;
+    }
+    case 'otel-openai': {
+      const tp = provider();
+      const { OpenAIInstrumentation } = require('@opentelemetry/instrumentation-openai');
+      const i = new OpenAIInstrumentation();
+      i.setTracerProvider(tp);
+      i.enable();
+      return;
+    }
+    case 'traceloop': {
+      const tp = provider();
+      const { OpenAIInstrumentation } = require('@traceloop/instrumentation-openai');
+      const i = new OpenAIInstrumentation();
+      i.setTracerProvider(tp);
+      i.enable();
+      return;
+    }
+    case 'openinference': {
+      const tp = provider();
+      const { OpenAIInstrumentation } = require('@arizeai/openinference-instrumentation-openai');
+      const i = new OpenAIInstrumentation();
+      i.setTracerProvider(tp);
+      i.enable();
+      return;
+    }
+    case 'openlit': {
+      const tp = provider();
+      const openlit = require('openlit').default ?? require('openlit');
+      openlit.init({
+        tracer: tp,
+        applicationName: 'bench',
+        environment: 'bench',
+        disableMetrics: true,
+        disableEvents: true,
+        captureMessageContent: false,
+        pricingJson: {},
+        instrumentations: { openai: require('openai') },
+      });
+      // openlit 1.15 skips its own config when given a tracer provider (its wrappers then throw
+      // "applicationName is not set" on every call): set it as init would have.
+      require(`${root}/node_modules/openlit/dist/config.js`).default.updateConfig({
+        tracer: tp,
+        applicationName: 'bench',
+        environment: 'bench',
+        captureMessageContent: false,
+        disableMetrics: true,
+        disableEvents: true,
+        pricingJson: {},
+      });
+      return;
+    }
+    default:
+      throw new Error(`unknown variant ${variant}`);
+  }
+}
+
+async function main() {
+  setup();
+  const OpenAI = require('openai');
+  const client = new OpenAI({
+    apiKey: 'sk-bench',
+    baseURL: 'https://api.openai.com/v1',
+    fetch: fakeFetch,
+    maxRetries: 0,
+  });
+  const messages = [{ role: 'user', content: 'What is the capital of France?' }];
+  const once =
+    mode === 'stream'
+      ? async () => {
+          const s = await client.chat.completions.create({ model: 'gpt-4o-mini', messages, stream: true });
+          for await (const _ of s) {
+          }
+        }
+      : () => client.chat.completions.create({ model: 'gpt-4o-mini', messages });
+  const call = () => wrapCall(once);
+  for (let i = 0; i < Math.max(500, CALLS / 2); i++) await call();
+  // CPU time of this process per call (robust to other load on the machine), and wall time.
+  const cpuUs = [];
+  const wallUs = [];
+  for (let s = 0; s < SAMPLES; s++) {
+    const t = process.hrtime.bigint();
+    const c = process.cpuUsage();
+    for (let i = 0; i < CALLS; i++) await call();
+    const used = process.cpuUsage(c);
+    wallUs.push(Number(process.hrtime.bigint() - t) / 1000 / CALLS);
+    cpuUs.push((used.user + used.system) / CALLS);
+  }
+  process.stdout.write(`${JSON.stringify({ variant, mode, cpuUs, wallUs })}\n`);
+  process.exit(0);
+}
+main().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});
