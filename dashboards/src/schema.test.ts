@@ -4,7 +4,7 @@ import Ajv, { type ValidateFunction } from 'ajv';
 import addFormats from 'ajv-formats';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { DASHBOARDS } from './all.js';
-import { GENERATED_DIR, listGenerated, renderGenerated } from './generate.js';
+import { GENERATED_DIR, listGenerated, README, renderGenerated, renderReadme } from './generate.js';
 import { SDK_VERSION, schemaFor } from './schema.test-support.js';
 
 const generated = readdirSync(GENERATED_DIR).filter((f) => f.endsWith('.json'));
@@ -23,6 +23,13 @@ describe('generated JSON is what the TypeScript builds', () => {
     for (const [name, text] of fresh) {
       expect(readFileSync(join(GENERATED_DIR, name), 'utf8'), `${name} is stale`).toBe(text);
     }
+  });
+
+  it('the README panel reference is the one the specs produce', () => {
+    // Compared modulo the table padding a formatter may add.
+    const squash = (t: string) => t.replace(/ {2,}/g, ' ').replace(/-{3,}/g, '---');
+    const current = readFileSync(README, 'utf8');
+    expect(squash(current), 'run `npm run dashboards`').toBe(squash(renderReadme(current)));
   });
 
   it('has unique dashboard uids and panel titles', () => {
