@@ -66,6 +66,11 @@ export function reconcileRouter(
   router.get('/api/v1/reconciliation', requireRole('read', deps.keys, deps.metrics), async (req, res) => {
     const day = /^\d{4}-\d{2}-\d{2}$/;
     const to = typeof req.query.to === 'string' ? req.query.to : new Date().toISOString().slice(0, 10);
+    // Checked before `from` is derived from it: an invalid `to` would make that throw (a 500).
+    if (!day.test(to)) {
+      res.status(400).json({ error: 'from and to must be YYYY-MM-DD' });
+      return;
+    }
     const from =
       typeof req.query.from === 'string'
         ? req.query.from
