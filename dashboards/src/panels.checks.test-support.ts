@@ -205,7 +205,7 @@ export const CHECKS: Record<string, Check> = {
     value: sum('spans', { reason: 'invalid_usage' }),
     raw: "SELECT sum(value) AS v FROM ingest_stats WHERE $__timeFilter(ts) AND reason = 'invalid_usage'",
   },
-  [`${P} / Duplicates dropped and auth failures`]: {
+  [`${P} / Duplicates, refusals and failures`]: {
     value: sum('events', { metric: 'dedup_hits' }),
     raw: "SELECT sum(value) AS v FROM ingest_stats WHERE $__timeFilter(ts) AND metric = 'dedup_hits'",
   },

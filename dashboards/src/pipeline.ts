@@ -1,9 +1,11 @@
 import type { DashboardSpec } from './dashboard.js';
 
 /**
- * ingest_stats: the service's counters, flushed once a minute per instance. Counter rows
- * (spans_*, batches_written, dedup_hits, auth_failures) hold the count since the previous
- * flush; gauge rows (spool_bytes, spool_age_seconds, insert_ms_p99) hold the value then.
+ * ingest_stats: the service's counters, flushed once a minute per instance
+ * (ingest/src/pipeline/stats.ts). Counter rows (spans_*, requests_rejected, batches_written,
+ * batch_failures, dedup_hits, auth_failures, rate_limited, spool_full) hold the increase since
+ * the previous flush; gauge rows (spool_bytes, spool_records, spool_age_seconds, pending_rows,
+ * insert_ms_p99) hold the value at the flush.
  */
 const gauge = (metric: string, alias: string) => `SELECT $__timeInterval(ts) AS time, max(value) AS ${alias}
 FROM ingest_stats
@@ -97,14 +99,15 @@ ORDER BY time, reason`,
           h: 8,
         },
         {
-          title: 'Duplicates dropped and auth failures',
-          description: 'Spans dropped as already counted, and requests refused for their key, per interval.',
+          title: 'Duplicates, refusals and failures',
+          description:
+            'Per interval: spans dropped as already counted, requests refused (key, rate limit, spool full, invalid) and failed ClickHouse batch writes.',
           kind: 'timeseries',
           format: 'timeseries',
           sql: `SELECT $__timeInterval(ts) AS time, metric, sum(value) AS events
 FROM ingest_stats
 WHERE $__timeFilter(ts)
-  AND metric IN ('dedup_hits', 'auth_failures')
+  AND metric IN ('dedup_hits', 'auth_failures', 'rate_limited', 'spool_full', 'requests_rejected', 'batch_failures')
 GROUP BY time, metric
 ORDER BY time, metric`,
           columns: ['time', 'metric', 'events'],
