@@ -1,4 +1,3 @@
-import { once } from 'node:events';
 import { type Response, Router } from 'express';
 import type { Logger } from 'pino';
 import { type KeyResolver, requireRole } from '../http/auth.js';
@@ -65,8 +64,16 @@ type Row = Record<(typeof EXPORT_COLUMNS)[number], unknown>;
  * client's streaming result, and each write waits for the socket to drain, so memory stays
  * flat however many rows there are. The row count comes first, in X-Total-Rows.
  */
-export function exportRouter(deps: { store: Store; keys: KeyResolver; metrics: Metrics; log: Logger }): Router {
+export function exportRouter(deps: {
+  store: Store;
+  keys: KeyResolver;
+  metrics: Metrics;
+  log: Logger;
+  /** Rows per page (tests use small pages to cross many page boundaries). */
+  pageRows?: number;
+}): Router {
   const router = Router();
+  const pageRows = deps.pageRows ?? EXPORT_PAGE_ROWS;
   router.get(
     '/api/v1/export',
     requireRole('read', deps.keys, deps.metrics),
@@ -95,7 +102,7 @@ export function exportRouter(deps: { store: Store; keys: KeyResolver; metrics: M
         aborted = !res.writableFinished;
       });
       const out = new Chunker(res);
-      await out.write(format === 'csv' ? `${EXPORT_COLUMNS.join(',')}\n` : format === 'json' ? '[' : '');
+      out.write(format === 'csv' ? `${EXPORT_COLUMNS.join(',')}\n` : format === 'json' ? '[' : '');
       let after = { ts: '1970-01-01 00:00:00', trace: '', span: '' };
       let written = 0;
       for (;;) {
@@ -107,30 +114,39 @@ export function exportRouter(deps: { store: Store; keys: KeyResolver; metrics: M
             after_ts: after.ts,
             after_trace: after.trace,
             after_span: after.span,
-            limit: EXPORT_PAGE_ROWS,
+            limit: pageRows,
           },
-          clickhouse_settings: readSettings({ output_format_json_quote_64bit_integers: 0 }),
+          // The output column `timestamp` is text; WHERE and ORDER BY must see the DateTime64 column.
+          clickhouse_settings: readSettings({
+            output_format_json_quote_64bit_integers: 0,
+            prefer_column_name_to_alias: 1,
+          }),
         });
         let inPage = 0;
-        let last: Row | undefined;
+        let lastText: string | undefined;
         for await (const batch of rs.stream()) {
-          for (const r of batch as { json<T>(): T }[]) {
-            const row = r.json<Row>();
-            if (aborted) break;
-            await out.write(formatRow(format, row, written === 0));
+          if (aborted) break;
+          for (const r of batch as { text: string; json<T>(): T }[]) {
+            // JSON formats pass ClickHouse's own row text through; only CSV parses each row.
+            const text = r.text;
+            const line =
+              format === 'csv' ? formatRow('csv', r.json<Row>(), false) : jsonLine(format, text, written === 0);
+            const wait = out.write(line);
+            if (wait) await wait;
             written++;
             inPage++;
-            last = row;
+            lastText = text;
           }
         }
+        const last = lastText === undefined ? undefined : (JSON.parse(lastText) as Row);
         if (aborted) {
           deps.log.info({ tenant, written, total }, 'export aborted by the client');
           return;
         }
-        if (inPage < EXPORT_PAGE_ROWS || !last) break;
+        if (inPage < pageRows || !last) break;
         after = { ts: String(last.timestamp), trace: String(last.trace_id), span: String(last.span_id) };
       }
-      await out.write(format === 'json' ? ']\n' : '');
+      out.write(format === 'json' ? ']\n' : '');
       await out.flush();
       res.end();
     }),
@@ -146,6 +162,11 @@ const CONTENT_TYPES: Record<ExportFormat, string> = {
 
 function toNs(d: Date): string {
   return (d.getTime() / 1000).toFixed(3);
+}
+
+function jsonLine(format: ExportFormat, text: string, first: boolean): string {
+  if (format === 'ndjson') return `${text}\n`;
+  return first ? `\n${text}` : `,\n${text}`;
 }
 
 export function formatRow(format: ExportFormat, row: Row, first: boolean): string {
@@ -167,11 +188,12 @@ class Chunker {
   private size = 0;
   constructor(private readonly res: Response) {}
 
-  async write(s: string): Promise<void> {
-    if (s === '') return;
+  /** Queue `s`; returns a promise only when a write had to wait for the socket to drain. */
+  write(s: string): Promise<void> | undefined {
+    if (s === '') return undefined;
     this.parts.push(s);
     this.size += s.length;
-    if (this.size >= WRITE_BYTES) await this.flush();
+    return this.size >= WRITE_BYTES ? this.flush() : undefined;
   }
 
   async flush(): Promise<void> {
@@ -179,8 +201,19 @@ class Chunker {
     const chunk = this.parts.join('');
     this.parts = [];
     this.size = 0;
-    if (!this.res.write(chunk) && !this.res.destroyed) {
-      await Promise.race([once(this.res, 'drain'), once(this.res, 'close')]);
-    }
+    if (!this.res.write(chunk) && !this.res.destroyed) await drained(this.res);
   }
+}
+
+/** Resolves on 'drain' or 'close', removing both listeners (no listener left behind per wait). */
+function drained(res: Response): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      res.off('drain', done);
+      res.off('close', done);
+      resolve();
+    };
+    res.on('drain', done);
+    res.on('close', done);
+  });
 }
