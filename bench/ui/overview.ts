@@ -40,7 +40,9 @@ const UID = 'tokenmeter-overview';
 
 const median = (xs: number[]) => {
   const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? (s[(s.length - 1) / 2] as number) : ((s[s.length / 2 - 1] as number) + (s[s.length / 2] as number)) / 2;
+  return s.length % 2
+    ? (s[(s.length - 1) / 2] as number)
+    : ((s[s.length / 2 - 1] as number) + (s[s.length / 2] as number)) / 2;
 };
 
 const dataDir = mkdtempSync(join(tmpdir(), 'tm-bench-ui-'));
@@ -94,8 +96,12 @@ try {
   });
   await svc.store.writer.command({ query: 'OPTIMIZE TABLE ai_usage_hourly FINAL' }).catch(() => undefined);
   const insertS = (performance.now() - t0) / 1000;
-  const count = await (await svc.store.writer.query({ query: 'SELECT count() AS n FROM ai_calls', format: 'JSONEachRow' })).json<{ n: string }>();
-  const hourly = await (await svc.store.writer.query({ query: 'SELECT count() AS n FROM ai_usage_hourly', format: 'JSONEachRow' })).json<{ n: string }>();
+  const count = await (
+    await svc.store.writer.query({ query: 'SELECT count() AS n FROM ai_calls', format: 'JSONEachRow' })
+  ).json<{ n: string }>();
+  const hourly = await (
+    await svc.store.writer.query({ query: 'SELECT count() AS n FROM ai_usage_hourly', format: 'JSONEachRow' })
+  ).json<{ n: string }>();
   console.log(`inserted ${count[0]?.n} calls in ${insertS.toFixed(1)} s (hourly rollup rows: ${hourly[0]?.n})`);
 
   const from = end - spanMs;
@@ -105,8 +111,16 @@ try {
 
   const browser = await chromium.launch({
     executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-      '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
   });
   const page = await (await browser.newContext({ viewport: { width: 1600, height: 1000 } })).newPage();
   const asked = new Map<number, number>(); // panel id → maxDataPoints the page sent

@@ -6,6 +6,7 @@ import { ConfigError, readConfig } from './config.js';
 import { keysCommand, KEYS_USAGE } from './keys/cli.js';
 import { createLogger } from './log.js';
 import { startServer } from './server.js';
+import { startDemo } from './web/demo.js';
 import { openStore } from './store/client.js';
 import { migrate } from './store/migrate.js';
 
@@ -55,7 +56,9 @@ export const COMMANDS: Record<string, Command> = {
   async serve(_args, env) {
     const config = readConfig(env);
     const running = await startServer(config);
+    const demo = await startDemo(config, running, env);
     const stop = (signal: string) => {
+      demo?.stop();
       running.log.info({ signal }, 'shutting down: finishing pending writes');
       running.close().then(
         () => process.exit(0),

@@ -42,6 +42,8 @@ export interface Config {
   /** Reconciliation with provider bills, price overrides (ingest/src/reconcile, ingest/src/prices). */
   cost: CostConfig;
   logLevel: string;
+  /** Demo traffic on an empty store (tenant `demo`, ingest/src/web/demo.ts): on, off, or auto (`npm start` only). */
+  demo: 'on' | 'off' | 'auto';
 }
 
 export interface BudgetConfig {
@@ -98,6 +100,7 @@ export const ENV_VARS = [
   'ANTHROPIC_ADMIN_KEY',
   'ANTHROPIC_BILLING_BASE_URL',
   'LOG_LEVEL',
+  'TOKENMETER_DEMO',
 ] as const;
 
 export class ConfigError extends Error {}
@@ -147,6 +150,7 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): Config {
     budgets: readBudgetConfig(env),
     cost: readCostConfig(env),
     logLevel: env.LOG_LEVEL || 'info',
+    demo: demoMode(env.TOKENMETER_DEMO),
   };
 }
 
@@ -192,4 +196,11 @@ function int(env: NodeJS.ProcessEnv, name: string, fallback: number, min: number
     throw new ConfigError(`${name} must be an integer from ${min} to ${max}, got ${JSON.stringify(raw)}`);
   }
   return n;
+}
+
+function demoMode(raw: string | undefined): Config['demo'] {
+  if (raw === undefined || raw === '') return 'auto';
+  if (/^(true|1|on|yes)$/i.test(raw)) return 'on';
+  if (/^(false|0|off|no)$/i.test(raw)) return 'off';
+  throw new ConfigError(`TOKENMETER_DEMO must be true or false, got ${JSON.stringify(raw)}`);
 }
