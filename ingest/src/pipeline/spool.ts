@@ -60,6 +60,7 @@ export class Spool {
   private active: { segment: number; fh: FileHandle; size: number } | undefined;
   private readers = new Map<number, FileHandle>();
   private appending: Promise<unknown> = Promise.resolve();
+  private inflight: { segment: number; offset: number; count: number } | undefined;
 
   private constructor(
     private readonly opts: Required<SpoolOptions>,
@@ -73,6 +74,11 @@ export class Spool {
     const checkpoint = readCheckpoint(opts.dir);
     const segments = listSegments(opts.dir);
     const spool = new Spool(opts, segments.at(-1) ?? 0);
+    try {
+      spool.inflight = JSON.parse(readFileSync(join(opts.dir, 'inflight.json'), 'utf8'));
+    } catch {
+      spool.inflight = undefined;
+    }
     for (const segment of segments) {
       const path = segmentPath(opts.dir, segment);
       if (segment < checkpoint.segment) {
@@ -177,6 +183,40 @@ export class Spool {
       throw new Error(`spool record ${entry.segment}:${entry.offset} is unreadable`);
     }
     return buf.subarray(HEADER);
+  }
+
+  /**
+   * The next records to drain as one insert: from the oldest, whole records up to
+   * `maxBytes`. Deterministic across a crash: the group is written down (fsynced)
+   * before its insert is tried, and at open the same group comes back first, so a
+   * retried insert has the same rows and the same deduplication token.
+   */
+  nextGroup(maxBytes: number): SpoolEntry[] {
+    const head = this.entries[0];
+    if (!head) return [];
+    const fixed = this.inflight;
+    if (fixed && fixed.segment === head.segment && fixed.offset === head.offset) {
+      const group = this.entries.slice(0, fixed.count);
+      if (group.length === fixed.count) return group;
+    }
+    const group: SpoolEntry[] = [head];
+    let bytes = head.bytes;
+    for (const e of this.entries.slice(1)) {
+      if (bytes + e.bytes > maxBytes) break;
+      group.push(e);
+      bytes += e.bytes;
+    }
+    this.inflight = { segment: head.segment, offset: head.offset, count: group.length };
+    const path = join(this.opts.dir, 'inflight.json');
+    writeFileSync(`${path}.tmp`, JSON.stringify(this.inflight));
+    const fd = openSync(`${path}.tmp`, 'r');
+    try {
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+    renameSync(`${path}.tmp`, path);
+    return group;
   }
 
   /** Keep a record ClickHouse refused as data in `rejected/`, for an operator to look at. */

@@ -272,7 +272,8 @@ export class BatchWriter {
     let backoffMs = 100;
     let failures = 0;
     while (!this.stopDrain) {
-      const entry = spool.list()[0];
+      const group = spool.nextGroup(DRAIN_GROUP_BYTES);
+      const entry = group[0];
       if (!entry) {
         await new Promise<void>((r) => {
           this.drainWake = r;
@@ -281,10 +282,12 @@ export class BatchWriter {
       }
       const started = performance.now();
       try {
-        const batch = JSON.parse((await spool.read(entry)).toString('utf8')) as SpoolBatch;
+        const batches: SpoolBatch[] = [];
+        for (const e of group) batches.push(JSON.parse((await spool.read(e)).toString('utf8')) as SpoolBatch);
+        const batch: SpoolBatch = { traces: batches.flatMap((b) => b.traces), calls: batches.flatMap((b) => b.calls) };
         await this.insertBatch(batch);
         metrics.insertSeconds.observe((performance.now() - started) / 1000);
-        await spool.ack(entry);
+        for (const e of group) await spool.ack(e);
         metrics.batchesWritten.inc();
         metrics.spansAccepted.inc(batch.traces.length);
         for (const c of batch.calls) metrics.aiCalls.inc({ cost_source: c.cost_source || 'unpriced' });
@@ -292,14 +295,16 @@ export class BatchWriter {
         this.degraded = false;
         backoffMs = 100;
         failures = 0;
-        this.waiting.get(entry.seq)?.();
-        this.waiting.delete(entry.seq);
+        for (const e of group) {
+          this.waiting.get(e.seq)?.();
+          this.waiting.delete(e.seq);
+        }
         this.updateSpoolMetrics();
       } catch (err) {
         metrics.batchFailures.inc();
         failures++;
         if (failures >= QUARANTINE_AFTER && isBadData(err)) {
-          await this.quarantine(entry, err as Error);
+          await this.quarantine(group, err as Error);
           failures = 0;
           continue;
         }
@@ -334,17 +339,19 @@ export class BatchWriter {
    * load failure): move it aside, so one poisoned batch cannot block every later one.
    * Nothing is deleted; an operator can fix and replay the file.
    */
-  private async quarantine(entry: SpoolEntry, err: Error): Promise<void> {
+  private async quarantine(group: SpoolEntry[], err: Error): Promise<void> {
     const { spool, metrics, log } = this.opts;
-    const payload = await spool.read(entry);
-    const path = spool.quarantine(entry, payload);
-    const batch = JSON.parse(payload.toString('utf8')) as SpoolBatch;
-    metrics.spoolQuarantined.inc();
-    metrics.spansRejected.inc({ reason: 'storage_rejected' }, batch.traces.length);
-    log.error({ err: err.message, path, rows: batch.traces.length }, 'ClickHouse refused a spooled batch; moved aside');
-    await spool.ack(entry);
-    this.waiting.get(entry.seq)?.();
-    this.waiting.delete(entry.seq);
+    for (const entry of group) {
+      const payload = await spool.read(entry);
+      const path = spool.quarantine(entry, payload);
+      const batch = JSON.parse(payload.toString('utf8')) as SpoolBatch;
+      metrics.spoolQuarantined.inc();
+      metrics.spansRejected.inc({ reason: 'storage_rejected' }, batch.traces.length);
+      log.error({ err: err.message, path, rows: batch.traces.length }, 'ClickHouse refused a spooled batch; moved aside');
+      await spool.ack(entry);
+      this.waiting.get(entry.seq)?.();
+      this.waiting.delete(entry.seq);
+    }
     this.updateSpoolMetrics();
   }
 
@@ -418,6 +425,8 @@ export class BatchWriter {
 }
 
 const QUARANTINE_AFTER = 5;
+/** How much of the spool one insert takes while catching up (whole records; one record may be larger). */
+const DRAIN_GROUP_BYTES = 16 * 1024 * 1024;
 
 /** ClickHouse error codes that mean "this data can never be inserted", as opposed to "not now". */
 const BAD_DATA_CODES = new Set(['6', '26', '27', '38', '41', '53', '69', '70', '72', '117', '16', '62']);
