@@ -36,8 +36,16 @@ const one = (k: string, name: string) => {
   expect(d, `${k}/${name}`).toBeDefined();
   return d;
 };
+/** The collector's own merge of several --config files: maps merge, anything else is replaced. */
+const merge = (a: any, b: any): any =>
+  a && b && typeof a === 'object' && typeof b === 'object' && !Array.isArray(a) && !Array.isArray(b)
+    ? Object.fromEntries(
+        [...new Set([...Object.keys(a), ...Object.keys(b)])].map((k) => [k, k in b ? merge(a[k], b[k]) : a[k]]),
+      )
+    : b;
 const collector = {
   single: yaml1('collector/otelcol.yaml'),
+  'single + other backend': merge(yaml1('collector/otelcol.yaml'), yaml1('collector/otelcol-other-backend.yaml')),
   gateway: yaml1('collector/otelcol-loadbalancing.yaml'),
   sidecar: yaml1('collector/otelcol-sidecar.yaml'),
 };
@@ -110,6 +118,16 @@ describe('the service', () => {
       expect(env.CLICKHOUSE_DATABASE).toBe('tokenmeter');
     },
   );
+
+  it('every env var the deploy files set is one the config actually reads (not only listed)', () => {
+    const config = read('ingest/src/config.ts').replace(/export const ENV_VARS = \[[\s\S]*?\] as const;/, '');
+    for (const { where, env } of serviceEnvs) {
+      for (const name of Object.keys(env)) {
+        const readHere = config.includes(`'${name}'`) || config.includes(`env.${name}`);
+        expect(readHere, `${where}: ${name} is read by readConfig`).toBe(true);
+      }
+    }
+  });
 
   it('listens where compose, the probes and the Services say', () => {
     expect(Number(compose.services.tokenmeter.environment.PORT)).toBe(SERVICE_PORT);
@@ -184,6 +202,12 @@ describe('the collector', () => {
     },
   );
 
+  it('the other-backend addition adds a pipeline for the non-GenAI spans and keeps the tokenmeter one', () => {
+    const pipelines = collector['single + other backend'].service.pipelines;
+    expect(Object.keys(pipelines).sort()).toEqual(['traces/other', 'traces/tokenmeter']);
+    expect(pipelines['traces/tokenmeter']).toEqual(collector.single.service.pipelines['traces/tokenmeter']);
+  });
+
   it('single and sidecar: OTLP/HTTP to the service with a Bearer key, retries for ever, a queue on disk', () => {
     for (const cfg of [collector.single, collector.sidecar]) {
       const e = cfg.exporters['otlphttp/tokenmeter'];
@@ -194,6 +218,21 @@ describe('the collector', () => {
     expect(collector.sidecar.exporters['otlphttp/tokenmeter'].endpoint).toBe(`http://localhost:${SERVICE_PORT}`);
     // otlphttp appends /v1/traces: the route the service serves.
     expect(read('ingest/src/http/otlp.ts')).toContain("'/v1/traces'");
+  });
+
+  it('every ${env:VAR} a collector config needs (without a default) is set where it runs', () => {
+    const needs = (file: string) =>
+      [
+        ...read(file)
+          .replace(/^\s*#.*$/gm, '')
+          .matchAll(/\$\{env:([A-Z_]+)\}/g),
+      ].map((m) => m[1] as string);
+    const composeEnv = compose.services.otelcol.environment;
+    for (const v of needs('collector/otelcol.yaml')) expect(composeEnv, v).toHaveProperty([v]);
+    const sidecar = envList(podContainers(one('Deployment', 'tokenmeter')).find((c: any) => c.name === 'otelcol').env);
+    for (const v of needs('collector/otelcol-sidecar.yaml')) expect(sidecar, v).toHaveProperty([v]);
+    const gateway = envList(podContainers(one('Deployment', 'otel-gateway'))[0].env);
+    for (const v of needs('collector/otelcol-loadbalancing.yaml')) expect(gateway, v).toHaveProperty([v]);
   });
 
   it('compose: the collector reaches the tokenmeter service by name and port, and apps reach the collector', () => {
