@@ -142,6 +142,16 @@ describe('reprice after a mid-day price change', () => {
     await expectRollupsEqualRaw(store);
   });
 
+  it('refuses while a materialized view it cannot rebuild reads ai_calls', async () => {
+    const db = store.database;
+    await store.writer.command({
+      query: `CREATE MATERIALIZED VIEW ${db}.extra_mv ENGINE = SummingMergeTree ORDER BY model AS SELECT model, count() AS n FROM ${db}.ai_calls GROUP BY model`,
+    });
+    const args = { from: START, to: END, tenant: '*', actor: 't', overrides: [], ttlDays: 90 };
+    await expect(reprice(store, args)).rejects.toThrow(/extra_mv/);
+    await store.writer.command({ query: `DROP VIEW ${db}.extra_mv` });
+  });
+
   it('refuses the current hour and days about to expire', async () => {
     const args = { tenant: '*', actor: 't', overrides: [], ttlDays: 90 };
     await expect(reprice(store, { ...args, from: START, to: new Date(Date.now() + 3_600_000) })).rejects.toThrow(

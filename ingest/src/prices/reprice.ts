@@ -68,6 +68,7 @@ export async function reprice(store: Store, opts: RepriceOptions): Promise<Repri
   }
   if (to - from > 400 * DAY) throw new RepriceError('a reprice window may span at most 400 days');
 
+  await checkViews(store);
   const runId = randomUUID();
   const ingestedAt = chDateTime(now);
   const hours: number[] = [];
@@ -167,4 +168,26 @@ export async function reprice(store: Store, opts: RepriceOptions): Promise<Repri
     now,
   });
   return result;
+}
+
+/** The materialized views on ai_calls whose targets reprice rebuilds (migration 003). */
+const REBUILT_VIEWS = ['ai_usage_hourly_mv', 'ai_usage_daily_mv'];
+
+/**
+ * Re-inserted calls also reach every materialized view on ai_calls; reprice rebuilds only
+ * the two rollups. A view added later would count re-priced calls twice, so refuse until
+ * reprice knows how to rebuild its target.
+ */
+async function checkViews(store: Store): Promise<void> {
+  const [row] = await select<{ views: string[] }>(
+    store,
+    `SELECT dependencies_table AS views FROM system.tables WHERE database = {db:String} AND name = {name:String}`,
+    { db: store.database, name: store.cluster ? 'ai_calls_local' : 'ai_calls' },
+  );
+  const unknown = (row?.views ?? []).map((v) => v.replace(/_local$/, '')).filter((v) => !REBUILT_VIEWS.includes(v));
+  if (unknown.length > 0) {
+    throw new RepriceError(
+      `materialized view(s) ${unknown.join(', ')} read ai_calls and reprice cannot rebuild them; re-pricing would count calls twice there`,
+    );
+  }
 }
