@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { main } from '../../ingest/src/cli.ts';
 import { mentions } from '../../ingest/src/retention/forget.ts';
@@ -216,6 +217,17 @@ describe('the running service: prices, reprice, reconcile, forget-user, advice t
     expect(r.code).toBe(0);
     expect(r.out).toContain('removed');
     expect(await mentions(svc.store, 'alice')).toEqual({});
+  });
+
+  it('forget-user --hashed: finds a user the apps stored hashed (TOKENMETER_HASH_USER_IDS)', async () => {
+    // The instrumentation's hash with salt 'pepper' (instrumentation/src/core/config.ts).
+    const stored = createHash('sha256').update('pepper').update('zoe@example.com').digest('hex').slice(0, 32);
+    await seedCalls(svc.store, { days: 1, end: END, seed: 77, callsPerHour: 1, users: [stored], unpricedRate: 0 });
+    expect(Object.keys(await mentions(svc.store, stored))).toContain('ai_calls');
+    const r = await cli(svc.url, 'forget-user', 'zoe@example.com', '--hashed', '--salt', 'pepper');
+    expect(r.code).toBe(0);
+    expect(await mentions(svc.store, stored)).toEqual({});
+    expect(await mentions(svc.store, 'zoe@example.com')).toEqual({});
   });
 
   it('advice is per tenant', async () => {

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { parseArgs } from 'node:util';
 import { type Command, CliError, formatTable } from '../cli.js';
 import { ProgressBar } from './progress.js';
@@ -146,8 +147,17 @@ export const COST_COMMANDS: Record<string, Command> = {
   },
 
   async 'forget-user'(args, env) {
-    const [id, ...rest] = args;
-    if (!id || rest.length > 0) throw new CliError('usage: tokenmeter forget-user <user-id>', 2);
+    const { values, positionals } = parseArgs({
+      args,
+      allowPositionals: true,
+      options: { hashed: { type: 'boolean', default: false }, salt: { type: 'string' } },
+    });
+    const [raw, ...rest] = positionals;
+    if (!raw || rest.length > 0) {
+      throw new CliError('usage: tokenmeter forget-user <user-id> [--hashed [--salt S]]', 2);
+    }
+    // --hashed: the apps hash user ids (TOKENMETER_HASH_USER_IDS), so the stored id is the hash.
+    const id = values.hashed ? hashUserId(raw, values.salt ?? env.TOKENMETER_USER_ID_SALT ?? '') : raw;
     const r = (await call(env, 'POST', '/api/v1/users/forget', { user_id: id })) as {
       removed: Record<string, number>;
       remaining: Record<string, number>;
@@ -184,6 +194,11 @@ export const COST_COMMANDS: Record<string, Command> = {
       );
   },
 };
+
+/** The instrumentation's user-id hash (instrumentation/src/core/config.ts): sha256(salt + id), 32 hex. */
+export function hashUserId(id: string, salt: string): string {
+  return createHash('sha256').update(salt).update(id).digest('hex').slice(0, 32);
+}
 
 function pricesText(p: Record<string, number>): string {
   return Object.entries(p)
