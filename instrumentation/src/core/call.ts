@@ -13,7 +13,7 @@ import * as S from '../semconv.js';
 import { settings } from './config.js';
 import { estimateTokens } from './estimate.js';
 import { recordFault } from './faults.js';
-import { recordCallMetrics } from './metrics.js';
+import { metricsEnabled, recordCallMetrics } from './metrics.js';
 import { messagesAttribute } from './privacy.js';
 import { currentTracer } from './tracer.js';
 import { usageAttributes } from './usage-context.js';
@@ -127,6 +127,7 @@ export class Call {
       span.setStatus({ code: 2, message: error instanceof Error ? error.message : String(error) });
     }
     span.end();
+    if (!metricsEnabled()) return;
     const durationSeconds = (performance.now() - this.startedAt) / 1000;
     recordCallMetrics({
       attributes: metricAttributes(spec, this.responseModel, error),

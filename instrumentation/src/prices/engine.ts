@@ -54,7 +54,8 @@ export function priceCall(req: PriceRequest, overrides: readonly PriceOverride[]
       if (!entry || !result) {
         return { priced: false, reason: 'unknown_model', detail: `no price for ${req.provider}/${req.model}` };
       }
-      scaled = result.scaled;
+      if (typeof result.scaled === 'number' && !req.batch) return pricedFromNumber(result.scaled, entry);
+      scaled = typeof result.scaled === 'number' ? BigInt(result.scaled) : result.scaled;
       priceId = entry.priceId;
       priceVersion = result.priceVersion;
       matchedModel = entry.matchedModel;
@@ -118,14 +119,15 @@ function catalogueScaled(entry: Matched, model: string, usage: CatalogueUsage, t
   const linear = entry.linear;
   if (linear && linear.checks === 0) {
     const fast = linearCost(linear, usage);
-    if (fast !== undefined) return { scaled: fast, priceVersion: `genai-prices@${CATALOGUE_VERSION}` };
+    if (fast !== undefined) return { scaled: fast, priceVersion: FAST_PRICE_VERSION };
   }
   const result = calcPrice(usage, model, { provider: entry.provider, timestamp });
   if (!result) return null;
   const scaled = toScaledInteger(result.total_price);
   if (linear && linear.checks > 0) {
     linear.checks--;
-    if (linearCost(linear, usage) !== scaled) entry.linear = null;
+    const fast = linearCost(linear, usage);
+    if (fast === undefined || BigInt(fast) !== scaled) entry.linear = null;
   }
   return {
     scaled,
@@ -133,8 +135,55 @@ function catalogueScaled(entry: Matched, model: string, usage: CatalogueUsage, t
   };
 }
 
+const USAGE_KEYS = [
+  'inputTokens',
+  'outputTokens',
+  'cacheReadTokens',
+  'cacheWriteTokens',
+  'cacheWrite1hTokens',
+  'reasoningTokens',
+  'inputAudioTokens',
+  'outputAudioTokens',
+] as const;
+
+const FAST_PRICE_VERSION = `genai-prices@${CATALOGUE_VERSION}`;
+const UNIT = 10 ** COST_SCALE;
+
+/** The fast path's result, from a safe integer of 1e-12 USD: no BigInt arithmetic, no regex. */
+function pricedFromNumber(scaled: number, entry: Matched): PriceResult {
+  let whole = Math.floor(scaled / UNIT);
+  let rest = scaled - whole * UNIT;
+  // The division may round near a whole dollar: fix up so that 0 ≤ rest < UNIT exactly.
+  if (rest < 0) {
+    whole -= 1;
+    rest += UNIT;
+  } else if (rest >= UNIT) {
+    whole += 1;
+    rest -= UNIT;
+  }
+  let costUsd = String(whole);
+  if (rest !== 0) {
+    let digits = COST_SCALE;
+    while (rest % 10 === 0) {
+      rest /= 10;
+      digits--;
+    }
+    costUsd += `.${String(rest).padStart(digits, '0')}`;
+  }
+  return {
+    priced: true,
+    costUsd,
+    // Nano-USD rounded half up; exact in a double below 2^53.
+    costNanoUsd: BigInt(Math.floor((scaled + 500) / 1000)),
+    priceId: entry.priceId,
+    priceVersion: FAST_PRICE_VERSION,
+    matchedModel: entry.matchedModel,
+  };
+}
+
 function checkUsage(u: Usage): string | undefined {
-  for (const [key, value] of Object.entries(u)) {
+  for (const key of USAGE_KEYS) {
+    const value: unknown = u[key];
     if (value === undefined) continue;
     if (typeof value !== 'number' || !Number.isFinite(value) || value < 0 || !Number.isInteger(value)) {
       return `usage.${key} must be a non-negative integer, got ${String(value)}`;

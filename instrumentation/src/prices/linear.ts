@@ -70,13 +70,13 @@ export function linearPriceOf(provider: Provider, model: string): LinearPrice | 
   }
 }
 
-/** Cost in 1e-12 USD, or undefined if the result could exceed exact integer range. */
-export function linearCost(p: LinearPrice, u: CatalogueUsage): bigint | undefined {
+/** Cost in 1e-12 USD (a safe integer), or undefined if it could exceed exact integer range. */
+export function linearCost(p: LinearPrice, u: CatalogueUsage): number | undefined {
   const r = p.rates;
   let total = 0;
   for (let i = 0; i < KEYS.length; i++) {
     const n = u[KEYS[i] as Key];
     if (n) total += n * (r[i] as number);
   }
-  return Number.isSafeInteger(total) && total >= 0 ? BigInt(total) : undefined;
+  return Number.isSafeInteger(total) && total >= 0 ? total : undefined;
 }

@@ -37,7 +37,20 @@ export interface Host {
 const cache = new Map<string, Host>();
 
 /** The provider behind `baseURL`; unknown hosts (a proxy, a local server) keep the SDK's own provider. */
+let lastURL: unknown;
+let lastProvider = '';
+let lastHost: Host | undefined;
+
 export function hostOf(baseURL: unknown, sdkProvider: string): Host {
+  // Most apps use one client: the last answer is the next one.
+  if (lastHost && baseURL === lastURL && sdkProvider === lastProvider) return lastHost;
+  lastHost = hostOfUncached(baseURL, sdkProvider);
+  lastURL = baseURL;
+  lastProvider = sdkProvider;
+  return lastHost;
+}
+
+function hostOfUncached(baseURL: unknown, sdkProvider: string): Host {
   const key = `${sdkProvider}|${String(baseURL)}`;
   const hit = cache.get(key);
   if (hit) return hit;
