@@ -44,9 +44,11 @@ export function buildDashboard(spec: DashboardSpec): Dashboard {
     )
     .withVariable(datasourceVariable());
   for (const v of filterVariables(spec.variables)) builder.withVariable(v);
+  // Stable panel ids, in order: links and alert annotations (__panelId__) can name a panel.
+  let id = 0;
   for (const row of spec.rows) {
-    builder.withRow(new RowBuilder(row.title));
-    for (const panel of row.panels) builder.withPanel(toPanelBuilder(panel));
+    builder.withRow(new RowBuilder(row.title).id(++id));
+    for (const panel of row.panels) builder.withPanel(toPanelBuilder(panel, ++id));
   }
   return builder.build();
 }

@@ -45,13 +45,14 @@ export function unitOf(spec: PanelSpec, column: string): Unit {
   return spec.units?.[column] ?? spec.unit;
 }
 
-export function toPanelBuilder(spec: PanelSpec): cog.Builder<dashboard.Panel> {
+export function toPanelBuilder(spec: PanelSpec, id: number): cog.Builder<dashboard.Panel> {
   const target = new ClickHouseQueryBuilder(spec.sql, spec.format).refId('A');
   const overrides = Object.entries(spec.units ?? {}).map(([name, unit]) => ({ name, unit }));
   const base = <B extends StatBuilder | TimeSeriesBuilder | TableBuilder | BarGaugeBuilder | PieChartBuilder>(
     b: B,
   ): B => {
-    b.title(spec.title)
+    b.id(id)
+      .title(spec.title)
       .description(spec.description)
       .datasource(DATASOURCE_REF)
       .withTarget(target)
