@@ -230,6 +230,45 @@ describe('the running service: prices, reprice, reconcile, forget-user, advice t
     expect(await mentions(svc.store, 'zoe@example.com')).toEqual({});
   });
 
+  it('tenant-bound keys: advice and reconciliation of their own tenant only; prices and forget-user need more', async () => {
+    const key = async (tenant: string, role: string) => {
+      const res = await fetch(`${svc.url}/api/v1/keys`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${ADMIN_KEY}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ tenant, role, name: `cost ${tenant} ${role}` }),
+      });
+      expect(res.status).toBe(201);
+      return ((await res.json()) as { key: string }).key;
+    };
+    const acmeRead = await key('acme', 'read');
+    const otherAdmin = await key('other', 'admin');
+    const as = (k: string, path: string, init: RequestInit = {}) =>
+      fetch(`${svc.url}${path}`, {
+        ...init,
+        headers: { authorization: `Bearer ${k}`, 'content-type': 'application/json' },
+      });
+    const advice = (await (await as(acmeRead, '/api/v1/advice?tenant=other')).json()) as { tenant: string };
+    expect(advice.tenant).toBe('acme');
+    // Bills are compared with every tenant together (TOKENMETER_BILLING_TENANT=*): not a tenant's to read.
+    const rec = (await (await as(acmeRead, `/api/v1/reconciliation?from=${D}&to=${D}`)).json()) as { rows: unknown[] };
+    expect(rec.rows).toEqual([]);
+    expect((await as(acmeRead, '/api/v1/prices')).status).toBe(403);
+    const put = await as(otherAdmin, '/api/v1/prices', {
+      method: 'PUT',
+      body: JSON.stringify({ provider: 'openai', model: 'x', effective_from: '2026-01-01', prices: { input_mtok: 1 } }),
+    });
+    expect(put.status).toBe(403);
+    expect((await as(acmeRead, '/api/v1/users/forget', { method: 'POST', body: '{"user_id":"bob"}' })).status).toBe(
+      403,
+    );
+    // A tenant's admin forgets only within its tenant: acme's bob stays.
+    const before = await mentions(svc.store, 'bob');
+    const r = await as(otherAdmin, '/api/v1/users/forget', { method: 'POST', body: '{"user_id":"bob"}' });
+    expect(r.status).toBe(200);
+    expect(((await r.json()) as { removed: Record<string, number> }).removed.ai_calls).toBe(0);
+    expect(await mentions(svc.store, 'bob')).toEqual(before);
+  });
+
   it('advice is per tenant', async () => {
     const get = (q: string) =>
       fetch(`${svc.url}/api/v1/advice${q}`, { headers: { authorization: `Bearer ${ADMIN_KEY}` } });
