@@ -28,6 +28,10 @@ Usage:
                                    remove a user's rows from every table (admin); --hashed when apps hash user ids
   tokenmeter advice [--days 30] [--tenant T]
                                    savings advice from the tenant's own usage
+  tokenmeter budgets list|set|rm …  budgets (soft or hard, per scope and period) with this period's spend
+  tokenmeter report [--days 14]    spend today and month to date by model, user and feature, with sparklines
+  tokenmeter export [--format csv|ndjson|json] [--from ISO] [--to ISO] [--out FILE]
+                                   every call, streamed, with a progress bar
 
 Environment: see README.md (CLICKHOUSE_URL, TOKENMETER_DATA_DIR, TOKENMETER_ADMIN_KEY, PORT, …).
 Commands that talk to a running service use TOKENMETER_URL (default http://127.0.0.1:4318)
@@ -44,6 +48,14 @@ export class CliError extends Error {
 }
 
 export type Command = (args: string[], env: NodeJS.ProcessEnv) => Promise<void>;
+
+/** Budgets, report and export (ingest/src/usage/cli.ts), loaded when one of them runs. */
+function usageCommand(name: string): Command {
+  return async (args, env) => {
+    const { USAGE_COMMANDS } = await import('./usage/cli.js');
+    await USAGE_COMMANDS[name]!(args, env);
+  };
+}
 
 function costCommand(name: string): Command {
   return async (args, env) => {
@@ -113,6 +125,9 @@ export const COMMANDS: Record<string, Command> = {
   reprice: costCommand('reprice'),
   'forget-user': costCommand('forget-user'),
   advice: costCommand('advice'),
+  budgets: usageCommand('budgets'),
+  report: usageCommand('report'),
+  export: usageCommand('export'),
 };
 
 /** Call the running service's API with TOKENMETER_URL / TOKENMETER_KEY. */

@@ -1,0 +1,100 @@
+import { readFileSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { main } from '../../ingest/src/cli.ts';
+import { progressBar, sparkline, usd } from '../../ingest/src/usage/format.ts';
+import { type SeedSummary, seedCalls } from '../support/seed.ts';
+import { ADMIN_KEY, startBudgetService } from './service.ts';
+
+/** tokenmeter budgets / report / export against a running service, output captured. */
+let svc: Awaited<ReturnType<typeof startBudgetService>>;
+let summary: SeedSummary;
+const HOUR = 3_600_000;
+
+async function run(args: string[]): Promise<{ code: number; out: string }> {
+  const env = { TOKENMETER_URL: svc.url, TOKENMETER_KEY: ADMIN_KEY, TOKENMETER_TENANT: 'acme' };
+  let out = '';
+  const write = process.stdout.write.bind(process.stdout);
+  process.stdout.write = ((chunk: string | Uint8Array) => {
+    out += typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString();
+    return true;
+  }) as typeof process.stdout.write;
+  try {
+    const code = await main(args, env);
+    return { code, out };
+  } finally {
+    process.stdout.write = write;
+  }
+}
+
+beforeAll(async () => {
+  svc = await startBudgetService('cli');
+  summary = await seedCalls(svc.store, {
+    days: 5,
+    end: new Date(Math.floor(Date.now() / HOUR) * HOUR + HOUR),
+    seed: 9,
+  });
+});
+afterAll(() => svc?.close());
+
+describe('terminal rendering', () => {
+  it.each([
+    [[0, 0, 0], '▁▁▁'],
+    [[1, 2, 4, 8], '▂▃▅█'],
+    [[5, 0, 5], '█▁█'],
+  ])('sparkline(%j) = %s', (values, expected) => {
+    expect(sparkline(values)).toBe(expected);
+  });
+  it('progress bar and money cells', () => {
+    expect(progressBar(250, 1000, 10)).toBe('[###.......]  25%  250/1,000');
+    expect(progressBar(0, 0, 4)).toBe('[....]   0%  0/0');
+    expect(usd('12.3456')).toBe('$12.35');
+    expect(usd('0.01234')).toBe('$0.0123');
+  });
+});
+
+describe('tokenmeter budgets, report, export', () => {
+  it('budgets set, list, rm', async () => {
+    const set = await run([
+      'budgets',
+      'set',
+      '--amount',
+      '250',
+      '--period',
+      'month',
+      '--mode',
+      'hard',
+      '--team',
+      'search',
+      '--name',
+      'search monthly',
+    ]);
+    expect(set.code).toBe(0);
+    const id = /budget (b_\w+)/.exec(set.out)?.[1];
+    expect(id).toBeDefined();
+    expect(set.out).toContain('$250.00 per month, hard, scope team=search');
+    const list = await run(['budgets', 'list']);
+    expect(list.out).toMatch(new RegExp(`${id}\\s+search monthly\\s+team=search\\s+month\\s+hard\\s+\\$250\\.00`));
+    const changed = await run(['budgets', 'set', '--id', id!, '--amount', '300']);
+    expect(changed.out).toContain('$300.00 per month, hard');
+    expect((await run(['budgets', 'rm', id!])).out).toContain('removed');
+    expect((await run(['budgets', 'list'])).out).toContain('(0 rows)');
+  });
+
+  it('report: today and month to date by model, user and feature, with sparklines', async () => {
+    const { code, out } = await run(['report', '--days', '7']);
+    expect(code).toBe(0);
+    expect(out).toMatch(/tokenmeter report — tenant acme/);
+    for (const section of ['by model', 'by user', 'by feature']) expect(out).toContain(section);
+    for (const model of Object.keys(summary.byModel)) expect(out).toContain(model);
+    expect(out).toMatch(/[▁▂▃▄▅▆▇█]{7}/);
+  });
+
+  it('export --out: the file holds every call', async () => {
+    const file = join(mkdtempSync(join(tmpdir(), 'tm-cli-export-')), 'calls.ndjson');
+    const { code } = await run(['export', '--format', 'ndjson', '--to', '2100-01-01', '--out', file]);
+    expect(code).toBe(0);
+    expect(readFileSync(file, 'utf8').trimEnd().split('\n')).toHaveLength(summary.calls);
+  });
+});
