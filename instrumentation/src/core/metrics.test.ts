@@ -36,7 +36,7 @@ it('records the convention’s token and duration histograms (with its buckets) 
   expect(output?.value.sum).toBe(8);
   expect(input?.value.buckets.boundaries).toEqual(S.TOKEN_USAGE_BUCKETS);
   expect(input?.attributes).toMatchObject({ 'gen_ai.provider.name': 'openai', 'gen_ai.request.model': 'gpt-4o-mini' });
-  expect((duration?.dataPoints[0] as any).value.buckets.boundaries).toEqual(S.OPERATION_DURATION_BUCKETS);
+  expect((duration?.dataPoints[0] as any)?.value.buckets.boundaries).toEqual(S.OPERATION_DURATION_BUCKETS);
   expect(duration?.descriptor.unit).toBe('s');
   const expected = priceCall({
     provider: 'openai',
