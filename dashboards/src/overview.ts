@@ -146,10 +146,10 @@ WHERE $__timeFilter(hour)
           kind: 'timeseries',
           format: 'timeseries',
           sql: `SELECT $__timeInterval(hour) AS time,
-  sum(input_tokens) - sum(cache_read_tokens) - sum(cache_write_tokens) AS input_uncached,
+  toInt64(sum(input_tokens)) - sum(cache_read_tokens) - sum(cache_write_tokens) AS input_uncached,
   sum(cache_read_tokens) AS cache_read,
   sum(cache_write_tokens) AS cache_write,
-  sum(output_tokens) - sum(reasoning_tokens) AS output_visible,
+  toInt64(sum(output_tokens)) - sum(reasoning_tokens) AS output_visible,
   sum(reasoning_tokens) AS reasoning
 FROM ai_usage_hourly
 WHERE $__timeFilter(hour)
