@@ -65,7 +65,7 @@ export async function startServer(
   );
   const stats = new StatsFlusher({ store, metrics, log, intervalMs: config.statsIntervalMs });
   stats.start();
-  const costJobs = await startCostJobs({ config, store, pricer, log, clock: opts.clock });
+  const costJobs = await startCostJobs({ config, store, pricer, log, clock: opts.clock, metrics });
   const app = createApp({ config, store, writer, pricer, keys, keyStore, metrics, log, costJobs });
   const evaluator = new AlertEvaluator({
     store,

@@ -206,6 +206,10 @@ describe('the running service: prices, reprice, reconcile, forget-user, advice t
     expect(total.status).toBe('match');
     expect(parseUsd(total.billed_usd)).toBe(tracked.reduce((a, t) => a + parseUsd(t.cost), 0n));
     expect(body.nextRun).toMatch(/T02:00:00.000Z$/);
+    const metrics = await (
+      await fetch(`${svc.url}/metrics`, { headers: { authorization: `Bearer ${ADMIN_KEY}` } })
+    ).text();
+    expect(metrics).toContain('tokenmeter_reconciliations_total{provider="openai",status="match"} 1');
     const early = await cli(svc.url, 'reconcile', '--date', new Date().toISOString().slice(0, 10));
     expect(early.code).toBe(1);
     expect(early.err).toContain('has not ended yet');

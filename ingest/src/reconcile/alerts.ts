@@ -18,7 +18,7 @@ export const DRIFT_ALERT = 'ReconciliationDrift';
  * event is kept and the failure logged.
  */
 export async function alertOnDrift(
-  deps: { store: Store; sink: AlertSink | undefined; log: Logger },
+  deps: { store: Store; sink: AlertSink | undefined; log: Logger; onDeliveryFailure?: () => void },
   rows: ReconciliationRow[],
   ctx: { thresholdPct: number; now: Date },
 ): Promise<{ fired: number; resolved: number }> {
@@ -74,6 +74,7 @@ export async function alertOnDrift(
         },
       ]);
     } catch (err) {
+      deps.onDeliveryFailure?.();
       deps.log.warn({ err: (err as Error).message, fingerprint }, 'drift alert not delivered to Alertmanager');
     }
   }

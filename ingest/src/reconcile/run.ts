@@ -21,6 +21,10 @@ export interface ReconcileDeps {
   log: Logger;
   fetch?: Fetch;
   now?: () => Date;
+  /** Told of every provider-day checked (for metrics). */
+  onOutcome?: (provider: string, status: Status) => void;
+  /** Told when Alertmanager did not take a drift alert (it stays in alert_events). */
+  onAlertDeliveryFailure?: () => void;
 }
 
 export interface ProviderOutcome {
@@ -101,18 +105,24 @@ export async function reconcileDay(
       done += 2;
       step(`${provider}: unavailable`);
       outcomes.push({ provider, day, status: 'error', error: message, rows: [row] });
+      deps.onOutcome?.(provider, 'error');
       continue;
     }
     const rows = compareDay(billed, tracked, { tenant, thresholdPct: threshold });
     const checkedAt = now();
     await writeReconciliation(deps.store, rows, checkedAt);
     step(`${provider}: compared`);
-    await alertOnDrift({ store: deps.store, sink: deps.sink, log: deps.log }, rows, {
-      thresholdPct: threshold,
-      now: checkedAt,
-    });
+    await alertOnDrift(
+      { store: deps.store, sink: deps.sink, log: deps.log, onDeliveryFailure: deps.onAlertDeliveryFailure },
+      rows,
+      {
+        thresholdPct: threshold,
+        now: checkedAt,
+      },
+    );
     step(`${provider}: ${rows[0]!.status}`);
     outcomes.push({ provider, day, status: rows[0]!.status, rows });
+    deps.onOutcome?.(provider, rows[0]!.status);
   }
   return outcomes;
 }
