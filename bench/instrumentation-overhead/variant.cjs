@@ -73,6 +73,8 @@ function setup() {
       const { OpenAIInstrumentation } = require('@opentelemetry/instrumentation-openai');
       const i = new OpenAIInstrumentation();
       i.setTracerProvider(tp);
+      // Its stream path records metrics unconditionally: give it a (reader-less) meter provider.
+      i.setMeterProvider(new (require('@opentelemetry/sdk-metrics').MeterProvider)());
       i.enable();
       return;
     }
