@@ -319,6 +319,7 @@ describe('numbers on screen equal raw SQL over the same range', () => {
     expect(await w.page.locator('dd[data-field="trace id"]').innerText()).toBe(trace);
     expect(await w.page.locator('dd[data-field="input"]').innerText()).toBe(count(Number(raw?.input_tokens)));
     expect(await w.page.locator('dd[data-field="price"]').innerText()).toBe(String(raw?.price_id));
+    expect(await w.page.locator('dd[data-field="estimated"]').innerText()).toBe('no');
     expect(await w.page.locator('dd[data-field="cost"]').innerText()).toBe(
       `$${Number(raw?.cost).toLocaleString('en-US', { minimumFractionDigits: 6, maximumFractionDigits: 6 })}`,
     );

@@ -14,6 +14,9 @@ let to: number;
 let from: number;
 let acmeRead: string;
 let userKey: string;
+/** Panel ids looked up by title: `Cost in range` (overview) and the pipeline's first panel. */
+let COST = 0;
+let PIPE = 0;
 
 beforeAll(async () => {
   svc = await startWebService('endpoint');
@@ -24,6 +27,10 @@ beforeAll(async () => {
   userKey = await createKey(svc, 'acme', 'user');
   to = Date.now();
   from = to - 3 * 86_400_000;
+  const ids = async (uid: string) =>
+    ((await get(`/api/v1/dashboards/${uid}`)).body.panels as { id: number; title: string }[]) ?? [];
+  COST = (await ids('tokenmeter-overview')).find((p) => p.title === 'Cost in range')?.id ?? -1;
+  PIPE = (await ids('tokenmeter-pipeline'))[0]?.id ?? -1;
 }, 120_000);
 
 afterAll(async () => {
@@ -49,9 +56,9 @@ const v = (name: string, value: string) => `&var-${name}=${encodeURIComponent(va
 describe('panel endpoint', () => {
   it('runs a known panel once, with its variables bound (and counts the query it ran)', async () => {
     const before = await queriesRun();
-    const all = await get(panelPath(4));
+    const all = await get(panelPath(COST));
     expect(all.status).toBe(200);
-    const one = await get(panelPath(4, v('model', 'gpt-4o') + v('model', 'gpt-4o-mini')));
+    const one = await get(panelPath(COST, v('model', 'gpt-4o') + v('model', 'gpt-4o-mini')));
     expect(one.status).toBe(200);
     const spend = (b: Record<string, unknown>) => (b.fields as { values: number[] }[])[0]?.values[0] ?? 0;
     expect(spend(all.body)).toBeGreaterThan(spend(one.body));
@@ -59,43 +66,47 @@ describe('panel endpoint', () => {
     expect(await queriesRun()).toBe(before + 2);
   });
 
-  const hostile: [string, string, number][] = [
-    ['unknown dashboard', '/api/v1/dashboards/nope/panels/1/data?from=1&to=2', 404],
-    ['unknown dashboard (path tricks)', `/api/v1/dashboards/..%2F..%2Fetc/panels/1/data?from=${1}&to=2`, 404],
-    ['unknown panel', panelPath(999), 404],
-    ['panel id that is not a number', panelPath('1%3B%20DROP%20TABLE%20ai_calls'), 404],
-    ['quote and OR', panelPath(4, v('model', "x' OR '1'='1")), 400],
-    ['closing the IN list', panelPath(4, v('model', "gpt-4o') OR 1=1 --")), 400],
-    ['UNION SELECT', panelPath(4, v('model', "') UNION SELECT name FROM system.tables --")), 400],
-    ['statement separator', panelPath(4, v('tenant', 'acme; DROP TABLE ai_calls')), 400],
-    ['a query-parameter placeholder', panelPath(4, v('model', '{v_tenant:String}')), 400],
-    ['a macro', panelPath(4, v('model', '$__timeFilter(hour)')), 400],
-    ['a variable reference', panelPath(4, v('service', '${tenant}')), 400],
-    ['backslash escape', panelPath(4, v('model', "gpt\\' OR 1=1")), 400],
-    ['comment opener', panelPath(4, v('feature', '/* x */')), 400],
-    ['line comment', panelPath(4, v('feature', '-- x')), 400],
-    ['NUL byte', panelPath(4, '&var-user=a%00b'), 400],
-    ['newline', panelPath(4, '&var-user=a%0Ab'), 400],
-    ['empty value', panelPath(4, '&var-user='), 400],
-    ['300 characters', panelPath(4, v('user', 'a'.repeat(300))), 400],
-    ['201 values', panelPath(4, Array.from({ length: 201 }, (_, i) => v('user', `u${i}`)).join('')), 400],
-    ['a variable the dashboard does not have', panelPath(4, v('evil', 'x')), 400],
-    ['a variable on a dashboard without it', panelPath(1, v('model', 'gpt-4o'), 'tokenmeter-pipeline'), 400],
-    ['from after to', `/api/v1/dashboards/tokenmeter-overview/panels/4/data?from=${to}&to=${from}`, 400],
-    ['from not a number', `/api/v1/dashboards/tokenmeter-overview/panels/4/data?from=now-7d&to=${to}`, 400],
-    ['SQL as the range', `/api/v1/dashboards/tokenmeter-overview/panels/4/data?from=1)%20OR%20(1&to=${to}`, 400],
+  const hostile: [string, () => string, number][] = [
+    ['unknown dashboard', () => '/api/v1/dashboards/nope/panels/1/data?from=1&to=2', 404],
+    ['unknown dashboard (path tricks)', () => `/api/v1/dashboards/..%2F..%2Fetc/panels/1/data?from=${1}&to=2`, 404],
+    ['unknown panel', () => panelPath(999), 404],
+    ['panel id that is not a number', () => panelPath('1%3B%20DROP%20TABLE%20ai_calls'), 404],
+    ['quote and OR', () => panelPath(COST, v('model', "x' OR '1'='1")), 400],
+    ['closing the IN list', () => panelPath(COST, v('model', "gpt-4o') OR 1=1 --")), 400],
+    ['UNION SELECT', () => panelPath(COST, v('model', "') UNION SELECT name FROM system.tables --")), 400],
+    ['statement separator', () => panelPath(COST, v('tenant', 'acme; DROP TABLE ai_calls')), 400],
+    ['a query-parameter placeholder', () => panelPath(COST, v('model', '{v_tenant:String}')), 400],
+    ['a macro', () => panelPath(COST, v('model', '$__timeFilter(hour)')), 400],
+    ['a variable reference', () => panelPath(COST, v('service', '${tenant}')), 400],
+    ['backslash escape', () => panelPath(COST, v('model', "gpt\\' OR 1=1")), 400],
+    ['comment opener', () => panelPath(COST, v('feature', '/* x */')), 400],
+    ['line comment', () => panelPath(COST, v('feature', '-- x')), 400],
+    ['NUL byte', () => panelPath(COST, '&var-user=a%00b'), 400],
+    ['newline', () => panelPath(COST, '&var-user=a%0Ab'), 400],
+    ['empty value', () => panelPath(COST, '&var-user='), 400],
+    ['300 characters', () => panelPath(COST, v('user', 'a'.repeat(300))), 400],
+    ['201 values', () => panelPath(COST, Array.from({ length: 201 }, (_, i) => v('user', `u${i}`)).join('')), 400],
+    ['a variable the dashboard does not have', () => panelPath(COST, v('evil', 'x')), 400],
+    ['a variable on a dashboard without it', () => panelPath(PIPE, v('model', 'gpt-4o'), 'tokenmeter-pipeline'), 400],
+    ['from after to', () => `/api/v1/dashboards/tokenmeter-overview/panels/${COST}/data?from=${to}&to=${from}`, 400],
+    ['from not a number', () => `/api/v1/dashboards/tokenmeter-overview/panels/${COST}/data?from=now-7d&to=${to}`, 400],
     [
-      'a range of 1000 days',
-      `/api/v1/dashboards/tokenmeter-overview/panels/4/data?from=${to - 1000 * 86_400_000}&to=${to}`,
+      'SQL as the range',
+      () => `/api/v1/dashboards/tokenmeter-overview/panels/${COST}/data?from=1)%20OR%20(1&to=${to}`,
       400,
     ],
-    ['maxDataPoints out of bounds', panelPath(4, '&maxDataPoints=0'), 400],
-    ['range given twice', `${panelPath(4)}&from=1`, 400],
+    [
+      'a range of 1000 days',
+      () => `/api/v1/dashboards/tokenmeter-overview/panels/${COST}/data?from=${to - 1000 * 86_400_000}&to=${to}`,
+      400,
+    ],
+    ['maxDataPoints out of bounds', () => panelPath(COST, '&maxDataPoints=0'), 400],
+    ['range given twice', () => `${panelPath(COST)}&from=1`, 400],
   ];
 
   it.each(hostile)('refuses %s with a 4xx and runs nothing', async (_name, path, status) => {
     const before = await queriesRun();
-    const res = await get(path);
+    const res = await get(path());
     expect(res.status).toBe(status);
     expect(String(res.body.error)).not.toBe('');
     expect(await queriesRun()).toBe(before);
@@ -103,12 +114,12 @@ describe('panel endpoint', () => {
 
   it('a tenant key sees its tenant only: other tenants refused, All forced to its own', async () => {
     const before = await queriesRun();
-    expect((await get(panelPath(4, v('tenant', 'globex')), acmeRead)).status).toBe(403);
-    expect((await get(panelPath(4, v('tenant', 'acme') + v('tenant', 'globex')), acmeRead)).status).toBe(403);
-    expect((await get(panelPath(1, '', 'tokenmeter-pipeline'), acmeRead)).status).toBe(403); // every tenant's counters
+    expect((await get(panelPath(COST, v('tenant', 'globex')), acmeRead)).status).toBe(403);
+    expect((await get(panelPath(COST, v('tenant', 'acme') + v('tenant', 'globex')), acmeRead)).status).toBe(403);
+    expect((await get(panelPath(PIPE, '', 'tokenmeter-pipeline'), acmeRead)).status).toBe(403); // every tenant's counters
     expect(await queriesRun()).toBe(before);
-    const mine = await get(panelPath(4), acmeRead);
-    const acme = await get(panelPath(4, v('tenant', 'acme')));
+    const mine = await get(panelPath(COST), acmeRead);
+    const acme = await get(panelPath(COST, v('tenant', 'acme')));
     expect(mine.status).toBe(200);
     expect(mine.body).toEqual(acme.body);
     const options = await get(
@@ -121,7 +132,7 @@ describe('panel endpoint', () => {
   });
 
   it('a user key gets no money panel, and tables without their money columns', async () => {
-    expect((await get(panelPath(4), userKey)).status).toBe(403);
+    expect((await get(panelPath(COST), userKey)).status).toBe(403);
     const list = await get('/api/v1/dashboards/tokenmeter-models', userKey);
     const titles = (list.body.panels as { title: string }[]).map((p) => p.title);
     expect(titles).not.toContain('Cost share by provider');
@@ -136,9 +147,9 @@ describe('panel endpoint', () => {
   });
 
   it('no key is 401, a wrong key 401, an ingest key 403', async () => {
-    expect((await fetch(`${svc.url}${panelPath(4)}`)).status).toBe(401);
-    expect((await get(panelPath(4), 'wrong-key')).status).toBe(401);
-    expect((await get(panelPath(4), await createKey(svc, 'acme', 'ingest'))).status).toBe(403);
+    expect((await fetch(`${svc.url}${panelPath(COST)}`)).status).toBe(401);
+    expect((await get(panelPath(COST), 'wrong-key')).status).toBe(401);
+    expect((await get(panelPath(COST), await createKey(svc, 'acme', 'ingest'))).status).toBe(403);
   });
 
   it('the calls and one-call endpoints are tenant-scoped and check their ids', async () => {

@@ -20,7 +20,7 @@ export interface CompactResult {
   data: unknown[][];
 }
 
-const NUMERIC = /^(Nullable\()?(LowCardinality\()?(U?Int\d+|Float\d+|Decimal)/;
+const NUMERIC = /^(Nullable\()?(LowCardinality\()?(U?Int\d+|Float\d+|Decimal|Bool)/;
 const TIME = /^(Nullable\()?(DateTime|Date)/;
 
 export function fieldType(chType: string): Field['type'] {
@@ -48,6 +48,8 @@ export function toFrame(result: CompactResult, drop: (column: string) => boolean
       if (v === null || v === undefined) return null;
       if (type === 'time') return parseTime(v);
       if (type === 'number') {
+        if (typeof v === 'boolean') return v ? 1 : 0;
+        if (v === 'true' || v === 'false') return v === 'true' ? 1 : 0;
         const n = Number(v);
         return Number.isFinite(n) ? n : null;
       }

@@ -1,6 +1,7 @@
 /**
- * Grafana's grid rules (react-grid-layout, 24 columns): a panel that sticks out on the right is
- * moved left (`correctBounds`), and a panel that then overlaps one placed before it moves down.
+ * Grafana's grid rules (react-grid-layout, 24 columns, vertical compaction): a panel that sticks
+ * out on the right is moved left (`correctBounds`), a panel that then overlaps one placed before
+ * it moves down, and every panel rises as far as it can (so panels a key may not see leave no hole).
  */
 export interface Box {
   x: number;
@@ -26,6 +27,7 @@ export function layout<T extends { gridPos: Box }>(items: readonly T[]): Map<T, 
       h: Math.max(1, item.gridPos.h),
     };
     while (placed.some((p) => overlaps(p, box))) box.y++;
+    while (box.y > 0 && !placed.some((p) => overlaps(p, { ...box, y: box.y - 1 }))) box.y--;
     placed.push(box);
     out.set(item, box);
   }

@@ -74,7 +74,13 @@ export async function dashboardPage(root: HTMLElement, route: Route): Promise<()
 
   const boxes = new Map<number, HTMLElement>();
   // Rows are 24-wide, one unit high: laid out with the panels so nothing overlaps them.
-  const rowItems = dash.rows.map((row) => ({ row, gridPos: { x: 0, y: row.y, w: 24, h: 1 } }));
+  // A row whose panels are all hidden from this key is left out.
+  const rowYs = dash.rows.map((r) => r.y).sort((a, b) => a - b);
+  const shown = dash.rows.filter((row) => {
+    const next = rowYs.find((y) => y > row.y) ?? Number.POSITIVE_INFINITY;
+    return dash.panels.some((p) => p.gridPos.y > row.y && p.gridPos.y < next);
+  });
+  const rowItems = shown.map((row) => ({ row, gridPos: { x: 0, y: row.y, w: 24, h: 1 } }));
   const boxesAt = layout<{ gridPos: { x: number; y: number; w: number; h: number } }>([...rowItems, ...dash.panels]);
   for (const item of rowItems) {
     const at = boxesAt.get(item) ?? item.gridPos;

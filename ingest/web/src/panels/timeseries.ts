@@ -74,7 +74,17 @@ export function renderTimeSeries(
     legend: { show: true, live: false },
     cursor: { points: { show: false } },
     axes: [
-      { stroke: '#9fa7b3', grid: { stroke: '#2c3038', width: 1 }, ticks: { stroke: '#2c3038' } },
+      {
+        stroke: '#9fa7b3',
+        grid: { stroke: '#2c3038', width: 1 },
+        ticks: { stroke: '#2c3038' },
+        // UTC, 24-hour: a day's start as MM-DD, any other tick as HH:mm.
+        values: (_u, splits) =>
+          splits.map((s) => {
+            const iso = new Date(s * 1000).toISOString();
+            return iso.slice(11, 16) === '00:00' ? iso.slice(5, 10) : iso.slice(11, 16);
+          }),
+      },
       {
         stroke: '#9fa7b3',
         grid: { stroke: '#2c3038', width: 1 },
