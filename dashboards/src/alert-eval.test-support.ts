@@ -54,6 +54,9 @@ async function runQuery(store: Store, sql: string, now: Date, range: { from: num
     throw new Error(`alert query must return exactly one numeric column, got ${numeric.length}: ${types}`);
   }
   const value = numeric[0] ?? -1;
+  // Grafana refuses two rows with the same labels (it could not tell the series apart).
+  const keys = rows.map((row) => JSON.stringify((row as unknown[]).filter((_, i) => i !== value)));
+  if (new Set(keys).size !== keys.length) throw new Error('alert query returned two rows with the same labels');
   const series: Series[] = rows.map((row) => {
     const labels: Record<string, string> = {};
     (names as string[]).forEach((n, i) => {

@@ -51,7 +51,8 @@ const reduceThreshold = (query: string, evaluator: Evaluator, reducer: Reducer =
   { refId: 'C', type: 'threshold', expression: 'B', evaluator },
 ];
 
-const BUDGETS = `SELECT tenant, name AS budget, scope, period, toFloat64(pct_used) AS pct_used
+// The budget id is a label too: two budgets may share a name, and series labels must be unique.
+const BUDGETS = `SELECT tenant, id AS budget_id, name AS budget, scope, period, toFloat64(pct_used) AS pct_used
 FROM (
   ${budgetStatus('1=1').replace(/\n/g, '\n  ')}
 )`;
