@@ -180,6 +180,70 @@ describe('the running service: prices, reprice, reconcile, forget-user, advice t
     expect(refused.err).toContain('current hour');
   });
 
+  it('price change over OTLP ingest: a day of calls, an override from mid-day, reprice; hand-checked', async () => {
+    // 24 calls of gpt-4.1-nano, one at hh:10 each hour of the day before START, ingested over OTLP/JSON.
+    const day0 = START.getTime() - DAY;
+    const D0 = new Date(day0).toISOString().slice(0, 10);
+    const spans = Array.from({ length: 24 }, (_, h) => {
+      const id = `00d0${String(h).padStart(2, '0')}00000000aa`;
+      return otlpCall('gpt-4.1-nano', day0 + h * 3_600_000 + 600_000, 1000, 100, id).resourceSpans[0]!.scopeSpans[0]!
+        .spans[0]!;
+    });
+    const body = otlpCall('gpt-4.1-nano', 0, 0, 0, '0000000000000000');
+    body.resourceSpans[0]!.scopeSpans[0]!.spans = spans;
+    const res = await fetch(`${svc.url}/v1/traces`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${ADMIN_KEY}`, 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    });
+    expect(res.status).toBe(200);
+    const mid = new Date(day0 + 12 * 3_600_000).toISOString();
+    const set = await cli(
+      svc.url,
+      'prices',
+      'set',
+      '--provider',
+      'openai',
+      '--model',
+      'gpt-4.1-nano',
+      '--from',
+      mid,
+      '--input',
+      '1',
+      '--output',
+      '2',
+    );
+    expect(set.code).toBe(0);
+    const r = await cli(
+      svc.url,
+      'reprice',
+      '--from',
+      new Date(day0).toISOString(),
+      '--to',
+      START.toISOString(),
+      '--model',
+      'gpt-4.1-nano',
+    );
+    expect(r.out).toMatch(/^re-priced 12 of 24 calls/);
+    const costs = await rows<{ h: string; cost: string }>(
+      svc.store,
+      `SELECT toString(toHour(timestamp)) AS h, toString(cost_usd) AS cost FROM ${svc.store.database}.ai_calls
+       WHERE model = 'gpt-4.1-nano' ORDER BY timestamp`,
+    );
+    // Catalogue: 1000 × $0.10/1M + 100 × $0.40/1M = $0.00014; override: 1000 × $1/1M + 100 × $2/1M = $0.0012.
+    expect(costs.map((c) => c.cost)).toEqual([...Array(12).fill('0.00014'), ...Array(12).fill('0.0012')]);
+    const [daily] = await rows<{ cost: string; requests: string }>(
+      svc.store,
+      `SELECT toString(sum(cost_usd)) AS cost, sum(requests) AS requests FROM ${svc.store.database}.ai_usage_daily
+       WHERE day = {d:Date} AND model = 'gpt-4.1-nano'`,
+      { d: D0 },
+    );
+    // 12 × 0.00014 + 12 × 0.0012 = 0.01608
+    expect(daily!.cost).toBe('0.01608');
+    expect(Number(daily!.requests)).toBe(24);
+    await expectRollupsEqualRaw(svc.store);
+  });
+
   it('reconcile --date from the CLI, with a progress bar: a matching day', async () => {
     const tracked = await rows<{ model: string; cost: string }>(
       svc.store,
