@@ -17,6 +17,7 @@ import { exportChunk, exporterFor, makeCallSpans, spanIdOf, storedCalls } from '
  */
 const OUTAGE_MS = Number(process.env.TM_OUTAGE_MS ?? 10_000);
 const ADMIN = 'outage-bootstrap-key';
+const PACE_MS = Number(process.env.TM_OUTAGE_PACE_MS ?? 400);
 
 let dir: string;
 let harness: ClickHouseHttpHarness;
@@ -54,7 +55,7 @@ async function service(name: string, extra: Record<string, string> = {}): Promis
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-async function drained(running: Running, timeoutMs = 120_000): Promise<number> {
+async function drained(running: Running, timeoutMs = 600_000): Promise<number> {
   const started = Date.now();
   while (Date.now() - started < timeoutMs) {
     if ((await running.metrics.spoolRecords.get()).values[0]?.value === 0 && !running.writer.isDegraded) {
@@ -85,6 +86,8 @@ describe('ClickHouse outage under load (HTTP, fault proxy)', () => {
           const during = inOutage;
           const ok = await exportChunk(exporter, made.spans);
           results.push({ from, count: CHUNK, ok, during });
+          // Paced (about 1,000 spans/s in all): this is about durability, not top speed (bench/load).
+          await sleep(PACE_MS);
         }
       };
       const senders = Array.from({ length: 4 }, sender);

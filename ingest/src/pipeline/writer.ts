@@ -175,8 +175,10 @@ export class BatchWriter {
     this.opts.metrics.pendingRows.set(this.queuedRows);
     try {
       const { results, wait } = await this.spoolBatch(batch);
-      await wait;
-      for (const [i, p] of batch.entries()) p.resolve(results[i]!);
+      // Not awaited: the next batch is spooled while this one is inserted (the drainer groups them).
+      void wait.then(() => {
+        for (const [i, p] of batch.entries()) p.resolve(results[i]!);
+      });
     } catch (err) {
       for (const p of batch) p.reject(err as Error);
     }
@@ -347,7 +349,10 @@ export class BatchWriter {
       const batch = JSON.parse(payload.toString('utf8')) as SpoolBatch;
       metrics.spoolQuarantined.inc();
       metrics.spansRejected.inc({ reason: 'storage_rejected' }, batch.traces.length);
-      log.error({ err: err.message, path, rows: batch.traces.length }, 'ClickHouse refused a spooled batch; moved aside');
+      log.error(
+        { err: err.message, path, rows: batch.traces.length },
+        'ClickHouse refused a spooled batch; moved aside',
+      );
       await spool.ack(entry);
       this.waiting.get(entry.seq)?.();
       this.waiting.delete(entry.seq);
