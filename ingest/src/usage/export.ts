@@ -37,7 +37,7 @@ export const EXPORT_FORMATS = ['csv', 'json', 'ndjson'] as const;
 export type ExportFormat = (typeof EXPORT_FORMATS)[number];
 
 /** Rows per ClickHouse query: bounds memory even where results are buffered (embedded chdb). */
-export const EXPORT_PAGE_ROWS = 50_000;
+export const EXPORT_PAGE_ROWS = 20_000;
 /** Bytes gathered before one write to the socket. */
 const WRITE_BYTES = 64 * 1024;
 
@@ -52,15 +52,43 @@ WHERE tenant = {tenant:String}
 ORDER BY timestamp, trace_id, span_id
 LIMIT {limit:UInt32}`;
 
-const COUNT = `
-SELECT count() AS n FROM ai_calls
-WHERE tenant = {tenant:String} AND timestamp >= {from:DateTime64(9, 'UTC')} AND timestamp < {to:DateTime64(9, 'UTC')}`;
+const HOURS = `
+SELECT toUnixTimestamp(toStartOfHour(timestamp)) AS hour, count() AS n FROM ai_calls
+WHERE tenant = {tenant:String} AND timestamp >= {from:DateTime64(9, 'UTC')} AND timestamp < {to:DateTime64(9, 'UTC')}
+GROUP BY hour ORDER BY hour`;
+
+/**
+ * Consecutive hours grouped into windows of about `pageRows` rows (pure): each page query then
+ * reads its own window only, so an export costs one pass over the rows, not one per page.
+ */
+export function exportWindows(
+  hours: readonly { hour: number; n: number }[],
+  pageRows: number,
+  from: number,
+  to: number,
+): { from: number; to: number }[] {
+  const out: { from: number; to: number }[] = [];
+  let start: number | undefined;
+  let rows = 0;
+  for (const h of hours) {
+    if (start !== undefined && rows + h.n > pageRows) {
+      out.push({ from: Math.max(from, start), to: Math.min(to, h.hour) });
+      start = undefined;
+      rows = 0;
+    }
+    start ??= h.hour;
+    rows += h.n;
+  }
+  if (start !== undefined) out.push({ from: Math.max(from, start), to });
+  return out;
+}
 
 type Row = Record<(typeof EXPORT_COLUMNS)[number], unknown>;
 
 /**
  * GET /api/v1/export?format=csv|json|ndjson&from&to: every call of the tenant in [from, to),
- * streamed. Rows are read page by page (keyset on timestamp, trace_id, span_id) with the
+ * streamed. Rows are read in windows of whole hours of about a page each (from the per-hour
+ * counts), and within a window page by page (keyset on timestamp, trace_id, span_id), with the
  * client's streaming result, and each write waits for the socket to drain, so memory stays
  * flat however many rows there are. The row count comes first, in X-Total-Rows.
  */
@@ -84,13 +112,18 @@ export function exportRouter(deps: {
       const from = queryInstant(req, 'from') ?? new Date(0);
       if (from >= to) throw new HttpError(400, 'from must be before to');
       const range = { tenant, from: toNs(from), to: toNs(to) };
-      const countRs = await deps.store.reader.query({
-        query: COUNT,
+      const hoursRs = await deps.store.reader.query({
+        query: HOURS,
         format: 'JSONEachRow',
         query_params: range,
         clickhouse_settings: readSettings(),
       });
-      const total = Number((await countRs.json<{ n: string }>())[0]?.n ?? 0);
+      const hours = (await hoursRs.json<{ hour: string; n: string }>()).map((h) => ({
+        hour: Number(h.hour),
+        n: Number(h.n),
+      }));
+      const total = hours.reduce((a, h) => a + h.n, 0);
+      const windows = exportWindows(hours, pageRows, from.getTime() / 1000, to.getTime() / 1000);
       res.status(200);
       res.setHeader('content-type', CONTENT_TYPES[format]);
       res.setHeader('x-total-rows', String(total));
@@ -103,48 +136,53 @@ export function exportRouter(deps: {
       });
       const out = new Chunker(res);
       out.write(format === 'csv' ? `${EXPORT_COLUMNS.join(',')}\n` : format === 'json' ? '[' : '');
-      let after = { ts: '1970-01-01 00:00:00', trace: '', span: '' };
       let written = 0;
-      for (;;) {
-        const rs = await deps.store.reader.query({
-          query: SELECT,
-          format: 'JSONEachRow',
-          query_params: {
-            ...range,
-            after_ts: after.ts,
-            after_trace: after.trace,
-            after_span: after.span,
-            limit: pageRows,
-          },
-          // The output column `timestamp` is text; WHERE and ORDER BY must see the DateTime64 column.
-          clickhouse_settings: readSettings({
-            output_format_json_quote_64bit_integers: 0,
-            prefer_column_name_to_alias: 1,
-          }),
-        });
-        let inPage = 0;
-        let lastText: string | undefined;
-        for await (const batch of rs.stream()) {
-          if (aborted) break;
-          for (const r of batch as { text: string; json<T>(): T }[]) {
-            // JSON formats pass ClickHouse's own row text through; only CSV parses each row.
-            const text = r.text;
-            const line =
-              format === 'csv' ? formatRow('csv', r.json<Row>(), false) : jsonLine(format, text, written === 0);
-            const wait = out.write(line);
-            if (wait) await wait;
-            written++;
-            inPage++;
-            lastText = text;
+      for (const w of windows) {
+        // Within a window, keyset pages (an hour may hold more than one page).
+        let after = { ts: '1970-01-01 00:00:00', trace: '', span: '' };
+        for (;;) {
+          const rs = await deps.store.reader.query({
+            query: SELECT,
+            format: 'JSONEachRow',
+            query_params: {
+              tenant,
+              from: w.from.toFixed(3),
+              to: w.to.toFixed(3),
+              after_ts: after.ts,
+              after_trace: after.trace,
+              after_span: after.span,
+              limit: pageRows,
+            },
+            // The output column `timestamp` is text; WHERE and ORDER BY must see the DateTime64 column.
+            clickhouse_settings: readSettings({
+              output_format_json_quote_64bit_integers: 0,
+              prefer_column_name_to_alias: 1,
+            }),
+          });
+          let inPage = 0;
+          let lastText: string | undefined;
+          for await (const batch of rs.stream()) {
+            if (aborted) break;
+            for (const r of batch as { text: string; json<T>(): T }[]) {
+              // JSON formats pass ClickHouse's own row text through; only CSV parses each row.
+              const text = r.text;
+              const line =
+                format === 'csv' ? formatRow('csv', r.json<Row>(), false) : jsonLine(format, text, written === 0);
+              const wait = out.write(line);
+              if (wait) await wait;
+              written++;
+              inPage++;
+              lastText = text;
+            }
           }
+          if (aborted) {
+            deps.log.info({ tenant, written, total }, 'export aborted by the client');
+            return;
+          }
+          if (inPage < pageRows || lastText === undefined) break;
+          const last = JSON.parse(lastText) as Row;
+          after = { ts: String(last.timestamp), trace: String(last.trace_id), span: String(last.span_id) };
         }
-        const last = lastText === undefined ? undefined : (JSON.parse(lastText) as Row);
-        if (aborted) {
-          deps.log.info({ tenant, written, total }, 'export aborted by the client');
-          return;
-        }
-        if (inPage < pageRows || !last) break;
-        after = { ts: String(last.timestamp), trace: String(last.trace_id), span: String(last.span_id) };
       }
       out.write(format === 'json' ? ']\n' : '');
       await out.flush();
