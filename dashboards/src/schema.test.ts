@@ -4,7 +4,8 @@ import Ajv, { type ValidateFunction } from 'ajv';
 import addFormats from 'ajv-formats';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { DASHBOARDS } from './all.js';
-import { GENERATED_DIR, listGenerated, README, renderGenerated, renderReadme } from './generate.js';
+import { parse } from 'yaml';
+import { ALERT_RULES_FILE, GENERATED_DIR, listGenerated, README, renderGenerated, renderReadme } from './generate.js';
 import { SDK_VERSION, schemaFor } from './schema.test-support.js';
 
 const generated = readdirSync(GENERATED_DIR).filter((f) => f.endsWith('.json'));
@@ -82,5 +83,31 @@ describe(`foundation SDK ${SDK_VERSION} schema`, () => {
       }
     }
     expect(seen).toBeGreaterThan(0);
+  });
+});
+
+describe(`foundation SDK ${SDK_VERSION} alerting schema`, () => {
+  it('every provisioned rule validates against alerting.Rule (group fields folded in)', () => {
+    const rule = compile(schemaFor('alerting', 'Rule'));
+    const doc = parse(readFileSync(join(GENERATED_DIR, ALERT_RULES_FILE), 'utf8'));
+    let n = 0;
+    for (const group of doc.groups) {
+      for (const r of group.rules) {
+        n++;
+        const api = { ...r, folderUID: group.folder, orgID: group.orgId, ruleGroup: group.name };
+        expect(rule(api), `${r.uid}: ${JSON.stringify(rule.errors)}`).toBe(true);
+      }
+    }
+    expect(n).toBe(7);
+    expect(rule({ title: 'x' })).toBe(false);
+  });
+
+  it('the notification policy validates against alerting.NotificationPolicy', () => {
+    const policy = compile(schemaFor('alerting', 'NotificationPolicy'));
+    const doc = parse(
+      readFileSync(join(GENERATED_DIR, '..', '..', 'deploy/grafana/provisioning/alerting/notifications.yaml'), 'utf8'),
+    );
+    const { orgId: _org, ...tree } = doc.policies[0];
+    expect(policy(tree), JSON.stringify(policy.errors)).toBe(true);
   });
 });
