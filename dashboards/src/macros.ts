@@ -72,7 +72,7 @@ export function expandPanelSql(sql: string, opts: ExpandOptions): BoundSql {
   for (const [name, value] of Object.entries(opts.variables)) checkValue(name, value);
   const withConditions = applyConditionalAll(sql, opts.variables);
   const withParams = withConditions.replace(VARIABLE_RE, (match, ...groups: (string | undefined)[]) => {
-    const [plain, bracket, bracketFmt, braced, , bracedFmt] = groups;
+    const [plain, bracket, , braced, , bracedFmt] = groups;
     const name = (plain ?? bracket ?? braced) as string;
     if (plain?.startsWith('__')) return match; // a macro, expanded below
     if (!(name in opts.variables)) throw new MacroError(`variable $${name} is not set`);
