@@ -1,24 +1,28 @@
 import type { Clock } from '../scheduler/clock.js';
 import { DailyScheduler } from '../scheduler/daily.js';
 import { configuredProviders, type ProviderOutcome, type ReconcileDeps, reconcileDay } from './run.js';
-import { failedDays } from './store.js';
+import { daysToCheck } from './store.js';
 
 const MIN = 60_000;
 /** Waits before each retry of a provider-day whose bill could not be read. */
 export const RETRY_DELAYS_MS = [15 * MIN, 60 * MIN, 3 * 60 * MIN, 6 * 60 * MIN];
-/** How far back the daily run looks for days whose last check failed. */
+/** How far back the daily run looks for days never checked or whose last check failed. */
 export const LOOKBACK_DAYS = 7;
+/** After a start past the day's slot, the wait before catching up on unchecked days. */
+export const CATCH_UP_DELAY_MS = 2 * MIN;
 
 /**
  * The daily reconciliation: at TOKENMETER_RECONCILE_AT (UTC) it checks yesterday, and every
- * day of the last week whose latest check failed, for each configured provider. A provider
- * that is down is retried after 15 min, 1 h, 3 h and 6 h; after that the next daily run
- * picks the day up again (the 'error' row is the durable to-do, so a restart loses nothing).
+ * day of the last week never checked or whose latest check failed, for each configured
+ * provider. A provider that is down is retried after 15 min, 1 h, 3 h and 6 h; after that the
+ * next daily run picks the day up again (the 'error' row is the durable to-do). A service
+ * started after the day's slot catches up two minutes later, so a restart loses nothing.
  */
 export class ReconcileJob {
   private readonly scheduler: DailyScheduler;
   private readonly retries = new Map<string, unknown>();
   private readonly running = new Set<Promise<unknown>>();
+  private catchUp: unknown;
 
   constructor(
     private readonly deps: ReconcileDeps & { clock: Clock },
@@ -39,6 +43,19 @@ export class ReconcileJob {
       return;
     }
     this.scheduler.start();
+    const now = this.deps.clock.now();
+    const [h, m] = this.deps.config.reconcileAt;
+    const todaysSlot = Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate(), h, m);
+    if (now.getTime() >= todaysSlot) {
+      this.catchUp = this.deps.clock.setTimeout(() => {
+        this.catchUp = undefined;
+        const p = this.runDaily().catch((err) =>
+          this.deps.log.error({ err: (err as Error).message }, 'reconciliation catch-up failed'),
+        );
+        this.running.add(p);
+        return p.finally(() => this.running.delete(p));
+      }, CATCH_UP_DELAY_MS);
+    }
   }
 
   nextRun(): Date {
@@ -51,13 +68,13 @@ export class ReconcileJob {
     const yesterday = isoDay(today - 86_400_000);
     const outcomes: ProviderOutcome[] = [];
     for (const provider of configuredProviders(this.deps.config)) {
-      const failed = await failedDays(this.deps.store, {
+      const due = await daysToCheck(this.deps.store, {
         tenant: this.deps.config.billingTenant,
         provider,
         from: isoDay(today - LOOKBACK_DAYS * 86_400_000),
         to: yesterday,
       });
-      for (const day of new Set([...failed, yesterday])) {
+      for (const day of new Set([...due, yesterday])) {
         outcomes.push(...(await this.check(provider, day, 0)));
       }
     }
@@ -106,6 +123,8 @@ export class ReconcileJob {
   }
 
   async stop(): Promise<void> {
+    if (this.catchUp !== undefined) this.deps.clock.clearTimeout(this.catchUp);
+    this.catchUp = undefined;
     for (const h of this.retries.values()) this.deps.clock.clearTimeout(h);
     this.retries.clear();
     await this.scheduler.stop();

@@ -64,18 +64,28 @@ export async function readReconciliation(
   );
 }
 
-/** Days in [from, to] whose latest total check for this provider failed: the ones to retry. */
-export async function failedDays(
+/**
+ * Days in [from, to] to check (again) for this provider: never checked (the service was down
+ * at the daily slot), or whose latest total check failed.
+ */
+export async function daysToCheck(
   store: Store,
   q: { tenant: string; provider: string; from: string; to: string },
 ): Promise<string[]> {
-  const rows = await select<{ day: string }>(
+  const rows = await select<{ day: string; status: string }>(
     store,
-    `SELECT day FROM ${table(store, 'reconciliation')}
+    `SELECT day, argMax(status, checked_at) AS status FROM ${table(store, 'reconciliation')}
      WHERE dimension = 'total' AND tenant = {tenant:String} AND provider = {provider:String}
        AND day >= {from:Date} AND day <= {to:Date}
-     GROUP BY day HAVING argMax(status, checked_at) = 'error' ORDER BY day`,
+     GROUP BY day`,
     q,
   );
-  return rows.map((r) => r.day);
+  const latest = new Map(rows.map((r) => [r.day, r.status]));
+  const days: string[] = [];
+  for (let t = Date.parse(`${q.from}T00:00:00Z`); t <= Date.parse(`${q.to}T00:00:00Z`); t += 86_400_000) {
+    const day = new Date(t).toISOString().slice(0, 10);
+    const status = latest.get(day);
+    if (status === undefined || status === 'error') days.push(day);
+  }
+  return days;
 }
