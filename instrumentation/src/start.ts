@@ -14,6 +14,7 @@ import { recordFault } from './core/faults.js';
 import { enableMetrics } from './core/metrics.js';
 import { setInstrumentationEnabled } from './core/run.js';
 import { hasGlobalProvider, setFallbackTracerProvider } from './core/tracer.js';
+import { budgetGuardFromEnv } from './guard/budget-guard.js';
 import { allInstrumentations } from './instrumentations/index.js';
 import type { InstrumentationOptions } from './types.js';
 
@@ -47,6 +48,7 @@ export function start(options: StartOptions = {}): Started {
     return started;
   }
   configure(options);
+  budgetGuardFromEnv(env);
   try {
     for (const i of allInstrumentations()) void i;
   } catch (err) {

@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { withUsageContext } from '../../instrumentation/src/core/usage-context.ts';
 import {
   BudgetExceededError,
+  budgetGuardFromEnv,
   BudgetUnavailableError,
   installBudgetGuard,
   SOFT_BUDGET_EVENT,
@@ -156,6 +157,17 @@ describe('budget guard', () => {
     replay.reset();
     await withUsageContext({ userId: 'alice', team: 'search' }, async () => ask());
     expect(replay.requests).toHaveLength(1);
+  });
+
+  it('register/start installs it from the environment (TOKENMETER_BUDGET_GUARD=true)', async () => {
+    uninstallBudgetGuard();
+    budgetGuardFromEnv({ TOKENMETER_BUDGET_GUARD: 'true', TOKENMETER_URL: svc.url, TOKENMETER_KEY: ingestKey });
+    await new Promise((r) => setTimeout(r, 300));
+    replay.reset();
+    await expect(withUsageContext({ userId: 'carol', team: 'support' }, async () => ask())).rejects.toBeInstanceOf(
+      BudgetExceededError,
+    );
+    expect(replay.requests).toHaveLength(0);
   });
 
   it('service unreachable: fails open by default and counts it; fails closed when configured', async () => {

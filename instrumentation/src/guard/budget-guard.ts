@@ -192,3 +192,20 @@ export function uninstallBudgetGuard(): void {
   installed = undefined;
   setCallGuard(undefined);
 }
+
+/**
+ * What `register`/`start` run: with TOKENMETER_BUDGET_GUARD=true (and TOKENMETER_URL,
+ * TOKENMETER_KEY), install the guard. Never throws; until the first view arrives calls fail open.
+ */
+export function budgetGuardFromEnv(env: NodeJS.ProcessEnv = process.env): void {
+  if (env.TOKENMETER_BUDGET_GUARD?.toLowerCase() !== 'true') return;
+  try {
+    installBudgetGuard({
+      url: env.TOKENMETER_URL,
+      key: env.TOKENMETER_KEY,
+      tenant: env.TOKENMETER_TENANT || undefined,
+    }).catch((err: unknown) => recordFault('budget-guard.start', err));
+  } catch (err) {
+    recordFault('budget-guard.start', err);
+  }
+}
