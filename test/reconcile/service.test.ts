@@ -347,5 +347,24 @@ describe('the running service: prices, reprice, reconcile, forget-user, advice t
     expect(body.tenant).toBe('acme');
     expect(body.window.daysObserved).toBeGreaterThanOrEqual(1);
     expect(Array.isArray(body.advice)).toBe(true);
+    const c = await cli(svc.url, 'advice', '--tenant', 'acme', '--days', '7');
+    expect(c.code).toBe(0);
+    expect(c.out).toMatch(/^monthly_usd\s+kind\s+advice/);
+  });
+
+  it('an override removed is out of force at once', async () => {
+    const auth = { authorization: `Bearer ${ADMIN_KEY}` };
+    const list = async () =>
+      (
+        (await (await fetch(`${svc.url}/api/v1/prices`, { headers: auth })).json()) as {
+          overrides: { id: string; model: string }[];
+        }
+      ).overrides;
+    const ft = (await list()).find((o) => o.model === 'ft:gpt-4o-mini:acme:support')!;
+    const del = await fetch(`${svc.url}/api/v1/prices/${ft.id}`, { method: 'DELETE', headers: auth });
+    expect(del.status).toBe(200);
+    expect((await list()).some((o) => o.id === ft.id)).toBe(false);
+    expect(svc.pricer.getOverrides().some((o) => o.id === ft.id)).toBe(false);
+    expect((await fetch(`${svc.url}/api/v1/prices/${ft.id}`, { method: 'DELETE', headers: auth })).status).toBe(404);
   });
 });
