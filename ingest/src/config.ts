@@ -28,6 +28,8 @@ export interface Config {
     maxAttributesPerSpan: number;
     /** Characters in one attribute value; longer → the span is rejected. */
     maxAttributeLength: number;
+    /** OTLP requests being handled at once; more → 503 + Retry-After before the body is read. */
+    maxInflightRequests: number;
   };
   /** The local write-ahead spool: a batch is acknowledged once fsynced here (ingest/README.md). */
   spool: { dir: string; maxBytes: number };
@@ -78,6 +80,7 @@ export const ENV_VARS = [
   'TOKENMETER_MAX_SPANS_PER_REQUEST',
   'TOKENMETER_MAX_ATTRIBUTES_PER_SPAN',
   'TOKENMETER_MAX_ATTRIBUTE_LENGTH',
+  'TOKENMETER_MAX_INFLIGHT_REQUESTS',
   'TOKENMETER_SPOOL_DIR',
   'TOKENMETER_SPOOL_MAX_BYTES',
   'TOKENMETER_RATE_LIMIT_RPS',
@@ -136,6 +139,7 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): Config {
       maxSpansPerRequest: int(env, 'TOKENMETER_MAX_SPANS_PER_REQUEST', 10_000, 1, 1_000_000),
       maxAttributesPerSpan: int(env, 'TOKENMETER_MAX_ATTRIBUTES_PER_SPAN', 256, 1, 100_000),
       maxAttributeLength: int(env, 'TOKENMETER_MAX_ATTRIBUTE_LENGTH', 256 * 1024, 16, 64 * 1024 * 1024),
+      maxInflightRequests: int(env, 'TOKENMETER_MAX_INFLIGHT_REQUESTS', 256, 1, 1_000_000),
     },
     spool: {
       dir: resolve(env.TOKENMETER_SPOOL_DIR || resolve(env.TOKENMETER_DATA_DIR || './.tokenmeter', 'spool')),

@@ -24,7 +24,7 @@ export interface OtlpDeps {
   metrics: Metrics;
   log: Logger;
   maxBodyBytes: number;
-  limits: SpanLimits & { maxSpansPerRequest: number };
+  limits: SpanLimits & { maxSpansPerRequest: number; maxInflightRequests?: number };
 }
 
 /** POST /v1/traces: OTLP/HTTP, protobuf or JSON, gzip or plain (OTLP specification 1.x). */
@@ -33,6 +33,10 @@ export function otlpRouter(deps: OtlpDeps): Router {
   // body-parser inflates gzip/deflate and applies the limit to the inflated bytes,
   // so a gzip bomb stops at maxBodyBytes with a 413.
   const raw = express.raw({ type: () => true, limit: deps.maxBodyBytes, inflate: true });
+  // Requests being read, decoded or waiting for their batch. Past the limit, refuse before
+  // reading the body: a burst of clients gets a cheap 503 instead of queueing CPU and memory.
+  let inflight = 0;
+  const maxInflight = deps.limits.maxInflightRequests ?? Number.POSITIVE_INFINITY;
   router.post('/v1/traces', requireRole('ingest', deps.keys, deps.metrics), (req, res, next) => {
     const encoding = encodingOf(req.headers['content-type']);
     if (!encoding) {
@@ -40,6 +44,16 @@ export function otlpRouter(deps: OtlpDeps): Router {
       res.status(415).json({ code: 3, message: 'Content-Type must be application/x-protobuf or application/json' });
       return;
     }
+    if (inflight >= maxInflight) {
+      deps.metrics.requestsRejected.inc({ reason: 'too_many_requests_in_flight' });
+      res.set('Retry-After', '1');
+      sendStatus(res, 503, encoding, `${inflight} requests already in progress, retry later`);
+      return;
+    }
+    inflight++;
+    res.once('close', () => {
+      inflight--;
+    });
     raw(req, res, (err?: unknown) => {
       if (err) return bodyError(err, encoding, res, deps);
       handle(req, res, encoding, deps).catch(next);
