@@ -63,8 +63,11 @@ async function main() {
     for (const format of (args.formats ?? 'csv').split(',')) {
       const atRest = process.memoryUsage().rss;
       let peak = atRest;
+      const samples: number[] = [];
       const sampler = setInterval(() => {
-        peak = Math.max(peak, process.memoryUsage().rss);
+        const rss = process.memoryUsage().rss;
+        samples.push(rss);
+        peak = Math.max(peak, rss);
       }, 50);
       const started = Date.now();
       const curl = spawn('curl', [
@@ -88,7 +91,10 @@ async function main() {
       results.push(
         `${format.padEnd(6)} HTTP ${status}  ${mb(Number(bytes)).padStart(7)} in ${seconds.toFixed(1)} s ` +
           `(${Math.round(ROWS / seconds).toLocaleString()} rows/s)  RSS at rest ${mb(atRest)}, peak ${mb(peak)}, ` +
-          `growth ${mb(peak - atRest)}`,
+          `growth ${mb(peak - atRest)}; RSS at 25/50/75/100 % of the time: ` +
+          [0.25, 0.5, 0.75, 1]
+            .map((q) => mb(samples[Math.min(samples.length - 1, Math.floor(q * samples.length))] ?? 0))
+            .join(' / '),
       );
       console.log(results.at(-1));
     }
