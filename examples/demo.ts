@@ -4,7 +4,7 @@
  * that replays real-shaped OpenAI and Anthropic responses, send it a little traffic, and print
  * what was recorded: calls, tokens and cost by model and by user.
  *
- * Run with: npm run build && node --import tsx examples/demo.ts
+ * Run with: npm run demo (npm run build && tsx examples/demo.ts)
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
