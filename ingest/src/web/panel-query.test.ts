@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import type { Principal } from '../http/auth.js';
 import { type Dashboard, isMoneyColumn, panelRefusal, publicDashboard, readDashboards } from './dashboards.js';
 import { panelSql, parseRange, parseVariables, RequestError } from './panel-query.js';
-import { toFrame } from './results.js';
+import { toFrame, toWide } from './results.js';
 
 const dashboards = readDashboards();
 const byUid = (uid: string) => dashboards.find((d) => d.uid === uid) as Dashboard;
@@ -150,6 +150,29 @@ describe('toFrame', () => {
         },
         { name: 'calls', type: 'number', values: [12, 3] },
         { name: 'cost', type: 'number', values: [0.123456789012, null] },
+      ],
+    });
+  });
+});
+
+describe('toWide', () => {
+  it('turns (time, label, value) rows into one column per label on the distinct times', () => {
+    const t1 = Date.parse('2026-11-23T10:00:00Z');
+    const t2 = Date.parse('2026-11-23T11:00:00Z');
+    const wide = toWide({
+      rows: 3,
+      fields: [
+        { name: 'time', type: 'time', values: [t1, t1, t2] },
+        { name: 'provider', type: 'string', values: ['openai', 'google', 'openai'] },
+        { name: 'cost', type: 'number', values: [1.5, 0.25, 2] },
+      ],
+    });
+    expect(wide).toEqual({
+      rows: 2,
+      fields: [
+        { name: 'time', type: 'time', values: [t1, t2] },
+        { name: 'openai', type: 'number', values: [1.5, 2] },
+        { name: 'google', type: 'number', values: [0.25, null] },
       ],
     });
   });

@@ -59,3 +59,33 @@ export function toFrame(result: CompactResult, drop: (column: string) => boolean
   });
   return { fields, rows: result.data.length };
 }
+
+/**
+ * The plugin's time-series format as Grafana turns it into frames: rows of (time, labels…,
+ * values…) become one column per value and label combination, on the sorted distinct times
+ * ("wide"). Done here so the browser receives each time once and each label not at all.
+ */
+export function toWide(frame: Frame): Frame {
+  const time = frame.fields.find((f) => f.type === 'time');
+  const labels = frame.fields.filter((f) => f.type === 'string');
+  const values = frame.fields.filter((f) => f.type === 'number');
+  if (!time || labels.length === 0) return frame;
+  const times = [...new Set(time.values.filter((t): t is number => typeof t === 'number'))].sort((a, b) => a - b);
+  const at = new Map(times.map((t, i) => [t, i]));
+  const series = new Map<string, Field>();
+  for (let r = 0; r < frame.rows; r++) {
+    const t = time.values[r];
+    if (typeof t !== 'number') continue;
+    const label = labels.map((l) => String(l.values[r] ?? '')).join(' ');
+    for (const v of values) {
+      const name = values.length === 1 ? label || v.name : `${v.name} ${label}`.trim();
+      let s = series.get(name);
+      if (!s) {
+        s = { name, type: 'number', values: new Array<number | null>(times.length).fill(null) };
+        series.set(name, s);
+      }
+      s.values[at.get(t) as number] = v.values[r] ?? null;
+    }
+  }
+  return { fields: [{ name: time.name, type: 'time', values: times }, ...series.values()], rows: times.length };
+}

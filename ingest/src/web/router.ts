@@ -17,7 +17,7 @@ import {
 } from './calls.js';
 import { type Dashboard, isMoneyColumn, panelRefusal, publicDashboard, readDashboards } from './dashboards.js';
 import { panelSql, parseMaxDataPoints, parseRange, parseVariables, RequestError, variableSql } from './panel-query.js';
-import { type CompactResult, toFrame } from './results.js';
+import { type CompactResult, toFrame, toWide } from './results.js';
 
 /** Limits of one panel query: read-only, bounded in time, memory and rows. */
 export const PANEL_LIMITS = { maxExecutionSeconds: 20, maxMemoryBytes: 1024 ** 3, maxResultRows: 500_000 };
@@ -155,7 +155,8 @@ export function webRouter(deps: WebDeps): Router {
       const result = await run('panel', bound.sql, bound.params);
       const drop = p.role === 'user' ? (c: string) => isMoneyColumn(panel, c) : () => false;
       res.set('Server-Timing', `db;dur=${(performance.now() - started).toFixed(1)}`);
-      res.json(toFrame(result, drop));
+      const frame = toFrame(result, drop);
+      res.json(panel.format === 0 ? toWide(frame) : frame);
     }),
   );
 
