@@ -47,7 +47,8 @@ describe('compareDay', () => {
     byProject: new Map(),
     usageByModel: new Map(),
   });
-  const tracked = (byModel: [string, bigint][]): TrackedDay => ({
+  const tracked = (byModel: [string, bigint][], byService: [string, bigint][] = []): TrackedDay => ({
+    byService: new Map(byService),
     total: byModel.reduce((a, [, c]) => a + c, 0n),
     byModel: new Map(
       byModel.map(([m, cost]) => [
@@ -87,6 +88,28 @@ describe('compareDay', () => {
       ['model', 'gpt-4o', 'match'],
       ['model', 'gpt-4o-mini', 'missing'],
       ['model', 'o3', 'missing'],
+    ]);
+  });
+
+  it('compares a project when TOKENMETER_BILLING_PROJECTS says which services it bills', () => {
+    const b = billed(300n * U, [['gpt-4o', 300n * U]]);
+    b.byProject.set('proj_chat', 200n * U);
+    b.byProject.set('proj_batch', 100n * U);
+    const t = tracked(
+      [['gpt-4o', 300n * U]],
+      [
+        ['chat-api', 150n * U],
+        ['search', 50n * U],
+        ['batch-worker', 90n * U],
+      ],
+    );
+    const rows = compareDay(b, t, {
+      ...opts,
+      projects: { proj_chat: ['chat-api', 'search'], proj_batch: ['batch-worker'] },
+    }).filter((r) => r.dimension === 'project');
+    expect(rows.map((r) => [r.key, r.status, r.driftPct])).toEqual([
+      ['proj_batch', 'drift', -10],
+      ['proj_chat', 'match', 0],
     ]);
   });
 });

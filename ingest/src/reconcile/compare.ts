@@ -5,13 +5,14 @@ import type { BilledDay, ReconciliationRow, Status, TrackedDay } from './types.j
  * Compare one provider-day of bill and tracked cost (pure). Rows: the total, and each
  * model either side knows. Drift is (tracked − billed) / billed in percent; a side with
  * nothing while the other has cost is 'missing' (a zero bill is not a 100 % drift).
- * Projects cannot be compared (calls carry no project), so the bill's split by project
- * goes into the total row's details.
+ * Calls carry no project: a project (or workspace) is compared only when
+ * TOKENMETER_BILLING_PROJECTS says which services it bills; the bill's whole split by
+ * project is in the total row's details either way.
  */
 export function compareDay(
   billed: BilledDay,
   tracked: TrackedDay,
-  opts: { tenant: string; thresholdPct: number },
+  opts: { tenant: string; thresholdPct: number; projects?: Record<string, string[]> },
 ): ReconciliationRow[] {
   const base = { day: billed.day, tenant: opts.tenant, provider: billed.provider };
   const unpriced = [...tracked.byModel.values()].reduce((a, m) => a + m.unpriced, 0);
@@ -57,6 +58,20 @@ export function compareDay(
           : null,
         billedUsage: usage ?? null,
       },
+    });
+  }
+  for (const [project, services] of Object.entries(opts.projects ?? {}).sort()) {
+    const t = services.reduce((a, s) => a + (tracked.byService.get(s) ?? 0n), 0n);
+    const b = billed.byProject.get(project);
+    const j = judge(t, b, opts.thresholdPct);
+    rows.push({
+      ...base,
+      dimension: 'project',
+      key: project,
+      trackedUsd: t,
+      billedUsd: b ?? 0n,
+      ...j,
+      details: { ...(j.missing ? { missing: j.missing } : {}), services },
     });
   }
   return rows;

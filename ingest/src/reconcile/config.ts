@@ -16,6 +16,11 @@ export interface CostConfig {
   anthropic: { adminKey: string | undefined; baseUrl: string };
   /** How often price overrides are re-read from ClickHouse. */
   pricesRefreshMs: number;
+  /**
+   * Which services' calls each OpenAI project / Anthropic workspace bills, so the bill can be
+   * compared per project too: TOKENMETER_BILLING_PROJECTS="proj_abc=chat-api|search,wrkspc_1=batch-worker".
+   */
+  billingProjects: Record<string, string[]>;
 }
 
 export function readCostConfig(env: NodeJS.ProcessEnv): CostConfig {
@@ -47,6 +52,7 @@ export function readCostConfig(env: NodeJS.ProcessEnv): CostConfig {
       baseUrl: baseUrl(env, 'ANTHROPIC_BILLING_BASE_URL', 'https://api.anthropic.com'),
     },
     pricesRefreshMs: refresh * 1000,
+    billingProjects: parseProjects(env.TOKENMETER_BILLING_PROJECTS ?? ''),
   };
 }
 
@@ -59,4 +65,26 @@ function baseUrl(env: NodeJS.ProcessEnv, name: string, fallback: string): string
     throw new ConfigError(`${name} must be an http(s) URL, got ${JSON.stringify(raw)}`);
   }
   return raw.replace(/\/$/, '');
+}
+
+function parseProjects(raw: string): Record<string, string[]> {
+  const out: Record<string, string[]> = {};
+  for (const part of raw
+    .split(',')
+    .map((p) => p.trim())
+    .filter(Boolean)) {
+    const m = /^([A-Za-z0-9_.:-]+)=([^=]+)$/.exec(part);
+    const services =
+      m?.[2]
+        ?.split('|')
+        .map((s) => s.trim())
+        .filter(Boolean) ?? [];
+    if (!m || services.length === 0) {
+      throw new ConfigError(
+        `TOKENMETER_BILLING_PROJECTS must be project=service[|service…] items separated by commas, got ${JSON.stringify(part)}`,
+      );
+    }
+    out[m[1]!] = services;
+  }
+  return out;
 }

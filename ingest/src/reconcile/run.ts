@@ -108,7 +108,11 @@ export async function reconcileDay(
       deps.onOutcome?.(provider, 'error');
       continue;
     }
-    const rows = compareDay(billed, tracked, { tenant, thresholdPct: threshold });
+    const rows = compareDay(billed, tracked, {
+      tenant,
+      thresholdPct: threshold,
+      projects: deps.config.billingProjects,
+    });
     const checkedAt = now();
     await writeReconciliation(deps.store, rows, checkedAt);
     step(`${provider}: compared`);

@@ -7,6 +7,7 @@ import { canonicalModel, type TrackedDay } from './types.js';
 export async function trackedDay(store: Store, day: string, provider: string, tenant: string): Promise<TrackedDay> {
   const rows = await select<{
     model: string;
+    service: string;
     cost: string;
     requests: string;
     unpriced: string;
@@ -15,18 +16,19 @@ export async function trackedDay(store: Store, day: string, provider: string, te
     cache_read_tokens: string;
   }>(
     store,
-    `SELECT model, toString(sum(cost_usd)) AS cost, sum(requests) AS requests, sum(unpriced_requests) AS unpriced,
+    `SELECT model, service, toString(sum(cost_usd)) AS cost, sum(requests) AS requests, sum(unpriced_requests) AS unpriced,
             sum(input_tokens) AS input_tokens, sum(output_tokens) AS output_tokens, sum(cache_read_tokens) AS cache_read_tokens
      FROM ${table(store, 'ai_usage_daily')}
      WHERE day = {day:Date} AND provider = {provider:String} AND ({tenant:String} = '*' OR tenant = {tenant:String})
-     GROUP BY model`,
+     GROUP BY model, service`,
     { day, provider, tenant },
   );
-  const tracked: TrackedDay = { total: 0n, byModel: new Map() };
+  const tracked: TrackedDay = { total: 0n, byModel: new Map(), byService: new Map() };
   for (const r of rows) {
     const key = canonicalModel(r.model);
     const cost = parseUsd(r.cost);
     tracked.total += cost;
+    tracked.byService.set(r.service, (tracked.byService.get(r.service) ?? 0n) + cost);
     const m = tracked.byModel.get(key) ?? {
       cost: 0n,
       requests: 0,

@@ -34,6 +34,8 @@ export interface TrackedDay {
       cacheReadTokens: number;
     }
   >;
+  /** Cost by service (to compare with a project's bill through TOKENMETER_BILLING_PROJECTS). */
+  byService: Map<string, bigint>;
 }
 
 export type Status = 'match' | 'drift' | 'missing' | 'error';

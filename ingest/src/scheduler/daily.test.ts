@@ -54,5 +54,12 @@ describe('DailyScheduler with an injected clock', () => {
     expect(readCostConfig({}).reconcileAt).toEqual([2, 0]);
     expect(() => readCostConfig({ TOKENMETER_RECONCILE_AT: '2am' })).toThrow(/TOKENMETER_RECONCILE_AT must be HH:MM/);
     expect(() => readCostConfig({ TOKENMETER_DRIFT_THRESHOLD_PCT: '0' })).toThrow(/TOKENMETER_DRIFT_THRESHOLD_PCT/);
+    expect(
+      readCostConfig({ TOKENMETER_BILLING_PROJECTS: 'proj_a=chat-api|search, wrkspc_1=jobs' }).billingProjects,
+    ).toEqual({
+      proj_a: ['chat-api', 'search'],
+      wrkspc_1: ['jobs'],
+    });
+    expect(() => readCostConfig({ TOKENMETER_BILLING_PROJECTS: 'proj_a' })).toThrow(/TOKENMETER_BILLING_PROJECTS/);
   });
 });
