@@ -102,6 +102,25 @@ describe('@google/genai', () => {
     expect(span?.attributes['gen_ai.usage.cost.amount']).toBeUndefined();
   });
 
+  test('abort mid-stream: the app gets the SDK’s AbortError, the span ends with what was seen', async () => {
+    const f = FIXTURES.googleGenerateContent.ok;
+    const controller = new AbortController();
+    const stream = await google('slow-stream').models.generateContentStream({
+      model: f.model,
+      contents: 'Hello',
+      config: { abortSignal: controller.signal },
+    });
+    let n = 0;
+    const err = await (async () => {
+      for await (const _ of stream) if (++n === 2) controller.abort();
+    })().catch((e) => e);
+    expect(err?.name).toMatch(/Abort/);
+    const span = await oneSpan();
+    expect(span?.attributes['error.type']).toBeDefined();
+    // Gemini's early chunks report the prompt side: the input count is already exact.
+    expect(span?.attributes['gen_ai.usage.input_tokens']).toBe(f.tokens!.inputTokens);
+  });
+
   test('embedContent: Gemini reports no usage: estimated and priced, marked estimated', async () => {
     const f = FIXTURES.googleEmbedContent.ok;
     const res = await google().models.embedContent({ model: f.model, contents: ['Hello world'] });
@@ -165,6 +184,18 @@ describe('@aws-sdk/client-bedrock-runtime', () => {
       expectExactCall(await oneSpan(), 'bedrock', f.model, f.tokens!);
     },
   );
+
+  test('ConverseStream left early (break): the span ends, the stream is closed', async () => {
+    const f = FIXTURES.bedrockConverse.ok;
+    const res = await bedrock('slow-stream').send(new ConverseStreamCommand({ modelId: f.model, messages }));
+    for await (const _ of res.stream!) break;
+    const span = await oneSpan();
+    expect(span?.attributes['gen_ai.request.model']).toBe(f.model);
+    expect(
+      span?.attributes['gen_ai.usage.cost.amount'] === undefined ||
+        span?.attributes['tokenmeter.usage.estimated'] === true,
+    ).toBe(true);
+  });
 
   test('throttled then ok: one span', async () => {
     const f = FIXTURES.bedrockConverse.ok;

@@ -193,6 +193,13 @@ describe('responses.create', () => {
   });
 });
 
+test('responses.stream() helper: one span, exact usage', async () => {
+  const f = FIXTURES.openaiResponses.ok;
+  const final = await openai().responses.stream({ model: f.model, input: 'Hello' }).finalResponse();
+  expect(final.id).toBe(f.id);
+  expectExactCall(await oneSpan(), 'openai', f.model, f.tokens!);
+});
+
 describe('embeddings.create', () => {
   test('ok', async () => {
     const f = FIXTURES.openaiEmbeddings.ok;

@@ -82,6 +82,25 @@ describe('ai SDK', () => {
     expect(span?.attributes['gen_ai.request.stream']).toBe(true);
   });
 
+  test('generateObject: one span, exact usage', async () => {
+    const f = FIXTURES.openaiChat.ok;
+    const fetchJson = async (url: any, init: any) => {
+      // The replay answers text; generateObject needs JSON: rewrite the answer, keep the usage.
+      const res = await fetch(url, init);
+      const body: any = await res.json();
+      body.choices[0].message.content = JSON.stringify({ city: 'Paris' });
+      return Response.json(body);
+    };
+    const p = createOpenAI({ apiKey: 'sk-test', baseURL: `${server.url}/v1`, fetch: fetchJson as any });
+    const r = await ai.generateObject({
+      model: p.chat(f.model),
+      schema: aiModule.jsonSchema<{ city: string }>({ type: 'object', properties: { city: { type: 'string' } } }),
+      prompt: 'Hello',
+    });
+    expect(r.object.city).toBe('Paris');
+    expectExactCall(await oneSpan(), 'openai', f.model, f.tokens!);
+  });
+
   test('embed: one span with the provider’s token count', async () => {
     const f = FIXTURES.openaiEmbeddings.ok;
     const r = await ai.embed({ model: provider().embedding(f.model), value: 'Hello' });
