@@ -1,4 +1,5 @@
 import { stringify } from 'yaml';
+import { DASHBOARDS } from './all.js';
 import { budgetStatus } from './budgets.js';
 import { DATASOURCE_UID, FORMAT, PLUGIN_ID, PLUGIN_VERSION } from './clickhouse.js';
 
@@ -36,7 +37,9 @@ export interface AlertRuleSpec {
   expressions: RuleExpression[];
   condition: string;
   noDataState: 'OK' | 'NoData' | 'Alerting';
+  /** The dashboard and panel that show what the rule watches (linked from the alert). */
   dashboardUid: string;
+  panelTitle: string;
 }
 
 /** A spike must cost at least this much per hour to page (small tenants are noisy). */
@@ -123,6 +126,7 @@ export const ALERT_RULES: readonly AlertRuleSpec[] = [
     condition: 'C',
     noDataState: 'OK',
     dashboardUid: 'tokenmeter-budgets',
+    panelTitle: 'Percent used',
   },
   {
     uid: 'tokenmeter-budget-exhausted',
@@ -136,6 +140,7 @@ export const ALERT_RULES: readonly AlertRuleSpec[] = [
     condition: 'C',
     noDataState: 'OK',
     dashboardUid: 'tokenmeter-budgets',
+    panelTitle: 'Hard-limited scopes',
   },
   {
     uid: 'tokenmeter-cost-spike',
@@ -149,6 +154,7 @@ export const ALERT_RULES: readonly AlertRuleSpec[] = [
     condition: 'C',
     noDataState: 'OK',
     dashboardUid: 'tokenmeter-anomalies',
+    panelTitle: 'Hourly cost and baseline band',
   },
   {
     uid: 'tokenmeter-error-rate-spike',
@@ -162,6 +168,7 @@ export const ALERT_RULES: readonly AlertRuleSpec[] = [
     condition: 'C',
     noDataState: 'OK',
     dashboardUid: 'tokenmeter-overview',
+    panelTitle: 'Requests and errors',
   },
   {
     uid: 'tokenmeter-unpriced-model',
@@ -175,6 +182,7 @@ export const ALERT_RULES: readonly AlertRuleSpec[] = [
     condition: 'C',
     noDataState: 'OK',
     dashboardUid: 'tokenmeter-models',
+    panelTitle: 'Unpriced models seen',
   },
   {
     uid: 'tokenmeter-reconciliation-drift',
@@ -189,6 +197,7 @@ export const ALERT_RULES: readonly AlertRuleSpec[] = [
     condition: 'C',
     noDataState: 'OK',
     dashboardUid: 'tokenmeter-reconciliation',
+    panelTitle: 'Drift by provider',
   },
   {
     uid: 'tokenmeter-ingest-stalled',
@@ -209,8 +218,23 @@ export const ALERT_RULES: readonly AlertRuleSpec[] = [
     condition: 'C',
     noDataState: 'Alerting',
     dashboardUid: 'tokenmeter-pipeline',
+    panelTitle: 'Minutes since last accepted span',
   },
 ];
+
+/** The id the generated dashboard gives a panel (rows and panels are numbered in order). */
+export function panelId(dashboardUid: string, title: string): number {
+  const d = DASHBOARDS.find((x) => x.uid === dashboardUid);
+  let id = 0;
+  for (const row of d?.rows ?? []) {
+    id++;
+    for (const p of row.panels) {
+      id++;
+      if (p.title === title) return id;
+    }
+  }
+  throw new Error(`no panel "${title}" on dashboard ${dashboardUid}`);
+}
 
 /** The rules as Grafana's file-provisioning document. */
 export function alertRulesDocument(rules: readonly AlertRuleSpec[] = ALERT_RULES) {
@@ -264,6 +288,7 @@ export function alertRulesDocument(rules: readonly AlertRuleSpec[] = ALERT_RULES
             summary: r.summary,
             description: r.description,
             __dashboardUid__: r.dashboardUid,
+            __panelId__: String(panelId(r.dashboardUid, r.panelTitle)),
           },
           labels: { severity: r.severity, source: 'tokenmeter' },
           isPaused: false,

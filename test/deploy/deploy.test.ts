@@ -331,6 +331,15 @@ describe('Grafana', () => {
     );
   });
 
+  it('links every alert rule to a panel that exists in the generated dashboard', () => {
+    for (const rule of rulesDoc.groups.flatMap((g: any) => g.rules)) {
+      const json = JSON.parse(read(`dashboards/generated/${rule.annotations.__dashboardUid__}.json`));
+      const p = json.panels.find((x: any) => String(x.id) === rule.annotations.__panelId__);
+      expect(p, rule.uid).toBeDefined();
+      expect(p.type).not.toBe('row');
+    }
+  });
+
   it('sends alerts to Alertmanager, where compose and Kubernetes run it', () => {
     const [cp] = notifications.contactPoints;
     const [receiver] = cp.receivers;
