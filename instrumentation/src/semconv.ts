@@ -138,11 +138,16 @@ export const OPENLLMETRY = {
   cacheCreationInputTokens: 'gen_ai.usage.cache_creation_input_tokens',
   reasoningTokens: 'gen_ai.usage.reasoning_tokens',
   isStreaming: 'llm.is_streaming',
+  // message content (captured by default): gen_ai.prompt.<i>.content, gen_ai.completion.<i>.content
+  promptPrefix: 'gen_ai.prompt.',
+  completionPrefix: 'gen_ai.completion.',
 } as const;
 /** OpenInference (Arize) names. */
 export const OPENINFERENCE = {
   spanKind: 'openinference.span.kind',
   modelName: 'llm.model_name',
+  /** EMBEDDING spans name their model here, not in llm.model_name (seen with 4.2). */
+  embeddingModelName: 'embedding.model_name',
   provider: 'llm.provider',
   system: 'llm.system',
   promptTokens: 'llm.token_count.prompt',
@@ -155,6 +160,11 @@ export const OPENINFERENCE = {
   audioCompletion: 'llm.token_count.completion_details.audio',
   userId: 'user.id',
   sessionId: 'session.id',
+  // message content: llm.input_messages.<i>.message.content, llm.output_messages.<i>.message.content,
+  // embedding.embeddings.<i>.embedding.text
+  inputMessagesPrefix: 'llm.input_messages.',
+  outputMessagesPrefix: 'llm.output_messages.',
+  embeddingsPrefix: 'embedding.embeddings.',
 } as const;
 /** Vercel AI SDK (experimental_telemetry) names, v4 and v5+. */
 export const VERCEL_AI = {

@@ -14,6 +14,7 @@ import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { estimateTokens } from '../../instrumentation/src/core/estimate.ts';
 import { formatScaled, parseUsd, priceCall } from '../../instrumentation/src/prices/index.ts';
 import { FIXTURES, type Fixture } from '../replay/fixtures.ts';
 import { type ReplayServer, startReplayServer } from '../replay/server.ts';
@@ -38,6 +39,9 @@ interface ExpectedCall {
   cacheWrite: number;
   cacheWrite1h: number;
   reasoning: number;
+  error: boolean;
+  /** Counted from the span's message content: the peer stated no usage. */
+  estimated: boolean;
 }
 
 function call(
@@ -70,6 +74,39 @@ function call(
     cacheWrite: opts.cacheReported === false ? 0 : t.cacheWriteTokens,
     cacheWrite1h: opts.cacheReported === false || opts.cacheWrite1hReported === false ? 0 : t.cacheWrite1hTokens,
     reasoning: opts.reasoningReported === false ? 0 : t.reasoningTokens,
+    error: false,
+    estimated: false,
+  };
+}
+
+/** A call whose span has no usage but the messages (captured by default): counted with the tokenizer. */
+function estimated(convention: string, operation: string, f: Fixture, input: string, streaming: boolean): ExpectedCall {
+  return {
+    ...call(convention, operation, f, { streaming }),
+    input: estimateTokens(input),
+    output: operation === 'embeddings' ? 0 : estimateTokens(f.text),
+    estimated: true,
+  };
+}
+const PROMPT = 'What is the capital of France?';
+const EMBED_INPUT = 'The capital of France';
+
+/** The call the replay fails (500): a row with status error and no tokens (providers bill no failed request). */
+function failed(convention: string): ExpectedCall {
+  return {
+    convention,
+    provider: 'openai',
+    operation: 'chat',
+    model: CHAT.model,
+    streaming: false,
+    input: 0,
+    output: 0,
+    cacheRead: 0,
+    cacheWrite: 0,
+    cacheWrite1h: 0,
+    reasoning: 0,
+    error: true,
+    estimated: false,
   };
 }
 
@@ -108,8 +145,9 @@ interface Peer {
 
 const PEERS: Peer[] = [
   {
-    // OpenLLMetry today writes the current gen_ai.* names. It wraps no embeddings, and a stream
-    // gets usage only with enrichTokens (a local tokenizer estimate), which the app leaves off.
+    // OpenLLMetry today writes the current gen_ai.* names. It wraps no embeddings, writes no span
+    // for the failed call, and a stream gets usage only with enrichTokens (its own tokenizer
+    // estimate), which the app leaves off: tokenmeter counts that call from its messages.
     app: 'traceloop.cjs',
     pkg: '@traceloop/instrumentation-openai',
     protocol: 'proto',
@@ -118,6 +156,7 @@ const PEERS: Peer[] = [
       call('gen_ai', 'chat', CHAT),
       call('gen_ai', 'chat', CACHE, { cacheReported: false }),
       call('gen_ai', 'chat', REASONING, noReasoning),
+      estimated('gen_ai', 'chat', CHAT, PROMPT, false),
     ],
   },
   {
@@ -131,10 +170,12 @@ const PEERS: Peer[] = [
       call('openllmetry', 'chat', CHAT),
       call('openllmetry', 'chat', CACHE, { cacheReported: false }),
       call('openllmetry', 'chat', REASONING, noReasoning),
+      estimated('openllmetry', 'chat', CHAT, PROMPT, false),
     ],
   },
   {
-    // llm.token_count.* and llm.model_name. Streams and embeddings carry no token counts.
+    // llm.token_count.* and llm.model_name. Streams and embeddings carry no token counts (counted
+    // from their messages), and the failed call no span.
     app: 'openinference.cjs',
     pkg: '@arizeai/openinference-instrumentation-openai',
     protocol: 'proto',
@@ -143,6 +184,8 @@ const PEERS: Peer[] = [
       call('openinference', 'chat', CHAT),
       call('openinference', 'chat', CACHE),
       call('openinference', 'chat', REASONING),
+      estimated('openinference', 'chat', CHAT, PROMPT, false),
+      estimated('openinference', 'embeddings', EMBED, EMBED_INPUT, false),
     ],
   },
   {
@@ -151,8 +194,9 @@ const PEERS: Peer[] = [
     app: 'otel-openai.cjs',
     pkg: '@opentelemetry/instrumentation-openai',
     protocol: 'json',
-    spans: 7,
+    spans: 8,
     calls: [
+      failed('gen_ai_legacy'),
       call('gen_ai_legacy', 'chat', CHAT),
       call('gen_ai_legacy', 'chat', CHAT),
       call('gen_ai_legacy', 'chat', CACHE, { cacheReported: false }),
@@ -167,10 +211,12 @@ const PEERS: Peer[] = [
     app: 'openlit.cjs',
     pkg: 'openlit',
     protocol: 'json',
-    spans: 5,
+    spans: 6,
     spanCost: true,
     noSpanPrice: [REASONING.model],
     calls: [
+      // Its failed call's span has neither a cost nor OpenLIT's own attributes: plain current gen_ai.*.
+      failed('gen_ai'),
       call('openlit', 'chat', CHAT),
       call('openlit', 'chat', CHAT, { streaming: true }),
       call('openlit', 'chat', CACHE),
@@ -346,6 +392,8 @@ interface CallRow {
   cache_write_tokens: string;
   cache_write_1h_tokens: string;
   reasoning_tokens: string;
+  status: string;
+  estimated: boolean;
   cost_usd: string | null;
   priced: boolean;
   cost_source: string;
@@ -358,7 +406,7 @@ interface CallRow {
 }
 
 const sortKey = (c: ExpectedCall) =>
-  `${c.convention}|${c.provider}|${c.operation}|${String(c.input).padStart(9)}|${c.streaming}|${c.output}`;
+  `${c.convention}|${c.provider}|${c.operation}|${String(c.input).padStart(9)}|${c.streaming}|${c.output}|${c.error}`;
 
 function expectedCost(c: ExpectedCall, at: Date): string {
   const price = priceCall({
@@ -384,6 +432,9 @@ describe.each(PEERS.map((p) => [`${p.pkg}@${version(p.pkg)} over OTLP ${p.protoc
   '%s',
   (_name, peer) => {
     const tenant = tenantOf(peer);
+    // Rows are found by service (on every span's resource): OpenLIT puts the tenant attribute on
+    // its successful spans only, so its failed call lands in the admin key's default tenant.
+    const service = `svc-${tenant}`;
 
     it(`arrives with the ${peer.protocol === 'proto' ? 'protobuf' : 'JSON'} exporter`, () => {
       expect([...(recorder.contentTypes.get(tenant) ?? [])]).toEqual([
@@ -394,7 +445,7 @@ describe.each(PEERS.map((p) => [`${p.pkg}@${version(p.pkg)} over OTLP ${p.protoc
     it('stores every span, and one ai_calls row per call with the replayed tokens, convention and cost', async () => {
       const [spans] = await query<{ n: string }>(
         svc,
-        `SELECT count() AS n FROM otel_traces WHERE TenantId = '${tenant}'`,
+        `SELECT count() AS n FROM otel_traces WHERE ServiceName = '${service}'`,
       );
       expect(Number(spans!.n)).toBe(peer.spans);
 
@@ -403,13 +454,13 @@ describe.each(PEERS.map((p) => [`${p.pkg}@${version(p.pkg)} over OTLP ${p.protoc
         `SELECT c.convention AS convention, c.provider AS provider, c.operation AS operation, c.model AS model,
                 c.is_streaming AS is_streaming, c.input_tokens AS input_tokens, c.output_tokens AS output_tokens,
                 c.cache_read_tokens AS cache_read_tokens, c.cache_write_tokens AS cache_write_tokens,
-                c.cache_write_1h_tokens AS cache_write_1h_tokens, c.reasoning_tokens AS reasoning_tokens, toString(c.cost_usd) AS cost_usd, c.priced AS priced,
+                c.cache_write_1h_tokens AS cache_write_1h_tokens, c.reasoning_tokens AS reasoning_tokens, c.status AS status, c.estimated AS estimated, toString(c.cost_usd) AS cost_usd, c.priced AS priced,
                 c.cost_source AS cost_source, c.price_id AS price_id, toString(toUnixTimestamp64Milli(c.timestamp)) AS ts,
                 c.service AS service, c.user_id AS user_id, c.feature AS feature,
                 t.SpanAttributes['gen_ai.usage.cost'] AS span_cost
          FROM ai_calls AS c
-         LEFT JOIN (SELECT SpanId, SpanAttributes FROM otel_traces WHERE TenantId = '${tenant}') AS t ON t.SpanId = c.span_id
-         WHERE c.tenant = '${tenant}'`,
+         LEFT JOIN (SELECT SpanId, SpanAttributes FROM otel_traces WHERE ServiceName = '${service}') AS t ON t.SpanId = c.span_id
+         WHERE c.service = '${service}'`,
       );
       const got = rows
         .map((r) => ({
@@ -426,6 +477,8 @@ describe.each(PEERS.map((p) => [`${p.pkg}@${version(p.pkg)} over OTLP ${p.protoc
             cacheWrite: Number(r.cache_write_tokens),
             cacheWrite1h: Number(r.cache_write_1h_tokens),
             reasoning: Number(r.reasoning_tokens),
+            error: r.status === 'error',
+            estimated: r.estimated,
           },
         }))
         .sort((a, b) => sortKey(a.call).localeCompare(sortKey(b.call)));
@@ -433,12 +486,12 @@ describe.each(PEERS.map((p) => [`${p.pkg}@${version(p.pkg)} over OTLP ${p.protoc
       expect(got.map((g) => g.call)).toEqual(want);
 
       for (const { row, call: c } of got) {
-        expect(row.service).toBe(`svc-${tenant}`);
         expect(row.priced).toBe(true);
         const published = expectedCost(c, new Date(Number(row.ts)));
-        if (peer.spanCost && peer.noSpanPrice?.includes(c.model)) {
-          // OpenLIT's 0 means its table has no price: not a $0 call, so priced here.
-          expect(row.span_cost).toBe('0');
+        if (peer.spanCost && (c.error || peer.noSpanPrice?.includes(c.model))) {
+          // No cost on a failed call's span; and OpenLIT's 0 means its table has no price, not a
+          // $0 call: priced here.
+          expect(row.span_cost).toBe(c.error ? '' : '0');
           expect(row.cost_source).toBe('ingest');
           expect(usd(row.cost_usd)).toBe(published);
         } else if (peer.spanCost) {
@@ -461,6 +514,8 @@ describe.each(PEERS.map((p) => [`${p.pkg}@${version(p.pkg)} over OTLP ${p.protoc
     it('rolls up hourly and daily to the raw rows and to what was replayed', async () => {
       const want = {
         requests: peer.calls.length,
+        errors: peer.calls.filter((c) => c.error).length,
+        estimated: peer.calls.filter((c) => c.estimated).length,
         input: peer.calls.reduce((s, c) => s + c.input, 0),
         output: peer.calls.reduce((s, c) => s + c.output, 0),
         cacheRead: peer.calls.reduce((s, c) => s + c.cacheRead, 0),
@@ -468,7 +523,7 @@ describe.each(PEERS.map((p) => [`${p.pkg}@${version(p.pkg)} over OTLP ${p.protoc
       };
       const [raw] = await query<{ cost: string; n: string }>(
         svc,
-        `SELECT toString(sum(cost_usd)) AS cost, count() AS n FROM ai_calls WHERE tenant = '${tenant}'`,
+        `SELECT toString(sum(cost_usd)) AS cost, count() AS n FROM ai_calls WHERE service = '${service}'`,
       );
       expect(Number(raw!.n)).toBe(want.requests);
       // The replayed calls happened now: price them now (a price change inside this test is not a concern).
@@ -477,6 +532,8 @@ describe.each(PEERS.map((p) => [`${p.pkg}@${version(p.pkg)} over OTLP ${p.protoc
       for (const table of ['ai_usage_hourly', 'ai_usage_daily']) {
         const [r] = await query<{
           requests: string;
+          errors: string;
+          estimated: string;
           unpriced: string;
           input: string;
           output: string;
@@ -485,14 +542,17 @@ describe.each(PEERS.map((p) => [`${p.pkg}@${version(p.pkg)} over OTLP ${p.protoc
           cost: string;
         }>(
           svc,
-          `SELECT sum(requests) AS requests, sum(unpriced_requests) AS unpriced, sum(input_tokens) AS input,
+          `SELECT sum(requests) AS requests, sum(errors) AS errors, sum(estimated_requests) AS estimated,
+                  sum(unpriced_requests) AS unpriced, sum(input_tokens) AS input,
                   sum(output_tokens) AS output, sum(cache_read_tokens) AS cache_read,
                   sum(cache_write_tokens) AS cache_write, toString(sum(cost_usd)) AS cost
-           FROM ${table} WHERE tenant = '${tenant}'`,
+           FROM ${table} WHERE service = '${service}'`,
         );
         expect({
           table,
           requests: Number(r!.requests),
+          errors: Number(r!.errors),
+          estimated: Number(r!.estimated),
           unpriced: Number(r!.unpriced),
           input: Number(r!.input),
           output: Number(r!.output),

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { estimateTokens } from '../core/estimate.js';
 import { normalizeSpan } from './normalize.js';
 import type { Attributes, SpanInput } from './types.js';
 
@@ -7,20 +8,20 @@ import type { Attributes, SpanInput } from './types.js';
  * in test/conventions, which prove the same end to end through the service). Message content
  * is left out.
  */
-function span(attributes: Attributes, name = 'span'): SpanInput {
+function span(attributes: Attributes, status = 0): SpanInput {
   return {
     traceId: '0af7651916cd43dd8448eb211c80319c',
     spanId: 'b7ad6b7169203331',
     parentSpanId: '',
     traceState: '',
-    name,
+    name: 'span',
     kind: 3,
     startTimeUnixNano: 1_795_431_446_000_000_000n,
     endTimeUnixNano: 1_795_431_446_250_000_000n,
     attributes,
     resource: { 'service.name': 'svc' },
     scope: { name: 'peer', version: '1' },
-    status: { code: 0, message: '' },
+    status: { code: status, message: '' },
     events: [],
     links: [],
   };
@@ -59,6 +60,8 @@ const VERCEL_V4_CACHE = {
 const CASES: {
   name: string;
   attributes: Attributes;
+  /** OTLP status code; 2 = error. */
+  status?: number;
   want: {
     convention: string;
     provider: string;
@@ -70,6 +73,9 @@ const CASES: {
     cacheWrite1h?: number;
     streaming?: boolean;
     spanCostUsd?: string;
+    error?: boolean;
+    estimated?: boolean;
+    model?: string;
   } | null;
 }[] = [
   {
@@ -120,7 +126,7 @@ const CASES: {
     },
   },
   {
-    name: 'OpenInference embedding span without token counts (as 4.2 writes it): no call row',
+    name: 'OpenInference embedding span without token counts and without content: no call row',
     attributes: {
       'openinference.span.kind': 'EMBEDDING',
       'embedding.model_name': 'text-embedding-3-small',
@@ -272,6 +278,120 @@ const CASES: {
     want: { convention: 'vercel_ai', provider: 'openai', operation: 'embeddings', input: 8, output: 0 },
   },
   {
+    name: '@opentelemetry/instrumentation-openai 0.21, provider answered 500: an error row with no tokens',
+    status: 2,
+    attributes: {
+      'gen_ai.operation.name': 'chat',
+      'gen_ai.request.model': 'gpt-4o-mini',
+      'gen_ai.system': 'openai',
+      'error.type': 'InternalServerError',
+    },
+    want: { convention: 'gen_ai_legacy', provider: 'openai', operation: 'chat', input: 0, output: 0, error: true },
+  },
+  {
+    name: '@traceloop/instrumentation-openai 0.27 stream without usage and without content: no call row',
+    attributes: {
+      'gen_ai.provider.name': 'openai',
+      'gen_ai.operation.name': 'chat',
+      'gen_ai.request.model': 'gpt-4o-mini',
+      'gen_ai.response.model': 'gpt-4o-mini',
+      'gen_ai.response.finish_reasons': ['stop'],
+    },
+    want: null,
+  },
+  {
+    name: '@traceloop/instrumentation-openai 0.27 stream (no usage): counted from its messages, estimated',
+    attributes: {
+      'gen_ai.provider.name': 'openai',
+      'gen_ai.operation.name': 'chat',
+      'gen_ai.request.model': 'gpt-4o-mini',
+      'gen_ai.input.messages': '[{"role":"user","parts":[{"type":"text","content":"What is the capital of France?"}]}]',
+      'gen_ai.response.model': 'gpt-4o-mini',
+      'gen_ai.output.messages':
+        '[{"role":"assistant","finish_reason":"stop","parts":[{"type":"text","content":"The capital of France is Paris."}]}]',
+    },
+    want: {
+      convention: 'gen_ai',
+      provider: 'openai',
+      operation: 'chat',
+      input: estimateTokens('What is the capital of France?'),
+      output: estimateTokens('The capital of France is Paris.'),
+      estimated: true,
+    },
+  },
+  {
+    name: '@traceloop/instrumentation-openai 0.22 stream (no usage): gen_ai.prompt/completion.<i>.content',
+    attributes: {
+      'gen_ai.system': 'OpenAI',
+      'llm.request.type': 'chat',
+      'gen_ai.request.model': 'gpt-4o-mini',
+      'gen_ai.prompt.0.role': 'user',
+      'gen_ai.prompt.0.content': 'What is the capital of France?',
+      'gen_ai.completion.0.role': 'assistant',
+      'gen_ai.completion.0.content': 'The capital of France is Paris.',
+    },
+    want: {
+      convention: 'openllmetry',
+      provider: 'openai',
+      operation: 'chat',
+      input: estimateTokens('What is the capital of France?'),
+      output: estimateTokens('The capital of France is Paris.'),
+      estimated: true,
+    },
+  },
+  {
+    name: 'OpenInference 4.2 stream (no token counts): llm.input/output_messages',
+    attributes: {
+      'openinference.span.kind': 'LLM',
+      'llm.model_name': 'gpt-4o-mini',
+      'llm.system': 'openai',
+      'llm.input_messages.0.message.role': 'user',
+      'llm.input_messages.0.message.content': 'What is the capital of France?',
+      'llm.output_messages.0.message.content': 'The capital of France is Paris.',
+      'llm.output_messages.0.message.role': 'assistant',
+      'output.value': 'The capital of France is Paris.',
+    },
+    want: {
+      convention: 'openinference',
+      provider: 'openai',
+      operation: 'chat',
+      input: estimateTokens('What is the capital of France?'),
+      output: estimateTokens('The capital of France is Paris.'),
+      estimated: true,
+    },
+  },
+  {
+    name: 'OpenInference 4.2 embedding: embedding.model_name, counted from the embedded text',
+    attributes: {
+      'openinference.span.kind': 'EMBEDDING',
+      'embedding.model_name': 'text-embedding-3-small',
+      'input.value': 'The capital of France',
+      'llm.system': 'openai',
+      'embedding.embeddings.0.embedding.text': 'The capital of France',
+    },
+    want: {
+      convention: 'openinference',
+      provider: 'openai',
+      operation: 'embeddings',
+      model: 'text-embedding-3-small',
+      input: estimateTokens('The capital of France'),
+      output: 0,
+      estimated: true,
+    },
+  },
+  {
+    name: 'a failed call carrying its prompt: an error row with no tokens, not an estimate',
+    status: 2,
+    attributes: {
+      'gen_ai.provider.name': 'openai',
+      'gen_ai.operation.name': 'chat',
+      'gen_ai.request.model': 'gpt-4o-mini',
+      'gen_ai.input.messages': '[{"role":"user","parts":[{"type":"text","content":"Hi"}]}]',
+      'error.type': 'InternalServerError',
+    },
+    want: { convention: 'gen_ai', provider: 'openai', operation: 'chat', input: 0, output: 0, error: true },
+  },
+  {
     name: 'gen_ai agent span: not a model call',
     attributes: {
       'gen_ai.provider.name': 'openai',
@@ -283,8 +403,8 @@ const CASES: {
 ];
 
 describe('normalizeSpan, one case per convention as the real packages write it', () => {
-  it.each(CASES)('$name', ({ attributes, want }) => {
-    const call = normalizeSpan(span(attributes));
+  it.each(CASES)('$name', ({ attributes, status, want }) => {
+    const call = normalizeSpan(span(attributes, status));
     if (want === null) {
       expect(call).toBeNull();
       return;
@@ -301,6 +421,18 @@ describe('normalizeSpan, one case per convention as the real packages write it',
       cacheWrite1h: call!.usage.cacheWrite1hTokens ?? 0,
       streaming: call!.isStreaming,
       spanCostUsd: call!.spanCost?.usd,
-    }).toEqual({ cacheRead: 0, cacheWrite: 0, cacheWrite1h: 0, streaming: false, spanCostUsd: undefined, ...want });
+      error: call!.status === 'error',
+      estimated: call!.estimated,
+      ...(want.model !== undefined ? { model: call!.requestModel } : {}),
+    }).toEqual({
+      cacheRead: 0,
+      cacheWrite: 0,
+      cacheWrite1h: 0,
+      streaming: false,
+      spanCostUsd: undefined,
+      error: false,
+      estimated: false,
+      ...want,
+    });
   });
 });

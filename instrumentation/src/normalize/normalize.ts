@@ -1,5 +1,6 @@
 import * as S from '../semconv.js';
 import type { Usage } from '../prices/types.js';
+import { estimateUsageFromContent } from './estimate.js';
 import type { AiCall, AttrValue, Attributes, Convention, SpanInput } from './types.js';
 
 /**
@@ -15,7 +16,13 @@ export function normalizeSpan(span: SpanInput): AiCall | null {
   if (!convention) return null;
   const model = readModel(a, convention);
   const provider = readProvider(a, convention, model.request || model.response);
-  const usage = readUsage(a, convention, INPUT_EXCLUDES_CACHE.has(`${convention}/${provider}`));
+  // A span without usage is still a call: a failed one (an error in the rollups) with 0 tokens, as
+  // providers bill no failed request; an answered one counted from its message content, marked
+  // estimated. Without usage, error or content it cannot be counted.
+  const stated = readUsage(a, convention, INPUT_EXCLUDES_CACHE.has(`${convention}/${provider}`));
+  const failed = isFailed(span);
+  const estimatedUsage = stated || failed ? undefined : estimateUsageFromContent(a);
+  const usage = stated ?? (failed ? { inputTokens: 0, outputTokens: 0 } : estimatedUsage);
   if (!usage) return null;
   const operation = readOperation(span, convention);
   const ttftSeconds = num(a[S.ATTR_GEN_AI_RESPONSE_TIME_TO_FIRST_CHUNK]) ?? num(a['gen_ai.server.time_to_first_token']);
@@ -44,7 +51,7 @@ export function normalizeSpan(span: SpanInput): AiCall | null {
     sessionId: first(str(a[S.ATTR_SESSION_ID]), str(a[S.ATTR_GEN_AI_CONVERSATION_ID]), meta('sessionId')) ?? '',
     requestId: first(str(a[S.ATTR_TM_REQUEST_ID]), meta('requestId')) ?? '',
     usage,
-    estimated: a[S.ATTR_TM_USAGE_ESTIMATED] === true,
+    estimated: a[S.ATTR_TM_USAGE_ESTIMATED] === true || estimatedUsage !== undefined,
     isStreaming:
       a[S.ATTR_GEN_AI_REQUEST_STREAM] === true ||
       a[S.OPENLLMETRY.isStreaming] === true ||
@@ -81,6 +88,10 @@ export function detectConvention(span: SpanInput): Convention | null {
   return null;
 }
 
+function isFailed(span: SpanInput): boolean {
+  return span.status.code === 2 || str(span.attributes[S.ATTR_ERROR_TYPE]) !== undefined;
+}
+
 /** Agent and tool spans carry gen_ai.* too, but they are not model calls. */
 function isModelCall(a: Attributes): boolean {
   const op = str(a[S.ATTR_GEN_AI_OPERATION_NAME]);
@@ -91,13 +102,17 @@ function readModel(a: Attributes, c: Convention): { request: string; response: s
   const request =
     first(
       str(a[S.ATTR_GEN_AI_REQUEST_MODEL]),
-      c === 'openinference' ? str(a[S.OPENINFERENCE.modelName]) : undefined,
+      c === 'openinference'
+        ? first(str(a[S.OPENINFERENCE.modelName]), str(a[S.OPENINFERENCE.embeddingModelName]))
+        : undefined,
       c === 'vercel_ai' ? str(a[S.VERCEL_AI.modelId]) : undefined,
     ) ?? '';
   const response =
     first(
       str(a[S.ATTR_GEN_AI_RESPONSE_MODEL]),
-      c === 'openinference' ? str(a[S.OPENINFERENCE.modelName]) : undefined,
+      c === 'openinference'
+        ? first(str(a[S.OPENINFERENCE.modelName]), str(a[S.OPENINFERENCE.embeddingModelName]))
+        : undefined,
       c === 'vercel_ai' ? str(a[S.VERCEL_AI.responseModel]) : undefined,
     ) ?? request;
   return { request: request || response, response };

@@ -39,7 +39,7 @@ const dumpProcessor = {
   onEnd(span) {
     if (!process.env.DUMP_SPANS) return;
     process.stdout.write(
-      `${JSON.stringify({ name: span.name, scope: span.instrumentationScope?.name, attributes: span.attributes })}\n`,
+      `${JSON.stringify({ name: span.name, scope: span.instrumentationScope?.name, status: span.status, attributes: span.attributes })}\n`,
     );
   },
   forceFlush: async () => {},
@@ -67,7 +67,7 @@ const MESSAGES = [{ role: 'user', content: 'What is the capital of France?' }];
 /**
  * The calls every OpenAI-driven app makes, one span each: a plain chat call, a streamed
  * one (usage in the last chunk), one whose prompt was read from the cache, one with reasoning
- * tokens (o4-mini), and an embedding.
+ * tokens (o4-mini), one the provider fails, and an embedding.
  */
 async function openaiCalls(client, { embeddings = true } = {}) {
   await client.chat.completions.create({ model: 'gpt-4o-mini', messages: MESSAGES });
@@ -88,6 +88,15 @@ async function openaiCalls(client, { embeddings = true } = {}) {
     { model: 'o4-mini', messages: [{ role: 'user', content: "How many r's are in strawberry?" }] },
     { headers: { 'x-replay-scenario': 'reasoning' } },
   );
+  // A call the provider fails (500, no retries): the span records the error and no usage.
+  await client.chat.completions
+    .create({ model: 'gpt-4o-mini', messages: MESSAGES }, { headers: { 'x-replay-scenario': 'error-500' } })
+    .then(
+      () => {
+        throw new Error('the replay was asked for a 500');
+      },
+      () => undefined,
+    );
   if (embeddings) await client.embeddings.create({ model: 'text-embedding-3-small', input: 'The capital of France' });
 }
 

@@ -18,14 +18,30 @@ const telemetry = (functionId) => ({
   metadata: { userId: 'u-vercel', feature: 'conventions' },
 });
 const prompt = 'What is the capital of France?';
+// No retries: a retried request would be a second (failed) call, and the test counts calls.
 
-await generateText({ model: openai.chat('gpt-4o-mini'), prompt, experimental_telemetry: telemetry('plain') });
-const stream = streamText({ model: openai.chat('gpt-4o-mini'), prompt, experimental_telemetry: telemetry('stream') });
+await generateText({
+  model: openai.chat('gpt-4o-mini'),
+  prompt,
+  maxRetries: 0,
+  experimental_telemetry: telemetry('plain'),
+});
+const stream = streamText({
+  model: openai.chat('gpt-4o-mini'),
+  prompt,
+  maxRetries: 0,
+  experimental_telemetry: telemetry('stream'),
+});
 for await (const _text of stream.textStream) {
   // drain
 }
 await stream.usage;
-await generateText({ model: cached.chat('gpt-4o-mini'), prompt, experimental_telemetry: telemetry('cache') });
+await generateText({
+  model: cached.chat('gpt-4o-mini'),
+  prompt,
+  maxRetries: 0,
+  experimental_telemetry: telemetry('cache'),
+});
 await embed({
   model: openai.embedding('text-embedding-3-small'),
   value: 'The capital of France',
