@@ -103,6 +103,7 @@ const stop = async () => {
 };
 process.on('SIGTERM', () => void stop());
 process.on('SIGINT', () => void stop());
+process.on('disconnect', () => void stop()); // the service that started it is gone
 
 for (let n = 0; n < burst && !stopped; n += 4) await Promise.all([0, 1, 2, 3].map((i) => call(n + i)));
 await tracing.flush();

@@ -52,7 +52,8 @@ export async function startDemo(
       TOKENMETER_KEY: config.adminKey,
       OTEL_SDK_DISABLED: 'false',
     },
-    stdio: ['ignore', 'inherit', 'inherit'],
+    // The IPC channel closes when this process dies, however it dies: the demo then stops too.
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
   child.on('exit', (code, signal) => {
     if (code !== 0 && signal !== 'SIGTERM') log.warn({ code, signal }, 'demo traffic stopped');
