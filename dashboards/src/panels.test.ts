@@ -124,3 +124,16 @@ describe('seeded data sanity', () => {
     expect(fixture.globex.calls).toBeGreaterThan(100);
   });
 });
+
+describe('hostile variable values stay values', () => {
+  it('a quote-and-comment value in $user matches no user and changes nothing else', async () => {
+    const overview = DASHBOARDS.find((d) => d.uid === 'tokenmeter-overview') as DashboardSpec;
+    const panel = panelsOf(overview).find((p) => p.title === 'Cost in range') as PanelSpec;
+    const hostile = ["alice') OR 1=1 --", "x' UNION ALL SELECT 1 --", '\\'];
+    const bound = expandPanelSql(panel.sql, options({ ...allVars, user: hostile }));
+    expect(bound.params.v_user).toEqual(hostile);
+    expect(bound.sql).not.toContain('UNION');
+    const [row] = await rows<{ spend: unknown }>(store, qualifyTables(bound.sql, store.database), bound.params);
+    expect(Number(row?.spend)).toBe(0);
+  });
+});
