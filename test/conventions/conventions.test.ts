@@ -1,14 +1,14 @@
 /**
  * Every GenAI convention tokenmeter reads, proven with spans from the project that writes it:
- * each peer's real npm package drives the real `openai` or `@anthropic-ai/sdk` SDK (or the Vercel AI SDK) against the
- * replay server, in its own Node process (apps/), and exports with the real OTLP exporter
- * straight to a running tokenmeter service. Then SQL checks the ai_calls rows, their cost,
- * and that the hourly and daily rollups sum to the same numbers.
+ * each peer's real npm package drives the real `openai` or `@anthropic-ai/sdk` SDK (or the Vercel
+ * AI SDK) against the replay server, in its own Node process (apps/), and exports with a real OTLP
+ * exporter straight to a running tokenmeter service. Then SQL checks the ai_calls rows, their
+ * cost, and that the hourly and daily rollups sum to the same numbers.
  *
- * Nothing here writes a span by hand. What a peer leaves out (OpenInference has no usage on
- * streams and embeddings, traceloop none on streams, neither traceloop nor OpenTelemetry's own
- * instrumentation reports cached tokens, OpenLIT has no 1-hour cache-write split) is asserted as
- * such, so a peer that starts sending it fails this test and the expectation can be raised.
+ * Nothing here writes a span by hand. What a peer leaves out (usage on streams and embeddings,
+ * cached or reasoning tokens, the 1-hour cache-write split, a span for a failed call) is asserted
+ * as such, so a peer that starts sending it fails this test and the expectation can be raised.
+ * See README.md for the table of peers.
  */
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
