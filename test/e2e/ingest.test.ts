@@ -6,7 +6,7 @@ import { resourceFromAttributes } from '@opentelemetry/resources';
 import { BasicTracerProvider, BatchSpanProcessor, InMemorySpanExporter, SimpleSpanProcessor, type SpanExporter } from '@opentelemetry/sdk-trace-base';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseUsd, formatScaled, priceCall } from '../../instrumentation/src/prices/index.ts';
-import { ADMIN_KEY, query, startTestService } from '../support/service.ts';
+import { ADMIN_KEY, query, startTestService } from '../support/inprocess.ts';
 
 type Svc = Awaited<ReturnType<typeof startTestService>>;
 let svc: Svc;
