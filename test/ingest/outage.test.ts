@@ -98,8 +98,13 @@ describe('ClickHouse outage under load (HTTP, fault proxy)', () => {
           peakSpoolBytes = Math.max(peakSpoolBytes, g.values[0]?.value ?? 0);
         });
       }, 100);
+      expect((await fetch(`${running.url}/readyz`)).status).toBe(200);
       await proxy.set('refuse');
       await sleep(OUTAGE_MS * 0.5);
+      // Still ready while the spool has room: the load balancer keeps sending.
+      const ready = await fetch(`${running.url}/readyz`);
+      expect(ready.status).toBe(200);
+      expect(((await ready.json()) as { degraded?: string }).degraded).toMatch(/spooling/);
       await proxy.set('stall');
       await sleep(OUTAGE_MS * 0.4);
       await proxy.set('cut');

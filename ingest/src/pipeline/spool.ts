@@ -120,6 +120,10 @@ export class Spool {
     return this.pending;
   }
 
+  get hasRoom(): boolean {
+    return this.entries.length === 0 || this.pending < this.opts.maxBytes;
+  }
+
   get pendingRecords(): number {
     return this.entries.length;
   }

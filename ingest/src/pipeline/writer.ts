@@ -387,6 +387,11 @@ export class BatchWriter {
     metrics.spoolAgeSeconds.set(spool.oldestAgeMs() / 1000);
   }
 
+  /** Whether the spool can take another batch (it may go past its limit by one batch). */
+  get spoolHasRoom(): boolean {
+    return this.opts.spool.hasRoom;
+  }
+
   /** Whether ClickHouse writes are failing and batches are being held in the spool. */
   get isDegraded(): boolean {
     return this.degraded;
