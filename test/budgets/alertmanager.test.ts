@@ -2,6 +2,8 @@ import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createAlertmanagerClient } from '../../ingest/src/alerts/alertmanager.ts';
 import { AlertEvaluator } from '../../ingest/src/alerts/evaluator.ts';
+import { recordAlertEvent } from '../../ingest/src/alerts/events.ts';
+import type { DesiredAlert } from '../../ingest/src/alerts/types.ts';
 import { putBudget } from '../../ingest/src/budgets/store.ts';
 import { openTestStore, rows } from '../support/store.ts';
 import {
@@ -28,6 +30,7 @@ describe.skipIf(!hasAlertmanager)('budget alerts through a real Alertmanager', (
   const today = new Date();
   const day = Date.UTC(today.getUTCFullYear(), today.getUTCMonth(), today.getUTCDate());
   let now = new Date(day + 12 * 3_600_000);
+  let resolvedAtPeriodEnd: DesiredAlert[] = [];
 
   beforeAll(async () => {
     store = await openTestStore('alertmanager');
@@ -150,6 +153,7 @@ describe.skipIf(!hasAlertmanager)('budget alerts through a real Alertmanager', (
     expect(r.fired).toEqual([]);
     expect(r.resolved.map((a) => a.labels.threshold).sort()).toEqual(['100', '75', '90']);
     expect(r.firing).toEqual([]);
+    resolvedAtPeriodEnd = r.resolved;
     expect(
       await until(
         () => activeAlerts(am.url),
@@ -171,6 +175,16 @@ describe.skipIf(!hasAlertmanager)('budget alerts through a real Alertmanager', (
     ]);
     // A further round in the new period: spend is 0 there, nothing fires again.
     expect((await evaluator.evaluateOnce()).fired).toEqual([]);
+  });
+
+  it('a second replica recording the same transitions stores them once (insert tokens deduplicate)', async () => {
+    const count = async () => Number((await rows<{ n: string }>(store, 'SELECT count() AS n FROM alert_events'))[0]?.n);
+    const before = await count();
+    for (const a of resolvedAtPeriodEnd) {
+      await recordAlertEvent(store, a, 'firing', new Date());
+      await recordAlertEvent(store, a, 'resolved', new Date());
+    }
+    expect(await count()).toBe(before);
   });
 
   it('a restarted evaluator resumes from alert_events: no second firing, resolutions still sent', async () => {
