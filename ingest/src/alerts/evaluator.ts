@@ -1,13 +1,22 @@
 import type { Logger } from 'pino';
 import { DEFAULT_ERROR_RULES, DEFAULT_SPIKE_RULES, type ErrorRules, type SpikeRules } from '../anomaly/detect.js';
-import { type AnomalyOptions, evaluateAnomalies } from '../anomaly/evaluate.js';
-import { budgetAlerts } from '../budgets/alerts.js';
+import {
+  type AnomalyOptions,
+  COST_SPIKE,
+  ERROR_RATE_SPIKE,
+  evaluateAnomalies,
+  UNPRICED_MODEL,
+} from '../anomaly/evaluate.js';
+import { BUDGET_ALERTNAME, budgetAlerts } from '../budgets/alerts.js';
 import { allStatuses, type DefaultUserBudget } from '../budgets/status.js';
 import { listBudgets } from '../budgets/store.js';
 import type { Store } from '../store/client.js';
 import type { AlertmanagerAlert, AlertSink } from './alertmanager.js';
 import { loadAlertState, recordAlertEvent } from './events.js';
 import type { DesiredAlert } from './types.js';
+
+/** The alerts this evaluator raises and resolves; others in alert_events (drift) belong to their writers. */
+export const EVALUATOR_ALERTNAMES = [BUDGET_ALERTNAME, COST_SPIKE, ERROR_RATE_SPIKE, UNPRICED_MODEL] as const;
 
 export interface EvaluatorOptions {
   store: Store;
@@ -99,7 +108,7 @@ export class AlertEvaluator {
   private async round(): Promise<EvaluationResult> {
     const { store, log } = this.opts;
     if (!this.loaded) {
-      const state = await loadAlertState(store);
+      const state = await loadAlertState(store, EVALUATOR_ALERTNAMES);
       this.seen = state.seen;
       for (const a of state.firing) this.active.set(a.fingerprint, a);
       this.loaded = true;

@@ -43,14 +43,22 @@ interface EventRow {
   details: string;
 }
 
-/** Every fingerprint ever recorded, and the alerts whose latest state is still `firing` (to resume after a restart). */
-export async function loadAlertState(store: Store): Promise<{ seen: Set<string>; firing: DesiredAlert[] }> {
+/**
+ * Every fingerprint ever recorded under these alertnames, and those whose latest state is still
+ * `firing` (to resume after a restart). Other writers' alerts (reconciliation's drift alerts)
+ * are theirs to resolve: never loaded here.
+ */
+export async function loadAlertState(
+  store: Store,
+  alertnames: readonly string[],
+): Promise<{ seen: Set<string>; firing: DesiredAlert[] }> {
   const rows = await readRows<EventRow>(
     store,
     `SELECT fingerprint, argMax(state, (ts, state = 'resolved')) AS state, any(budget_id) AS budget_id,
             toString(any(period_start)) AS period_start, any(threshold) AS threshold,
             argMax(observed, ts) AS observed, any(limit_value) AS limit_value, any(details) AS details
-     FROM alert_events GROUP BY fingerprint`,
+     FROM alert_events WHERE alertname IN {names:Array(String)} GROUP BY fingerprint`,
+    { names: alertnames },
   );
   const seen = new Set<string>();
   const firing: DesiredAlert[] = [];
