@@ -358,7 +358,7 @@ function runApp(peer: Pick<Peer, 'app' | 'name' | 'protocol' | 'env'>): Promise<
     let output = '';
     child.stdout.on('data', (d) => (output += d));
     child.stderr.on('data', (d) => (output += d));
-    const timer = setTimeout(() => child.kill('SIGKILL'), 45_000);
+    const timer = setTimeout(() => child.kill('SIGKILL'), 90_000);
     child.on('exit', (code, signal) => {
       clearTimeout(timer);
       if (code === 0) resolve();
@@ -383,7 +383,7 @@ beforeAll(async () => {
     if (Number(r!.n) >= total || Date.now() > deadline) break;
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
-}, 90_000);
+}, 150_000);
 
 afterAll(async () => {
   await Promise.all([recorder?.close(), svc?.close(), replay?.close()]);
