@@ -1,3 +1,5 @@
+import { metrics } from '@opentelemetry/api';
+import { MeterProvider, MetricReader } from '@opentelemetry/sdk-metrics';
 import * as openaiModule from 'openai';
 import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -171,6 +173,12 @@ describe('budget guard', () => {
   });
 
   it('service unreachable: fails open by default and counts it; fails closed when configured', async () => {
+    class Reader extends MetricReader {
+      protected async onForceFlush() {}
+      protected async onShutdown() {}
+    }
+    const reader = new Reader();
+    metrics.setGlobalMeterProvider(new MeterProvider({ readers: [reader] }));
     const down = 'http://127.0.0.1:9';
     const open = await installBudgetGuard({ url: down, key: ingestKey, timeoutMs: 500 });
     replay.reset();
@@ -185,5 +193,14 @@ describe('budget guard', () => {
     );
     expect(replay.requests).toHaveLength(1);
     expect(closed.stats.failClosed).toBe(1);
+    const { resourceMetrics } = await reader.collect();
+    const points = resourceMetrics.scopeMetrics
+      .flatMap((m) => m.metrics)
+      .filter((m) => m.descriptor.name === 'tokenmeter.budget_guard.calls')
+      .flatMap((m) => m.dataPoints.map((p) => [p.attributes.outcome, p.value]));
+    expect(points).toEqual([
+      ['fail_open', 1],
+      ['fail_closed', 1],
+    ]);
   });
 });

@@ -1,7 +1,8 @@
-import { context } from '@opentelemetry/api';
+import { type Counter, context, type MeterProvider, metrics } from '@opentelemetry/api';
 import { suppressTracing } from '@opentelemetry/core';
 import { recordFault } from '../core/faults.js';
 import { setCallGuard } from '../core/guard.js';
+import { SCOPE_NAME, SCOPE_VERSION } from '../core/tracer.js';
 import type { CallDescription } from '../types.js';
 import { BudgetExceededError, BudgetUnavailableError, scopeLabel } from './errors.js';
 import { type CompiledView, compileView, findScope, modelAlias } from './matcher.js';
@@ -58,9 +59,11 @@ export class BudgetGuard {
     if (this.isUnavailable || view === undefined) {
       if (this.failOpen) {
         this.stats.failOpen++;
+        this.count('fail_open');
         return;
       }
       this.stats.failClosed++;
+      this.count('fail_closed');
       throw new BudgetUnavailableError(this.stats.lastError ?? 'no enforcement view fetched yet');
     }
     if (view.isEmpty) return;
@@ -77,11 +80,13 @@ export class BudgetGuard {
     const hit = findScope(view.hard, key);
     if (hit) {
       this.stats.blocked++;
+      this.count('blocked');
       throw new BudgetExceededError(hit);
     }
     const soft = findScope(view.soft, key);
     if (soft) {
       this.stats.softWarnings++;
+      this.count('soft_limit');
       call.span?.addEvent(SOFT_BUDGET_EVENT, {
         'tokenmeter.budget.id': soft.budgetId,
         'tokenmeter.budget.scope': scopeLabel(soft.scope),
@@ -91,6 +96,29 @@ export class BudgetGuard {
       });
     }
   };
+
+  private meterProvider: MeterProvider | undefined;
+  private counter: Counter | undefined;
+
+  /**
+   * `tokenmeter.budget_guard.calls{outcome}`: calls stopped, warned, or let through without a view.
+   * Only on those paths (never for a call that simply passes); follows the global meter provider.
+   */
+  private count(outcome: 'blocked' | 'soft_limit' | 'fail_open' | 'fail_closed'): void {
+    try {
+      const provider = metrics.getMeterProvider();
+      if (provider !== this.meterProvider || !this.counter) {
+        this.meterProvider = provider;
+        this.counter = provider.getMeter(SCOPE_NAME, SCOPE_VERSION).createCounter('tokenmeter.budget_guard.calls', {
+          description: 'AI calls the budget guard stopped, warned about, or let through without a budget view',
+          unit: '{call}',
+        });
+      }
+      this.counter.add(1, { outcome });
+    } catch (err) {
+      recordFault('budget-guard.metrics', err);
+    }
+  }
 
   /** Model aliases seen, so that the regex runs once per model name, not per call. */
   private readonly aliases = new Map<string, string>();
