@@ -55,16 +55,29 @@ export function observeApiPromise<T>(promise: T, call: Call, reader: ResultReade
       },
     );
   };
-  const asResponse = p.asResponse;
-  p.asResponse = function (this: ApiPromiseLike) {
+  // asResponse() is hooked once on the SDK's APIPromise class, not per call: an own property
+  // on every instance would change its shape and slow the SDK's own calls on it.
+  rawReaders.set(p, { call, reader });
+  hookAsResponse(Object.getPrototypeOf(p));
+  return promise;
+}
+
+const rawReaders = new WeakMap<object, { call: Call; reader: ResultReader }>();
+const hooked = new WeakSet<object>();
+
+function hookAsResponse(proto: { asResponse?: () => Promise<Response> } | null): void {
+  if (!proto || hooked.has(proto) || typeof proto.asResponse !== 'function') return;
+  hooked.add(proto);
+  const asResponse = proto.asResponse;
+  proto.asResponse = function (this: ApiPromiseLike) {
+    const tracked = rawReaders.get(this);
     // withResponse() parses too; only a bare asResponse() leaves the body to the app.
-    if (this.parsedPromise !== undefined) return asResponse.call(this);
-    return asResponse.call(this).then((response) => {
-      readRawResponse(response, call, reader);
+    if (!tracked || this.parsedPromise !== undefined) return asResponse.call(this);
+    return asResponse.call(this).then((response: Response) => {
+      readRawResponse(response, tracked.call, tracked.reader);
       return response;
     });
   };
-  return promise;
 }
 
 function observeData(data: unknown, call: Call, reader: ResultReader): unknown {
