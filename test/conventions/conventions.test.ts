@@ -89,6 +89,12 @@ function estimated(convention: string, operation: string, f: Fixture, input: str
   };
 }
 const PROMPT = 'What is the capital of France?';
+
+/** A model no price list knows: the replay answers it with the plain chat fixture. */
+const UNKNOWN_MODEL = 'acme-private-llm-1';
+function unknownModel(convention: string, opts: Parameters<typeof call>[3] = {}): ExpectedCall {
+  return { ...call(convention, 'chat', CHAT, opts), model: UNKNOWN_MODEL };
+}
 const EMBED_INPUT = 'The capital of France';
 
 /** The call the replay fails (500): a row with status error and no tokens (providers bill no failed request). */
@@ -157,8 +163,9 @@ const PEERS: Peer[] = [
     app: 'traceloop.cjs',
     pkg: '@traceloop/instrumentation-openai',
     protocol: 'proto',
-    spans: 4,
+    spans: 5,
     calls: [
+      unknownModel('gen_ai'),
       call('gen_ai', 'chat', CHAT),
       call('gen_ai', 'chat', CACHE, { cacheReported: false }),
       call('gen_ai', 'chat', REASONING, noReasoning),
@@ -171,8 +178,9 @@ const PEERS: Peer[] = [
     app: 'traceloop-v0-22.cjs',
     pkg: 'traceloop-openai-v0-22',
     protocol: 'json',
-    spans: 4,
+    spans: 5,
     calls: [
+      unknownModel('openllmetry'),
       call('openllmetry', 'chat', CHAT),
       call('openllmetry', 'chat', CACHE, { cacheReported: false }),
       call('openllmetry', 'chat', REASONING, noReasoning),
@@ -186,8 +194,9 @@ const PEERS: Peer[] = [
     pkg: '@arizeai/openinference-instrumentation-openai',
     protocol: 'proto',
     contentInAttributes: true,
-    spans: 5,
+    spans: 6,
     calls: [
+      unknownModel('openinference'),
       call('openinference', 'chat', CHAT),
       call('openinference', 'chat', CACHE),
       call('openinference', 'chat', REASONING),
@@ -201,8 +210,9 @@ const PEERS: Peer[] = [
     app: 'otel-openai.cjs',
     pkg: '@opentelemetry/instrumentation-openai',
     protocol: 'json',
-    spans: 8,
+    spans: 9,
     calls: [
+      unknownModel('gen_ai_legacy'),
       failed('gen_ai_legacy'),
       call('gen_ai_legacy', 'chat', CHAT),
       call('gen_ai_legacy', 'chat', CHAT),
@@ -218,10 +228,11 @@ const PEERS: Peer[] = [
     app: 'openlit.cjs',
     pkg: 'openlit',
     protocol: 'json',
-    spans: 6,
+    spans: 7,
     spanCost: true,
-    noSpanPrice: [REASONING.model],
+    noSpanPrice: [REASONING.model, UNKNOWN_MODEL],
     calls: [
+      unknownModel('openlit'),
       // Its failed call's span has neither a cost nor OpenLIT's own attributes: plain current gen_ai.*.
       failed('gen_ai'),
       call('openlit', 'chat', CHAT),
@@ -415,9 +426,10 @@ interface CallRow {
 }
 
 const sortKey = (c: ExpectedCall) =>
-  `${c.convention}|${c.provider}|${c.operation}|${String(c.input).padStart(9)}|${c.streaming}|${c.output}|${c.error}`;
+  `${c.convention}|${c.provider}|${c.model}|${c.operation}|${String(c.input).padStart(9)}|${c.streaming}|${c.output}|${c.error}`;
 
-function expectedCost(c: ExpectedCall, at: Date): string {
+/** The price engine's cost of the call, or null when it has no price for the model. */
+function expectedCost(c: ExpectedCall, at: Date): string | null {
   const price = priceCall({
     provider: c.provider,
     model: c.model,
@@ -431,8 +443,7 @@ function expectedCost(c: ExpectedCall, at: Date): string {
     },
     timestamp: at,
   });
-  if (!price.priced) throw new Error(`the price engine has no price for ${c.model}`);
-  return price.costUsd;
+  return price.priced ? price.costUsd : null;
 }
 
 /** Attribute names that hold message content or embeddings, in any of the conventions. */
@@ -499,8 +510,14 @@ describe.each(PEERS.map((p) => [`${p.pkg}@${version(p.pkg)} over OTLP ${p.protoc
       expect(got.map((g) => g.call)).toEqual(want);
 
       for (const { row, call: c } of got) {
-        expect(row.priced).toBe(true);
         const published = expectedCost(c, new Date(Number(row.ts)));
+        if (published === null) {
+          // Unknown model: no cost and the unpriced flag, never $0 (OpenLIT's own 0 included).
+          expect([row.priced, row.cost_usd, row.cost_source]).toEqual([false, null, '']);
+          if (peer.spanCost) expect(row.span_cost).toBe('0');
+          continue;
+        }
+        expect(row.priced).toBe(true);
         if (peer.spanCost && (c.error || peer.noSpanPrice?.includes(c.model))) {
           // No cost on a failed call's span; and OpenLIT's 0 means its table has no price, not a
           // $0 call: priced here.
@@ -552,7 +569,9 @@ describe.each(PEERS.map((p) => [`${p.pkg}@${version(p.pkg)} over OTLP ${p.protoc
       );
       expect(Number(raw!.n)).toBe(want.requests);
       // The replayed calls happened now: price them now (a price change inside this test is not a concern).
-      const wantCost = formatScaled(peer.calls.reduce((s, c) => s + parseUsd(expectedCost(c, new Date())), 0n));
+      const costs = peer.calls.map((c) => expectedCost(c, new Date()));
+      const wantCost = formatScaled(costs.reduce<bigint>((s, c) => s + (c === null ? 0n : parseUsd(c)), 0n));
+      const unpriced = costs.filter((c) => c === null).length;
       expect(usd(raw!.cost)).toBe(wantCost);
       for (const table of ['ai_usage_hourly', 'ai_usage_daily']) {
         const [r] = await query<{
@@ -584,7 +603,7 @@ describe.each(PEERS.map((p) => [`${p.pkg}@${version(p.pkg)} over OTLP ${p.protoc
           cacheRead: Number(r!.cache_read),
           cacheWrite: Number(r!.cache_write),
           cost: usd(r!.cost),
-        }).toEqual({ table, ...want, unpriced: 0, cost: wantCost });
+        }).toEqual({ table, ...want, unpriced, cost: wantCost });
       }
     });
   },

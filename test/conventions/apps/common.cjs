@@ -67,7 +67,7 @@ const MESSAGES = [{ role: 'user', content: 'What is the capital of France?' }];
 /**
  * The calls every OpenAI-driven app makes, one span each: a plain chat call, a streamed
  * one (usage in the last chunk), one whose prompt was read from the cache, one with reasoning
- * tokens (o4-mini), one the provider fails, and an embedding.
+ * tokens (o4-mini), one to a model without a price, one the provider fails, and an embedding.
  */
 async function openaiCalls(client, { embeddings = true } = {}) {
   await client.chat.completions.create({ model: 'gpt-4o-mini', messages: MESSAGES });
@@ -88,6 +88,8 @@ async function openaiCalls(client, { embeddings = true } = {}) {
     { model: 'o4-mini', messages: [{ role: 'user', content: "How many r's are in strawberry?" }] },
     { headers: { 'x-replay-scenario': 'reasoning' } },
   );
+  // A model no price list knows (a private deployment): the row must say unpriced, never $0.
+  await client.chat.completions.create({ model: 'acme-private-llm-1', messages: MESSAGES });
   // A call the provider fails (500, no retries): the span records the error and no usage.
   await client.chat.completions
     .create({ model: 'gpt-4o-mini', messages: MESSAGES }, { headers: { 'x-replay-scenario': 'error-500' } })
