@@ -3,6 +3,10 @@
  * against the same panels' SQL run directly on ClickHouse in the same run.
  *
  *   npm run build && npx tsx bench/ui/overview.ts [--calls 10000000] [--days 30] [--runs 7]
+ *       [--data-dir /tmp/bench-ui] [--insert-only]
+ *
+ * With --data-dir the store is kept there and reused when it already holds the calls
+ * (generating 10 M calls with their rollups takes minutes); --insert-only stops after that.
  *
  * Data: N rows generated inside ClickHouse (INSERT … SELECT … FROM numbers(N)) into
  * ai_calls; the materialized views fill the hourly and daily rollups, as ingest would.
@@ -30,6 +34,8 @@ const { values: args } = parseArgs({
     calls: { type: 'string', default: '10000000' },
     days: { type: 'string', default: '30' },
     runs: { type: 'string', default: '7' },
+    'data-dir': { type: 'string' },
+    'insert-only': { type: 'boolean', default: false },
   },
 });
 const CALLS = Number(args.calls);
@@ -45,7 +51,9 @@ const median = (xs: number[]) => {
     : ((s[s.length / 2 - 1] as number) + (s[s.length / 2] as number)) / 2;
 };
 
-const dataDir = mkdtempSync(join(tmpdir(), 'tm-bench-ui-'));
+const keep = args['data-dir'] !== undefined;
+const dataDir = keep ? (args['data-dir'] as string) : mkdtempSync(join(tmpdir(), 'tm-bench-ui-'));
+mkdirSync(dataDir, { recursive: true });
 const svc = await startServer(
   readConfig({
     PORT: '0',
@@ -62,11 +70,23 @@ const svc = await startServer(
 const end = Math.floor(Date.now() / 3_600_000) * 3_600_000;
 const spanMs = DAYS * 86_400_000;
 
+const calls = async () =>
+  Number(
+    (
+      await (
+        await svc.store.writer.query({ query: 'SELECT count() AS n FROM ai_calls', format: 'JSONEachRow' })
+      ).json<{
+        n: string;
+      }>()
+    )[0]?.n ?? 0,
+  );
 try {
   const t0 = performance.now();
+  const reuse = keep && (await calls()) === CALLS;
   // Deterministic rows from the row number: 5 models, 40 services, 2,000 users, 8 features, 3 tenants.
-  await svc.store.writer.command({
-    query: `INSERT INTO ai_calls (timestamp, tenant, service, trace_id, span_id, scope_name, convention, provider, operation,
+  if (!reuse)
+    await svc.store.writer.command({
+      query: `INSERT INTO ai_calls (timestamp, tenant, service, trace_id, span_id, scope_name, convention, provider, operation,
         request_model, response_model, model, user_id, team, feature, input_tokens, output_tokens, cache_read_tokens,
         reasoning_tokens, is_streaming, priced, cost_usd, cost_source, price_id, price_version, cache_savings_usd,
         duration_ms, ttft_ms, status, error_type)
@@ -92,17 +112,25 @@ try {
         if(number % 3 = 0, toNullable(toFloat64(80 + cityHash64(number, 9) % 800)), NULL),
         if(number % 50 = 0, 'error', 'ok'), if(number % 50 = 0, '429', '')
       FROM numbers(${CALLS})`,
-    clickhouse_settings: { ...insertSettings(`bench-ui-${CALLS}-${end}`), max_insert_threads: 2 },
-  });
-  await svc.store.writer.command({ query: 'OPTIMIZE TABLE ai_usage_hourly FINAL' }).catch(() => undefined);
-  const insertS = (performance.now() - t0) / 1000;
+      clickhouse_settings: { ...insertSettings(`bench-ui-${CALLS}-${end}`), max_insert_threads: 2 },
+    });
+  if (!reuse) await svc.store.writer.command({ query: 'OPTIMIZE TABLE ai_usage_hourly FINAL' }).catch(() => undefined);
+  const insertS = reuse ? 0 : (performance.now() - t0) / 1000;
   const count = await (
     await svc.store.writer.query({ query: 'SELECT count() AS n FROM ai_calls', format: 'JSONEachRow' })
   ).json<{ n: string }>();
   const hourly = await (
     await svc.store.writer.query({ query: 'SELECT count() AS n FROM ai_usage_hourly', format: 'JSONEachRow' })
   ).json<{ n: string }>();
-  console.log(`inserted ${count[0]?.n} calls in ${insertS.toFixed(1)} s (hourly rollup rows: ${hourly[0]?.n})`);
+  console.log(
+    reuse
+      ? `reusing ${count[0]?.n} calls in ${dataDir} (hourly rollup rows: ${hourly[0]?.n})`
+      : `inserted ${count[0]?.n} calls in ${insertS.toFixed(1)} s (hourly rollup rows: ${hourly[0]?.n})`,
+  );
+  if (args['insert-only']) {
+    await svc.close();
+    process.exit(0);
+  }
 
   const from = end - spanMs;
   const to = end;
@@ -125,8 +153,9 @@ try {
   const page = await (await browser.newContext({ viewport: { width: 1600, height: 1000 } })).newPage();
   const asked = new Map<number, number>(); // panel id → maxDataPoints the page sent
   page.on('request', (r) => {
-    const m = /panels\/(\d+)\/data\?(.*)$/.exec(r.url());
-    if (m) asked.set(Number(m[1]), Number(new URLSearchParams(m[2]).get('maxDataPoints')));
+    const m = /\/dashboards\/[\w-]+\/data\?(.*)$/.exec(r.url());
+    if (!m) return;
+    for (const [k, v] of new URLSearchParams(m[1])) if (k.startsWith('mdp-')) asked.set(Number(k.slice(4)), Number(v));
   });
   await page.goto(`${svc.url}/`);
   await page.locator('input[name="key"]').fill(KEY);
@@ -180,7 +209,7 @@ try {
       performance.getEntriesByType('resource').map((e) => {
         const r = e as PerformanceResourceTiming;
         const t = r.serverTiming.find((x) => x.name === 'db')?.duration ?? 0;
-        return `${r.name.replace(/.*panels\/(\d+).*/, 'panel $1')} start ${r.startTime.toFixed(0)} wait ${(r.responseStart - r.requestStart).toFixed(0)} db ${t.toFixed(0)} end ${r.responseEnd.toFixed(0)} bytes ${r.encodedBodySize}`;
+        return `${r.name.replace(/\?.*/, '')} start ${r.startTime.toFixed(0)} wait ${(r.responseStart - r.requestStart).toFixed(0)} db ${t.toFixed(0)} end ${r.responseEnd.toFixed(0)} bytes ${r.encodedBodySize}`;
       }),
     );
     console.log(`page run ${ms} ms\n${entries.join('\n')}`);
@@ -206,5 +235,5 @@ try {
   );
 } finally {
   await svc.close();
-  rmSync(dataDir, { recursive: true, force: true });
+  if (!keep) rmSync(dataDir, { recursive: true, force: true });
 }

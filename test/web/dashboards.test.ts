@@ -257,7 +257,7 @@ describe('numbers on screen equal raw SQL over the same range', () => {
     expect(w.page.url()).toContain('var-model=gpt-4o');
 
     // Last 24 hours: the page resolves now-24h when it asks; read the range it used from its request.
-    const asked = w.page.waitForRequest((r) => /panels\/\d+\/data/.test(r.url()));
+    const asked = w.page.waitForRequest((r) => /\/api\/v1\/dashboards\/[\w-]+\/data\?/.test(r.url()));
     await w.page.locator('.time-select').selectOption('now-24h');
     const url = new URL((await asked).url());
     await panelsSettled(w.page);
@@ -293,9 +293,11 @@ describe('numbers on screen equal raw SQL over the same range', () => {
     await signIn(r.page, svc.url, ADMIN_KEY);
     await openDashboard(r.page, 'tokenmeter-overview', `from=${from}&to=${to}&refresh=1m`);
     expect(await r.page.locator('.refresh-select').inputValue()).toBe('1m');
-    const again = r.page.waitForRequest((q) => /panels\/\d+\/data/.test(q.url()), { timeout: 10_000 });
+    const again = r.page.waitForRequest((q) => /\/api\/v1\/dashboards\/[\w-]+\/data\?/.test(q.url()), {
+      timeout: 10_000,
+    });
     await r.page.clock.runFor(61_000);
-    expect((await again).url()).toContain('/api/v1/dashboards/tokenmeter-overview/panels/');
+    expect((await again).url()).toContain('/api/v1/dashboards/tokenmeter-overview/data?');
     await panelsSettled(r.page);
     expect(r.problems).toEqual([]);
     await r.context.close();

@@ -112,6 +112,42 @@ describe('panel endpoint', () => {
     expect(await queriesRun()).toBe(before);
   });
 
+  it('the dashboard endpoint streams one line per panel, each equal to the panel endpoint', async () => {
+    const dash = await get('/api/v1/dashboards/tokenmeter-overview');
+    const ids = (dash.body.panels as { id: number }[]).map((p) => p.id);
+    const before = await queriesRun();
+    const res = await fetch(
+      `${svc.url}/api/v1/dashboards/tokenmeter-overview/data?from=${from}&to=${to}${ids.map((i) => `&panel=${i}&mdp-${i}=800`).join('')}${v('model', 'gpt-4o')}`,
+      { headers: { authorization: `Bearer ${ADMIN_KEY}` } },
+    );
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toMatch(/ndjson/);
+    const lines = (await res.text())
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { id: number; frame: unknown });
+    expect(lines.map((l) => l.id).sort((a, b) => a - b)).toEqual([...ids].sort((a, b) => a - b));
+    expect(await queriesRun()).toBe(before + ids.length);
+    const cost = lines.find((l) => l.id === COST);
+    expect(cost?.frame).toEqual((await get(panelPath(COST, v('model', 'gpt-4o')))).body);
+  });
+
+  it.each([
+    ['an unknown panel among known ones', () => `&panel=${COST}&panel=999`, ADMIN_KEY, 404],
+    ['no panel', () => '', ADMIN_KEY, 400],
+    ['a hostile value', () => `&panel=${COST}${v('model', "x') OR 1=1 --")}`, ADMIN_KEY, 400],
+    ['a hostile maxDataPoints', () => `&panel=${COST}&mdp-${COST}=1%3B`, ADMIN_KEY, 400],
+    ['a money panel for a user key', () => `&panel=${COST}`, 'user', 403],
+  ])('the dashboard endpoint refuses %s before running anything', async (_name, extra, key, status) => {
+    const before = await queriesRun();
+    const res = await get(
+      `/api/v1/dashboards/tokenmeter-overview/data?from=${from}&to=${to}${extra()}`,
+      key === 'user' ? userKey : key,
+    );
+    expect(res.status).toBe(status);
+    expect(await queriesRun()).toBe(before);
+  });
+
   it('a tenant key sees its tenant only: other tenants refused, All forced to its own', async () => {
     const before = await queriesRun();
     expect((await get(panelPath(COST, v('tenant', 'globex')), acmeRead)).status).toBe(403);

@@ -40,6 +40,34 @@ export async function api<T>(path: string, opts: { key?: string; signal?: AbortS
   return body;
 }
 
+/** A streamed answer of JSON lines, each yielded as soon as it has arrived. */
+export async function* ndjson(path: string, signal: AbortSignal): AsyncGenerator<unknown> {
+  const res = await fetch(path, {
+    headers: { authorization: `Bearer ${storedKey() ?? ''}`, accept: 'application/x-ndjson' },
+    signal,
+  });
+  if (!res.ok || !res.body) {
+    const body = (await res.json().catch(() => ({}))) as { error?: string };
+    if (res.status === 401) onUnauthorized();
+    throw new ApiError(res.status, body.error ?? `HTTP ${res.status}`);
+  }
+  const reader = res.body.pipeThrough(new TextDecoderStream()).getReader();
+  let buffer = '';
+  for (;;) {
+    const { value, done } = await reader.read();
+    if (value) buffer += value;
+    let nl = buffer.indexOf('\n');
+    while (nl >= 0) {
+      const line = buffer.slice(0, nl).trim();
+      buffer = buffer.slice(nl + 1);
+      if (line) yield JSON.parse(line);
+      nl = buffer.indexOf('\n');
+    }
+    if (done) break;
+  }
+  if (buffer.trim()) yield JSON.parse(buffer);
+}
+
 export interface Session {
   keyId: string;
   role: 'ingest' | 'read' | 'user' | 'admin';
