@@ -532,7 +532,9 @@ describe.each(PEERS.map((p) => [`${p.pkg}@${version(p.pkg)} over OTLP ${p.protoc
           // The app gave OpenLIT the provider's published prices, so its cost agrees with the price engine.
           expect(usd(row.cost_usd)).toBe(published);
         } else {
+          // Priced here, and the row says so: source and the catalogue price it used.
           expect(row.cost_source).toBe('ingest');
+          expect(row.price_id).toMatch(/^catalogue:/);
           expect(row.span_cost).toBe('');
           expect(usd(row.cost_usd)).toBe(published);
         }
