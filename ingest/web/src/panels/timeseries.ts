@@ -124,11 +124,13 @@ export function renderTimeSeries(
       }),
     ],
   };
-  // Draw the top of the stack first so lower series paint over it (uPlot draws in order).
-  const data: uPlot.AlignedData = [times.map((t) => t / 1000), ...drawn];
-  if (stacked) {
+  const x = times.map((t) => t / 1000);
+  if (stacked && bars) {
+    // Stacked bars: the tallest (the running total) drawn first, each lower one over it.
     opts.series = [opts.series[0] as uPlot.Series, ...(opts.series.slice(1).reverse() as uPlot.Series[])];
-    return new uPlot(opts, [data[0], ...drawn.slice().reverse()] as uPlot.AlignedData, box);
+    return new uPlot(opts, [x, ...drawn.slice().reverse()] as uPlot.AlignedData, box);
   }
-  return new uPlot(opts, data, box);
+  // Stacked lines: each series filled down to the one below it (uPlot bands), legend in query order.
+  if (stacked) opts.bands = drawn.slice(1).map((_, k) => ({ series: [k + 2, k + 1] as [number, number] }));
+  return new uPlot(opts, [x, ...drawn] as uPlot.AlignedData, box);
 }
