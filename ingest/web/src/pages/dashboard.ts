@@ -183,11 +183,19 @@ export async function dashboardPage(root: HTMLElement, route: Route): Promise<()
         else fail(p, `${item.error ?? 'failed'}${item.detail ? `: ${item.detail}` : ''}`);
         done(p);
       }
-      for (const p of dash.panels) if (!seen.has(p.id) && !signal.aborted) fail(p, 'no answer'), done(p);
+      for (const p of dash.panels) {
+        if (seen.has(p.id) || signal.aborted) continue;
+        fail(p, 'no answer');
+        done(p);
+      }
     } catch (err) {
       if (signal.aborted) return;
       const status = err instanceof ApiError ? ` (${err.status})` : '';
-      for (const p of dash.panels) if (!seen.has(p.id)) fail(p, `${(err as Error).message}${status}`), done(p);
+      for (const p of dash.panels) {
+        if (seen.has(p.id)) continue;
+        fail(p, `${(err as Error).message}${status}`);
+        done(p);
+      }
     }
   }
 
