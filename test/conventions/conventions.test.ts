@@ -193,7 +193,6 @@ const PEERS: Peer[] = [
     app: 'openinference.cjs',
     pkg: '@arizeai/openinference-instrumentation-openai',
     protocol: 'proto',
-    contentInAttributes: true,
     spans: 6,
     calls: [
       unknownModel('openinference'),
@@ -276,7 +275,6 @@ const PEERS: Peer[] = [
     app: 'vercel-ai.mjs',
     pkg: 'ai',
     protocol: 'proto',
-    contentInAttributes: true,
     spans: 8,
     user: 'u-vercel',
     feature: 'conventions',
@@ -292,7 +290,6 @@ const PEERS: Peer[] = [
     app: 'vercel-ai-v4.mjs',
     pkg: 'ai-v4',
     protocol: 'json',
-    contentInAttributes: true,
     spans: 8,
     user: 'u-vercel-v4',
     feature: 'conventions',

@@ -97,7 +97,7 @@ export function costFromPrice(result: PriceResult, savingsUsd = '0'): CallCost {
 
 /** Attributes whose values are message content: never copied into ai_calls.attributes. */
 const CONTENT_KEYS =
-  /^(gen_ai\.(input|output)\.messages|gen_ai\.system_instructions|gen_ai\.(prompt|completion)(\.|$)|llm\.(input|output)_messages|input\.value|output\.value|ai\.prompt|ai\.response\.(text|object|toolCalls))/;
+  /^(gen_ai\.(input|output)\.messages|gen_ai\.system_instructions|gen_ai\.(prompt|completion)(\.|$)|gen_ai\.tool\.call\.(arguments|result)|llm\.(input|output)_messages|llm\.prompts|(input|output)\.value$|embedding\.embeddings\.|ai\.(prompt|values?|embeddings?|response\.(text|object|toolCalls|reasoning))($|\.))/;
 
 export function toCallRow(call: AiCall, tenant: string, cost: CallCost, attributes: Attributes): CallRow {
   const u = call.usage;
