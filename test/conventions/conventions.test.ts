@@ -634,11 +634,10 @@ describe.each(STACKS.map((s) => [s.title, s] as const))('two instrumentations on
     }
   });
 
-  // Known gap: each span alone is a complete call in its own convention, and they arrive in
-  // separate requests (the inner first), so today both become ai_calls rows. Telling them apart
-  // needs a look across spans (an outer call span whose child is already a call), which is the
-  // ingest pipeline's to do. When it does, this turns red: make it a plain \`it\`.
-  it.fails('counts each call once in ai_calls and in the rollups', async () => {
+  // Each span alone is a complete call in its own convention, and they arrive in separate
+  // requests (the inner first): the writer's nested-call check (ingest/src/pipeline/nested-calls.ts)
+  // counts the first sighting and drops the other from ai_calls.
+  it('counts each call once in ai_calls and in the rollups', async () => {
     const [r] = await query<{ calls: string; hourly: string; daily: string }>(
       svc,
       `SELECT (SELECT count() FROM ai_calls WHERE service = '${service}') AS calls,

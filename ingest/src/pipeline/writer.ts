@@ -4,6 +4,7 @@ import type { Logger } from 'pino';
 import { insertSettings, type Store } from '../store/client.js';
 import type { Metrics } from '../metrics.js';
 import type { CallRow, TraceRow } from './rows.js';
+import { CallNesting } from './nested-calls.js';
 import { RecentKeys } from './recent-keys.js';
 import { type Spool, type SpoolEntry, SpoolFullError } from './spool.js';
 
@@ -77,6 +78,7 @@ export class BatchWriter {
   private flushing: Promise<void> | undefined;
   private closed = false;
   private readonly recent: RecentKeys;
+  private readonly nesting = new CallNesting();
   private readonly startedAtNs = BigInt(Date.now()) * 1_000_000n;
   /** Requests waiting for their spool record to reach ClickHouse, by record seq. */
   private readonly waiting = new Map<number, () => void>();
@@ -222,7 +224,10 @@ export class BatchWriter {
       }
       results.push({ written: p.traces.length - duplicates, duplicates });
     }
-    const record: SpoolBatch = { traces, calls: dedupeCalls(calls) };
+    const unique = dedupeCalls(calls);
+    const nested = this.nesting.nested(unique);
+    for (const _ of nested) hits.push('nested_call');
+    const record: SpoolBatch = { traces, calls: nested.size ? unique.filter((c) => !nested.has(c)) : unique };
     if (traces.length === 0) {
       for (const where of hits) metrics.dedupHits.inc({ where });
       return { results, wait: Promise.resolve() };
@@ -416,7 +421,15 @@ export class BatchWriter {
     const suspects = calls.filter(
       (c) => dateTime64ToNs(c.timestamp) <= watermark && !this.recent.has(spanKey(c.tenant, c.trace_id, c.span_id)),
     );
-    if (suspects.length === 0) return new Set();
+    const found = new Set<string>();
+    // Query parameters travel in the URL over HTTP (ClickHouse takes up to 1 MiB): ask in slices.
+    for (let i = 0; i < suspects.length; i += 2000) {
+      for (const key of await this.lookupKeys(suspects.slice(i, i + 2000))) found.add(key);
+    }
+    return found;
+  }
+
+  private async lookupKeys(suspects: CallRow[]): Promise<string[]> {
     const times = suspects.map((c) => c.timestamp).sort();
     const rs = await this.opts.store.writer.query({
       query: `SELECT tenant, trace_id, span_id FROM ${this.opts.store.database}.ai_calls
@@ -429,8 +442,8 @@ export class BatchWriter {
       },
       format: 'JSONEachRow',
     });
-    const found = await rs.json<{ tenant: string; trace_id: string; span_id: string }>();
-    return new Set(found.map((r) => spanKey(r.tenant, r.trace_id, r.span_id)));
+    const rows = await rs.json<{ tenant: string; trace_id: string; span_id: string }>();
+    return rows.map((r) => spanKey(r.tenant, r.trace_id, r.span_id));
   }
 }
 
