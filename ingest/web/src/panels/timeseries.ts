@@ -70,7 +70,20 @@ export function renderTimeSeries(
     width,
     height,
     tzDate: (ts) => uPlot.tzDate(new Date(ts * 1000), 'Etc/UTC'),
-    scales: { x: { time: true, range: () => [range.from / 1000, range.to / 1000] } },
+    scales: {
+      x: { time: true, range: () => [range.from / 1000, range.to / 1000] },
+      // Bars and stacks measure from zero; lines keep uPlot's automatic range.
+      ...(bars || stacked
+        ? {
+            y: {
+              range: (_u: uPlot, min: number, max: number): uPlot.Range.MinMax => [
+                Math.min(0, min),
+                max > 0 ? max * 1.1 : 1,
+              ],
+            },
+          }
+        : {}),
+    },
     legend: { show: true, live: false },
     cursor: { points: { show: false } },
     axes: [
