@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { type ClickHouseHttpHarness, startClickHouseHttp } from '../support/clickhouse-http.ts';
 import { type ServiceProcess, spawnService } from '../support/service.ts';
 import {
   chunks,
@@ -21,6 +22,8 @@ import {
  * runs the acceptance size (100,000). Needs `npm run build` (it runs ingest/dist).
  */
 const SPANS = Number(process.env.TM_KILL9_SPANS ?? 20_000);
+/** The same over HTTP to ClickHouse (the chdb HTTP test harness in this process), the production path. */
+const HTTP_SPANS = Number(process.env.TM_KILL9_HTTP_SPANS ?? 5_000);
 const KILLS = Number(process.env.TM_KILL9_KILLS ?? 2);
 const CHUNK = 200;
 const ADMIN = 'kill9-bootstrap-key';
@@ -28,14 +31,28 @@ const ADMIN = 'kill9-bootstrap-key';
 describe('kill -9 under load', () => {
   const dir = mkdtempSync(join(tmpdir(), 'tm-kill9-'));
   let service: ServiceProcess | undefined;
+  let harness: ClickHouseHttpHarness | undefined;
   afterAll(async () => {
     await service?.stop();
+    await harness?.close();
     rmSync(dir, { recursive: true, force: true });
   });
 
-  it(`keeps every acknowledged span of ${SPANS} exactly once across ${KILLS} SIGKILLs`, async () => {
+  it(`keeps every acknowledged span of ${SPANS} exactly once across ${KILLS} SIGKILLs (embedded ClickHouse)`, async () => {
+    await killUnderLoad(SPANS, {});
+  }, 900_000);
+
+  it(`keeps every acknowledged span of ${HTTP_SPANS} exactly once across ${KILLS} SIGKILLs (ClickHouse over HTTP)`, async () => {
+    harness = await startClickHouseHttp({ dataDir: join(dir, 'clickhouse-http') });
+    await killUnderLoad(HTTP_SPANS, { CLICKHOUSE_URL: harness.url, CLICKHOUSE_DATABASE: 'kill9http' }, 'http');
+    await service?.stop();
+    service = undefined;
+  }, 900_000);
+
+  async function killUnderLoad(SPANS: number, extra: Record<string, string>, name = 'embedded'): Promise<void> {
     const env = {
-      TOKENMETER_DATA_DIR: dir,
+      ...extra,
+      TOKENMETER_DATA_DIR: join(dir, name),
       TOKENMETER_ADMIN_KEY: ADMIN,
       TOKENMETER_BATCH_MAX_DELAY_MS: '50',
       TOKENMETER_RATE_LIMIT_RPS: '0',
@@ -89,7 +106,7 @@ describe('kill -9 under load', () => {
       });
       missing.splice(0, missing.length, ...still);
     }
-    expect(missing).toEqual([]);
+    expect(missing, service.output()).toEqual([]);
 
     // The spool drains into ClickHouse.
     const deadline = Date.now() + 60_000;
@@ -118,6 +135,7 @@ describe('kill -9 under load', () => {
     console.log(
       JSON.stringify({
         kill9: {
+          store: name,
           spans: SPANS,
           kills,
           chunksAckedFirstPass: firstPass,
@@ -128,5 +146,9 @@ describe('kill -9 under load', () => {
         },
       }),
     );
-  }, 900_000);
+    if (name === 'embedded') {
+      await service.stop();
+      service = undefined;
+    }
+  }
 });

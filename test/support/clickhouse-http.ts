@@ -85,7 +85,8 @@ export async function startClickHouseHttp(opts: { dataDir: string; port?: number
     url: '',
     port: 0,
     requests: 0,
-    server: createServer((req, res) => {
+    // ClickHouse takes URLs up to 1 MiB (http_max_uri_size); query parameters travel in the URL.
+    server: createServer({ maxHeaderSize: 1024 * 1024 }, (req, res) => {
       harness.requests++;
       handle(req, res).catch((err) => {
         if (!res.headersSent) fail(res, err as Error);
