@@ -187,8 +187,13 @@ describe('@aws-sdk/client-bedrock-runtime', () => {
 
   test('ConverseStream left early (break): the span ends, the stream is closed', async () => {
     const f = FIXTURES.bedrockConverse.ok;
-    const res = await bedrock('slow-stream').send(new ConverseStreamCommand({ modelId: f.model, messages }));
+    const controller = new AbortController();
+    const res = await bedrock('slow-stream').send(new ConverseStreamCommand({ modelId: f.model, messages }), {
+      abortSignal: controller.signal,
+    });
     for await (const _ of res.stream!) break;
+    // The HTTP/2 stream stays open after a break (as without tokenmeter): release it.
+    controller.abort();
     const span = await oneSpan();
     expect(span?.attributes['gen_ai.request.model']).toBe(f.model);
     expect(
