@@ -45,8 +45,8 @@ export function resolveTime(text: string, now = Date.now()): number {
 }
 
 export function rangeLabel(from: string, to: string): string {
-  const quick = QUICK_RANGES.find((r) => r.from === from && to === 'now');
-  if (quick) return quick.label;
+  // A quick range is already named by the picker.
+  if (QUICK_RANGES.some((r) => r.from === from && to === 'now')) return '';
   const f = new Date(resolveTime(from)).toISOString().slice(0, 16).replace('T', ' ');
   const t = new Date(resolveTime(to)).toISOString().slice(0, 16).replace('T', ' ');
   return `${f} to ${t} UTC`;
