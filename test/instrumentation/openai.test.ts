@@ -4,6 +4,7 @@
  */
 import OpenAI, * as openaiModule from 'openai';
 import { afterAll, beforeAll, beforeEach, describe, expect, test } from 'vitest';
+import { setInstrumentationEnabled } from '../../instrumentation/src/core/run.js';
 import { withUsageContext } from '../../instrumentation/src/core/usage-context.js';
 import { OpenAIInstrumentation } from '../../instrumentation/src/instrumentations/openai.js';
 import { type ContentScenario, FIXTURES, type Fixture } from '../replay/fixtures.js';
@@ -79,6 +80,26 @@ describe('chat.completions.create', () => {
       expectExactCall(span, 'openai', f.model, f.tokens!);
       expect(span?.attributes['gen_ai.request.stream']).toBe(true);
       expect(span?.attributes['gen_ai.response.time_to_first_chunk']).toBeGreaterThan(0);
+    },
+  );
+
+  test.each(scenarios(FIXTURES.openaiChat).filter(([s]) => s !== 'audio'))(
+    '%s: the chunks are identical with and without the instrumentation',
+    async (scenario, f) => {
+      const read = async () => {
+        const stream = await openai(scenario).chat.completions.create({ model: f.model, messages: user, stream: true });
+        const chunks: unknown[] = [];
+        for await (const c of stream) chunks.push(c);
+        return chunks;
+      };
+      setInstrumentationEnabled(false);
+      const without = await read().finally(() => setInstrumentationEnabled(true));
+      expect((server.requests.at(-1)?.body as any).stream_options).toBeUndefined();
+      const withIt = await read();
+      expect((server.requests.at(-1)?.body as any).stream_options).toEqual({ include_usage: true });
+      expect(withIt).toEqual(without);
+      expect(JSON.stringify(withIt)).toBe(JSON.stringify(without));
+      expectExactCall(await oneSpan(), 'openai', f.model, f.tokens!);
     },
   );
 

@@ -19,10 +19,10 @@ export function setInstrumentationEnabled(on: boolean): void {
  */
 export function runCall<T>(
   describe: () => CallSpec | undefined,
-  invoke: () => T,
+  invoke: (call: Call | undefined) => T,
   observe: (result: T, call: Call) => T,
 ): T {
-  if (!enabled) return invoke();
+  if (!enabled) return invoke(undefined);
   let call: Call | undefined;
   try {
     const spec = describe();
@@ -30,7 +30,8 @@ export function runCall<T>(
   } catch (err) {
     recordFault('call.start', err);
   }
-  if (!call) return invoke();
+  // No span (disabled, or our fault): the bare call, with nothing added to the request.
+  if (!call) return invoke(undefined);
   if (hasGuard()) {
     const c = call;
     try {
@@ -50,7 +51,7 @@ export function runCall<T>(
   }
   let result: T;
   try {
-    result = context.with(call.ctx, invoke);
+    result = context.with(call.ctx, invoke, undefined, call);
   } catch (err) {
     call.end(err);
     throw err;

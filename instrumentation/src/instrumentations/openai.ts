@@ -35,8 +35,9 @@ export function wrapChatCreate(original: (...args: any[]) => any) {
     let injected: any;
     return runCall(
       () => openai.describe(this, body, 'chat'),
-      () => {
-        injected = safely(() => openai.withIncludeUsage(this, body));
+      (call) => {
+        // Only when a span will hide what it adds.
+        if (call) injected = safely(() => openai.withIncludeUsage(this, body));
         return original.call(this, injected ?? body, ...rest);
       },
       (result, call) => observeApiPromise(result, call, injected ? INJECTED_CHAT : PLAIN_CHAT),
