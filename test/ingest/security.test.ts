@@ -66,10 +66,15 @@ const MATRIX: Record<string, Row> = {
   'GET /api/v1/web/session': { need: 'user' },
   'GET /api/v1/dashboards': { need: 'user' },
   'GET /api/v1/dashboards/:uid': { need: 'user', path: '/api/v1/dashboards/tokenmeter-overview', allowed: [200, 404] },
-  // Panel 1 of the overview shows money: a user key (usage without money) gets 403.
+  'GET /api/v1/dashboards/:uid/data': {
+    need: 'user',
+    path: '/api/v1/dashboards/tokenmeter-overview/data',
+    params: ['from', 'to', 'panel', 'var-tenant', 'var-service'],
+  },
+  // Panel 2 of the overview ("Spend today") is money: a user key (usage without money) gets 403.
   'GET /api/v1/dashboards/:uid/panels/:id/data': {
     need: 'read',
-    path: '/api/v1/dashboards/tokenmeter-overview/panels/1/data',
+    path: '/api/v1/dashboards/tokenmeter-overview/panels/2/data',
     params: ['from', 'to', 'var-tenant', 'var-service', 'var-model', 'maxDataPoints'],
   },
   'GET /api/v1/dashboards/:uid/variables/:name/options': {
