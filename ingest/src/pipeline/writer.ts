@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { deflateRawSync, inflateRawSync } from 'node:zlib';
 import { TupleParam } from '@clickhouse/client';
 import type { Logger } from 'pino';
 import { insertSettings, type Store } from '../store/client.js';
@@ -101,7 +102,7 @@ export class BatchWriter {
     const { spool, log } = this.opts;
     let rows = 0;
     for (const entry of spool.list()) {
-      const batch = JSON.parse((await spool.read(entry)).toString('utf8')) as SpoolBatch;
+      const batch = decodeRecord(await spool.read(entry));
       for (const t of batch.traces) this.recent.add(spanKey(t.TenantId, t.TraceId, t.SpanId), traceStartNs(t));
       for (const c of batch.calls)
         this.recent.add(spanKey(c.tenant, c.trace_id, c.span_id), dateTime64ToNs(c.timestamp));
@@ -234,7 +235,7 @@ export class BatchWriter {
     }
     let entry: SpoolEntry;
     try {
-      entry = await spool.append(Buffer.from(JSON.stringify(record)));
+      entry = await spool.append(encodeRecord(record));
     } catch (err) {
       if (err instanceof SpoolFullError) {
         metrics.spoolFull.inc();
@@ -290,7 +291,7 @@ export class BatchWriter {
       const started = performance.now();
       try {
         const batches: SpoolBatch[] = [];
-        for (const e of group) batches.push(JSON.parse((await spool.read(e)).toString('utf8')) as SpoolBatch);
+        for (const e of group) batches.push(decodeRecord(await spool.read(e)));
         const batch: SpoolBatch = { traces: batches.flatMap((b) => b.traces), calls: batches.flatMap((b) => b.calls) };
         await this.insertBatch(batch);
         metrics.insertSeconds.observe((performance.now() - started) / 1000);
@@ -349,9 +350,8 @@ export class BatchWriter {
   private async quarantine(group: SpoolEntry[], err: Error): Promise<void> {
     const { spool, metrics, log } = this.opts;
     for (const entry of group) {
-      const payload = await spool.read(entry);
-      const path = spool.quarantine(entry, payload);
-      const batch = JSON.parse(payload.toString('utf8')) as SpoolBatch;
+      const batch = decodeRecord(await spool.read(entry));
+      const path = spool.quarantine(entry, Buffer.from(JSON.stringify(batch)));
       metrics.spoolQuarantined.inc();
       metrics.spansRejected.inc({ reason: 'storage_rejected' }, batch.traces.length);
       log.error(
@@ -457,6 +457,21 @@ const BAD_DATA_CODES = new Set(['6', '26', '27', '38', '41', '53', '69', '70', '
 function isBadData(err: unknown): boolean {
   const code = (err as { code?: unknown }).code;
   return typeof code === 'string' && BAD_DATA_CODES.has(code);
+}
+
+/**
+ * A spool record's payload: 'Z' + the batch as JSON, deflated at the fastest level. The
+ * rows of one service repeat most of their text, so a record is about a tenth of its JSON
+ * and the spool holds ten times the outage. 'J' + plain JSON is read too.
+ */
+function encodeRecord(batch: SpoolBatch): Buffer {
+  return Buffer.concat([Buffer.from('Z'), deflateRawSync(JSON.stringify(batch), { level: 1 })]);
+}
+
+function decodeRecord(payload: Buffer): SpoolBatch {
+  const body = payload.subarray(1);
+  const json = payload[0] === 0x5a ? inflateRawSync(body) : body;
+  return JSON.parse(json.toString('utf8')) as SpoolBatch;
 }
 
 export function spanKey(tenant: string, traceId: string, spanId: string): string {
