@@ -115,6 +115,10 @@ export class Spool {
     return spool;
   }
 
+  get dir(): string {
+    return this.opts.dir;
+  }
+
   /** Bytes appended and not yet drained. */
   get pendingBytes(): number {
     return this.pending;

@@ -1,4 +1,6 @@
 import { createHash } from 'node:crypto';
+import { readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { deflateRawSync, inflateRawSync } from 'node:zlib';
 import { TupleParam } from '@clickhouse/client';
 import type { Logger } from 'pino';
@@ -80,7 +82,13 @@ export class BatchWriter {
   private closed = false;
   private readonly recent: RecentKeys;
   private readonly nesting = new CallNesting();
-  private readonly startedAtNs = BigInt(Date.now()) * 1_000_000n;
+  /**
+   * Spans that started up to here may have been counted before this process started: the
+   * start time, or later if an earlier process took spans dated ahead of the clock
+   * (`horizon.json` in the spool directory remembers the latest such start).
+   */
+  private startedAtNs = BigInt(Date.now()) * 1_000_000n;
+  private horizonNs = 0n;
   /** Requests waiting for their spool record to reach ClickHouse, by record seq. */
   private readonly waiting = new Map<number, () => void>();
   private draining: Promise<void> | undefined;
@@ -100,6 +108,12 @@ export class BatchWriter {
    */
   async start(): Promise<void> {
     const { spool, log } = this.opts;
+    try {
+      this.horizonNs = BigInt((JSON.parse(readFileSync(join(spool.dir, 'horizon.json'), 'utf8')) as { ns: string }).ns);
+      if (this.horizonNs > this.startedAtNs) this.startedAtNs = this.horizonNs;
+    } catch {
+      // No span dated ahead of the clock was ever taken.
+    }
     let rows = 0;
     for (const entry of spool.list()) {
       const batch = decodeRecord(await spool.read(entry));
@@ -244,6 +258,7 @@ export class BatchWriter {
       throw err;
     }
     for (const where of hits) metrics.dedupHits.inc({ where });
+    this.rememberFutureDated(traces);
     // The keys are taken from now on: the record will reach ClickHouse, whatever happens.
     for (const t of traces) this.recent.add(spanKey(t.TenantId, t.TraceId, t.SpanId), traceStartNs(t));
     this.updateSpoolMetrics();
@@ -261,6 +276,21 @@ export class BatchWriter {
         });
     this.wakeDrainer();
     return { results, wait };
+  }
+
+  /** Note the latest start of a span dated ahead of the clock, for the next process's watermark. */
+  private rememberFutureDated(traces: TraceRow[]): void {
+    const nowNs = BigInt(Date.now()) * 1_000_000n;
+    let latest = this.horizonNs;
+    for (const t of traces) {
+      const ns = traceStartNs(t);
+      if (ns > nowNs && ns > latest) latest = ns;
+    }
+    if (latest === this.horizonNs) return;
+    this.horizonNs = latest;
+    const path = join(this.opts.spool.dir, 'horizon.json');
+    writeFileSync(`${path}.tmp`, JSON.stringify({ ns: String(latest) }));
+    renameSync(`${path}.tmp`, path);
   }
 
   private wakeDrainer(): void {
