@@ -152,9 +152,12 @@ try {
   });
   const page = await (await browser.newContext({ viewport: { width: 1600, height: 1000 } })).newPage();
   const asked = new Map<number, number>(); // panel id → maxDataPoints the page sent
+  let batchUrl = '';
+  const renderMs: number[] = []; // of each page run: time the page spent drawing
   page.on('request', (r) => {
     const m = /\/dashboards\/[\w-]+\/data\?(.*)$/.exec(r.url());
     if (!m) return;
+    batchUrl = r.url();
     for (const [k, v] of new URLSearchParams(m[1])) if (k.startsWith('mdp-')) asked.set(Number(k.slice(4)), Number(v));
   });
   await page.goto(`${svc.url}/`);
@@ -189,18 +192,29 @@ try {
     );
     return performance.now() - t;
   }
+  /** The page's own request, fetched from Node and read to the end: the service without the browser. */
+  async function endpointRun(): Promise<number> {
+    const t = performance.now();
+    const res = await fetch(batchUrl, { headers: { authorization: `Bearer ${KEY}` } });
+    const lines = (await res.text()).trim().split('\n');
+    if (lines.length !== dash?.panels.length) throw new Error(`endpoint answered ${lines.length} lines`);
+    return performance.now() - t;
+  }
   async function pageRun(): Promise<number> {
     await page.locator('button[title="Refresh now"]').click();
     await page.locator('.grid[data-pending="0"]').waitFor({ timeout: 300_000 });
+    renderMs.push(Number(await page.locator('.grid').getAttribute('data-render-ms')));
     return Number(await page.locator('.grid').getAttribute('data-drawn-ms'));
   }
   await sqlRun(); // warm both paths once
   await pageRun();
   const pageMs: number[] = [];
   const sqlMs: number[] = [];
+  const endpointMs: number[] = [];
   for (let i = 0; i < RUNS; i++) {
     pageMs.push(await pageRun());
     sqlMs.push(await sqlRun());
+    endpointMs.push(await endpointRun());
   }
   if (process.env.BENCH_DEBUG) {
     await page.evaluate(() => performance.clearResourceTimings());
@@ -223,14 +237,18 @@ try {
     firstDrawMs: Math.round(firstMs),
     pageMedianMs: Math.round(median(pageMs)),
     sqlMedianMs: Math.round(median(sqlMs)),
+    endpointMedianMs: Math.round(median(endpointMs)),
     ratio: Number((median(pageMs) / median(sqlMs)).toFixed(3)),
     pageMs: pageMs.map(Math.round),
     sqlMs: sqlMs.map(Math.round),
+    endpointMs: endpointMs.map(Math.round),
+    renderMs: renderMs.slice(-RUNS),
   };
   writeFileSync('bench/results/ui.json', `${JSON.stringify(result, null, 2)}\n`);
   console.log(
     `overview (${result.panels} panels, ${DAYS} days, ${CALLS.toLocaleString('en-US')} calls): ` +
       `page ${result.pageMedianMs} ms, same SQL direct ${result.sqlMedianMs} ms, ratio ${result.ratio} ` +
+      `(the page's request from Node, no browser: ${result.endpointMedianMs} ms) ` +
       `(goal ≤ 1.2; first draw ${result.firstDrawMs} ms)`,
   );
 } finally {

@@ -162,7 +162,10 @@ export async function dashboardPage(root: HTMLElement, route: Route): Promise<()
       if (!p || signal.aborted) return;
       left--;
       grid.dataset.pending = String(left);
-      if (left === 0) grid.dataset.drawnMs = String(Math.round(performance.now() - started));
+      if (left === 0) {
+        grid.dataset.drawnMs = String(Math.round(performance.now() - started));
+        grid.dataset.renderMs = String(Math.round(renderMs));
+      }
     };
     const r = range();
     const params: Record<string, string | string[] | number> = { from: r.from, to: r.to, ...varParams(state) };
@@ -173,14 +176,17 @@ export async function dashboardPage(root: HTMLElement, route: Route): Promise<()
     }
     const byId = new Map(dash.panels.map((p) => [p.id, p]));
     const seen = new Set<number>();
+    let renderMs = 0; // time spent drawing, for bench/ui
     try {
       for await (const line of ndjson(`/api/v1/dashboards/${uid}/data${query(params)}`, signal)) {
         const item = line as { id: number; frame?: Frame; error?: string; detail?: string };
         const p = byId.get(item.id);
         if (!p || seen.has(item.id)) continue;
         seen.add(item.id);
+        const t = performance.now();
         if (item.frame) drawFrame(p, item.frame, r);
         else fail(p, `${item.error ?? 'failed'}${item.detail ? `: ${item.detail}` : ''}`);
+        renderMs += performance.now() - t;
         done(p);
       }
       for (const p of dash.panels) {
