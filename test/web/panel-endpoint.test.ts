@@ -148,6 +148,22 @@ describe('panel endpoint', () => {
     expect(await queriesRun()).toBe(before);
   });
 
+  it.each([
+    ['a hostile value', () => `${v('tenant', "acme' OR 1=1 --")}`, 400],
+    ['an unknown variable', () => `${v('evil', 'x')}`, 400],
+  ])('the variable options endpoint refuses %s before running anything', async (_name, extra, status) => {
+    const before = await queriesRun();
+    const res = await get(
+      `/api/v1/dashboards/tokenmeter-overview/variables/model/options?from=${from}&to=${to}${extra()}`,
+    );
+    expect(res.status).toBe(status);
+    expect(await queriesRun()).toBe(before);
+    expect(
+      (await get(`/api/v1/dashboards/tokenmeter-overview/variables/nope/options?from=${from}&to=${to}`)).status,
+    ).toBe(404);
+    expect(await queriesRun()).toBe(before);
+  });
+
   it('a tenant key sees its tenant only: other tenants refused, All forced to its own', async () => {
     const before = await queriesRun();
     expect((await get(panelPath(COST, v('tenant', 'globex')), acmeRead)).status).toBe(403);
