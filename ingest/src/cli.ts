@@ -16,7 +16,7 @@ Usage:
   tokenmeter serve                 run the service (OTLP/HTTP ingest, APIs) on PORT (default 4318);
                                    applies migrations first
   tokenmeter migrate               apply pending schema migrations and exit
-  tokenmeter query "SQL"           run read-only SQL through the running service (admin key)
+  tokenmeter query "SQL"           run read-only SQL through the running service (operator key)
       --format table|json          output format (default table)
   ${KEYS_USAGE}
   tokenmeter reconcile --date YYYY-MM-DD [--provider openai|anthropic]

@@ -7,7 +7,7 @@ type Fail = (message: string, exitCode?: number) => Error;
 export const KEYS_USAGE = `tokenmeter keys create --tenant <t> --role ingest|read|user|admin [--name <n>]
                                    create an API key; its secret is printed once
   tokenmeter keys list [--tenant <t>] [--format table|json]
-  tokenmeter keys revoke <id>        revoke a key (takes effect within TOKENMETER_KEY_CACHE_MS on every replica)`;
+  tokenmeter keys revoke <id>      revoke a key (at once here, within TOKENMETER_KEY_CACHE_MS on other replicas)`;
 
 /** `tokenmeter keys create|list|revoke`, through the running service's /api/v1/keys. */
 export async function keysCommand(
