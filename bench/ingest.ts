@@ -109,19 +109,41 @@ async function rawBaseline(bodies: Buffer[]): Promise<number> {
   const traces: unknown[] = [];
   const calls: unknown[] = [];
   for (const b of bodies) {
-    const built = buildRows(decodeTraces(b, 'protobuf').spans, (s) => String(s.resource['tokenmeter.tenant']), pricer, Date.now());
+    const built = buildRows(
+      decodeTraces(b, 'protobuf').spans,
+      (s) => String(s.resource['tokenmeter.tenant']),
+      pricer,
+      Date.now(),
+    );
     traces.push(...built.traces);
     calls.push(...built.calls);
   }
   const dir = mkdtempSync(join(tmpdir(), 'tm-bench-raw-'));
-  const store = await openStore({ url: undefined, user: 'default', password: '', database: 'bench_raw', cluster: undefined, dataDir: dir });
+  const store = await openStore({
+    url: undefined,
+    user: 'default',
+    password: '',
+    database: 'bench_raw',
+    cluster: undefined,
+    dataDir: dir,
+  });
   await migrate(store, { ttlDays: 90 });
   const started = performance.now();
   for (let i = 0; i < traces.length; i += BATCH) {
     const t = traces.slice(i, i + BATCH);
     const c = calls.slice(i, i + BATCH);
-    await store.writer.insert({ table: 'otel_traces', values: t, format: 'JSONEachRow', clickhouse_settings: insertSettings(`raw-t-${i}`) });
-    await store.writer.insert({ table: 'ai_calls', values: c, format: 'JSONEachRow', clickhouse_settings: insertSettings(`raw-c-${i}`) });
+    await store.writer.insert({
+      table: 'otel_traces',
+      values: t,
+      format: 'JSONEachRow',
+      clickhouse_settings: insertSettings(`raw-t-${i}`),
+    });
+    await store.writer.insert({
+      table: 'ai_calls',
+      values: c,
+      format: 'JSONEachRow',
+      clickhouse_settings: insertSettings(`raw-c-${i}`),
+    });
   }
   const seconds = (performance.now() - started) / 1000;
   await store.close();
@@ -133,7 +155,15 @@ async function service(bodies: Buffer[]): Promise<{ rate: number; acknowledged: 
   const dir = mkdtempSync(join(tmpdir(), 'tm-bench-svc-'));
   const port = 20000 + Math.floor(Math.random() * 20000);
   const child = spawn(process.execPath, ['ingest/dist/cli.js', 'serve'], {
-    env: { ...process.env, PORT: String(port), HOST: '127.0.0.1', TOKENMETER_DATA_DIR: dir, TOKENMETER_ADMIN_KEY: KEY, TOKENMETER_BATCH_MAX_ROWS: String(BATCH), LOG_LEVEL: 'warn' },
+    env: {
+      ...process.env,
+      PORT: String(port),
+      HOST: '127.0.0.1',
+      TOKENMETER_DATA_DIR: dir,
+      TOKENMETER_ADMIN_KEY: KEY,
+      TOKENMETER_BATCH_MAX_ROWS: String(BATCH),
+      LOG_LEVEL: 'warn',
+    },
     stdio: ['ignore', 'inherit', 'inherit'],
   });
   const url = `http://127.0.0.1:${port}`;
@@ -152,7 +182,11 @@ async function service(bodies: Buffer[]): Promise<{ rate: number; acknowledged: 
       while (next < bodies.length) {
         const body = bodies[next++]!;
         for (;;) {
-          const res = await fetch(`${url}/v1/traces`, { method: 'POST', headers: { authorization: `Bearer ${KEY}`, 'content-type': 'application/x-protobuf' }, body });
+          const res = await fetch(`${url}/v1/traces`, {
+            method: 'POST',
+            headers: { authorization: `Bearer ${KEY}`, 'content-type': 'application/x-protobuf' },
+            body,
+          });
           await res.arrayBuffer();
           if (res.status === 200) break;
           await new Promise((r) => setTimeout(r, 50));
@@ -165,7 +199,9 @@ async function service(bodies: Buffer[]): Promise<{ rate: number; acknowledged: 
   const res = await fetch(`${url}/api/v1/query`, {
     method: 'POST',
     headers: { authorization: `Bearer ${KEY}`, 'content-type': 'application/json' },
-    body: JSON.stringify({ sql: 'SELECT (SELECT count() FROM ai_calls) AS calls, (SELECT sum(requests) FROM ai_usage_hourly) AS rolled' }),
+    body: JSON.stringify({
+      sql: 'SELECT (SELECT count() FROM ai_calls) AS calls, (SELECT sum(requests) FROM ai_usage_hourly) AS rolled',
+    }),
   });
   const check = ((await res.json()) as { data: { calls: number; rolled: number }[] }).data[0]!;
   child.kill('SIGTERM');
@@ -178,7 +214,9 @@ async function service(bodies: Buffer[]): Promise<{ rate: number; acknowledged: 
 }
 
 const bodies = makeBodies();
-console.log(`bench/ingest: ${TOTAL} realistic GenAI spans in ${bodies.length} OTLP protobuf requests of ${PER_REQUEST}, ${CLIENTS} concurrent clients, batches of ${BATCH}`);
+console.log(
+  `bench/ingest: ${TOTAL} realistic GenAI spans in ${bodies.length} OTLP protobuf requests of ${PER_REQUEST}, ${CLIENTS} concurrent clients, batches of ${BATCH}`,
+);
 const raw = await rawBaseline(bodies);
 const svc = await service(bodies);
 console.log(`raw @clickhouse/client insert (otel_traces + ai_calls + rollup views): ${raw.toFixed(0)} spans/s`);

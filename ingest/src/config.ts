@@ -55,8 +55,7 @@ export interface BudgetConfig {
   evaluateIntervalMs: number;
   /** A budget for every user without one of their own; unset: none. */
   defaultUserBudget:
-    | { amountUsd: string; period: 'day' | 'week' | 'month'; mode: 'soft' | 'hard'; thresholds: number[] }
-    | undefined;
+    { amountUsd: string; period: 'day' | 'week' | 'month'; mode: 'soft' | 'hard'; thresholds: number[] } | undefined;
   /** How long the enforcement view (polled by the instrumentation's guard) is reused per tenant. */
   enforcementCacheMs: number;
   /** An hour costing less than this never pages as a cost spike. */

@@ -3,7 +3,13 @@ import { OTLPTraceExporter as HttpJsonExporter } from '@opentelemetry/exporter-t
 import { OTLPTraceExporter as ProtoExporter } from '@opentelemetry/exporter-trace-otlp-proto';
 import { ProtobufTraceSerializer } from '@opentelemetry/otlp-transformer';
 import { resourceFromAttributes } from '@opentelemetry/resources';
-import { BasicTracerProvider, BatchSpanProcessor, InMemorySpanExporter, SimpleSpanProcessor, type SpanExporter } from '@opentelemetry/sdk-trace-base';
+import {
+  BasicTracerProvider,
+  BatchSpanProcessor,
+  InMemorySpanExporter,
+  SimpleSpanProcessor,
+  type SpanExporter,
+} from '@opentelemetry/sdk-trace-base';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseUsd, formatScaled, priceCall } from '../../instrumentation/src/prices/index.ts';
 import { ADMIN_KEY, query, startTestService } from '../support/inprocess.ts';
@@ -31,9 +37,26 @@ interface Sent {
 const CALLS: Sent[] = [
   { provider: 'openai', model: 'gpt-4o-mini', input: 1200, output: 340, cacheRead: 1024, user: 'u-1', feature: 'chat' },
   { provider: 'openai', model: 'gpt-4o', input: 5000, output: 20, cacheRead: 0, user: 'u-2', feature: 'search' },
-  { provider: 'anthropic', model: 'claude-sonnet-4-20250514', input: 42_000, output: 900, cacheRead: 40_000, user: 'u-1', feature: 'chat' },
+  {
+    provider: 'anthropic',
+    model: 'claude-sonnet-4-20250514',
+    input: 42_000,
+    output: 900,
+    cacheRead: 40_000,
+    user: 'u-1',
+    feature: 'chat',
+  },
   { provider: 'openai', model: 'no-such-model-7', input: 10, output: 10, cacheRead: 0, user: 'u-3', feature: 'chat' },
-  { provider: 'openai', model: 'gpt-4o-mini', input: 77, output: 0, cacheRead: 0, user: 'u-2', feature: 'chat', error: true },
+  {
+    provider: 'openai',
+    model: 'gpt-4o-mini',
+    input: 77,
+    output: 0,
+    cacheRead: 0,
+    user: 'u-2',
+    feature: 'chat',
+    error: true,
+  },
 ];
 
 /** Emit the calls as current-semconv GenAI spans through a real SDK pipeline and exporter. */
@@ -92,18 +115,42 @@ describe.each([
   });
 
   it('writes one ai_calls row per AI call with the sent tokens and the price engine’s cost', async () => {
-    const got = await query<{ model: string; input_tokens: string; output_tokens: string; cache_read_tokens: string; cost_usd: string | null; priced: boolean; cost_source: string; status: string; user_id: string; feature: string; service: string }>(
+    const got = await query<{
+      model: string;
+      input_tokens: string;
+      output_tokens: string;
+      cache_read_tokens: string;
+      cost_usd: string | null;
+      priced: boolean;
+      cost_source: string;
+      status: string;
+      user_id: string;
+      feature: string;
+      service: string;
+    }>(
       svc,
       `SELECT model, input_tokens, output_tokens, cache_read_tokens, toString(cost_usd) AS cost_usd, priced, cost_source, status, user_id, feature, service
        FROM ai_calls WHERE tenant = '${tenant}' ORDER BY input_tokens`,
     );
     const sorted = [...CALLS].sort((a, b) => a.input - b.input);
-    expect(got.map((r) => [r.model, Number(r.input_tokens), Number(r.output_tokens), Number(r.cache_read_tokens), r.user_id, r.feature])).toEqual(
-      sorted.map((c) => [c.model, c.input, c.output, c.cacheRead, c.user, c.feature]),
-    );
+    expect(
+      got.map((r) => [
+        r.model,
+        Number(r.input_tokens),
+        Number(r.output_tokens),
+        Number(r.cache_read_tokens),
+        r.user_id,
+        r.feature,
+      ]),
+    ).toEqual(sorted.map((c) => [c.model, c.input, c.output, c.cacheRead, c.user, c.feature]));
     for (const [i, row] of got.entries()) {
       const c = sorted[i]!;
-      const price = priceCall({ provider: c.provider, model: c.model, usage: { inputTokens: c.input, outputTokens: c.output, cacheReadTokens: c.cacheRead }, timestamp: new Date() });
+      const price = priceCall({
+        provider: c.provider,
+        model: c.model,
+        usage: { inputTokens: c.input, outputTokens: c.output, cacheReadTokens: c.cacheRead },
+        timestamp: new Date(),
+      });
       if (price.priced) {
         expect(row.cost_usd === null ? null : formatScaled(parseUsd(row.cost_usd))).toBe(price.costUsd);
         expect(row.cost_source).toBe('ingest');
@@ -118,7 +165,15 @@ describe.each([
 
   it('rolls up to the same sums, hourly and daily, as the raw rows and what was sent', async () => {
     for (const table of ['ai_usage_hourly', 'ai_usage_daily']) {
-      const [r] = await query<{ requests: string; errors: string; unpriced: string; input: string; output: string; cache_read: string; cost: string }>(
+      const [r] = await query<{
+        requests: string;
+        errors: string;
+        unpriced: string;
+        input: string;
+        output: string;
+        cache_read: string;
+        cost: string;
+      }>(
         svc,
         `SELECT sum(requests) AS requests, sum(errors) AS errors, sum(unpriced_requests) AS unpriced, sum(input_tokens) AS input,
                 sum(output_tokens) AS output, sum(cache_read_tokens) AS cache_read, toString(sum(cost_usd)) AS cost
@@ -148,7 +203,12 @@ describe('a retried request body', () => {
     for (let i = 0; i < 3; i++) {
       tracer
         .startSpan('chat gpt-4o-mini', {
-          attributes: { 'gen_ai.provider.name': 'openai', 'gen_ai.request.model': 'gpt-4o-mini', 'gen_ai.usage.input_tokens': 100 + i, 'gen_ai.usage.output_tokens': 10 },
+          attributes: {
+            'gen_ai.provider.name': 'openai',
+            'gen_ai.request.model': 'gpt-4o-mini',
+            'gen_ai.usage.input_tokens': 100 + i,
+            'gen_ai.usage.output_tokens': 10,
+          },
         })
         .end();
     }
@@ -163,7 +223,11 @@ describe('a retried request body', () => {
                 (SELECT sum(input_tokens) FROM ai_usage_daily WHERE tenant = 'retry-tenant') AS daily_input`,
       );
     const post = () =>
-      fetch(`${svc.url}/v1/traces`, { method: 'POST', headers: { ...headers, 'content-type': 'application/x-protobuf' }, body });
+      fetch(`${svc.url}/v1/traces`, {
+        method: 'POST',
+        headers: { ...headers, 'content-type': 'application/x-protobuf' },
+        body,
+      });
     expect((await post()).status).toBe(200);
     const first = await snapshot();
     expect(first[0]).toMatchObject({ calls: 3, spans: 3, hourly: 3, daily_input: 303 });

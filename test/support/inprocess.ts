@@ -7,7 +7,10 @@ import { type Running, startServer } from '../../ingest/src/server.ts';
 export const ADMIN_KEY = 'test-admin-key-0123456789';
 
 /** A real `tokenmeter serve` in this process, on an ephemeral port, embedded ClickHouse in a temp dir. */
-export async function startTestService(name: string, env: Record<string, string> = {}): Promise<Running & { dataDir: string }> {
+export async function startTestService(
+  name: string,
+  env: Record<string, string> = {},
+): Promise<Running & { dataDir: string }> {
   const dataDir = mkdtempSync(join(tmpdir(), `tm-svc-${name}-`));
   const config = readConfig({
     PORT: '0',

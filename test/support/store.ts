@@ -9,10 +9,20 @@ import { migrate } from '../../ingest/src/store/migrate.ts';
  * directory and its own database name (chdb binds one data directory per process,
  * and vitest runs each file in its own process with pool 'forks').
  */
-export async function openTestStore(name: string, opts: { ttlDays?: number } = {}): Promise<Store & { dataDir: string }> {
+export async function openTestStore(
+  name: string,
+  opts: { ttlDays?: number } = {},
+): Promise<Store & { dataDir: string }> {
   const dataDir = mkdtempSync(join(tmpdir(), `tm-${name}-`));
   const database = `t_${name.replace(/[^a-z0-9_]/gi, '_')}`;
-  const store = await openStore({ url: undefined, user: 'default', password: '', database, cluster: undefined, dataDir });
+  const store = await openStore({
+    url: undefined,
+    user: 'default',
+    password: '',
+    database,
+    cluster: undefined,
+    dataDir,
+  });
   await migrate(store, { ttlDays: opts.ttlDays ?? 90 });
   const close = store.close.bind(store);
   return Object.assign(store, {

@@ -36,7 +36,9 @@ describe('CallNesting', () => {
 
   it('keeps nested calls to different providers, and sibling calls under one parent span', () => {
     const n = new CallNesting();
-    expect(n.nested([call('0000000000000001', ''), call('0000000000000002', '0000000000000001', 'openai')]).size).toBe(0);
+    expect(n.nested([call('0000000000000001', ''), call('0000000000000002', '0000000000000001', 'openai')]).size).toBe(
+      0,
+    );
     const siblings = [call('0000000000000011', '00000000000000aa'), call('0000000000000012', '00000000000000aa')];
     expect(n.nested(siblings).size).toBe(0);
   });

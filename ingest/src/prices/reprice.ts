@@ -145,7 +145,7 @@ export async function reprice(store: Store, opts: RepriceOptions): Promise<Repri
       query_params: { id: day.replaceAll('-', '') },
     });
   }
-  opts.onProgress?.(++done, total, 'raw versions merged');
+  opts.onProgress?.(done + 1, total, 'raw versions merged');
 
   result.days = [...days].sort();
   result.costBeforeUsd = formatScaled(sums.before);

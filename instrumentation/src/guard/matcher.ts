@@ -108,8 +108,7 @@ const leaf = (node: Node, call: CallKey): EnforcementScope | undefined =>
   node === undefined
     ? undefined
     : ((node.get(call.model) ?? (call.alias !== call.model ? node.get(call.alias) : undefined)) as
-        | EnforcementScope
-        | undefined);
+        EnforcementScope | undefined);
 
 function newShape(fields: Field[]): Shape {
   const shape: Shape = { fields, root: new Map(), all: undefined, find: () => undefined };

@@ -414,8 +414,6 @@ const CASES: Case[] = [
   },
 ];
 
-const SCALE = 12n;
-
 /** Exact oracle: tokens × (USD per million) with the 12-decimal integer scale. */
 function expectedUsd(c: Case): string {
   const { usage, sheet } = c;
