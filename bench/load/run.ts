@@ -3,6 +3,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
+import { decodeTraces } from '../../ingest/src/otlp/decode.ts';
+import { buildRows } from '../../ingest/src/pipeline/build.ts';
+import { IngestPricer } from '../../ingest/src/pipeline/pricing.ts';
+import { insertSettings, openStore } from '../../ingest/src/store/client.ts';
+import { migrate } from '../../ingest/src/store/migrate.ts';
 import { spawnService } from '../../test/support/service.ts';
 import { querySql } from '../../test/support/spans.ts';
 
@@ -146,6 +151,58 @@ export async function runLoad(opts: LoadOptions): Promise<LoadReport> {
   }
 }
 
+/**
+ * The baseline, in the same run: the same kind of spans decoded, built into rows and inserted
+ * straight into embedded ClickHouse in batches of 5,000, with no HTTP, spool or dedup.
+ */
+export async function baselineSpansPerSecond(spans = 50_000): Promise<number> {
+  const dir = mkdtempSync(join(tmpdir(), 'tm-load-base-'));
+  const store = await openStore({
+    url: undefined,
+    user: 'default',
+    password: '',
+    database: 'base',
+    cluster: undefined,
+    dataDir: dir,
+  });
+  try {
+    await migrate(store, { ttlDays: 90 });
+    const pricer = new IngestPricer();
+    const now = BigInt(Date.now()) * 1_000_000n;
+    const started = performance.now();
+    for (let from = 0; from < spans; from += 5000) {
+      const list: string[] = [];
+      for (let n = from + 1; n <= from + 5000; n++) {
+        const id = n.toString(16).padStart(16, '0');
+        const start = now + BigInt(n) * 1000n;
+        list.push(
+          `{"traceId":"${id}${id}","spanId":"${id}","name":"chat","kind":3,"startTimeUnixNano":"${start}","endTimeUnixNano":"${start + 250_000_000n}",` +
+            `"attributes":[{"key":"gen_ai.provider.name","value":{"stringValue":"openai"}},{"key":"gen_ai.operation.name","value":{"stringValue":"chat"}},` +
+            `{"key":"gen_ai.request.model","value":{"stringValue":"gpt-4o-mini"}},{"key":"gen_ai.usage.input_tokens","value":{"intValue":"${100 + (n % 900)}"}},` +
+            `{"key":"gen_ai.usage.output_tokens","value":{"intValue":"${1 + (n % 300)}"}}]}`,
+        );
+      }
+      const body = Buffer.from(`{"resourceSpans":[{"scopeSpans":[{"spans":[${list.join(',')}]}]}]}`);
+      const built = buildRows(decodeTraces(body, 'json').spans, () => 'base', pricer, Date.now());
+      for (const [table, values] of [
+        ['otel_traces', built.traces],
+        ['ai_calls', built.calls],
+      ] as const) {
+        await store.writer.insert({
+          table: `base.${table}`,
+          values: values as unknown[],
+          format: 'JSONEachRow',
+          clickhouse_settings: insertSettings(`${table}:${from}`),
+        });
+      }
+    }
+    return Math.round(spans / ((performance.now() - started) / 1000));
+  } finally {
+    await store.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const env = process.env;
   const report = await runLoad({
@@ -154,5 +211,16 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
     spansPerRequest: Number(env.LOAD_SPANS_PER_REQUEST ?? 20),
     rateLimit: Number(env.LOAD_RATE_LIMIT ?? 0),
   });
-  console.log(JSON.stringify(report, null, 2));
+  const baseline = await baselineSpansPerSecond();
+  console.log(
+    JSON.stringify(
+      {
+        ...report,
+        baselineDirectInsertSpansPerSecond: baseline,
+        ratioToBaseline: Number((report.spansPerSecond / baseline).toFixed(2)),
+      },
+      null,
+      2,
+    ),
+  );
 }
