@@ -1,4 +1,4 @@
-import { diag } from "@opentelemetry/api";
+import { diag } from '@opentelemetry/api';
 
 /**
  * Our own faults: caught, counted and logged once per kind. The application never sees them.
@@ -6,23 +6,20 @@ import { diag } from "@opentelemetry/api";
 const counts = new Map<string, number>();
 
 export function recordFault(where: string, err: unknown): void {
-	const n = counts.get(where) ?? 0;
-	counts.set(where, n + 1);
-	if (n === 0) {
-		const message = err instanceof Error ? err.message : String(err);
-		diag.error(
-			`@tokenmeter/instrumentation: fault in ${where} (logged once, counted after): ${message}`,
-		);
-		if (process.env.TOKENMETER_DEBUG === "true")
-			console.error("[tokenmeter]", where, err);
-	}
+  const n = counts.get(where) ?? 0;
+  counts.set(where, n + 1);
+  if (n === 0) {
+    const message = err instanceof Error ? err.message : String(err);
+    diag.error(`@tokenmeter/instrumentation: fault in ${where} (logged once, counted after): ${message}`);
+    if (process.env.TOKENMETER_DEBUG === 'true') console.error('[tokenmeter]', where, err);
+  }
 }
 
 /** Faults so far, by where they happened. */
 export function faultCounts(): Record<string, number> {
-	return Object.fromEntries(counts);
+  return Object.fromEntries(counts);
 }
 
 export function resetFaults(): void {
-	counts.clear();
+  counts.clear();
 }

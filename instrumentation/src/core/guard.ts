@@ -1,6 +1,6 @@
-import type { CallDescription, CallGuard } from "../types.js";
-import { CallBlockedError } from "../types.js";
-import { recordFault } from "./faults.js";
+import type { CallDescription, CallGuard } from '../types.js';
+import { CallBlockedError } from '../types.js';
+import { recordFault } from './faults.js';
 
 /**
  * The one place where a call may be stopped before its provider is called (budget guards).
@@ -9,20 +9,20 @@ import { recordFault } from "./faults.js";
 let guard: CallGuard | undefined;
 
 export function setCallGuard(g: CallGuard | undefined): void {
-	guard = g;
+  guard = g;
 }
 
 /** Throws the guard's CallBlockedError, if any; never anything else. */
 export function checkGuard(describe: () => CallDescription): void {
-	if (!guard) return;
-	try {
-		guard(describe());
-	} catch (err) {
-		if (err instanceof CallBlockedError) throw err;
-		recordFault("guard", err);
-	}
+  if (!guard) return;
+  try {
+    guard(describe());
+  } catch (err) {
+    if (err instanceof CallBlockedError) throw err;
+    recordFault('guard', err);
+  }
 }
 
 export function hasGuard(): boolean {
-	return guard !== undefined;
+  return guard !== undefined;
 }

@@ -1,14 +1,14 @@
-import { context } from "@opentelemetry/api";
-import { type Call, type CallSpec, startCall } from "./call.js";
-import { recordFault } from "./faults.js";
-import { checkGuard, hasGuard } from "./guard.js";
-import { getUsageContext } from "./usage-context.js";
+import { context } from '@opentelemetry/api';
+import { type Call, type CallSpec, startCall } from './call.js';
+import { recordFault } from './faults.js';
+import { checkGuard, hasGuard } from './guard.js';
+import { getUsageContext } from './usage-context.js';
 
 let enabled = true;
 
 /** Turn every wrapper into a pass-through (OTEL_SDK_DISABLED, instrumentation.disable()). */
 export function setInstrumentationEnabled(on: boolean): void {
-	enabled = on;
+  enabled = on;
 }
 
 /**
@@ -18,49 +18,49 @@ export function setInstrumentationEnabled(on: boolean): void {
  * bare call; the app's errors pass through unchanged.
  */
 export function runCall<T>(
-	describe: () => CallSpec | undefined,
-	invoke: (call: Call | undefined) => T,
-	observe: (result: T, call: Call) => T,
+  describe: () => CallSpec | undefined,
+  invoke: (call: Call | undefined) => T,
+  observe: (result: T, call: Call) => T,
 ): T {
-	if (!enabled) return invoke(undefined);
-	let call: Call | undefined;
-	try {
-		const spec = describe();
-		if (spec) call = startCall(spec);
-	} catch (err) {
-		recordFault("call.start", err);
-	}
-	// No span (disabled, or our fault): the bare call, with nothing added to the request.
-	if (!call) return invoke(undefined);
-	if (hasGuard()) {
-		const c = call;
-		try {
-			// ── Budget guards go here: before the provider is called. ──
-			checkGuard(() => ({
-				provider: c.spec.provider,
-				operation: c.spec.operation,
-				requestModel: c.spec.requestModel,
-				isStreaming: c.spec.isStreaming,
-				context: getUsageContext(),
-				span: c.span,
-			}));
-		} catch (blocked) {
-			c.end(blocked);
-			throw blocked;
-		}
-	}
-	let result: T;
-	try {
-		result = context.with(call.ctx, invoke, undefined, call);
-	} catch (err) {
-		call.end(err);
-		throw err;
-	}
-	try {
-		return observe(result, call);
-	} catch (err) {
-		recordFault("call.observe", err);
-		call.end();
-		return result;
-	}
+  if (!enabled) return invoke(undefined);
+  let call: Call | undefined;
+  try {
+    const spec = describe();
+    if (spec) call = startCall(spec);
+  } catch (err) {
+    recordFault('call.start', err);
+  }
+  // No span (disabled, or our fault): the bare call, with nothing added to the request.
+  if (!call) return invoke(undefined);
+  if (hasGuard()) {
+    const c = call;
+    try {
+      // ── Budget guards go here: before the provider is called. ──
+      checkGuard(() => ({
+        provider: c.spec.provider,
+        operation: c.spec.operation,
+        requestModel: c.spec.requestModel,
+        isStreaming: c.spec.isStreaming,
+        context: getUsageContext(),
+        span: c.span,
+      }));
+    } catch (blocked) {
+      c.end(blocked);
+      throw blocked;
+    }
+  }
+  let result: T;
+  try {
+    result = context.with(call.ctx, invoke, undefined, call);
+  } catch (err) {
+    call.end(err);
+    throw err;
+  }
+  try {
+    return observe(result, call);
+  } catch (err) {
+    recordFault('call.observe', err);
+    call.end();
+    return result;
+  }
 }

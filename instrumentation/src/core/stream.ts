@@ -1,5 +1,5 @@
-import type { Call } from "./call.js";
-import { recordFault } from "./faults.js";
+import type { Call } from './call.js';
+import { recordFault } from './faults.js';
 
 /** Reads one chunk into the call; returns false to hide the chunk from the app (injected usage). */
 export type ChunkReader<T> = (chunk: T, call: Call) => boolean;
@@ -12,63 +12,59 @@ export type ChunkReader<T> = (chunk: T, call: Call) => boolean;
  * several, since this runs for every chunk of every stream.
  */
 export function observeStream<T>(
-	source: AsyncIterator<T>,
-	call: Call,
-	read: ChunkReader<T>,
-	isAborted?: () => boolean,
+  source: AsyncIterator<T>,
+  call: Call,
+  read: ChunkReader<T>,
+  isAborted?: () => boolean,
 ): AsyncIterableIterator<T> {
-	let finished = false;
-	const finish = (error?: unknown) => {
-		if (finished) return;
-		finished = true;
-		if (isAborted?.()) call.partial = true;
-		call.end(error);
-	};
-	const fail = (error: unknown): never => {
-		call.partial = true;
-		finish(error);
-		throw error;
-	};
-	const step = (
-		r: IteratorResult<T>,
-	): IteratorResult<T> | Promise<IteratorResult<T>> => {
-		if (r.done) {
-			finish();
-			return r;
-		}
-		call.chunk();
-		let keep = true;
-		try {
-			keep = read(r.value, call);
-		} catch (err) {
-			recordFault("stream.read", err);
-		}
-		// A hidden chunk: pull the next one, so the app sees exactly the stream it would have seen.
-		return keep ? r : source.next().then(step, fail);
-	};
-	const iterator: AsyncIterableIterator<T> = {
-		next: () => source.next().then(step, fail),
-		// The app stopped early (break/return): close the SDK's iterator as a bare loop would.
-		return: (value?: unknown) => {
-			if (!finished) call.partial = true;
-			const closed = source.return
-				? source.return(value)
-				: Promise.resolve({ done: true, value } as IteratorResult<T>);
-			return Promise.resolve(closed).then(
-				(r) => {
-					finish();
-					return r;
-				},
-				(err) => fail(err),
-			);
-		},
-		throw: (err?: unknown) => {
-			if (!source.throw) return fail(err);
-			return source.throw(err).then(step, fail);
-		},
-		[Symbol.asyncIterator]() {
-			return iterator;
-		},
-	};
-	return iterator;
+  let finished = false;
+  const finish = (error?: unknown) => {
+    if (finished) return;
+    finished = true;
+    if (isAborted?.()) call.partial = true;
+    call.end(error);
+  };
+  const fail = (error: unknown): never => {
+    call.partial = true;
+    finish(error);
+    throw error;
+  };
+  const step = (r: IteratorResult<T>): IteratorResult<T> | Promise<IteratorResult<T>> => {
+    if (r.done) {
+      finish();
+      return r;
+    }
+    call.chunk();
+    let keep = true;
+    try {
+      keep = read(r.value, call);
+    } catch (err) {
+      recordFault('stream.read', err);
+    }
+    // A hidden chunk: pull the next one, so the app sees exactly the stream it would have seen.
+    return keep ? r : source.next().then(step, fail);
+  };
+  const iterator: AsyncIterableIterator<T> = {
+    next: () => source.next().then(step, fail),
+    // The app stopped early (break/return): close the SDK's iterator as a bare loop would.
+    return: (value?: unknown) => {
+      if (!finished) call.partial = true;
+      const closed = source.return ? source.return(value) : Promise.resolve({ done: true, value } as IteratorResult<T>);
+      return Promise.resolve(closed).then(
+        (r) => {
+          finish();
+          return r;
+        },
+        (err) => fail(err),
+      );
+    },
+    throw: (err?: unknown) => {
+      if (!source.throw) return fail(err);
+      return source.throw(err).then(step, fail);
+    },
+    [Symbol.asyncIterator]() {
+      return iterator;
+    },
+  };
+  return iterator;
 }

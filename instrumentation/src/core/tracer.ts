@@ -1,7 +1,7 @@
-import { type Tracer, type TracerProvider, trace } from "@opentelemetry/api";
+import { type Tracer, type TracerProvider, trace } from '@opentelemetry/api';
 
-export const SCOPE_NAME = "@tokenmeter/instrumentation";
-export const SCOPE_VERSION = "0.1.0";
+export const SCOPE_NAME = '@tokenmeter/instrumentation';
+export const SCOPE_VERSION = '0.1.0';
 
 /**
  * Which tracer our spans go to. An explicit provider (an instrumentation class given one by
@@ -14,47 +14,42 @@ let lastDelegate: unknown;
 let cached: Tracer | undefined;
 
 export function setExplicitTracerProvider(p: TracerProvider | undefined): void {
-	explicitProvider = p;
-	cached = undefined;
+  explicitProvider = p;
+  cached = undefined;
 }
 
 export function setFallbackTracerProvider(p: TracerProvider | undefined): void {
-	fallbackProvider = p;
-	cached = undefined;
+  fallbackProvider = p;
+  cached = undefined;
 }
 
 export function currentTracer(): Tracer {
-	if (explicitProvider) {
-		if (!cached || lastDelegate !== explicitProvider) {
-			lastDelegate = explicitProvider;
-			cached = explicitProvider.getTracer(SCOPE_NAME, SCOPE_VERSION);
-		}
-		return cached;
-	}
-	const global = trace.getTracerProvider() as TracerProvider & {
-		getDelegate?: () => TracerProvider;
-	};
-	const delegate = global.getDelegate ? global.getDelegate() : global;
-	if (cached && delegate === lastDelegate) return cached;
-	lastDelegate = delegate;
-	const useFallback = fallbackProvider !== undefined && isNoop(delegate);
-	cached = (
-		useFallback ? (fallbackProvider as TracerProvider) : global
-	).getTracer(SCOPE_NAME, SCOPE_VERSION);
-	return cached;
+  if (explicitProvider) {
+    if (!cached || lastDelegate !== explicitProvider) {
+      lastDelegate = explicitProvider;
+      cached = explicitProvider.getTracer(SCOPE_NAME, SCOPE_VERSION);
+    }
+    return cached;
+  }
+  const global = trace.getTracerProvider() as TracerProvider & {
+    getDelegate?: () => TracerProvider;
+  };
+  const delegate = global.getDelegate ? global.getDelegate() : global;
+  if (cached && delegate === lastDelegate) return cached;
+  lastDelegate = delegate;
+  const useFallback = fallbackProvider !== undefined && isNoop(delegate);
+  cached = (useFallback ? (fallbackProvider as TracerProvider) : global).getTracer(SCOPE_NAME, SCOPE_VERSION);
+  return cached;
 }
 
 /** True when the app has registered a tracer provider of its own. */
 export function hasGlobalProvider(): boolean {
-	const global = trace.getTracerProvider() as TracerProvider & {
-		getDelegate?: () => TracerProvider;
-	};
-	return !isNoop(global.getDelegate ? global.getDelegate() : global);
+  const global = trace.getTracerProvider() as TracerProvider & {
+    getDelegate?: () => TracerProvider;
+  };
+  return !isNoop(global.getDelegate ? global.getDelegate() : global);
 }
 
 function isNoop(p: unknown): boolean {
-	return (
-		(p as { constructor?: { name?: string } })?.constructor?.name ===
-		"NoopTracerProvider"
-	);
+  return (p as { constructor?: { name?: string } })?.constructor?.name === 'NoopTracerProvider';
 }

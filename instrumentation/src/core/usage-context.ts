@@ -1,12 +1,7 @@
-import {
-	type Context,
-	context,
-	createContextKey,
-	propagation,
-} from "@opentelemetry/api";
-import * as S from "../semconv.js";
-import type { UsageContext, UsageContextKey } from "../types.js";
-import { settings } from "./config.js";
+import { type Context, context, createContextKey, propagation } from '@opentelemetry/api';
+import * as S from '../semconv.js';
+import type { UsageContext, UsageContextKey } from '../types.js';
+import { settings } from './config.js';
 
 /**
  * Attribution on OTel context. The value is a holder object so that `setUsageContext` can fill
@@ -14,57 +9,54 @@ import { settings } from "./config.js";
  * the same `withUsageContext` scope.
  */
 interface Holder {
-	values: UsageContext;
-	/** Span attributes, computed once per change (userId hashed when asked). */
-	attributes: Record<string, string> | undefined;
+  values: UsageContext;
+  /** Span attributes, computed once per change (userId hashed when asked). */
+  attributes: Record<string, string> | undefined;
 }
 
-const KEY = createContextKey("tokenmeter.usage_context");
+const KEY = createContextKey('tokenmeter.usage_context');
 
 /** The span attribute (and W3C baggage key) of each usage-context field. */
 export const ATTRIBUTE_OF: Readonly<Record<UsageContextKey, string>> = {
-	tenant: S.ATTR_TM_TENANT,
-	userId: S.ATTR_USER_ID,
-	team: S.ATTR_TM_TEAM,
-	feature: S.ATTR_TM_FEATURE,
-	sessionId: S.ATTR_SESSION_ID,
-	requestId: S.ATTR_TM_REQUEST_ID,
+  tenant: S.ATTR_TM_TENANT,
+  userId: S.ATTR_USER_ID,
+  team: S.ATTR_TM_TEAM,
+  feature: S.ATTR_TM_FEATURE,
+  sessionId: S.ATTR_SESSION_ID,
+  requestId: S.ATTR_TM_REQUEST_ID,
 };
 const FIELDS = Object.keys(ATTRIBUTE_OF) as UsageContextKey[];
 
 /** Run `fn` with these fields added to the current usage context; every AI span inside carries them. */
 export function withUsageContext<T>(values: UsageContext, fn: () => T): T {
-	return context.with(contextWithUsage(context.active(), values), fn);
+  return context.with(contextWithUsage(context.active(), values), fn);
 }
 
 /** The context `parent` plus these usage fields (and the opted-in baggage entries). */
-export function contextWithUsage(
-	parent: Context,
-	values: UsageContext,
-): Context {
-	const outer = parent.getValue(KEY) as Holder | undefined;
-	const merged: UsageContext = { ...outer?.values };
-	for (const f of FIELDS) {
-		const v = values[f];
-		if (v !== undefined && v !== null && v !== "") merged[f] = String(v);
-	}
-	let ctx = parent.setValue(KEY, {
-		values: merged,
-		attributes: undefined,
-	} satisfies Holder);
-	const keys = settings.baggageKeys;
-	if (keys.length > 0) {
-		let bag = propagation.getBaggage(ctx) ?? propagation.createBaggage();
-		for (const k of keys) {
-			const v = merged[k];
-			if (v !== undefined)
-				bag = bag.setEntry(ATTRIBUTE_OF[k], {
-					value: k === "userId" ? userIdForSpan(v) : v,
-				});
-		}
-		ctx = propagation.setBaggage(ctx, bag);
-	}
-	return ctx;
+export function contextWithUsage(parent: Context, values: UsageContext): Context {
+  const outer = parent.getValue(KEY) as Holder | undefined;
+  const merged: UsageContext = { ...outer?.values };
+  for (const f of FIELDS) {
+    const v = values[f];
+    if (v !== undefined && v !== null && v !== '') merged[f] = String(v);
+  }
+  let ctx = parent.setValue(KEY, {
+    values: merged,
+    attributes: undefined,
+  } satisfies Holder);
+  const keys = settings.baggageKeys;
+  if (keys.length > 0) {
+    let bag = propagation.getBaggage(ctx) ?? propagation.createBaggage();
+    for (const k of keys) {
+      const v = merged[k];
+      if (v !== undefined)
+        bag = bag.setEntry(ATTRIBUTE_OF[k], {
+          value: k === 'userId' ? userIdForSpan(v) : v,
+        });
+    }
+    ctx = propagation.setBaggage(ctx, bag);
+  }
+  return ctx;
 }
 
 /**
@@ -72,57 +64,53 @@ export function contextWithUsage(
  * what runs later inside the same `withUsageContext` scope. Returns false when there is none.
  */
 export function setUsageContext(values: UsageContext): boolean {
-	const holder = context.active().getValue(KEY) as Holder | undefined;
-	if (!holder) return false;
-	for (const f of FIELDS) {
-		const v = values[f];
-		if (v !== undefined && v !== null && v !== "") holder.values[f] = String(v);
-	}
-	holder.attributes = undefined;
-	return true;
+  const holder = context.active().getValue(KEY) as Holder | undefined;
+  if (!holder) return false;
+  for (const f of FIELDS) {
+    const v = values[f];
+    if (v !== undefined && v !== null && v !== '') holder.values[f] = String(v);
+  }
+  holder.attributes = undefined;
+  return true;
 }
 
 /** The usage context in force: the scope's own fields, then W3C baggage from upstream services. */
 export function getUsageContext(ctx: Context = context.active()): UsageContext {
-	const holder = ctx.getValue(KEY) as Holder | undefined;
-	const values: UsageContext = { ...holder?.values };
-	const bag = propagation.getBaggage(ctx);
-	if (bag) {
-		for (const f of FIELDS) {
-			if (values[f] === undefined) {
-				const e = bag.getEntry(ATTRIBUTE_OF[f]);
-				if (e) values[f] = e.value;
-			}
-		}
-	}
-	return values;
+  const holder = ctx.getValue(KEY) as Holder | undefined;
+  const values: UsageContext = { ...holder?.values };
+  const bag = propagation.getBaggage(ctx);
+  if (bag) {
+    for (const f of FIELDS) {
+      if (values[f] === undefined) {
+        const e = bag.getEntry(ATTRIBUTE_OF[f]);
+        if (e) values[f] = e.value;
+      }
+    }
+  }
+  return values;
 }
 
-const EMPTY: Record<string, string> = Object.freeze({}) as Record<
-	string,
-	string
->;
+const EMPTY: Record<string, string> = Object.freeze({}) as Record<string, string>;
 
 /** Span attributes for the usage context of `ctx` (hot path: cached per holder). */
 export function usageAttributes(ctx: Context): Record<string, string> {
-	const holder = ctx.getValue(KEY) as Holder | undefined;
-	const bag = propagation.getBaggage(ctx);
-	if (!holder && !bag) return EMPTY;
-	if (holder?.attributes && !bag) return holder.attributes;
-	const values = bag ? getUsageContext(ctx) : (holder as Holder).values;
-	const attributes: Record<string, string> = {};
-	for (const f of FIELDS) {
-		const v = values[f];
-		if (v === undefined) continue;
-		// A baggage user id from upstream was hashed there already when hashing is on.
-		attributes[ATTRIBUTE_OF[f]] =
-			f === "userId" && holder?.values.userId === v ? userIdForSpan(v) : v;
-	}
-	if (holder && !bag) holder.attributes = attributes;
-	return attributes;
+  const holder = ctx.getValue(KEY) as Holder | undefined;
+  const bag = propagation.getBaggage(ctx);
+  if (!holder && !bag) return EMPTY;
+  if (holder?.attributes && !bag) return holder.attributes;
+  const values = bag ? getUsageContext(ctx) : (holder as Holder).values;
+  const attributes: Record<string, string> = {};
+  for (const f of FIELDS) {
+    const v = values[f];
+    if (v === undefined) continue;
+    // A baggage user id from upstream was hashed there already when hashing is on.
+    attributes[ATTRIBUTE_OF[f]] = f === 'userId' && holder?.values.userId === v ? userIdForSpan(v) : v;
+  }
+  if (holder && !bag) holder.attributes = attributes;
+  return attributes;
 }
 
 function userIdForSpan(id: string): string {
-	const hash = settings.hashUserId;
-	return hash ? hash(id) : id;
+  const hash = settings.hashUserId;
+  return hash ? hash(id) : id;
 }

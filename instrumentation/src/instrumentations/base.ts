@@ -1,28 +1,23 @@
-import type { TracerProvider } from "@opentelemetry/api";
+import type { TracerProvider } from '@opentelemetry/api';
 import {
-	InstrumentationBase,
-	type InstrumentationConfig,
-	InstrumentationNodeModuleDefinition,
-	isWrapped,
-} from "@opentelemetry/instrumentation";
-import { configure } from "../core/config.js";
-import { recordFault } from "../core/faults.js";
-import {
-	SCOPE_NAME,
-	SCOPE_VERSION,
-	setExplicitTracerProvider,
-} from "../core/tracer.js";
-import type { InstrumentationOptions } from "../types.js";
+  InstrumentationBase,
+  type InstrumentationConfig,
+  InstrumentationNodeModuleDefinition,
+  isWrapped,
+} from '@opentelemetry/instrumentation';
+import { configure } from '../core/config.js';
+import { recordFault } from '../core/faults.js';
+import { SCOPE_NAME, SCOPE_VERSION, setExplicitTracerProvider } from '../core/tracer.js';
+import type { InstrumentationOptions } from '../types.js';
 
-export type TokenmeterInstrumentationConfig = InstrumentationConfig &
-	InstrumentationOptions;
+export type TokenmeterInstrumentationConfig = InstrumentationConfig & InstrumentationOptions;
 
 /** A method to wrap on a prototype reached from the module's exports. */
 export interface MethodPatch {
-	/** Finds the prototype (or object) in the module's exports; undefined when absent in this version. */
-	target: (exports: any) => object | undefined;
-	method: string;
-	wrap: (original: (...args: any[]) => any) => (...args: any[]) => any;
+  /** Finds the prototype (or object) in the module's exports; undefined when absent in this version. */
+  target: (exports: any) => object | undefined;
+  method: string;
+  wrap: (original: (...args: any[]) => any) => (...args: any[]) => any;
 }
 
 /**
@@ -31,67 +26,61 @@ export interface MethodPatch {
  * wrapping once and unwrapping are done here once.
  */
 export abstract class TokenmeterInstrumentation extends InstrumentationBase<TokenmeterInstrumentationConfig> {
-	constructor(name: string, config: TokenmeterInstrumentationConfig = {}) {
-		super(`${SCOPE_NAME}/${name}`, SCOPE_VERSION, config);
-		if (Object.keys(config).length > 0) configure(config);
-	}
+  constructor(name: string, config: TokenmeterInstrumentationConfig = {}) {
+    super(`${SCOPE_NAME}/${name}`, SCOPE_VERSION, config);
+    if (Object.keys(config).length > 0) configure(config);
+  }
 
-	/** The package and its supported versions. (A method: the base constructor calls init() before fields exist.) */
-	protected abstract target(): { module: string; versions: string[] };
-	protected abstract patches(): MethodPatch[];
+  /** The package and its supported versions. (A method: the base constructor calls init() before fields exist.) */
+  protected abstract target(): { module: string; versions: string[] };
+  protected abstract patches(): MethodPatch[];
 
-	protected init() {
-		const { module, versions } = this.target();
-		return new InstrumentationNodeModuleDefinition(
-			module,
-			versions,
-			(exports: any) => {
-				this.apply(exports);
-				return exports;
-			},
-			(exports: any) => {
-				if (exports) this.remove(exports);
-			},
-		);
-	}
+  protected init() {
+    const { module, versions } = this.target();
+    return new InstrumentationNodeModuleDefinition(
+      module,
+      versions,
+      (exports: any) => {
+        this.apply(exports);
+        return exports;
+      },
+      (exports: any) => {
+        if (exports) this.remove(exports);
+      },
+    );
+  }
 
-	/** Patch a module object you loaded yourself (bundled apps, tests). */
-	apply(exports: any): void {
-		for (const p of this.patches()) {
-			try {
-				const target = p.target(exports) as Record<string, any> | undefined;
-				if (
-					!target ||
-					typeof target[p.method] !== "function" ||
-					isWrapped(target[p.method])
-				)
-					continue;
-				this._wrap(target, p.method, p.wrap as any);
-			} catch (err) {
-				recordFault(`patch ${this.target().module}.${p.method}`, err);
-			}
-		}
-	}
+  /** Patch a module object you loaded yourself (bundled apps, tests). */
+  apply(exports: any): void {
+    for (const p of this.patches()) {
+      try {
+        const target = p.target(exports) as Record<string, any> | undefined;
+        if (!target || typeof target[p.method] !== 'function' || isWrapped(target[p.method])) continue;
+        this._wrap(target, p.method, p.wrap as any);
+      } catch (err) {
+        recordFault(`patch ${this.target().module}.${p.method}`, err);
+      }
+    }
+  }
 
-	remove(exports: any): void {
-		for (const p of this.patches()) {
-			try {
-				const target = p.target(exports) as Record<string, any> | undefined;
-				if (target && isWrapped(target[p.method]))
-					this._unwrap(target, p.method);
-			} catch (err) {
-				recordFault(`unpatch ${this.target().module}.${p.method}`, err);
-			}
-		}
-	}
+  remove(exports: any): void {
+    for (const p of this.patches()) {
+      try {
+        const target = p.target(exports) as Record<string, any> | undefined;
+        if (target && isWrapped(target[p.method])) this._unwrap(target, p.method);
+      } catch (err) {
+        recordFault(`unpatch ${this.target().module}.${p.method}`, err);
+      }
+    }
+  }
 
-	override setTracerProvider(provider: TracerProvider): void {
-		super.setTracerProvider(provider);
-		setExplicitTracerProvider(provider);
-	}
+  override setTracerProvider(provider: TracerProvider): void {
+    super.setTracerProvider(provider);
+    setExplicitTracerProvider(provider);
+  }
 }
 
 /** The module's main class, whether loaded through require (exports) or import (namespace). */
 export function mainExport(exports: any, name: string): any {
-	return exports?.[name] ?? exports?.default?.[name] ?? exports?.default;
+  return exports?.[name] ?? exports?.default?.[name] ?? exports?.default;
 }

@@ -1,13 +1,9 @@
-import type { Call } from "../core/call.js";
-import { recordFault } from "../core/faults.js";
-import { runCall } from "../core/run.js";
-import { observeStream } from "../core/stream.js";
-import * as bedrock from "../providers/bedrock.js";
-import {
-	type MethodPatch,
-	TokenmeterInstrumentation,
-	type TokenmeterInstrumentationConfig,
-} from "./base.js";
+import type { Call } from '../core/call.js';
+import { recordFault } from '../core/faults.js';
+import { runCall } from '../core/run.js';
+import { observeStream } from '../core/stream.js';
+import * as bedrock from '../providers/bedrock.js';
+import { type MethodPatch, TokenmeterInstrumentation, type TokenmeterInstrumentationConfig } from './base.js';
 
 /**
  * `@aws-sdk/client-bedrock-runtime`: `client.send(command)` for the four model-calling commands;
@@ -15,91 +11,78 @@ import {
  * that reads as it goes and yields the same events.
  */
 export class BedrockInstrumentation extends TokenmeterInstrumentation {
-	constructor(config: TokenmeterInstrumentationConfig = {}) {
-		super("bedrock-runtime", config);
-	}
+  constructor(config: TokenmeterInstrumentationConfig = {}) {
+    super('bedrock-runtime', config);
+  }
 
-	protected target() {
-		return {
-			module: "@aws-sdk/client-bedrock-runtime",
-			versions: [">=3.0.0 <4"],
-		};
-	}
+  protected target() {
+    return {
+      module: '@aws-sdk/client-bedrock-runtime',
+      versions: ['>=3.0.0 <4'],
+    };
+  }
 
-	protected patches(): MethodPatch[] {
-		return [
-			{ target: (m) => ownSendTarget(m), method: "send", wrap: wrapSend },
-		];
-	}
+  protected patches(): MethodPatch[] {
+    return [{ target: (m) => ownSendTarget(m), method: 'send', wrap: wrapSend }];
+  }
 }
 
 /** `send` lives on smithy's Client; an own wrapper on BedrockRuntimeClient leaves other AWS clients alone. */
 function ownSendTarget(m: any): object | undefined {
-	const proto = (m?.BedrockRuntimeClient ?? m?.default?.BedrockRuntimeClient)
-		?.prototype;
-	if (!proto) return undefined;
-	if (!Object.hasOwn(proto, "send")) {
-		const inherited = proto.send;
-		Object.defineProperty(proto, "send", {
-			value: function send(this: unknown, ...args: unknown[]) {
-				return inherited.apply(this, args);
-			},
-			writable: true,
-			configurable: true,
-		});
-	}
-	return proto;
+  const proto = (m?.BedrockRuntimeClient ?? m?.default?.BedrockRuntimeClient)?.prototype;
+  if (!proto) return undefined;
+  if (!Object.hasOwn(proto, 'send')) {
+    const inherited = proto.send;
+    Object.defineProperty(proto, 'send', {
+      value: function send(this: unknown, ...args: unknown[]) {
+        return inherited.apply(this, args);
+      },
+      writable: true,
+      configurable: true,
+    });
+  }
+  return proto;
 }
 
 export function wrapSend(original: (...args: any[]) => any) {
-	return function send(this: any, command: any, ...rest: any[]) {
-		const kind = bedrock.kindOf(command);
-		// Callback style and other commands: untouched.
-		if (!kind || typeof rest[rest.length - 1] === "function")
-			return original.call(this, command, ...rest);
-		return runCall(
-			() => bedrock.describe(command, kind),
-			() => original.call(this, command, ...rest),
-			(result: Promise<any>, call) =>
-				result.then(
-					(response) => observeResponse(response, kind, call),
-					(err) => {
-						call.end(err);
-						throw err;
-					},
-				),
-		);
-	};
+  return function send(this: any, command: any, ...rest: any[]) {
+    const kind = bedrock.kindOf(command);
+    // Callback style and other commands: untouched.
+    if (!kind || typeof rest[rest.length - 1] === 'function') return original.call(this, command, ...rest);
+    return runCall(
+      () => bedrock.describe(command, kind),
+      () => original.call(this, command, ...rest),
+      (result: Promise<any>, call) =>
+        result.then(
+          (response) => observeResponse(response, kind, call),
+          (err) => {
+            call.end(err);
+            throw err;
+          },
+        ),
+    );
+  };
 }
 
-function observeResponse(
-	response: any,
-	kind: bedrock.BedrockKind,
-	call: Call,
-): any {
-	try {
-		if (kind === "converse") bedrock.readConverse(response, call);
-		else if (kind === "invoke") bedrock.readInvoke(response, call);
-		else {
-			const field = kind === "converse-stream" ? "stream" : "body";
-			const source = response?.[field];
-			if (response?.$metadata?.requestId)
-				call.responseId = response.$metadata.requestId;
-			if (source && typeof source[Symbol.asyncIterator] === "function") {
-				const read =
-					kind === "converse-stream"
-						? bedrock.readConverseEvent
-						: bedrock.readInvokeEvent;
-				response[field] = {
-					[Symbol.asyncIterator]: () =>
-						observeStream(source[Symbol.asyncIterator](), call, read),
-				};
-				return response;
-			}
-		}
-	} catch (err) {
-		recordFault("bedrock.read", err);
-	}
-	call.end();
-	return response;
+function observeResponse(response: any, kind: bedrock.BedrockKind, call: Call): any {
+  try {
+    if (kind === 'converse') bedrock.readConverse(response, call);
+    else if (kind === 'invoke') bedrock.readInvoke(response, call);
+    else {
+      const field = kind === 'converse-stream' ? 'stream' : 'body';
+      const source = response?.[field];
+      if (response?.$metadata?.requestId) call.responseId = response.$metadata.requestId;
+      if (source && typeof source[Symbol.asyncIterator] === 'function') {
+        const read = kind === 'converse-stream' ? bedrock.readConverseEvent : bedrock.readInvokeEvent;
+        response[field] = {
+          [Symbol.asyncIterator]: () => observeStream(source[Symbol.asyncIterator](), call, read),
+        };
+        return response;
+      }
+    }
+  } catch (err) {
+    recordFault('bedrock.read', err);
+  }
+  call.end();
+  return response;
 }

@@ -1,13 +1,9 @@
-import type { Call } from "../core/call.js";
-import { recordFault } from "../core/faults.js";
-import { runCall } from "../core/run.js";
-import { observeStream } from "../core/stream.js";
-import * as google from "../providers/google.js";
-import {
-	type MethodPatch,
-	TokenmeterInstrumentation,
-	type TokenmeterInstrumentationConfig,
-} from "./base.js";
+import type { Call } from '../core/call.js';
+import { recordFault } from '../core/faults.js';
+import { runCall } from '../core/run.js';
+import { observeStream } from '../core/stream.js';
+import * as google from '../providers/google.js';
+import { type MethodPatch, TokenmeterInstrumentation, type TokenmeterInstrumentationConfig } from './base.js';
 
 /**
  * `@google/genai`: the public `models.*` methods are per-instance arrow functions, so the
@@ -15,103 +11,85 @@ import {
  * span per model request when automatic function calling loops).
  */
 export class GoogleGenAIInstrumentation extends TokenmeterInstrumentation {
-	constructor(config: TokenmeterInstrumentationConfig = {}) {
-		super("google-genai", config);
-	}
+  constructor(config: TokenmeterInstrumentationConfig = {}) {
+    super('google-genai', config);
+  }
 
-	protected target() {
-		return { module: "@google/genai", versions: [">=1.0.0 <3"] };
-	}
+  protected target() {
+    return { module: '@google/genai', versions: ['>=1.0.0 <3'] };
+  }
 
-	protected patches(): MethodPatch[] {
-		const models = (m: any) => (m?.Models ?? m?.default?.Models)?.prototype;
-		return [
-			{ target: models, method: "generateContentInternal", wrap: wrapGenerate },
-			{
-				target: models,
-				method: "generateContentStreamInternal",
-				wrap: wrapGenerateStream,
-			},
-			{ target: models, method: "embedContentInternal", wrap: wrapEmbed },
-		];
-	}
+  protected patches(): MethodPatch[] {
+    const models = (m: any) => (m?.Models ?? m?.default?.Models)?.prototype;
+    return [
+      { target: models, method: 'generateContentInternal', wrap: wrapGenerate },
+      {
+        target: models,
+        method: 'generateContentStreamInternal',
+        wrap: wrapGenerateStream,
+      },
+      { target: models, method: 'embedContentInternal', wrap: wrapEmbed },
+    ];
+  }
 }
 
-function settle<T>(
-	promise: Promise<T>,
-	call: Call,
-	read: (r: T, call: Call) => void,
-): Promise<T> {
-	return promise.then(
-		(r) => {
-			try {
-				read(r, call);
-			} catch (err) {
-				recordFault("google.read", err);
-			}
-			call.end();
-			return r;
-		},
-		(err) => {
-			call.end(err);
-			throw err;
-		},
-	);
+function settle<T>(promise: Promise<T>, call: Call, read: (r: T, call: Call) => void): Promise<T> {
+  return promise.then(
+    (r) => {
+      try {
+        read(r, call);
+      } catch (err) {
+        recordFault('google.read', err);
+      }
+      call.end();
+      return r;
+    },
+    (err) => {
+      call.end(err);
+      throw err;
+    },
+  );
 }
 
 export function wrapGenerate(original: (...args: any[]) => any) {
-	return function generateContentInternal(
-		this: any,
-		params: any,
-		...rest: any[]
-	) {
-		return runCall(
-			() => google.describe(this, params, "generate_content", false),
-			() => original.call(this, params, ...rest),
-			(result: Promise<unknown>, call) =>
-				settle(result, call, google.readResponse),
-		);
-	};
+  return function generateContentInternal(this: any, params: any, ...rest: any[]) {
+    return runCall(
+      () => google.describe(this, params, 'generate_content', false),
+      () => original.call(this, params, ...rest),
+      (result: Promise<unknown>, call) => settle(result, call, google.readResponse),
+    );
+  };
 }
 
 export function wrapGenerateStream(original: (...args: any[]) => any) {
-	return function generateContentStreamInternal(
-		this: any,
-		params: any,
-		...rest: any[]
-	) {
-		return runCall(
-			() => google.describe(this, params, "generate_content", true),
-			() => original.call(this, params, ...rest),
-			(result: Promise<AsyncGenerator<unknown>>, call) =>
-				result.then(
-					(generator) => {
-						const read = (chunk: unknown, c: Call) => {
-							google.readResponse(chunk, c);
-							return true;
-						};
-						return observeStream(
-							generator,
-							call,
-							read,
-						) as unknown as AsyncGenerator<unknown>;
-					},
-					(err) => {
-						call.end(err);
-						throw err;
-					},
-				),
-		);
-	};
+  return function generateContentStreamInternal(this: any, params: any, ...rest: any[]) {
+    return runCall(
+      () => google.describe(this, params, 'generate_content', true),
+      () => original.call(this, params, ...rest),
+      (result: Promise<AsyncGenerator<unknown>>, call) =>
+        result.then(
+          (generator) => {
+            const read = (chunk: unknown, c: Call) => {
+              google.readResponse(chunk, c);
+              return true;
+            };
+            return observeStream(generator, call, read) as unknown as AsyncGenerator<unknown>;
+          },
+          (err) => {
+            call.end(err);
+            throw err;
+          },
+        ),
+    );
+  };
 }
 
 export function wrapEmbed(original: (...args: any[]) => any) {
-	return function embedContentInternal(this: any, params: any, ...rest: any[]) {
-		return runCall(
-			() => google.describe(this, params, "embeddings", false),
-			() => original.call(this, params, ...rest),
-			(result: Promise<unknown>, call) =>
-				settle(result, call, google.readEmbedding),
-		);
-	};
+  return function embedContentInternal(this: any, params: any, ...rest: any[]) {
+    return runCall(
+      () => google.describe(this, params, 'embeddings', false),
+      () => original.call(this, params, ...rest),
+      (result: Promise<unknown>, call) => settle(result, call, google.readEmbedding),
+    );
+  };
 }

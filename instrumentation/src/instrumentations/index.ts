@@ -1,46 +1,41 @@
-import { AnthropicInstrumentation } from "./anthropic.js";
-import type {
-	TokenmeterInstrumentation,
-	TokenmeterInstrumentationConfig,
-} from "./base.js";
-import { BedrockInstrumentation } from "./bedrock.js";
-import { GoogleGenAIInstrumentation } from "./google.js";
-import { OpenAIInstrumentation } from "./openai.js";
-import { VercelAIInstrumentation } from "./vercel-ai.js";
+import { AnthropicInstrumentation } from './anthropic.js';
+import type { TokenmeterInstrumentation, TokenmeterInstrumentationConfig } from './base.js';
+import { BedrockInstrumentation } from './bedrock.js';
+import { GoogleGenAIInstrumentation } from './google.js';
+import { OpenAIInstrumentation } from './openai.js';
+import { VercelAIInstrumentation } from './vercel-ai.js';
 
 export {
-	AnthropicInstrumentation,
-	BedrockInstrumentation,
-	GoogleGenAIInstrumentation,
-	OpenAIInstrumentation,
-	VercelAIInstrumentation,
+  AnthropicInstrumentation,
+  BedrockInstrumentation,
+  GoogleGenAIInstrumentation,
+  OpenAIInstrumentation,
+  VercelAIInstrumentation,
 };
 
 /** The packages the ESM loader hook needs to intercept (nothing else is touched). */
 export const INSTRUMENTED_MODULES = [
-	"openai",
-	"@anthropic-ai/sdk",
-	"@google/genai",
-	"@aws-sdk/client-bedrock-runtime",
-	"ai",
+  'openai',
+  '@anthropic-ai/sdk',
+  '@google/genai',
+  '@aws-sdk/client-bedrock-runtime',
+  'ai',
 ];
 
 /** One of each, for `new NodeSDK({ instrumentations: tokenmeterInstrumentations() })`. */
-export function tokenmeterInstrumentations(
-	config: TokenmeterInstrumentationConfig = {},
-): TokenmeterInstrumentation[] {
-	return [
-		new OpenAIInstrumentation(config),
-		new AnthropicInstrumentation(config),
-		new GoogleGenAIInstrumentation(config),
-		new BedrockInstrumentation(config),
-		new VercelAIInstrumentation(config),
-	];
+export function tokenmeterInstrumentations(config: TokenmeterInstrumentationConfig = {}): TokenmeterInstrumentation[] {
+  return [
+    new OpenAIInstrumentation(config),
+    new AnthropicInstrumentation(config),
+    new GoogleGenAIInstrumentation(config),
+    new BedrockInstrumentation(config),
+    new VercelAIInstrumentation(config),
+  ];
 }
 
 let all: TokenmeterInstrumentation[] | undefined;
 /** The instances `register` enables (created once). */
 export function allInstrumentations(): TokenmeterInstrumentation[] {
-	all ??= tokenmeterInstrumentations();
-	return all;
+  all ??= tokenmeterInstrumentations();
+  return all;
 }

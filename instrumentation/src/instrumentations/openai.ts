@@ -1,89 +1,87 @@
-import { runCall } from "../core/run.js";
-import * as openai from "../providers/openai.js";
-import { observeApiPromise } from "../providers/stainless.js";
+import { runCall } from '../core/run.js';
+import * as openai from '../providers/openai.js';
+import { observeApiPromise } from '../providers/stainless.js';
 import {
-	type MethodPatch,
-	mainExport,
-	TokenmeterInstrumentation,
-	type TokenmeterInstrumentationConfig,
-} from "./base.js";
+  type MethodPatch,
+  mainExport,
+  TokenmeterInstrumentation,
+  type TokenmeterInstrumentationConfig,
+} from './base.js';
 
 const PLAIN_CHAT = openai.chatReader(false);
 const INJECTED_CHAT = openai.chatReader(true);
 
 /** `openai` v4 to v7: chat completions, responses, embeddings (and every OpenAI-compatible host). */
 export class OpenAIInstrumentation extends TokenmeterInstrumentation {
-	constructor(config: TokenmeterInstrumentationConfig = {}) {
-		super("openai", config);
-	}
+  constructor(config: TokenmeterInstrumentationConfig = {}) {
+    super('openai', config);
+  }
 
-	protected target() {
-		return { module: "openai", versions: [">=4.0.0 <8"] };
-	}
+  protected target() {
+    return { module: 'openai', versions: ['>=4.0.0 <8'] };
+  }
 
-	protected patches(): MethodPatch[] {
-		return [
-			{
-				target: (m) => mainExport(m, "OpenAI")?.Chat?.Completions?.prototype,
-				method: "create",
-				wrap: wrapChatCreate,
-			},
-			{
-				target: (m) => mainExport(m, "OpenAI")?.Responses?.prototype,
-				method: "create",
-				wrap: wrapResponsesCreate,
-			},
-			{
-				target: (m) => mainExport(m, "OpenAI")?.Embeddings?.prototype,
-				method: "create",
-				wrap: wrapEmbeddingsCreate,
-			},
-		];
-	}
+  protected patches(): MethodPatch[] {
+    return [
+      {
+        target: (m) => mainExport(m, 'OpenAI')?.Chat?.Completions?.prototype,
+        method: 'create',
+        wrap: wrapChatCreate,
+      },
+      {
+        target: (m) => mainExport(m, 'OpenAI')?.Responses?.prototype,
+        method: 'create',
+        wrap: wrapResponsesCreate,
+      },
+      {
+        target: (m) => mainExport(m, 'OpenAI')?.Embeddings?.prototype,
+        method: 'create',
+        wrap: wrapEmbeddingsCreate,
+      },
+    ];
+  }
 }
 
 export function wrapChatCreate(original: (...args: any[]) => any) {
-	// create(body, options): explicit parameters, no rest array or spread on the hot path.
-	return function create(this: any, body: any, options?: any) {
-		let injected: any;
-		return runCall(
-			() => openai.describe(this, body, "chat"),
-			(call) => {
-				// Only when a span will hide what it adds.
-				if (call) injected = safely(() => openai.withIncludeUsage(this, body));
-				return original.call(this, injected ?? body, options);
-			},
-			(result, call) =>
-				observeApiPromise(result, call, injected ? INJECTED_CHAT : PLAIN_CHAT),
-		);
-	};
+  // create(body, options): explicit parameters, no rest array or spread on the hot path.
+  return function create(this: any, body: any, options?: any) {
+    let injected: any;
+    return runCall(
+      () => openai.describe(this, body, 'chat'),
+      (call) => {
+        // Only when a span will hide what it adds.
+        if (call) injected = safely(() => openai.withIncludeUsage(this, body));
+        return original.call(this, injected ?? body, options);
+      },
+      (result, call) => observeApiPromise(result, call, injected ? INJECTED_CHAT : PLAIN_CHAT),
+    );
+  };
 }
 
 export function wrapResponsesCreate(original: (...args: any[]) => any) {
-	return function create(this: any, body: any, options?: any) {
-		return runCall(
-			() => openai.describe(this, body, "chat"),
-			() => original.call(this, body, options),
-			(result, call) => observeApiPromise(result, call, openai.responsesReader),
-		);
-	};
+  return function create(this: any, body: any, options?: any) {
+    return runCall(
+      () => openai.describe(this, body, 'chat'),
+      () => original.call(this, body, options),
+      (result, call) => observeApiPromise(result, call, openai.responsesReader),
+    );
+  };
 }
 
 export function wrapEmbeddingsCreate(original: (...args: any[]) => any) {
-	return function create(this: any, body: any, options?: any) {
-		return runCall(
-			() => openai.describe(this, body, "embeddings"),
-			() => original.call(this, body, options),
-			(result, call) =>
-				observeApiPromise(result, call, openai.embeddingsReader),
-		);
-	};
+  return function create(this: any, body: any, options?: any) {
+    return runCall(
+      () => openai.describe(this, body, 'embeddings'),
+      () => original.call(this, body, options),
+      (result, call) => observeApiPromise(result, call, openai.embeddingsReader),
+    );
+  };
 }
 
 function safely<T>(fn: () => T): T | undefined {
-	try {
-		return fn();
-	} catch {
-		return undefined;
-	}
+  try {
+    return fn();
+  } catch {
+    return undefined;
+  }
 }

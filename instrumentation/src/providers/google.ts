@@ -1,7 +1,7 @@
-import type { Call, CallSpec } from "../core/call.js";
-import { contentText } from "../core/privacy.js";
-import type { Usage } from "../prices/types.js";
-import type { GenAiOperation } from "../semconv.js";
+import type { Call, CallSpec } from '../core/call.js';
+import { contentText } from '../core/privacy.js';
+import type { Usage } from '../prices/types.js';
+import type { GenAiOperation } from '../semconv.js';
 
 /**
  * `@google/genai`: generateContent, generateContentStream, embedContent. Gemini's
@@ -11,122 +11,103 @@ import type { GenAiOperation } from "../semconv.js";
 
 type Params = Record<string, any>;
 interface ModelsLike {
-	apiClient?: { isVertexAI?: () => boolean; getBaseUrl?: () => string };
+  apiClient?: { isVertexAI?: () => boolean; getBaseUrl?: () => string };
 }
 
-export function describe(
-	self: ModelsLike,
-	params: Params,
-	operation: GenAiOperation,
-	isStreaming: boolean,
-): CallSpec {
-	let vertex = false;
-	try {
-		vertex = self?.apiClient?.isVertexAI?.() === true;
-	} catch {}
-	const model =
-		typeof params?.model === "string"
-			? params.model.replace(/^(models|publishers\/google\/models)\//, "")
-			: "";
-	const config = params?.config ?? {};
-	return {
-		provider: vertex ? "vertex" : "google",
-		operation,
-		requestModel: model,
-		isStreaming,
-		maxTokens: config.maxOutputTokens,
-		temperature: config.temperature,
-		topP: config.topP,
-		input: params,
-		readInput: inputMessages,
-	};
+export function describe(self: ModelsLike, params: Params, operation: GenAiOperation, isStreaming: boolean): CallSpec {
+  let vertex = false;
+  try {
+    vertex = self?.apiClient?.isVertexAI?.() === true;
+  } catch {}
+  const model =
+    typeof params?.model === 'string' ? params.model.replace(/^(models|publishers\/google\/models)\//, '') : '';
+  const config = params?.config ?? {};
+  return {
+    provider: vertex ? 'vertex' : 'google',
+    operation,
+    requestModel: model,
+    isStreaming,
+    maxTokens: config.maxOutputTokens,
+    temperature: config.temperature,
+    topP: config.topP,
+    input: params,
+    readInput: inputMessages,
+  };
 }
 
 function partsText(content: any): string {
-	if (typeof content === "string") return content;
-	if (Array.isArray(content?.parts)) return contentText(content.parts);
-	return contentText(content);
+  if (typeof content === 'string') return content;
+  if (Array.isArray(content?.parts)) return contentText(content.parts);
+  return contentText(content);
 }
 
 function inputMessages(params: Params): { role: string; content: string }[] {
-	const out: { role: string; content: string }[] = [];
-	const system = params?.config?.systemInstruction;
-	if (system) out.push({ role: "system", content: partsText(system) });
-	const contents = params?.contents ?? params?.content;
-	const list = Array.isArray(contents)
-		? contents
-		: contents === undefined
-			? []
-			: [contents];
-	for (const c of list)
-		out.push({
-			role: c?.role === "model" ? "assistant" : "user",
-			content: partsText(c),
-		});
-	return out;
+  const out: { role: string; content: string }[] = [];
+  const system = params?.config?.systemInstruction;
+  if (system) out.push({ role: 'system', content: partsText(system) });
+  const contents = params?.contents ?? params?.content;
+  const list = Array.isArray(contents) ? contents : contents === undefined ? [] : [contents];
+  for (const c of list)
+    out.push({
+      role: c?.role === 'model' ? 'assistant' : 'user',
+      content: partsText(c),
+    });
+  return out;
 }
 
 function modality(details: any, name: string): number {
-	if (!Array.isArray(details)) return 0;
-	let n = 0;
-	for (const d of details) if (d?.modality === name) n += d.tokenCount ?? 0;
-	return n;
+  if (!Array.isArray(details)) return 0;
+  let n = 0;
+  for (const d of details) if (d?.modality === name) n += d.tokenCount ?? 0;
+  return n;
 }
 
 export function googleUsage(m: any): Usage | undefined {
-	if (
-		!m ||
-		(typeof m.promptTokenCount !== "number" &&
-			typeof m.candidatesTokenCount !== "number")
-	)
-		return undefined;
-	const thoughts = m.thoughtsTokenCount ?? 0;
-	const usage: Usage = {
-		inputTokens: (m.promptTokenCount ?? 0) + (m.toolUsePromptTokenCount ?? 0),
-		outputTokens: (m.candidatesTokenCount ?? 0) + thoughts,
-	};
-	if (m.cachedContentTokenCount)
-		usage.cacheReadTokens = m.cachedContentTokenCount;
-	if (thoughts) usage.reasoningTokens = thoughts;
-	const audioIn = modality(m.promptTokensDetails, "AUDIO");
-	const audioOut = modality(m.candidatesTokensDetails, "AUDIO");
-	if (audioIn) usage.inputAudioTokens = audioIn;
-	if (audioOut) usage.outputAudioTokens = audioOut;
-	return usage;
+  if (!m || (typeof m.promptTokenCount !== 'number' && typeof m.candidatesTokenCount !== 'number')) return undefined;
+  const thoughts = m.thoughtsTokenCount ?? 0;
+  const usage: Usage = {
+    inputTokens: (m.promptTokenCount ?? 0) + (m.toolUsePromptTokenCount ?? 0),
+    outputTokens: (m.candidatesTokenCount ?? 0) + thoughts,
+  };
+  if (m.cachedContentTokenCount) usage.cacheReadTokens = m.cachedContentTokenCount;
+  if (thoughts) usage.reasoningTokens = thoughts;
+  const audioIn = modality(m.promptTokensDetails, 'AUDIO');
+  const audioOut = modality(m.candidatesTokensDetails, 'AUDIO');
+  if (audioIn) usage.inputAudioTokens = audioIn;
+  if (audioOut) usage.outputAudioTokens = audioOut;
+  return usage;
 }
 
 /** Read one GenerateContentResponse (a whole response, or one stream chunk: the last usage wins). */
 export function readResponse(r: any, call: Call): void {
-	if (!r) return;
-	if (r.responseId && !call.responseId) call.responseId = r.responseId;
-	if (r.modelVersion) call.responseModel = r.modelVersion;
-	const candidates = r.candidates;
-	if (Array.isArray(candidates)) {
-		for (const c of candidates) {
-			if (c?.finishReason) call.finishReasons = [c.finishReason];
-			const parts = c?.content?.parts;
-			if (Array.isArray(parts))
-				for (const p of parts)
-					if (typeof p?.text === "string" && !p.thought)
-						call.outputText += p.text;
-		}
-	}
-	const usage = googleUsage(r.usageMetadata);
-	if (usage) call.usage = usage;
+  if (!r) return;
+  if (r.responseId && !call.responseId) call.responseId = r.responseId;
+  if (r.modelVersion) call.responseModel = r.modelVersion;
+  const candidates = r.candidates;
+  if (Array.isArray(candidates)) {
+    for (const c of candidates) {
+      if (c?.finishReason) call.finishReasons = [c.finishReason];
+      const parts = c?.content?.parts;
+      if (Array.isArray(parts))
+        for (const p of parts) if (typeof p?.text === 'string' && !p.thought) call.outputText += p.text;
+    }
+  }
+  const usage = googleUsage(r.usageMetadata);
+  if (usage) call.usage = usage;
 }
 
 export function readEmbedding(r: any, call: Call): void {
-	// Vertex reports statistics.tokenCount per embedding; the Gemini API reports none (estimated then).
-	const list = r?.embeddings;
-	if (!Array.isArray(list)) return;
-	let tokens = 0;
-	let seen = false;
-	for (const e of list) {
-		const n = e?.statistics?.tokenCount;
-		if (typeof n === "number") {
-			tokens += n;
-			seen = true;
-		}
-	}
-	if (seen) call.usage = { inputTokens: tokens, outputTokens: 0 };
+  // Vertex reports statistics.tokenCount per embedding; the Gemini API reports none (estimated then).
+  const list = r?.embeddings;
+  if (!Array.isArray(list)) return;
+  let tokens = 0;
+  let seen = false;
+  for (const e of list) {
+    const n = e?.statistics?.tokenCount;
+    if (typeof n === 'number') {
+      tokens += n;
+      seen = true;
+    }
+  }
+  if (seen) call.usage = { inputTokens: tokens, outputTokens: 0 };
 }

@@ -1,9 +1,9 @@
-import type { Call, CallSpec } from "../core/call.js";
-import { contentText } from "../core/privacy.js";
-import type { Usage } from "../prices/types.js";
-import type { GenAiOperation } from "../semconv.js";
-import { ACCEPTS_INCLUDE_USAGE, hostOf } from "./hosts.js";
-import type { ResultReader } from "./stainless.js";
+import type { Call, CallSpec } from '../core/call.js';
+import { contentText } from '../core/privacy.js';
+import type { Usage } from '../prices/types.js';
+import type { GenAiOperation } from '../semconv.js';
+import { ACCEPTS_INCLUDE_USAGE, hostOf } from './hosts.js';
+import type { ResultReader } from './stainless.js';
 
 /**
  * The `openai` package (v4–v7): chat completions (plain, stream, `.stream()`/`.parse()` which
@@ -13,61 +13,51 @@ import type { ResultReader } from "./stainless.js";
 
 type Body = Record<string, any>;
 interface Resource {
-	_client?: { baseURL?: string };
+  _client?: { baseURL?: string };
 }
 
-export function describe(
-	self: Resource,
-	body: Body,
-	operation: GenAiOperation,
-): CallSpec {
-	const host = hostOf(self?._client?.baseURL, "openai");
-	return {
-		provider: host.provider,
-		operation,
-		requestModel: typeof body?.model === "string" ? body.model : "",
-		isStreaming: body?.stream === true,
-		serverAddress: host.address,
-		serverPort: host.port,
-		maxTokens:
-			body?.max_completion_tokens ??
-			body?.max_tokens ??
-			body?.max_output_tokens,
-		temperature: body?.temperature ?? undefined,
-		topP: body?.top_p ?? undefined,
-		input: body,
-		readInput: operation === "embeddings" ? embeddingsInput : chatInput,
-	};
+export function describe(self: Resource, body: Body, operation: GenAiOperation): CallSpec {
+  const host = hostOf(self?._client?.baseURL, 'openai');
+  return {
+    provider: host.provider,
+    operation,
+    requestModel: typeof body?.model === 'string' ? body.model : '',
+    isStreaming: body?.stream === true,
+    serverAddress: host.address,
+    serverPort: host.port,
+    maxTokens: body?.max_completion_tokens ?? body?.max_tokens ?? body?.max_output_tokens,
+    temperature: body?.temperature ?? undefined,
+    topP: body?.top_p ?? undefined,
+    input: body,
+    readInput: operation === 'embeddings' ? embeddingsInput : chatInput,
+  };
 }
 
 function embeddingsInput(body: Body): { role: string; content: string }[] {
-	{
-		const input = body?.input;
-		return [
-			{
-				role: "user",
-				content: Array.isArray(input)
-					? input.filter((x) => typeof x === "string").join("\n")
-					: String(input ?? ""),
-			},
-		];
-	}
+  {
+    const input = body?.input;
+    return [
+      {
+        role: 'user',
+        content: Array.isArray(input) ? input.filter((x) => typeof x === 'string').join('\n') : String(input ?? ''),
+      },
+    ];
+  }
 }
 
 function chatInput(body: Body): { role: string; content: string }[] {
-	const out: { role: string; content: string }[] = [];
-	if (typeof body?.instructions === "string")
-		out.push({ role: "system", content: body.instructions });
-	const list = body?.messages ?? body?.input;
-	if (typeof list === "string") out.push({ role: "user", content: list });
-	else if (Array.isArray(list)) {
-		for (const m of list)
-			out.push({
-				role: String(m?.role ?? "user"),
-				content: contentText(m?.content),
-			});
-	}
-	return out;
+  const out: { role: string; content: string }[] = [];
+  if (typeof body?.instructions === 'string') out.push({ role: 'system', content: body.instructions });
+  const list = body?.messages ?? body?.input;
+  if (typeof list === 'string') out.push({ role: 'user', content: list });
+  else if (Array.isArray(list)) {
+    for (const m of list)
+      out.push({
+        role: String(m?.role ?? 'user'),
+        content: contentText(m?.content),
+      });
+  }
+  return out;
 }
 
 /**
@@ -75,128 +65,108 @@ function chatInput(body: Body): { role: string; content: string }[] {
  * (the usage-only last chunk, and `usage: null` on every other chunk).
  */
 export function withIncludeUsage(self: Resource, body: Body): Body | undefined {
-	if (body?.stream !== true || body.stream_options?.include_usage === true)
-		return undefined;
-	if (
-		!ACCEPTS_INCLUDE_USAGE.has(
-			hostOf(self?._client?.baseURL, "openai").provider,
-		)
-	)
-		return undefined;
-	return {
-		...body,
-		stream_options: { ...body.stream_options, include_usage: true },
-	};
+  if (body?.stream !== true || body.stream_options?.include_usage === true) return undefined;
+  if (!ACCEPTS_INCLUDE_USAGE.has(hostOf(self?._client?.baseURL, 'openai').provider)) return undefined;
+  return {
+    ...body,
+    stream_options: { ...body.stream_options, include_usage: true },
+  };
 }
 
 export function chatUsage(u: any): Usage | undefined {
-	if (!u || typeof u.prompt_tokens !== "number") return undefined;
-	const usage: Usage = {
-		inputTokens: u.prompt_tokens,
-		outputTokens: u.completion_tokens ?? 0,
-	};
-	const pd = u.prompt_tokens_details;
-	const cd = u.completion_tokens_details;
-	if (pd?.cached_tokens) usage.cacheReadTokens = pd.cached_tokens;
-	if (pd?.audio_tokens) usage.inputAudioTokens = pd.audio_tokens;
-	if (cd?.reasoning_tokens) usage.reasoningTokens = cd.reasoning_tokens;
-	if (cd?.audio_tokens) usage.outputAudioTokens = cd.audio_tokens;
-	return usage;
+  if (!u || typeof u.prompt_tokens !== 'number') return undefined;
+  const usage: Usage = {
+    inputTokens: u.prompt_tokens,
+    outputTokens: u.completion_tokens ?? 0,
+  };
+  const pd = u.prompt_tokens_details;
+  const cd = u.completion_tokens_details;
+  if (pd?.cached_tokens) usage.cacheReadTokens = pd.cached_tokens;
+  if (pd?.audio_tokens) usage.inputAudioTokens = pd.audio_tokens;
+  if (cd?.reasoning_tokens) usage.reasoningTokens = cd.reasoning_tokens;
+  if (cd?.audio_tokens) usage.outputAudioTokens = cd.audio_tokens;
+  return usage;
 }
 
 export function responsesUsage(u: any): Usage | undefined {
-	if (!u || typeof u.input_tokens !== "number") return undefined;
-	const usage: Usage = {
-		inputTokens: u.input_tokens,
-		outputTokens: u.output_tokens ?? 0,
-	};
-	if (u.input_tokens_details?.cached_tokens)
-		usage.cacheReadTokens = u.input_tokens_details.cached_tokens;
-	if (u.output_tokens_details?.reasoning_tokens)
-		usage.reasoningTokens = u.output_tokens_details.reasoning_tokens;
-	return usage;
+  if (!u || typeof u.input_tokens !== 'number') return undefined;
+  const usage: Usage = {
+    inputTokens: u.input_tokens,
+    outputTokens: u.output_tokens ?? 0,
+  };
+  if (u.input_tokens_details?.cached_tokens) usage.cacheReadTokens = u.input_tokens_details.cached_tokens;
+  if (u.output_tokens_details?.reasoning_tokens) usage.reasoningTokens = u.output_tokens_details.reasoning_tokens;
+  return usage;
 }
 
 function addFinishReason(call: Call, reason: unknown): void {
-	if (typeof reason !== "string" || !reason) return;
-	if (call.finishReasons) call.finishReasons.push(reason);
-	else call.finishReasons = [reason];
+  if (typeof reason !== 'string' || !reason) return;
+  if (call.finishReasons) call.finishReasons.push(reason);
+  else call.finishReasons = [reason];
 }
 
 function readChoices(choices: any[], call: Call, isDelta: boolean): void {
-	for (const c of choices) {
-		addFinishReason(call, c?.finish_reason);
-		const text = isDelta ? c?.delta?.content : c?.message?.content;
-		if (typeof text === "string") call.outputText += text;
-	}
+  for (const c of choices) {
+    addFinishReason(call, c?.finish_reason);
+    const text = isDelta ? c?.delta?.content : c?.message?.content;
+    if (typeof text === 'string') call.outputText += text;
+  }
 }
 
 export function chatReader(injected: boolean): ResultReader {
-	return {
-		read(data, call) {
-			call.responseId = data?.id;
-			call.responseModel = data?.model;
-			// The text is kept by reference: needed for capture, or to estimate when the host sends no usage.
-			if (Array.isArray(data?.choices)) readChoices(data.choices, call, false);
-			call.usage = chatUsage(data?.usage);
-		},
-		chunk(chunk, call) {
-			if (chunk?.id && !call.responseId) call.responseId = chunk.id;
-			if (chunk?.model && !call.responseModel) call.responseModel = chunk.model;
-			const choices = chunk?.choices;
-			if (Array.isArray(choices) && choices.length > 0)
-				readChoices(choices, call, true);
-			const usage = chunk?.usage;
-			if (usage) call.usage = chatUsage(usage);
-			if (!injected) return true;
-			if (usage && Array.isArray(choices) && choices.length === 0) return false;
-			if (chunk && "usage" in chunk && chunk.usage == null) delete chunk.usage;
-			return true;
-		},
-	};
+  return {
+    read(data, call) {
+      call.responseId = data?.id;
+      call.responseModel = data?.model;
+      // The text is kept by reference: needed for capture, or to estimate when the host sends no usage.
+      if (Array.isArray(data?.choices)) readChoices(data.choices, call, false);
+      call.usage = chatUsage(data?.usage);
+    },
+    chunk(chunk, call) {
+      if (chunk?.id && !call.responseId) call.responseId = chunk.id;
+      if (chunk?.model && !call.responseModel) call.responseModel = chunk.model;
+      const choices = chunk?.choices;
+      if (Array.isArray(choices) && choices.length > 0) readChoices(choices, call, true);
+      const usage = chunk?.usage;
+      if (usage) call.usage = chatUsage(usage);
+      if (!injected) return true;
+      if (usage && Array.isArray(choices) && choices.length === 0) return false;
+      if (chunk && 'usage' in chunk && chunk.usage == null) delete chunk.usage;
+      return true;
+    },
+  };
 }
 
 function readResponse(r: any, call: Call): void {
-	if (!r) return;
-	if (r.id) call.responseId = r.id;
-	if (r.model) call.responseModel = r.model;
-	const reason = r.incomplete_details?.reason ?? r.status;
-	if (reason) call.finishReasons = [reason];
-	if (r.usage) call.usage = responsesUsage(r.usage);
-	if (typeof r.output_text === "string" && !call.outputText)
-		call.outputText = r.output_text;
+  if (!r) return;
+  if (r.id) call.responseId = r.id;
+  if (r.model) call.responseModel = r.model;
+  const reason = r.incomplete_details?.reason ?? r.status;
+  if (reason) call.finishReasons = [reason];
+  if (r.usage) call.usage = responsesUsage(r.usage);
+  if (typeof r.output_text === 'string' && !call.outputText) call.outputText = r.output_text;
 }
 
 export const responsesReader: ResultReader = {
-	read(data, call) {
-		readResponse(data, call);
-	},
-	chunk(event, call) {
-		const type = event?.type;
-		if (
-			type === "response.output_text.delta" &&
-			typeof event.delta === "string"
-		)
-			call.outputText += event.delta;
-		else if (type === "response.created" || type === "response.in_progress")
-			readResponse(event.response, call);
-		else if (
-			type === "response.completed" ||
-			type === "response.incomplete" ||
-			type === "response.failed"
-		) {
-			readResponse(event.response, call);
-		}
-		return true;
-	},
+  read(data, call) {
+    readResponse(data, call);
+  },
+  chunk(event, call) {
+    const type = event?.type;
+    if (type === 'response.output_text.delta' && typeof event.delta === 'string') call.outputText += event.delta;
+    else if (type === 'response.created' || type === 'response.in_progress') readResponse(event.response, call);
+    else if (type === 'response.completed' || type === 'response.incomplete' || type === 'response.failed') {
+      readResponse(event.response, call);
+    }
+    return true;
+  },
 };
 
 export const embeddingsReader: ResultReader = {
-	read(data, call) {
-		call.responseModel = data?.model;
-		const u = data?.usage;
-		if (u && typeof u.prompt_tokens === "number")
-			call.usage = { inputTokens: u.prompt_tokens, outputTokens: 0 };
-	},
-	chunk: () => true,
+  read(data, call) {
+    call.responseModel = data?.model;
+    const u = data?.usage;
+    if (u && typeof u.prompt_tokens === 'number') call.usage = { inputTokens: u.prompt_tokens, outputTokens: 0 };
+  },
+  chunk: () => true,
 };

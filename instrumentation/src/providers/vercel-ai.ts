@@ -1,8 +1,8 @@
-import type { Call, CallSpec } from "../core/call.js";
-import { contentText } from "../core/privacy.js";
-import { providerId } from "../normalize/normalize.js";
-import type { Usage } from "../prices/types.js";
-import type { GenAiOperation } from "../semconv.js";
+import type { Call, CallSpec } from '../core/call.js';
+import { contentText } from '../core/privacy.js';
+import { providerId } from '../normalize/normalize.js';
+import type { Usage } from '../prices/types.js';
+import type { GenAiOperation } from '../semconv.js';
 
 /**
  * Vercel `ai` v5+ models (LanguageModelV2/V3, EmbeddingModelV2/V3): what `doGenerate`,
@@ -11,113 +11,102 @@ import type { GenAiOperation } from "../semconv.js";
  */
 
 interface ModelLike {
-	provider?: string;
-	modelId?: string;
+  provider?: string;
+  modelId?: string;
 }
 
-export function describe(
-	model: ModelLike,
-	options: any,
-	operation: GenAiOperation,
-	isStreaming: boolean,
-): CallSpec {
-	return {
-		provider: providerId(String(model?.provider ?? "unknown")),
-		operation,
-		requestModel: String(model?.modelId ?? ""),
-		isStreaming,
-		maxTokens: options?.maxOutputTokens,
-		temperature: options?.temperature,
-		topP: options?.topP,
-		input: options,
-		readInput: inputMessages,
-	};
+export function describe(model: ModelLike, options: any, operation: GenAiOperation, isStreaming: boolean): CallSpec {
+  return {
+    provider: providerId(String(model?.provider ?? 'unknown')),
+    operation,
+    requestModel: String(model?.modelId ?? ''),
+    isStreaming,
+    maxTokens: options?.maxOutputTokens,
+    temperature: options?.temperature,
+    topP: options?.topP,
+    input: options,
+    readInput: inputMessages,
+  };
 }
 
 function inputMessages(options: any): { role: string; content: string }[] {
-	if (Array.isArray(options?.values))
-		return [{ role: "user", content: options.values.map(String).join("\n") }];
-	const prompt = options?.prompt;
-	if (!Array.isArray(prompt)) return [];
-	return prompt.map((m: any) => ({
-		role: String(m?.role ?? "user"),
-		content: contentText(m?.content),
-	}));
+  if (Array.isArray(options?.values)) return [{ role: 'user', content: options.values.map(String).join('\n') }];
+  const prompt = options?.prompt;
+  if (!Array.isArray(prompt)) return [];
+  return prompt.map((m: any) => ({
+    role: String(m?.role ?? 'user'),
+    content: contentText(m?.content),
+  }));
 }
 
-const n = (v: unknown) => (typeof v === "number" && Number.isFinite(v) ? v : 0);
+const n = (v: unknown) => (typeof v === 'number' && Number.isFinite(v) ? v : 0);
 
 export function aiUsage(u: any): Usage | undefined {
-	if (!u) return undefined;
-	if (u.inputTokens && typeof u.inputTokens === "object") {
-		const i = u.inputTokens;
-		const o = u.outputTokens ?? {};
-		if (i.total === undefined && o.total === undefined) return undefined;
-		const usage: Usage = {
-			inputTokens:
-				n(i.total) || n(i.noCache) + n(i.cacheRead) + n(i.cacheWrite),
-			outputTokens: n(o.total) || n(o.text) + n(o.reasoning),
-		};
-		if (n(i.cacheRead)) usage.cacheReadTokens = n(i.cacheRead);
-		if (n(i.cacheWrite)) usage.cacheWriteTokens = n(i.cacheWrite);
-		if (n(o.reasoning)) usage.reasoningTokens = n(o.reasoning);
-		return usage;
-	}
-	if (typeof u.inputTokens !== "number" && typeof u.outputTokens !== "number")
-		return undefined;
-	const usage: Usage = {
-		inputTokens: n(u.inputTokens),
-		outputTokens: n(u.outputTokens),
-	};
-	if (n(u.cachedInputTokens)) usage.cacheReadTokens = n(u.cachedInputTokens);
-	if (n(u.reasoningTokens)) usage.reasoningTokens = n(u.reasoningTokens);
-	return usage;
+  if (!u) return undefined;
+  if (u.inputTokens && typeof u.inputTokens === 'object') {
+    const i = u.inputTokens;
+    const o = u.outputTokens ?? {};
+    if (i.total === undefined && o.total === undefined) return undefined;
+    const usage: Usage = {
+      inputTokens: n(i.total) || n(i.noCache) + n(i.cacheRead) + n(i.cacheWrite),
+      outputTokens: n(o.total) || n(o.text) + n(o.reasoning),
+    };
+    if (n(i.cacheRead)) usage.cacheReadTokens = n(i.cacheRead);
+    if (n(i.cacheWrite)) usage.cacheWriteTokens = n(i.cacheWrite);
+    if (n(o.reasoning)) usage.reasoningTokens = n(o.reasoning);
+    return usage;
+  }
+  if (typeof u.inputTokens !== 'number' && typeof u.outputTokens !== 'number') return undefined;
+  const usage: Usage = {
+    inputTokens: n(u.inputTokens),
+    outputTokens: n(u.outputTokens),
+  };
+  if (n(u.cachedInputTokens)) usage.cacheReadTokens = n(u.cachedInputTokens);
+  if (n(u.reasoningTokens)) usage.reasoningTokens = n(u.reasoningTokens);
+  return usage;
 }
 
 function finishReason(r: unknown): string | undefined {
-	if (typeof r === "string") return r;
-	const x = r as { unified?: string; raw?: string } | undefined;
-	return x?.unified ?? x?.raw;
+  if (typeof r === 'string') return r;
+  const x = r as { unified?: string; raw?: string } | undefined;
+  return x?.unified ?? x?.raw;
 }
 
 export function readGenerate(result: any, call: Call): void {
-	if (result?.response?.id) call.responseId = result.response.id;
-	if (result?.response?.modelId) call.responseModel = result.response.modelId;
-	const reason = finishReason(result?.finishReason);
-	if (reason) call.finishReasons = [reason];
-	call.usage = aiUsage(result?.usage);
-	if (Array.isArray(result?.content)) {
-		for (const c of result.content)
-			if (c?.type === "text" && typeof c.text === "string")
-				call.outputText += c.text;
-	}
+  if (result?.response?.id) call.responseId = result.response.id;
+  if (result?.response?.modelId) call.responseModel = result.response.modelId;
+  const reason = finishReason(result?.finishReason);
+  if (reason) call.finishReasons = [reason];
+  call.usage = aiUsage(result?.usage);
+  if (Array.isArray(result?.content)) {
+    for (const c of result.content) if (c?.type === 'text' && typeof c.text === 'string') call.outputText += c.text;
+  }
 }
 
 export function readStreamPart(part: any, call: Call): boolean {
-	switch (part?.type) {
-		case "response-metadata":
-			if (part.id) call.responseId = part.id;
-			if (part.modelId) call.responseModel = part.modelId;
-			break;
-		case "text-delta":
-			call.outputText += part.delta ?? part.textDelta ?? "";
-			break;
-		case "error":
-			call.partial = true;
-			break;
-		case "finish": {
-			const reason = finishReason(part.finishReason);
-			if (reason) call.finishReasons = [reason];
-			call.usage = aiUsage(part.usage);
-			break;
-		}
-	}
-	return true;
+  switch (part?.type) {
+    case 'response-metadata':
+      if (part.id) call.responseId = part.id;
+      if (part.modelId) call.responseModel = part.modelId;
+      break;
+    case 'text-delta':
+      call.outputText += part.delta ?? part.textDelta ?? '';
+      break;
+    case 'error':
+      call.partial = true;
+      break;
+    case 'finish': {
+      const reason = finishReason(part.finishReason);
+      if (reason) call.finishReasons = [reason];
+      call.usage = aiUsage(part.usage);
+      break;
+    }
+  }
+  return true;
 }
 
 export function readEmbed(result: any, call: Call): void {
-	const tokens = result?.usage?.tokens;
-	if (typeof tokens === "number")
-		call.usage = { inputTokens: tokens, outputTokens: 0 };
-	if (result?.response?.id) call.responseId = result.response.id;
+  const tokens = result?.usage?.tokens;
+  if (typeof tokens === 'number') call.usage = { inputTokens: tokens, outputTokens: 0 };
+  if (result?.response?.id) call.responseId = result.response.id;
 }
