@@ -20,6 +20,8 @@ export async function startWebService(
     TOKENMETER_ADMIN_KEY: ADMIN_KEY,
     TOKENMETER_DEMO: 'false',
     TOKENMETER_STATS_INTERVAL_MS: '0',
+    // The seeded alert history is the fixture: no budget/anomaly evaluator adding to it.
+    TOKENMETER_EVALUATE_INTERVAL_MS: '0',
     TOKENMETER_RATE_LIMIT_RPS: '0',
     LOG_LEVEL: 'warn',
     ...env,
