@@ -43,7 +43,10 @@ export async function api<T>(path: string, opts: { key?: string; signal?: AbortS
 /** A streamed answer of JSON lines, each yielded as soon as it has arrived. */
 export async function* ndjson(path: string, signal: AbortSignal): AsyncGenerator<unknown> {
   const res = await fetch(path, {
-    headers: { authorization: `Bearer ${storedKey() ?? ''}`, accept: 'application/x-ndjson' },
+    headers: {
+      authorization: `Bearer ${storedKey() ?? ''}`,
+      accept: 'application/x-ndjson',
+    },
     signal,
   });
   if (!res.ok || !res.body) {
@@ -110,7 +113,12 @@ export interface DashboardView {
   description: string;
   time: { from: string; to: string };
   refresh: string;
-  variables: { name: string; label: string; includeAll: boolean; multi: boolean }[];
+  variables: {
+    name: string;
+    label: string;
+    includeAll: boolean;
+    multi: boolean;
+  }[];
   rows: { title: string; y: number }[];
   panels: PanelView[];
 }

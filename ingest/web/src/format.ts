@@ -6,7 +6,10 @@ export interface UnitSpec {
 }
 
 const group = (n: number, decimals: number) =>
-  n.toLocaleString('en-US', { minimumFractionDigits: decimals, maximumFractionDigits: decimals });
+  n.toLocaleString('en-US', {
+    minimumFractionDigits: decimals,
+    maximumFractionDigits: decimals,
+  });
 
 /** Decimals when the field config gives none: whole numbers stay whole, small ones keep two significant places. */
 function autoDecimals(n: number): number {

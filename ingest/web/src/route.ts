@@ -10,7 +10,11 @@ export function currentRoute(): Route {
   const hash = location.hash.replace(/^#\/?/, '');
   const [path = '', search = ''] = hash.split('?', 2);
   const parts = path.split('/').filter(Boolean).map(decodeURIComponent);
-  return { page: parts[0] ?? '', args: parts.slice(1), params: new URLSearchParams(search) };
+  return {
+    page: parts[0] ?? '',
+    args: parts.slice(1),
+    params: new URLSearchParams(search),
+  };
 }
 
 export function href(page: string, args: string[] = [], params?: URLSearchParams): string {
@@ -34,7 +38,13 @@ export const QUICK_RANGES = [
   { from: 'now-90d', label: 'Last 90 days' },
 ] as const;
 
-const UNIT_MS: Record<string, number> = { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 };
+const UNIT_MS: Record<string, number> = {
+  s: 1000,
+  m: 60_000,
+  h: 3_600_000,
+  d: 86_400_000,
+  w: 604_800_000,
+};
 
 /** 'now', 'now-7d', or epoch milliseconds → epoch milliseconds. */
 export function resolveTime(text: string, now = Date.now()): number {

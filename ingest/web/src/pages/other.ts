@@ -2,7 +2,7 @@ import { ApiError, api, type Frame, query, type Session } from '../api.js';
 import { el } from '../dom.js';
 import { formatTime, formatValue } from '../format.js';
 import { renderTable } from '../panels/table.js';
-import { go, href, resolveTime, type Route } from '../route.js';
+import { go, href, type Route, resolveTime } from '../route.js';
 
 /** The sign-in page: an API key, checked against the service before it is kept (for this tab only). */
 export function signInPage(root: HTMLElement, onSignedIn: (key: string) => Promise<void>, message = ''): void {
@@ -13,12 +13,18 @@ export function signInPage(root: HTMLElement, onSignedIn: (key: string) => Promi
     placeholder: 'API key',
     'aria-label': 'API key',
   });
-  const error = el('p', { class: 'signin-error', role: 'alert', text: message });
+  const error = el('p', {
+    class: 'signin-error',
+    role: 'alert',
+    text: message,
+  });
   const form = el(
     'form',
     { class: 'signin' },
     el('h1', { text: 'tokenmeter' }),
-    el('p', { text: 'Sign in with an API key (TOKENMETER_ADMIN_KEY, or a key from `tokenmeter keys create`).' }),
+    el('p', {
+      text: 'Sign in with an API key (TOKENMETER_ADMIN_KEY, or a key from `tokenmeter keys create`).',
+    }),
     input,
     el('button', { class: 'btn primary', type: 'submit', text: 'Sign in' }),
     error,
@@ -40,7 +46,12 @@ export function signInPage(root: HTMLElement, onSignedIn: (key: string) => Promi
 /** Dashboards list (the home page). */
 export async function homePage(root: HTMLElement): Promise<void> {
   const { dashboards } = await api<{
-    dashboards: { uid: string; title: string; description: string; panels: number }[];
+    dashboards: {
+      uid: string;
+      title: string;
+      description: string;
+      panels: number;
+    }[];
   }>('/api/v1/dashboards');
   root.replaceChildren(
     el('h1', { text: 'Dashboards' }),
@@ -51,8 +62,14 @@ export async function homePage(root: HTMLElement): Promise<void> {
         el(
           'li',
           {},
-          el('a', { href: href('d', [d.uid]), text: d.title.replace(/^tokenmeter \/ /, '') }),
-          el('span', { class: 'muted', text: ` ${d.panels} panels — ${d.description}` }),
+          el('a', {
+            href: href('d', [d.uid]),
+            text: d.title.replace(/^tokenmeter \/ /, ''),
+          }),
+          el('span', {
+            class: 'muted',
+            text: ` ${d.panels} panels — ${d.description}`,
+          }),
         ),
       ),
     ),
@@ -86,7 +103,10 @@ export async function callsPage(root: HTMLElement, route: Route): Promise<void> 
     gridPos: { x: 0, y: 0, w: 24, h: 10 },
     fieldConfig: {
       unit: 'short',
-      overrides: { cost_usd: { unit: 'currencyUSD', decimals: 6 }, duration_ms: { unit: 'ms', decimals: 0 } },
+      overrides: {
+        cost_usd: { unit: 'currencyUSD', decimals: 6 },
+        duration_ms: { unit: 'ms', decimals: 0 },
+      },
       custom: {},
     },
     reduce: { calc: 'lastNotNull', values: false },
@@ -121,7 +141,10 @@ export async function callPage(root: HTMLElement, route: Route, session: Session
     `/api/v1/calls/${encodeURIComponent(trace)}/${encodeURIComponent(span)}`,
   );
   const n = (k: string, unit = 'short', decimals?: number) =>
-    formatValue(typeof call[k] === 'number' ? (call[k] as number) : null, { unit, decimals });
+    formatValue(typeof call[k] === 'number' ? (call[k] as number) : null, {
+      unit,
+      decimals,
+    });
   const s = (k: string) => (call[k] === undefined || call[k] === '' || call[k] === null ? '–' : String(call[k]));
   const section = (title: string, rows: [string, string][]) =>
     el(
@@ -194,7 +217,13 @@ interface BudgetWithStatus {
   mode: string;
   thresholds: number[];
   scope: Record<string, string>;
-  status: { periodStart: string; periodEnd: string; spendUsd: string; percent: number; crossed: number[] };
+  status: {
+    periodStart: string;
+    periodEnd: string;
+    spendUsd: string;
+    percent: number;
+    crossed: number[];
+  };
 }
 
 /** Budgets: period, spend, a percentage bar, a linear projection to period end, and alert history. */
@@ -261,7 +290,9 @@ export async function budgetsPage(root: HTMLElement, route: Route, session: Sess
           text: `${usd(projected)} (${((100 * projected) / Math.max(Number(b.amountUsd), 1e-9)).toFixed(0)}%)`,
         }),
         el('dt', { text: 'thresholds' }),
-        el('dd', { text: b.thresholds.map((x) => `${x}%${b.status.crossed.includes(x) ? ' ✓' : ''}`).join('  ') }),
+        el('dd', {
+          text: b.thresholds.map((x) => `${x}%${b.status.crossed.includes(x) ? ' ✓' : ''}`).join('  '),
+        }),
       ),
       el('h3', { text: 'Alert history' }),
       history.length === 0
@@ -270,7 +301,9 @@ export async function budgetsPage(root: HTMLElement, route: Route, session: Sess
             'ul',
             { class: 'alerts' },
             ...history.map((e) =>
-              el('li', { text: `${String(e.ts).slice(0, 19)} · ${e.threshold}% · ${e.state} · ${e.severity}` }),
+              el('li', {
+                text: `${String(e.ts).slice(0, 19)} · ${e.threshold}% · ${e.state} · ${e.severity}`,
+              }),
             ),
           ),
     );

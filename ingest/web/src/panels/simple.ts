@@ -12,7 +12,11 @@ export function renderStat(box: HTMLElement, panel: PanelView, frame: Frame): vo
     el(
       'div',
       { class: 'stat' },
-      el('span', { class: 'stat-value', 'data-value': value ?? '', text: formatValue(value, spec) }),
+      el('span', {
+        class: 'stat-value',
+        'data-value': value ?? '',
+        text: formatValue(value, spec),
+      }),
     ),
   );
 }
@@ -35,7 +39,11 @@ export function renderBarGauge(box: HTMLElement, panel: PanelView, frame: Frame)
         { class: 'bar-row' },
         el('span', { class: 'bar-label', text: r.label }),
         el('span', { class: 'bar-track' }, bar),
-        el('span', { class: 'bar-value', 'data-value': r.value, text: formatValue(r.value, spec) }),
+        el('span', {
+          class: 'bar-value',
+          'data-value': r.value,
+          text: formatValue(r.value, spec),
+        }),
       ),
     );
   });
@@ -69,8 +77,15 @@ export function renderPie(box: HTMLElement, panel: PanelView, frame: Frame): voi
         {},
         swatch,
         el('span', { class: 'pie-label', text: r.label }),
-        el('span', { class: 'pie-value', 'data-value': r.value, text: formatValue(r.value, spec) }),
-        el('span', { class: 'pie-share', text: `${total > 0 ? ((100 * r.value) / total).toFixed(1) : '0'}%` }),
+        el('span', {
+          class: 'pie-value',
+          'data-value': r.value,
+          text: formatValue(r.value, spec),
+        }),
+        el('span', {
+          class: 'pie-share',
+          text: `${total > 0 ? ((100 * r.value) / total).toFixed(1) : '0'}%`,
+        }),
       ),
     );
   });

@@ -24,7 +24,9 @@ export function renderTable(
   const order = frame.fields[0]?.values.map((_, i) => i) ?? [];
   const specs = frame.fields.map((f) => (f.type === 'time' ? { unit: 'dateTimeAsIso' } : unitOf(panel, f.name)));
   const drillable = frame.fields.some((f) => f.name in ROW_FILTERS);
-  const table = el('table', { class: `grid-table${drillable ? ' drillable' : ''}` });
+  const table = el('table', {
+    class: `grid-table${drillable ? ' drillable' : ''}`,
+  });
   const head = el('tr');
   const body = el('tbody');
   let sortBy = -1;
@@ -60,7 +62,10 @@ export function renderTable(
     );
   };
   frame.fields.forEach((f, c) => {
-    const th = el('th', { class: f.type === 'number' ? 'num' : '', text: f.name });
+    const th = el('th', {
+      class: f.type === 'number' ? 'num' : '',
+      text: f.name,
+    });
     th.addEventListener('click', () => {
       asc = sortBy === c ? !asc : f.type !== 'number';
       sortBy = c;

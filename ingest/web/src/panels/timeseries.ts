@@ -31,7 +31,11 @@ export function toSeries(panel: PanelView, frame: Frame): { times: number[]; ser
       const name = label === '' ? v.name : values.length === 1 ? label : `${v.name} ${label}`;
       let s = byName.get(name);
       if (!s) {
-        s = { name, unit: unitOf(panel, v.name), values: new Array<number | null>(times.length).fill(null) };
+        s = {
+          name,
+          unit: unitOf(panel, v.name),
+          values: new Array<number | null>(times.length).fill(null),
+        };
         byName.set(name, s);
       }
       const x = v.values[r];
@@ -62,7 +66,10 @@ export function renderTimeSeries(
       for (let i = 0; i < d.length; i++) d[i] = (d[i] ?? 0) + (below[i] ?? 0);
     }
   }
-  const unit = series[0]?.unit ?? { unit: panel.fieldConfig.unit, decimals: panel.fieldConfig.decimals };
+  const unit = series[0]?.unit ?? {
+    unit: panel.fieldConfig.unit,
+    decimals: panel.fieldConfig.decimals,
+  };
   const width = Math.max(200, box.clientWidth);
   const height = Math.max(80, box.clientHeight - 28 - Math.min(3, Math.ceil(series.length / 3)) * 18);
   const barPaths = uPlot.paths.bars?.({ size: [0.8, 40], gap: 1 });
