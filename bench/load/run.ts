@@ -9,7 +9,7 @@ import { IngestPricer } from '../../ingest/src/pipeline/pricing.ts';
 import { insertSettings, openStore } from '../../ingest/src/store/client.ts';
 import { migrate } from '../../ingest/src/store/migrate.ts';
 import { spawnService } from '../../test/support/service.ts';
-import { querySql } from '../../test/support/spans.ts';
+import { metricValue, querySql } from '../../test/support/spans.ts';
 
 /**
  * Load: many concurrent OTLP/JSON clients against `tokenmeter serve` (a child
@@ -125,7 +125,9 @@ export async function runLoad(opts: LoadOptions): Promise<LoadReport> {
       );
       stored = Number(row!.n);
       unique = Number(row!.u);
-      if (stored >= spansAcked) break;
+      // Requests still in progress when the clients stopped may be stored too: wait for the spool.
+      const pending = (await metricValue(service.url, ADMIN, 'tokenmeter_spool_records')) > 0;
+      if (stored >= spansAcked && !pending) break;
       await new Promise((r) => setTimeout(r, 500));
     }
     return {

@@ -23,7 +23,8 @@ describe('load', () => {
     console.log(JSON.stringify({ load: report }));
     expect(report.alive).toBe(true);
     expect(report.requests).toBeGreaterThan(0);
-    expect(report.statuses['200'] ?? 0).toBeGreaterThan(0);
+    // Spans were taken (answered 200 within the run, or stored from requests answered just after it).
+    expect(report.stored).toBeGreaterThan(0);
     for (const status of Object.keys(report.statuses)) expect(['200', '429', '503']).toContain(status);
     expect(report.peakRssMB).toBeLessThan(1536);
     expect(report.storedOnce).toBe(true);
