@@ -26,6 +26,7 @@ let replay: ReplayServer;
 let otlp: Server;
 let otlpUrl: string;
 let received: Received[] = [];
+let metricBodies: string[] = [];
 
 beforeAll(async () => {
   execFileSync('npx', ['tsc', '-b', 'instrumentation'], { cwd: root, stdio: 'pipe' });
@@ -34,6 +35,7 @@ beforeAll(async () => {
     const chunks: Buffer[] = [];
     req.on('data', (c) => chunks.push(c));
     req.on('end', () => {
+      if (req.url === '/v1/metrics') metricBodies.push(Buffer.concat(chunks).toString('utf8'));
       if (req.url === '/v1/traces') {
         const encoding = encodingOf(req.headers['content-type']) ?? 'protobuf';
         received.push({ headers: req.headers, spans: decodeTraces(Buffer.concat(chunks), encoding).spans });
@@ -50,6 +52,7 @@ afterAll(async () => {
 });
 beforeEach(() => {
   received = [];
+  metricBodies = [];
   replay.reset();
 });
 
@@ -190,6 +193,19 @@ describe('node --import / -r with zero code changes', () => {
     const result = await done;
     expect(result.signal).toBe('SIGTERM');
     expect(calls()).toHaveLength(2);
+  });
+
+  test('OTEL_METRICS_EXPORTER=otlp: token usage, duration (convention buckets) and cost metrics', async () => {
+    const { done } = run(['--import', '@tokenmeter/instrumentation/register', app('esm-app.mjs')], {
+      OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json',
+      OTEL_METRICS_EXPORTER: 'otlp',
+    });
+    expect((await done).code).toBe(0);
+    const all = metricBodies.join('\n');
+    expect(all).toContain('"gen_ai.client.token.usage"');
+    expect(all).toContain('"gen_ai.client.operation.duration"');
+    expect(all).toContain('"tokenmeter.client.cost"');
+    expect(all).toContain('"explicitBounds":[0.01,0.02,0.04');
   });
 
   test('OTEL_SDK_DISABLED=true: nothing is hooked or sent', async () => {
