@@ -51,11 +51,12 @@ export function withoutSdkSpan(original: (...args: any[]) => any) {
     const client = this?._client;
     if (!client || client._tracer === undefined) return original.apply(this, args);
     const tracer = client._tracer;
-    client._tracer = undefined;
+    // A field the SDK may one day make read-only: if it cannot be switched off, the call goes on as it is.
+    if (!Reflect.set(client, '_tracer', undefined)) return original.apply(this, args);
     try {
       return original.apply(this, args);
     } finally {
-      client._tracer = tracer;
+      Reflect.set(client, '_tracer', tracer);
     }
   };
 }
