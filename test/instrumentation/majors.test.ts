@@ -1,0 +1,86 @@
+/**
+ * The current and the previous major of each SDK (ARCHITECTURE.md): openai 7 (installed as
+ * the alias `openai-v7`; openai 6 is the root `openai`) and @anthropic-ai/sdk 0.x (alias
+ * `anthropic-sdk-v0`; 1.x is the root package), instrumented through the same classes,
+ * against the replay server: exact tokens, the engine's cost, streams with usage.
+ */
+import * as anthropicV0 from 'anthropic-sdk-v0';
+import * as openaiV7 from 'openai-v7';
+import { afterAll, beforeAll, beforeEach, describe, expect, test } from 'vitest';
+import { AnthropicInstrumentation } from '../../instrumentation/src/instrumentations/anthropic.js';
+import { OpenAIInstrumentation } from '../../instrumentation/src/instrumentations/openai.js';
+import { FIXTURES } from '../replay/fixtures.js';
+import { type ReplayServer, SCENARIO_HEADER, startReplayServer } from '../replay/server.js';
+import { expectExactCall, setupTracing, until } from './support.js';
+
+const tracing = setupTracing();
+new OpenAIInstrumentation().apply(openaiV7);
+new AnthropicInstrumentation().apply(anthropicV0);
+
+let server: ReplayServer;
+beforeAll(async () => {
+  server = await startReplayServer();
+});
+afterAll(async () => {
+  await server?.close();
+});
+beforeEach(() => {
+  server.reset();
+  tracing.reset();
+});
+
+const oneSpan = async () => {
+  await until(() => tracing.ours().length >= 1);
+  await new Promise((r) => setTimeout(r, 10));
+  expect(tracing.ours()).toHaveLength(1);
+  return tracing.ours()[0];
+};
+const user = [{ role: 'user' as const, content: 'Hello' }];
+
+describe('openai 7', () => {
+  const OpenAI = openaiV7.default;
+  const client = (scenario: string) =>
+    new OpenAI({ apiKey: 'sk-test', baseURL: `${server.url}/v1`, defaultHeaders: { [SCENARIO_HEADER]: scenario } });
+
+  test.each(['ok', 'cache', 'reasoning'] as const)('%s: chat.completions.create', async (scenario) => {
+    const f = FIXTURES.openaiChat[scenario]!;
+    const res = await client(scenario).chat.completions.create({ model: f.model, messages: user });
+    expect(res.id).toBe(f.id);
+    expectExactCall(await oneSpan(), 'openai', f.model, f.tokens!);
+  });
+
+  test('stream without include_usage: usage injected, the app sees only content chunks', async () => {
+    const f = FIXTURES.openaiChat.ok!;
+    const stream = await client('ok').chat.completions.create({ model: f.model, messages: user, stream: true });
+    const chunks: { choices: { delta: { content?: string | null } }[] }[] = [];
+    for await (const c of stream) chunks.push(c);
+    expect((server.requests.at(-1)?.body as { stream_options?: unknown }).stream_options).toEqual({
+      include_usage: true,
+    });
+    expect(chunks.every((c) => c.choices.length > 0 && !('usage' in c))).toBe(true);
+    expect(chunks.map((c) => c.choices[0]!.delta.content ?? '').join('')).toBe(f.text);
+    expectExactCall(await oneSpan(), 'openai', f.model, f.tokens!);
+  });
+});
+
+describe('@anthropic-ai/sdk 0.x', () => {
+  const Anthropic = anthropicV0.default;
+  const client = (scenario: string) =>
+    new Anthropic({ apiKey: 'sk-ant-test', baseURL: server.url, defaultHeaders: { [SCENARIO_HEADER]: scenario } });
+
+  test.each(['ok', 'cache'] as const)('%s: messages.create (input includes cache tokens)', async (scenario) => {
+    const f = FIXTURES.anthropicMessages[scenario]!;
+    const res = await client(scenario).messages.create({ model: f.model, max_tokens: 256, messages: user });
+    expect(res.id).toBe(f.id);
+    expectExactCall(await oneSpan(), 'anthropic', f.model, f.tokens!);
+  });
+
+  test('messages.stream', async () => {
+    const f = FIXTURES.anthropicMessages.cache!;
+    const final = await client('cache')
+      .messages.stream({ model: f.model, max_tokens: 256, messages: user })
+      .finalMessage();
+    expect(final.id).toBe(f.id);
+    expectExactCall(await oneSpan(), 'anthropic', f.model, f.tokens!);
+  });
+});
