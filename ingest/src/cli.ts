@@ -6,6 +6,7 @@ import { ConfigError, readConfig } from './config.js';
 import { keysCommand, KEYS_USAGE } from './keys/cli.js';
 import { createLogger } from './log.js';
 import { startServer } from './server.js';
+import { readLocalAdminKey, readOrCreateLocalAdminKey } from './local-admin-key.js';
 import { startDemo } from './web/demo.js';
 import { openStore } from './store/client.js';
 import { migrate } from './store/migrate.js';
@@ -68,6 +69,13 @@ function costCommand(name: string): Command {
 export const COMMANDS: Record<string, Command> = {
   async serve(_args, env) {
     const config = readConfig(env);
+    if (!config.adminKey && !config.clickhouse.url) {
+      const local = readOrCreateLocalAdminKey(config.clickhouse.dataDir);
+      config.adminKey = local.key;
+      process.stderr.write(
+        `tokenmeter: TOKENMETER_ADMIN_KEY is not set; ${local.created ? 'generated' : 'using'} a bootstrap admin key for this local store in ${local.path} (sign in with its contents)\n`,
+      );
+    }
     const running = await startServer(config);
     const demo = await startDemo(config, running, env);
     const stop = (signal: string) => {
@@ -133,7 +141,8 @@ export const COMMANDS: Record<string, Command> = {
 /** Call the running service's API with TOKENMETER_URL / TOKENMETER_KEY. */
 export async function api(env: NodeJS.ProcessEnv, method: string, path: string, body?: unknown): Promise<unknown> {
   const base = (env.TOKENMETER_URL || `http://127.0.0.1:${env.PORT || 4318}`).replace(/\/$/, '');
-  const key = env.TOKENMETER_KEY || env.TOKENMETER_ADMIN_KEY;
+  const key =
+    env.TOKENMETER_KEY || env.TOKENMETER_ADMIN_KEY || readLocalAdminKey(env.TOKENMETER_DATA_DIR || './.tokenmeter');
   if (!key) throw new CliError('set TOKENMETER_KEY (or TOKENMETER_ADMIN_KEY) to an API key of the running service');
   let res: Response;
   try {
