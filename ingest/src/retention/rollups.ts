@@ -1,10 +1,10 @@
 import { insertSettings, type Store } from '../store/client.js';
-import { localTable, onCluster, table } from './sql.js';
+import { localTable, onCluster, select, table } from './sql.js';
 
 /**
  * Rebuilds rows of the hourly and daily rollups from `ai_calls` (FINAL: the latest version
  * of each call), for a set of keys, after the raw rows changed in a way the materialized
- * views cannot follow (re-pricing). The SELECTs are the views' own (migration 003).
+ * views cannot follow (re-pricing), with the views' own queries read from ClickHouse.
  *
  * Only the given keys are touched, so rollups of days whose raw rows have expired stay as
  * they are. A key is (tenant, hour or day, provider, model): re-pricing changes cost, never
@@ -12,23 +12,6 @@ import { localTable, onCluster, table } from './sql.js';
  * rebuild closed hours (reprice refuses the current hour).
  */
 export type Grain = 'hourly' | 'daily';
-
-const SELECT_SUMS = `
-  count() AS requests,
-  countIf(status = 'error') AS errors,
-  countIf(NOT priced) AS unpriced_requests,
-  countIf(estimated) AS estimated_requests,
-  sum(input_tokens) AS input_tokens,
-  sum(output_tokens) AS output_tokens,
-  sum(cache_read_tokens) AS cache_read_tokens,
-  sum(cache_write_tokens) AS cache_write_tokens,
-  sum(reasoning_tokens) AS reasoning_tokens,
-  sum(input_audio_tokens) AS input_audio_tokens,
-  sum(output_audio_tokens) AS output_audio_tokens,
-  sum(ifNull(cost_usd, toDecimal128(0, 12))) AS cost_usd,
-  sum(cache_savings_usd) AS cache_savings_usd,
-  quantilesTDigestState(0.5, 0.95, 0.99)(duration_ms) AS duration_ms_quantiles,
-  quantilesTDigestIfState(0.5, 0.95, 0.99)(ifNull(ttft_ms, 0), isNotNull(ttft_ms)) AS ttft_ms_quantiles`;
 
 const GRAIN = {
   hourly: {
@@ -54,17 +37,35 @@ export async function rebuildRollups(
   if (keys.length === 0) return;
   const g = GRAIN[grain];
   const keyExpr = (time: string) => `concat(tenant, '\\0', ${time}, '\\0', provider, '\\0', model)`;
+  const rebuild = await viewSelect(
+    store,
+    g.table,
+    `(SELECT * FROM ${table(store, 'ai_calls')} FINAL WHERE ${keyExpr(`toString(${g.expr})`)} IN {keys:Array(String)})`,
+  );
   await store.writer.command({
     query: `DELETE FROM ${localTable(store, g.table)}${onCluster(store)} WHERE ${keyExpr(g.fmt)} IN {keys:Array(String)}`,
     query_params: { keys },
   });
   await store.writer.command({
-    query: `INSERT INTO ${table(store, g.table)}
-      SELECT tenant, ${g.expr} AS ${g.time}, service, provider, model, operation, user_id, team, feature, ${SELECT_SUMS}
-      FROM ${table(store, 'ai_calls')} FINAL
-      WHERE ${keyExpr(`toString(${g.expr})`)} IN {keys:Array(String)}
-      GROUP BY tenant, ${g.time}, service, provider, model, operation, user_id, team, feature`,
+    query: `INSERT INTO ${table(store, g.table)} ${rebuild}`,
     query_params: { keys },
     clickhouse_settings: insertSettings(`${token}-${grain}`),
   });
+}
+
+/**
+ * The rollup's own materialized view query (as ClickHouse stores it), reading `source`
+ * instead of `ai_calls`: a rebuild aggregates exactly as inserts do, from one definition.
+ */
+async function viewSelect(store: Store, rollup: string, source: string): Promise<string> {
+  const view = `${rollup}_mv${store.cluster ? '_local' : ''}`;
+  const [row] = await select<{ as_select: string }>(
+    store,
+    'SELECT as_select FROM system.tables WHERE database = {db:String} AND name = {view:String}',
+    { db: store.database, view },
+  );
+  const from = new RegExp(`\\sFROM\\s+\`?${store.database}\`?\\.\`?ai_calls(_local)?\`?\\s`, 'g');
+  const found = row?.as_select.match(from) ?? [];
+  if (!row || found.length !== 1) throw new Error(`cannot read the ${view} query to rebuild ${rollup} from`);
+  return row.as_select.replace(from, ` FROM ${source} `);
 }
