@@ -235,7 +235,8 @@ export class BatchWriter {
       }
       for (const c of p.calls) {
         const key = spanKey(c.tenant, c.trace_id, c.span_id);
-        if (seen.has(key) && !stored.has(key) && !this.recent.has(key)) calls.push(c);
+        // `seen` holds exactly the span keys kept above: a call goes with its span.
+        if (seen.has(key)) calls.push(c);
       }
       results.push({ written: p.traces.length - duplicates, duplicates });
     }
