@@ -121,11 +121,23 @@ describe('budget guard', () => {
       BudgetExceededError,
     );
     expect(replay.requests).toHaveLength(0);
+    // A rejection, as an API error would be: a bare .then() chain and the APIPromise's
+    // withResponse() see it; nothing is thrown synchronously from create().
+    const pending = withUsageContext({ userId: 'alice', team: 'search' }, () => ask());
+    const viaThen = await pending.then(
+      () => 'resolved',
+      (e: unknown) => e,
+    );
+    expect(viaThen).toBeInstanceOf(BudgetExceededError);
+    await expect(withUsageContext({ userId: 'alice' }, () => ask().withResponse())).rejects.toBeInstanceOf(
+      BudgetExceededError,
+    );
+    expect(replay.requests).toHaveLength(0);
     const ok = await withUsageContext({ userId: 'dave', team: 'search' }, async () => ask());
     expect(ok.choices[0]?.message).toBeDefined();
     expect(replay.requests).toHaveLength(1);
     expect(guardRequests.length).toBe(fetchesAfterStart);
-    expect(guard.stats.blocked).toBe(2);
+    expect(guard.stats.blocked).toBe(4);
   });
 
   it('a soft budget past a threshold adds a span event and lets the call through', async () => {

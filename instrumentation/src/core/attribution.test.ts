@@ -122,7 +122,7 @@ describe('express middleware', () => {
 });
 
 describe('guard point', () => {
-  it('a guard stops the call before the provider is called, with its typed error', () => {
+  it('a guard stops the call before the provider is called: a rejection with its typed error, never a synchronous throw', async () => {
     let providerCalled = false;
     setCallGuard((call) => {
       if (call.context.tenant === 'over-budget') throw new CallBlockedError('budget exceeded', 'budget');
@@ -132,17 +132,32 @@ describe('guard point', () => {
         () => spec,
         () => {
           providerCalled = true;
-          return 1;
+          return Promise.resolve(1);
         },
         (r, call) => {
           call.end();
           return r;
         },
       );
-    expect(() => withUsageContext({ tenant: 'over-budget' }, run)).toThrow(CallBlockedError);
+    let result: Promise<number> | undefined;
+    expect(() => {
+      result = withUsageContext({ tenant: 'over-budget' }, run);
+    }).not.toThrow();
+    // A bare .then() chain sees the block, as it would an API error.
+    const seen = await (result as Promise<number>).then(
+      () => 'resolved',
+      (err: unknown) => err,
+    );
+    expect(seen).toBeInstanceOf(CallBlockedError);
+    expect((seen as CallBlockedError).message).toBe('budget exceeded');
+    // The SDK's own promise methods (APIPromise.withResponse, _thenUnwrap) reject with it too.
+    const sdkLike = withUsageContext({ tenant: 'over-budget' }, run) as unknown as {
+      withResponse: () => Promise<unknown>;
+    };
+    await expect(sdkLike.withResponse()).rejects.toBeInstanceOf(CallBlockedError);
     expect(providerCalled).toBe(false);
     expect(tracing.ours().at(-1)?.attributes['error.type']).toBe('CallBlockedError');
-    expect(withUsageContext({ tenant: 'fine' }, run)).toBe(1);
+    await expect(withUsageContext({ tenant: 'fine' }, run)).resolves.toBe(1);
     expect(providerCalled).toBe(true);
   });
 

@@ -12,6 +12,29 @@ export function setInstrumentationEnabled(on: boolean): void {
 }
 
 /**
+ * What a blocked call returns: every wrapped SDK method returns a promise (a Stainless
+ * `APIPromise` for openai and Anthropic), so a block is a rejection, as an API error would be,
+ * never a synchronous throw that a `.then()` chain would miss. The SDKs' own promise methods
+ * (`withResponse()`, `asResponse()`, `_thenUnwrap()` under `.parse()`/`.stream()`) reject with
+ * the same error instead of failing with a TypeError. Off the hot path: only blocked calls.
+ */
+function rejected(error: unknown): Promise<never> {
+  const promise = Promise.reject(error);
+  const proxy: Promise<never> = new Proxy(promise, {
+    get(target, prop) {
+      if (prop === 'then' || prop === 'catch' || prop === 'finally') {
+        const method = target[prop] as (...args: unknown[]) => unknown;
+        return method.bind(target);
+      }
+      if (prop in target) return Reflect.get(target, prop, target);
+      // Any SDK-specific promise method: the same rejection.
+      return () => proxy;
+    },
+  });
+  return proxy;
+}
+
+/**
  * The one path every wrapped SDK method takes:
  * describe → start span → guard (may stop the call before the provider sees it) → invoke the
  * SDK inside the span's context → observe the result (adapter). Our faults fall back to the
@@ -46,7 +69,7 @@ export function runCall<T>(
       }));
     } catch (blocked) {
       c.end(blocked);
-      throw blocked;
+      return rejected(blocked) as T;
     }
   }
   let result: T;
