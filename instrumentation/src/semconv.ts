@@ -72,6 +72,12 @@ export const ATTR_TM_BATCH = 'tokenmeter.request.batch';
 export const ATTR_TM_CALL_DELEGATED = 'tokenmeter.call.delegated';
 /** How many times the SDK retried inside this one logical call (429/5xx, then success). */
 export const ATTR_TM_RETRY_COUNT = 'tokenmeter.request.retries';
+/**
+ * A stream the app dropped before its end without closing it (never iterated, or left mid-way):
+ * the span ended when the stream was garbage collected, with what was seen (estimated). Dated
+ * when the response arrived if nothing was read.
+ */
+export const ATTR_TM_STREAM_DROPPED = 'tokenmeter.stream.dropped';
 /** gen_ai.token.type values on gen_ai.client.token.usage (convention: input | output). */
 export const ATTR_GEN_AI_TOKEN_TYPE = 'gen_ai.token.type';
 

@@ -2,6 +2,8 @@
  * The real `openai` SDK against the replay server, instrumented: every call kind's span
  * carries the fixture's exact tokens, the engine's cost and the usage context.
  */
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import OpenAI, * as openaiModule from 'openai';
 import { afterAll, beforeAll, beforeEach, describe, expect, test } from 'vitest';
 import { setInstrumentationEnabled } from '../../instrumentation/src/core/run.js';
@@ -35,6 +37,15 @@ const openai = (scenario?: Scenario, maxRetries = 2) =>
   });
 const user = [{ role: 'user' as const, content: 'Hello' }];
 const scenarios = (f: Partial<Record<ContentScenario, Fixture>>) => Object.entries(f) as [ContentScenario, Fixture][];
+// Finalization callbacks only run after a collection: expose gc() to this test process.
+setFlagsFromString('--expose-gc');
+const gc = runInNewContext('gc') as () => void;
+async function collectGarbageUntil(done: () => boolean): Promise<void> {
+  for (let i = 0; i < 50 && !done(); i++) {
+    gc();
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
 const oneSpan = async () => {
   await until(() => tracing.ours().length >= 1);
   expect(tracing.ours()).toHaveLength(1);
@@ -175,6 +186,53 @@ describe('chat.completions.create', () => {
     const span = await oneSpan();
     expect(span?.attributes['tokenmeter.usage.estimated']).toBe(true);
     expect(stream.controller.signal.aborted).toBe(true);
+  });
+
+  test('a stream the app never iterates: its span ends when the stream is collected, dated when it arrived', async () => {
+    const f = FIXTURES.openaiChat.ok;
+    let arrived = 0;
+    await (async () => {
+      await openai().chat.completions.create({ model: f.model, messages: user, stream: true });
+      arrived = Date.now();
+    })();
+    await collectGarbageUntil(() => tracing.ours().length >= 1);
+    const span = await oneSpan();
+    expect(span?.attributes['tokenmeter.stream.dropped']).toBe(true);
+    expect(span?.attributes['tokenmeter.usage.estimated']).toBe(true);
+    // Nothing was read: the prompt is estimated, no output.
+    expect(span?.attributes['gen_ai.usage.input_tokens']).toBeGreaterThan(0);
+    expect(span?.attributes['gen_ai.usage.output_tokens']).toBe(0);
+    const endMs = span!.endTime[0] * 1000 + span!.endTime[1] / 1e6;
+    expect(Math.abs(endMs - arrived)).toBeLessThan(50);
+  });
+
+  test('a stream read part-way and dropped without break: ends when collected, with what was read', async () => {
+    const f = FIXTURES.openaiChat.ok;
+    await (async () => {
+      const stream = await openai().chat.completions.create({ model: f.model, messages: user, stream: true });
+      const it = stream[Symbol.asyncIterator]();
+      await it.next();
+      await it.next();
+    })();
+    await collectGarbageUntil(() => tracing.ours().length >= 1);
+    const span = await oneSpan();
+    expect(span?.attributes['tokenmeter.stream.dropped']).toBe(true);
+    expect(span?.attributes['gen_ai.usage.output_tokens']).toBeGreaterThan(0);
+    expect(span?.attributes['gen_ai.usage.output_tokens']).toBeLessThan(f.tokens!.outputTokens);
+  });
+
+  test('the Stream object collected while its iterator is read to the end: exact usage, not dropped', async () => {
+    const f = FIXTURES.openaiChat.ok;
+    let text = '';
+    for await (const c of await openai().chat.completions.create({ model: f.model, messages: user, stream: true })) {
+      text += c.choices[0]?.delta.content ?? '';
+      gc();
+      await new Promise((r) => setTimeout(r, 1));
+    }
+    expect(text).toBe(f.text);
+    const span = await oneSpan();
+    expect(span?.attributes['tokenmeter.stream.dropped']).toBeUndefined();
+    expectExactCall(span, 'openai', f.model, f.tokens!);
   });
 
   test('tee(): both halves see every chunk; one span with exact usage', async () => {

@@ -58,6 +58,8 @@ export class Call {
   /** The stream ended before the provider said it was done (abort, break, error). */
   partial = false;
   retries = 0;
+  /** Set when the span ends because the app dropped the stream (see stream.ts): when it arrived. */
+  droppedSince: number | undefined;
   private firstChunkAt = 0;
   private ended = false;
   readonly ctx: Context;
@@ -77,6 +79,10 @@ export class Call {
   /** Mark a stream chunk (records time to first chunk). */
   chunk(): void {
     if (this.firstChunkAt === 0) this.firstChunkAt = performance.now();
+  }
+
+  isEnded(): boolean {
+    return this.ended;
   }
 
   /** End the span with what was seen. `error` is the app-visible error, if the call failed. */
@@ -129,7 +135,11 @@ export class Call {
         message: error instanceof Error ? error.message : String(error),
       });
     }
-    span.end();
+    if (this.droppedSince !== undefined) {
+      span.setAttribute(S.ATTR_TM_STREAM_DROPPED, true);
+      // Nothing read: the call ended, for the app, when the stream was handed over.
+      span.end(this.firstChunkAt === 0 ? this.droppedSince : undefined);
+    } else span.end();
     if (!metricsEnabled()) return;
     const durationSeconds = (performance.now() - this.startedAt) / 1000;
     recordCallMetrics({

@@ -1,6 +1,37 @@
 import type { Call } from './call.js';
 import { recordFault } from './faults.js';
 
+/**
+ * A stream the app drops (never iterated, or left mid-way without break/return) still ends its
+ * span: when the stream object is garbage collected, with what was seen (estimated, marked
+ * `tokenmeter.stream.dropped`). A stream read to its end, closed or aborted has ended its span
+ * already (`end` is idempotent). The registry holds the call, never the stream.
+ */
+interface Dropped {
+  call: Call;
+  since: number;
+  /** Iteration began: the iterator's own registration takes over from here. */
+  taken: boolean;
+}
+const unread = new FinalizationRegistry<Dropped>((held) => {
+  try {
+    const call = held.call;
+    if (held.taken || call.isEnded()) return;
+    call.partial = true;
+    call.droppedSince = held.since;
+    call.end();
+  } catch (err) {
+    recordFault('stream.unread', err);
+  }
+});
+
+/** End `call` when `stream` is collected, unless it ended first or the returned record is `taken`. */
+export function endWhenDropped(stream: object, call: Call): Dropped {
+  const held: Dropped = { call, since: Date.now(), taken: false };
+  unread.register(stream, held);
+  return held;
+}
+
 /** Reads one chunk into the call; returns false to hide the chunk from the app (injected usage). */
 export type ChunkReader<T> = (chunk: T, call: Call) => boolean;
 
@@ -66,5 +97,6 @@ export function observeStream<T>(
       return iterator;
     },
   };
+  endWhenDropped(iterator, call);
   return iterator;
 }

@@ -1,7 +1,7 @@
 import type { Call } from '../core/call.js';
 import { recordFault } from '../core/faults.js';
 import { runCall } from '../core/run.js';
-import { observeStream } from '../core/stream.js';
+import { endWhenDropped, observeStream } from '../core/stream.js';
 import * as bedrock from '../providers/bedrock.js';
 import { type MethodPatch, TokenmeterInstrumentation, type TokenmeterInstrumentationConfig } from './base.js';
 
@@ -74,9 +74,15 @@ function observeResponse(response: any, kind: bedrock.BedrockKind, call: Call): 
       if (response?.$metadata?.requestId) call.responseId = response.$metadata.requestId;
       if (source && typeof source[Symbol.asyncIterator] === 'function') {
         const read = kind === 'converse-stream' ? bedrock.readConverseEvent : bedrock.readInvokeEvent;
-        response[field] = {
-          [Symbol.asyncIterator]: () => observeStream(source[Symbol.asyncIterator](), call, read),
+        const observed = {
+          [Symbol.asyncIterator]: () => {
+            dropped.taken = true;
+            return observeStream(source[Symbol.asyncIterator](), call, read);
+          },
         };
+        response[field] = observed;
+        // Never iterated: the span still ends, when the app lets go of the stream.
+        const dropped = endWhenDropped(observed, call);
         return response;
       }
     }

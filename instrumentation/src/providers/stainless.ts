@@ -1,6 +1,6 @@
 import type { Call } from '../core/call.js';
 import { recordFault } from '../core/faults.js';
-import { type ChunkReader, observeStream } from '../core/stream.js';
+import { type ChunkReader, endWhenDropped, observeStream } from '../core/stream.js';
 
 /**
  * The `openai` and `@anthropic-ai/sdk` packages share one generated core (Stainless):
@@ -98,7 +98,10 @@ function observeData(data: unknown, call: Call, reader: ResultReader): unknown {
     ) {
       const iterator = stream.iterator;
       const controller = stream.controller;
+      // Never iterated: the span still ends, when the app lets go of the stream.
+      const dropped = endWhenDropped(stream, call);
       stream.iterator = function (this: unknown) {
+        dropped.taken = true;
         return observeStream(iterator.call(this), call, reader.chunk, () => controller?.signal.aborted === true);
       };
       return data;
