@@ -400,6 +400,33 @@ export const FIXTURES = {
 
 export type RouteName = keyof typeof FIXTURES;
 
+const WEATHER_ANSWER = 'It is 18 °C and sunny in Paris.';
+
+/**
+ * The `tool-call` scenario's next turn: a request that already carries the tool's result (an
+ * OpenAI `role: 'tool'` message, a Gemini `functionResponse` part) gets the model's answer in
+ * text, as a model would, so a tool loop (Gemini's automatic function calling, the ai SDK's
+ * steps) ends. Its input is the whole conversation so far, so it is larger than the first turn's.
+ */
+export const AFTER_TOOL: Partial<Record<RouteName, Fixture>> = {
+  openaiChat: fixture({
+    id: 'chatcmpl-BRpk8Tr5wQe7uIo9pAs1dFg3hJk',
+    model: 'gpt-4o-mini',
+    text: WEATHER_ANSWER,
+    finishReason: 'stop',
+    usage: reported({ input: 118, output: 11, total: 129 }),
+    tokens: tokens({ inputTokens: 118, outputTokens: 11 }),
+  }),
+  googleGenerateContent: fixture({
+    id: 'Nt0JaOrLN3O9rwITw3q5mEU',
+    model: 'gemini-2.5-flash',
+    text: WEATHER_ANSWER,
+    finishReason: 'STOP',
+    usage: reported({ input: 84, output: 10, reasoning: 36, total: 130 }),
+    tokens: tokens({ inputTokens: 84, outputTokens: 10 + 36, reasoningTokens: 36 }),
+  }),
+};
+
 /**
  * The vector the server returns for the `index`-th input: deterministic, float32-exact,
  * so a test can compare what the SDK decoded (from base64 or from JSON floats) exactly.

@@ -96,6 +96,11 @@ export const googleRoutes: RouteSpec[] = [
     pattern: new RegExp(`${MODEL_PATH}:(?<method>generateContent|streamGenerateContent)$`),
     isStream: ({ params }) => params.method === 'streamGenerateContent',
     render: renderGenerate,
+    hasToolResult: (body) =>
+      Array.isArray(body.contents) &&
+      body.contents.some((c: { parts?: { functionResponse?: unknown }[] }) =>
+        c?.parts?.some((p) => p?.functionResponse !== undefined),
+      ),
   },
   {
     name: 'googleEmbedContent',

@@ -305,6 +305,10 @@ function renderEmbeddings({ fixture: f, model, body, noUsage }: RenderInput): Re
 
 const isStreamBody = ({ body }: { body: Record<string, any> }) => body.stream === true;
 
+function chatHasToolResult(body: Record<string, any>): boolean {
+  return Array.isArray(body.messages) && body.messages.some((m: { role?: string }) => m?.role === 'tool');
+}
+
 export const openaiRoutes: RouteSpec[] = [
   {
     name: 'openaiChat',
@@ -313,6 +317,7 @@ export const openaiRoutes: RouteSpec[] = [
     pattern: /^\/openai\/deployments\/(?<model>[^/]+)\/chat\/completions$/,
     isStream: isStreamBody,
     render: renderChat,
+    hasToolResult: chatHasToolResult,
   },
   {
     name: 'openaiEmbeddings',
@@ -330,6 +335,7 @@ export const openaiRoutes: RouteSpec[] = [
     pattern: /\/chat\/completions$/,
     isStream: isStreamBody,
     render: renderChat,
+    hasToolResult: chatHasToolResult,
   },
   {
     name: 'openaiResponses',

@@ -17,7 +17,14 @@ import { generateText, jsonSchema, streamText, tool } from 'ai';
 import OpenAI, { AzureOpenAI } from 'openai';
 import { afterAll, beforeAll, beforeEach, describe, expect, test } from 'vitest';
 import { setAwsScenario } from './client-helpers.js';
-import { type ContentScenario, embeddingVector, FIXTURES, type Fixture, type ReportedUsage } from './fixtures.js';
+import {
+  AFTER_TOOL,
+  type ContentScenario,
+  embeddingVector,
+  FIXTURES,
+  type Fixture,
+  type ReportedUsage,
+} from './fixtures.js';
 import { type ReplayServer, SCENARIO_HEADER, type Scenario, splitModel, startReplayServer } from './server.js';
 
 let server: ReplayServer;
@@ -853,31 +860,36 @@ describe('the server itself', () => {
       bedrockInvoke: 'anthropic',
       bedrockConverse: 'converse',
     };
+    const rows: [string, string, Fixture][] = [];
     for (const [route, rule] of Object.entries(ruleOf)) {
       for (const [scenario, f] of scenariosOf(FIXTURES[route as keyof typeof FIXTURES])) {
-        const r = f.usage!;
-        const t = f.tokens!;
-        const expected = rules[rule]!(r);
-        const label = `${route}.${scenario}`;
-        expect({ label, inputTokens: t.inputTokens, outputTokens: t.outputTokens }).toEqual({
-          label,
-          inputTokens: expected.inputTokens,
-          outputTokens: expected.outputTokens,
-        });
-        expect({ label, totalCheck: expected.totalCheck ?? 0 }).toEqual({ label, totalCheck: 0 });
-        expect({ label, cr: t.cacheReadTokens, cw: t.cacheWriteTokens, cw1h: t.cacheWrite1hTokens }).toEqual({
-          label,
-          cr: r.cacheRead,
-          cw: cacheWrite(r),
-          cw1h: r.cacheWrite1h,
-        });
-        expect([t.reasoningTokens, t.inputAudioTokens, t.outputAudioTokens]).toEqual([
-          r.reasoning,
-          r.audioInput,
-          r.audioOutput,
-        ]);
-        expect(f.chunks.join('')).toBe(f.text);
+        rows.push([`${route}.${scenario}`, rule, f]);
       }
+      const after = AFTER_TOOL[route as keyof typeof FIXTURES];
+      if (after) rows.push([`${route} after tool`, rule, after]);
+    }
+    for (const [label, rule, f] of rows) {
+      const r = f.usage!;
+      const t = f.tokens!;
+      const expected = rules[rule]!(r);
+      expect({ label, inputTokens: t.inputTokens, outputTokens: t.outputTokens }).toEqual({
+        label,
+        inputTokens: expected.inputTokens,
+        outputTokens: expected.outputTokens,
+      });
+      expect({ label, totalCheck: expected.totalCheck ?? 0 }).toEqual({ label, totalCheck: 0 });
+      expect({ label, cr: t.cacheReadTokens, cw: t.cacheWriteTokens, cw1h: t.cacheWrite1hTokens }).toEqual({
+        label,
+        cr: r.cacheRead,
+        cw: cacheWrite(r),
+        cw1h: r.cacheWrite1h,
+      });
+      expect([t.reasoningTokens, t.inputAudioTokens, t.outputAudioTokens]).toEqual([
+        r.reasoning,
+        r.audioInput,
+        r.audioOutput,
+      ]);
+      expect(f.chunks.join('')).toBe(f.text);
     }
   });
 });

@@ -44,6 +44,8 @@ export interface RouteSpec {
   pattern: RegExp;
   isStream(input: { params: Record<string, string>; body: Record<string, any>; query: URLSearchParams }): boolean;
   render(input: RenderInput): Reply;
+  /** The request already carries a tool's result (a tool loop's next turn): `tool-call` then answers AFTER_TOOL. */
+  hasToolResult?(body: Record<string, any>): boolean;
 }
 
 export function jsonReply(body: unknown, headers: Record<string, string> = {}, status = 200): BodyReply {

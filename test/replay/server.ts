@@ -10,7 +10,7 @@ import type { AddressInfo } from 'node:net';
 import { anthropicRoutes } from './anthropic.js';
 import { bedrockRoutes } from './bedrock.js';
 import { ERRORS, type ErrorKind } from './errors.js';
-import { type ContentScenario, FIXTURES, type Fixture } from './fixtures.js';
+import { AFTER_TOOL, type ContentScenario, FIXTURES, type Fixture } from './fixtures.js';
 import { googleRoutes } from './google.js';
 import { openaiRoutes } from './openai.js';
 import { jsonReply, type Reply, type RouteSpec } from './reply.js';
@@ -148,7 +148,9 @@ function answer(state: State, rec: RecordedRequest, url: URL): { reply: Reply; s
   if (errorKind) return { reply: errorReply(route, errorKind), slow: false };
 
   const contentScenario = (CONTENT_SCENARIOS.has(scenario) ? scenario : 'ok') as ContentScenario;
-  const fixture = (FIXTURES[route.name] as Partial<Record<ContentScenario, Fixture>>)[contentScenario];
+  const scenarioFixture = (FIXTURES[route.name] as Partial<Record<ContentScenario, Fixture>>)[contentScenario];
+  const afterTool = contentScenario === 'tool-call' && route.hasToolResult?.(body) ? AFTER_TOOL[route.name] : undefined;
+  const fixture = afterTool ?? scenarioFixture;
   if (!fixture) {
     return { reply: replayError(400, `replay: scenario "${scenario}" has no fixture for ${route.name}`), slow: false };
   }
