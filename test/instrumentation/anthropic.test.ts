@@ -1,16 +1,26 @@
 /**
- * The real `@anthropic-ai/sdk` against the replay server, instrumented. Also: the SDK's own
- * spans (scope com.anthropic.sdk.typescript) never duplicate a call we record.
+ * The real `@anthropic-ai/sdk` against the replay server, instrumented: per call kind (plain,
+ * stream, stream() helper, tool call, error, retry, abort) the span carries the fixture's exact
+ * tokens (cache read, cache write 5m/1h, thinking), the engine's cost and the usage context.
+ * Also: the SDK's own spans (scope com.anthropic.sdk.typescript) never duplicate a call we record.
  */
 import Anthropic, * as anthropicModule from '@anthropic-ai/sdk';
 import { afterAll, beforeAll, beforeEach, describe, expect, test } from 'vitest';
-import { withUsageContext } from '../../instrumentation/src/core/usage-context.js';
 import { AnthropicInstrumentation } from '../../instrumentation/src/instrumentations/anthropic.js';
-import { normalizeSpan } from '../../instrumentation/src/normalize/normalize.js';
-import type { SpanInput } from '../../instrumentation/src/normalize/types.js';
-import { type ContentScenario, FIXTURES, type Fixture } from '../replay/fixtures.js';
+import { FIXTURES, type Fixture } from '../replay/fixtures.js';
 import { type ReplayServer, SCENARIO_HEADER, type Scenario, startReplayServer } from '../replay/server.js';
-import { expectExactCall, setupTracing, until } from './support.js';
+import {
+  countedCalls,
+  engineCost,
+  expectContext,
+  expectExactCall,
+  expectFailedCall,
+  inContext,
+  oneSpan as oneOf,
+  scenarios,
+  setupTracing,
+  tokensOf,
+} from './support.js';
 
 const tracing = setupTracing();
 new AnthropicInstrumentation().apply(anthropicModule);
@@ -35,90 +45,165 @@ const anthropic = (scenario?: Scenario, maxRetries = 2) =>
     maxRetries,
   });
 const user = [{ role: 'user' as const, content: 'Hello' }];
-const scenarios = (f: Partial<Record<ContentScenario, Fixture>>) => Object.entries(f) as [ContentScenario, Fixture][];
-const oneSpan = async () => {
-  await until(() => tracing.ours().length >= 1);
-  await new Promise((r) => setTimeout(r, 10));
-  expect(tracing.ours()).toHaveLength(1);
-  return tracing.ours()[0];
-};
+const oneSpan = () => oneOf(tracing);
 
 describe('messages.create', () => {
   test.each(scenarios(FIXTURES.anthropicMessages))('%s: plain', async (scenario, f) => {
-    const res = await withUsageContext({ tenant: 't-9', userId: 'alice', sessionId: 's-1', requestId: 'r-1' }, () =>
+    const res = await inContext(() =>
       anthropic(scenario).messages.create({ model: f.model, max_tokens: 1024, messages: user }),
     );
     expect(res.id).toBe(f.id);
     const span = await oneSpan();
     expectExactCall(span, 'anthropic', f.model, f.tokens!);
-    expect(span?.attributes).toMatchObject({
+    expectContext(span);
+    expect(span.name).toBe(`chat ${f.model}`);
+    expect(span.attributes).toMatchObject({
       'gen_ai.provider.name': 'anthropic',
       'gen_ai.operation.name': 'chat',
+      'gen_ai.request.model': f.model,
+      'gen_ai.response.model': f.model,
       'gen_ai.request.max_tokens': 1024,
       'gen_ai.response.id': f.id,
       'gen_ai.response.finish_reasons': [f.finishReason],
-      'tokenmeter.tenant': 't-9',
-      'user.id': 'alice',
-      'session.id': 's-1',
-      'tokenmeter.request.id': 'r-1',
     });
   });
 
   test.each(scenarios(FIXTURES.anthropicMessages))('%s: stream (create stream: true)', async (scenario, f) => {
-    const stream = await anthropic(scenario).messages.create({
-      model: f.model,
-      max_tokens: 1024,
-      messages: user,
-      stream: true,
-    });
+    const stream = await inContext(() =>
+      anthropic(scenario).messages.create({ model: f.model, max_tokens: 1024, messages: user, stream: true }),
+    );
     let text = '';
     for await (const e of stream)
       if (e.type === 'content_block_delta' && e.delta.type === 'text_delta') text += e.delta.text;
     expect(text).toBe(f.text);
     const span = await oneSpan();
+    // message_start's input side and provisional output, then message_delta's final counts: not summed.
     expectExactCall(span, 'anthropic', f.model, f.tokens!);
-    expect(span?.attributes['gen_ai.response.time_to_first_chunk']).toBeGreaterThan(0);
+    expectContext(span);
+    expect(span.attributes['gen_ai.request.stream']).toBe(true);
+    expect(span.attributes['gen_ai.response.id']).toBe(f.id);
+    expect(span.attributes['gen_ai.response.finish_reasons']).toEqual([f.finishReason]);
+    expect(span.attributes['gen_ai.response.time_to_first_chunk']).toBeGreaterThan(0);
   });
 
   test.each(scenarios(FIXTURES.anthropicMessages))('%s: messages.stream() helper', async (scenario, f) => {
-    const final = await anthropic(scenario)
-      .messages.stream({ model: f.model, max_tokens: 1024, messages: user })
-      .finalMessage();
+    const final = await inContext(() =>
+      anthropic(scenario).messages.stream({ model: f.model, max_tokens: 1024, messages: user }).finalMessage(),
+    );
     expect(final.id).toBe(f.id);
-    expectExactCall(await oneSpan(), 'anthropic', f.model, f.tokens!);
-  });
-
-  test('429 then 200: one span, one cost', async () => {
-    const f = FIXTURES.anthropicMessages.ok;
-    await anthropic('rate-limit-once').messages.create({ model: f.model, max_tokens: 10, messages: user });
-    expect(server.requests).toHaveLength(2);
-    expectExactCall(await oneSpan(), 'anthropic', f.model, f.tokens!);
-  });
-
-  test('error passes through unchanged', async () => {
-    const f = FIXTURES.anthropicMessages.ok;
-    const err = await anthropic('error-500', 0)
-      .messages.create({ model: f.model, max_tokens: 10, messages: user })
-      .catch((e) => e);
-    expect(err).toBeInstanceOf(Anthropic.InternalServerError);
     const span = await oneSpan();
-    expect(span?.attributes['error.type']).toBe('InternalServerError');
-    expect(span?.attributes['gen_ai.usage.cost.amount']).toBeUndefined();
+    expectExactCall(span, 'anthropic', f.model, f.tokens!);
+    expectContext(span);
   });
 
-  test('abort mid-stream: ends with what was seen', async () => {
-    const f = FIXTURES.anthropicMessages.ok;
-    const stream = await anthropic('slow-stream').messages.create({
-      model: f.model,
-      max_tokens: 10,
-      messages: user,
-      stream: true,
+  test('the cache fixture states every cache kind: read, write 5m and write 1h', () => {
+    // Guards the matrix: the cache rows above assert all three only if the fixture has all three.
+    const t = FIXTURES.anthropicMessages.cache.tokens!;
+    expect(t.cacheReadTokens).toBeGreaterThan(0);
+    expect(t.cacheWrite1hTokens).toBeGreaterThan(0);
+    expect(t.cacheWriteTokens - t.cacheWrite1hTokens).toBeGreaterThan(0); // the 5m part
+    expect(FIXTURES.anthropicMessages.reasoning.tokens!.reasoningTokens).toBeGreaterThan(0);
+  });
+
+  test('tool call: the app gets the tool_use block; plain and streamed, one exact span each', async () => {
+    const f = FIXTURES.anthropicMessages['tool-call'];
+    const tools = [{ name: 'get_weather', input_schema: { type: 'object' as const } }];
+    const res = await inContext(() =>
+      anthropic('tool-call').messages.create({ model: f.model, max_tokens: 1024, messages: user, tools }),
+    );
+    expect(res.content.find((b) => b.type === 'tool_use')).toMatchObject({
+      id: f.toolCall!.id,
+      name: f.toolCall!.name,
+      input: f.toolCall!.arguments,
     });
-    let n = 0;
-    for await (const _ of stream) if (++n === 3) stream.controller.abort();
+    let span = await oneSpan();
+    expectExactCall(span, 'anthropic', f.model, f.tokens!);
+    expectContext(span);
+    expect(span.attributes['gen_ai.response.finish_reasons']).toEqual(['tool_use']);
+    tracing.reset();
+    // Streamed: the arguments arrive as input_json_delta pieces, which the helper reassembles.
+    const final = await inContext(() =>
+      anthropic('tool-call')
+        .messages.stream({ model: f.model, max_tokens: 1024, messages: user, tools })
+        .finalMessage(),
+    );
+    expect(final.content.find((b) => b.type === 'tool_use')).toMatchObject({ input: f.toolCall!.arguments });
+    span = await oneSpan();
+    expectExactCall(span, 'anthropic', f.model, f.tokens!);
+    expectContext(span);
+    expect(span.attributes['gen_ai.response.finish_reasons']).toEqual(['tool_use']);
+  });
+
+  test('429 then 200 inside the SDK: one span, one cost', async () => {
+    const f = FIXTURES.anthropicMessages.ok;
+    const res = await inContext(() =>
+      anthropic('rate-limit-once').messages.create({ model: f.model, max_tokens: 10, messages: user }),
+    );
+    expect(res.id).toBe(f.id);
+    expect(server.requests).toHaveLength(2);
     const span = await oneSpan();
-    // message_start already reported the input side: input is exact, output what was seen so far.
-    expect(span?.attributes['gen_ai.usage.input_tokens']).toBe(f.tokens!.inputTokens);
+    expectExactCall(span, 'anthropic', f.model, f.tokens!);
+    expectContext(span);
+    expect(span.status.code).not.toBe(2);
+  });
+
+  test('429 then 200 on a stream: one span, one cost', async () => {
+    const f = FIXTURES.anthropicMessages.ok; // rate-limit-once answers the ok fixture after its 429
+    const stream = await inContext(() =>
+      anthropic('rate-limit-once').messages.create({ model: f.model, max_tokens: 10, messages: user, stream: true }),
+    );
+    for await (const _ of stream) {
+    }
+    expect(server.requests).toHaveLength(2);
+    const span = await oneSpan();
+    expectExactCall(span, 'anthropic', f.model, f.tokens!);
+    expectContext(span);
+  });
+
+  test('500: the app gets the SDK error unchanged; the span has error.type and no cost', async () => {
+    const f = FIXTURES.anthropicMessages.ok;
+    const err = await inContext(() =>
+      anthropic('error-500', 0).messages.create({ model: f.model, max_tokens: 10, messages: user }),
+    ).catch((e) => e);
+    expect(err).toBeInstanceOf(Anthropic.InternalServerError);
+    expect(err.status).toBe(500);
+    const span = await oneSpan();
+    expectFailedCall(span, 'InternalServerError');
+    expectContext(span);
+  });
+
+  test('529 overloaded on every attempt: the SDK retries, then one failed span', async () => {
+    const f = FIXTURES.anthropicMessages.ok;
+    const err = await inContext(() =>
+      anthropic('overloaded', 1).messages.create({ model: f.model, max_tokens: 10, messages: user, stream: true }),
+    ).catch((e) => e);
+    expect(err.status).toBe(529);
+    expect(server.requests).toHaveLength(2);
+    const span = await oneSpan();
+    expectFailedCall(span, err.constructor.name);
+    expectContext(span);
+  });
+
+  test('abort mid-stream: the span ends with what was seen', async () => {
+    const f = FIXTURES.anthropicMessages.ok;
+    const stream = await inContext(() =>
+      anthropic('slow-stream').messages.create({ model: f.model, max_tokens: 10, messages: user, stream: true }),
+    );
+    const seen: string[] = [];
+    for await (const e of stream) {
+      seen.push(e.type);
+      if (e.type === 'content_block_delta') stream.controller.abort();
+    }
+    expect(seen).not.toContain('message_delta');
+    const span = await oneSpan();
+    expectContext(span);
+    // message_start already reported the input side: input is exact, output what was reported so far.
+    const tokens = tokensOf(span);
+    expect(tokens.inputTokens).toBe(f.tokens!.inputTokens);
+    expect(tokens.outputTokens).toBeGreaterThan(0);
+    expect(tokens.outputTokens).toBeLessThan(f.tokens!.outputTokens);
+    expect(span.attributes['gen_ai.usage.cost.amount']).toBe(engineCost('anthropic', f.model, tokens));
+    expect(span.attributes['gen_ai.response.finish_reasons']).toBeUndefined();
   });
 
   test('withResponse() still works', async () => {
@@ -133,23 +218,6 @@ describe('messages.create', () => {
 });
 
 describe('the SDK’s own spans never count a call twice', () => {
-  const toInput = (s: any): SpanInput => ({
-    traceId: s.spanContext().traceId,
-    spanId: s.spanContext().spanId,
-    parentSpanId: s.parentSpanContext?.spanId ?? '',
-    traceState: '',
-    name: s.name,
-    kind: s.kind,
-    startTimeUnixNano: 1n,
-    endTimeUnixNano: 2n,
-    attributes: s.attributes,
-    resource: {},
-    scope: { name: s.instrumentationScope.name, version: '' },
-    status: { code: s.status.code, message: '' },
-    events: [],
-    links: [],
-  });
-
   test.each([
     ['create', (c: Anthropic, f: Fixture) => c.messages.create({ model: f.model, max_tokens: 10, messages: user })],
     [
@@ -163,7 +231,7 @@ describe('the SDK’s own spans never count a call twice', () => {
     expect((client as any)._tracer).toBeDefined(); // the SDK would trace this call by itself
     await call(client, f);
     await oneSpan();
-    const calls = tracing.spans().map(toInput).map(normalizeSpan).filter(Boolean);
+    const calls = countedCalls(tracing.spans());
     expect(calls).toHaveLength(1);
     expect(calls[0]?.scopeName).toBe('@tokenmeter/instrumentation');
   });

@@ -5,9 +5,13 @@
  */
 import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
 import { expect } from 'vitest';
+import { withUsageContext } from '../../instrumentation/src/core/usage-context.js';
+import { normalizeSpan } from '../../instrumentation/src/normalize/normalize.js';
+import type { SpanInput } from '../../instrumentation/src/normalize/types.js';
 import { priceCall } from '../../instrumentation/src/prices/engine.js';
 import type { Usage } from '../../instrumentation/src/prices/types.js';
-import type { TokenUsage } from '../replay/fixtures.js';
+import type { UsageContext } from '../../instrumentation/src/types.js';
+import type { ContentScenario, Fixture, TokenUsage } from '../replay/fixtures.js';
 
 export { setupTracing } from '../../instrumentation/src/test-support/tracing.js';
 
@@ -62,3 +66,68 @@ export async function until(check: () => boolean, ms = 2000): Promise<void> {
     await new Promise((r) => setTimeout(r, 5));
   }
 }
+
+/** A fixture table as [scenario, fixture] rows for test.each. */
+export const scenarios = (f: Partial<Record<ContentScenario, Fixture>>) =>
+  Object.entries(f) as [ContentScenario, Fixture][];
+
+/** Exactly one span of ours, once it has ended (a short grace period catches a stray second one). */
+export async function oneSpan(tracing: { ours: () => ReadableSpan[] }): Promise<ReadableSpan> {
+  await until(() => tracing.ours().length >= 1);
+  await new Promise((r) => setTimeout(r, 10));
+  expect(tracing.ours()).toHaveLength(1);
+  return tracing.ours()[0]!;
+}
+
+/** The usage context every call kind runs in, and the attributes each of its spans must carry. */
+export const CONTEXT: UsageContext = {
+  tenant: 'acme',
+  userId: 'u-42',
+  team: 'search',
+  feature: 'answer',
+  sessionId: 's-7',
+  requestId: 'r-9',
+};
+export const inContext = <T>(fn: () => T): T => withUsageContext(CONTEXT, fn);
+
+export function expectContext(span: ReadableSpan | undefined): void {
+  expect(span?.attributes).toMatchObject({
+    'tokenmeter.tenant': 'acme',
+    'user.id': 'u-42',
+    'tokenmeter.team': 'search',
+    'tokenmeter.feature': 'answer',
+    'session.id': 's-7',
+    'tokenmeter.request.id': 'r-9',
+  });
+}
+
+/** A failed call: error.type as given, error status, no usage and no cost. */
+export function expectFailedCall(span: ReadableSpan | undefined, errorType: string): void {
+  expect(span?.attributes['error.type']).toBe(errorType);
+  expect(span?.status.code).toBe(2); // ERROR
+  expect(span?.attributes['gen_ai.usage.input_tokens']).toBeUndefined();
+  expect(span?.attributes['gen_ai.usage.cost.amount']).toBeUndefined();
+}
+
+/** A finished span as the ingest service would receive it. */
+export function spanInput(s: ReadableSpan): SpanInput {
+  return {
+    traceId: s.spanContext().traceId,
+    spanId: s.spanContext().spanId,
+    parentSpanId: s.parentSpanContext?.spanId ?? '',
+    traceState: '',
+    name: s.name,
+    kind: s.kind,
+    startTimeUnixNano: 1n,
+    endTimeUnixNano: 2n,
+    attributes: s.attributes as SpanInput['attributes'],
+    resource: {},
+    scope: { name: s.instrumentationScope.name, version: '' },
+    status: { code: s.status.code, message: '' },
+    events: [],
+    links: [],
+  };
+}
+
+/** The AI calls the ingest service would count among these spans (each call once, whoever recorded it). */
+export const countedCalls = (spans: ReadableSpan[]) => spans.map(spanInput).map(normalizeSpan).filter(Boolean);
