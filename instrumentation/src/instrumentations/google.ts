@@ -1,3 +1,4 @@
+import { type Context, context } from '@opentelemetry/api';
 import type { Call } from '../core/call.js';
 import { recordFault } from '../core/faults.js';
 import { runCall } from '../core/run.js';
@@ -8,7 +9,9 @@ import { type MethodPatch, TokenmeterInstrumentation, type TokenmeterInstrumenta
 /**
  * `@google/genai`: the public `models.*` methods are per-instance arrow functions, so the
  * prototype methods they call for each model request are wrapped instead (this also gives one
- * span per model request when automatic function calling loops).
+ * span per model request when automatic function calling loops). A stream whose later model
+ * requests start while the app reads it (automatic function calling, continuation hops) reads
+ * in the caller's context, so those requests carry the caller's usage context too.
  */
 export class GoogleGenAIInstrumentation extends TokenmeterInstrumentation {
   constructor(config: TokenmeterInstrumentationConfig = {}) {
@@ -29,6 +32,8 @@ export class GoogleGenAIInstrumentation extends TokenmeterInstrumentation {
         wrap: wrapGenerateStream,
       },
       { target: models, method: 'embedContentInternal', wrap: wrapEmbed },
+      { target: models, method: 'processAfcStream', wrap: inCallersContext },
+      { target: models, method: 'generateContentStreamWithContinuation', wrap: inCallersContext },
     ];
   }
 }
@@ -92,4 +97,27 @@ export function wrapEmbed(original: (...args: any[]) => any) {
       (result: Promise<unknown>, call) => settle(result, call, google.readEmbedding),
     );
   };
+}
+
+/** A method returning a promise of an async generator: the generator runs in the caller's context. */
+export function inCallersContext(original: (...args: any[]) => any) {
+  return function (this: any, ...args: any[]) {
+    const ctx = context.active();
+    const result = original.apply(this, args);
+    if (!result || typeof result.then !== 'function') return result;
+    return result.then((generator: AsyncGenerator<unknown>) => boundGenerator(generator, ctx));
+  };
+}
+
+function boundGenerator<T>(generator: AsyncGenerator<T>, ctx: Context): AsyncGenerator<T> {
+  if (!generator || typeof generator.next !== 'function') return generator;
+  const bound: AsyncGenerator<T> = {
+    next: (...a: [] | [unknown]) => context.with(ctx, () => generator.next(...a)),
+    return: (value: any) => context.with(ctx, () => generator.return(value)),
+    throw: (err: unknown) => context.with(ctx, () => generator.throw(err)),
+    [Symbol.asyncIterator]() {
+      return bound;
+    },
+  } as AsyncGenerator<T>;
+  return bound;
 }
