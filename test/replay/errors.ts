@@ -6,7 +6,7 @@
  */
 
 export type ErrorKind = 'rate-limit' | 'server' | 'overloaded';
-export type ErrorFamily = 'openai' | 'anthropic' | 'google' | 'bedrock';
+export type ErrorFamily = 'openai' | 'anthropic' | 'google' | 'bedrock' | 'gateway';
 
 export interface ErrorFixture {
   status: number;
@@ -17,6 +17,15 @@ export interface ErrorFixture {
 const OPENAI_ID = 'req_4f2c1d9e8b7a6f5e4d3c2b1a09f8e7d6';
 const ANTHROPIC_ID = 'req_011CSHoEeqs5C35K2UUqR7Fy';
 const BEDROCK_ID = '9f8e7d6c-5b4a-4321-8fed-cba987654321';
+
+/** The AI Gateway's error body, as @ai-sdk/gateway's gatewayErrorResponseSchema reads it. */
+function gatewayError(status: number, type: string, message: string): ErrorFixture {
+  return {
+    status,
+    headers: status === 429 ? { 'retry-after': '0' } : {},
+    body: { error: { message, type }, generationId: 'gen_01JZ8Q6W3X5T7V9B1N3M5K7E00' },
+  };
+}
 
 function bedrockError(status: number, type: string, message: string): ErrorFixture {
   return {
@@ -135,6 +144,11 @@ export const ERRORS: Record<ErrorFamily, Record<ErrorKind, ErrorFixture>> = {
         error: { code: 503, message: 'The model is overloaded. Please try again later.', status: 'UNAVAILABLE' },
       },
     },
+  },
+  gateway: {
+    'rate-limit': gatewayError(429, 'rate_limit_exceeded', 'Rate limit exceeded'),
+    server: gatewayError(500, 'internal_server_error', 'Internal server error'),
+    overloaded: gatewayError(503, 'internal_server_error', 'No provider could serve the request'),
   },
   bedrock: {
     'rate-limit': bedrockError(429, 'ThrottlingException', 'Too many requests, please wait before trying again.'),

@@ -396,6 +396,60 @@ export const FIXTURES = {
       }),
     }),
   },
+
+  /**
+   * Vercel AI Gateway (POST {baseURL}/language-model, the model in `ai-language-model-id`): the
+   * answer is the routed model's LanguageModelV3 result. V3 usage: input total includes cache
+   * reads and writes (no 5m/1h split), output total includes reasoning.
+   */
+  gatewayLanguageModel: {
+    ok: fixture({
+      id: 'gen_01JZ8Q6W3X5T7V9B1N3M5K7H9F',
+      model: 'openai/gpt-4o-mini',
+      text: PARIS,
+      finishReason: 'stop',
+      usage: reported({ input: 19, output: 8, total: 27 }),
+      tokens: tokens({ inputTokens: 19, outputTokens: 8 }),
+    }),
+    'tool-call': fixture({
+      id: 'gen_01JZ8Q7A4Y6U8W0C2P4N6L8J0G',
+      model: 'openai/gpt-4o-mini',
+      text: '',
+      finishReason: 'tool-calls',
+      toolCall: { id: 'call_Gw7tY2uI4oP6aS8dF0gH2jK4', ...WEATHER },
+      usage: reported({ input: 82, output: 18, total: 100 }),
+      tokens: tokens({ inputTokens: 82, outputTokens: 18 }),
+    }),
+    reasoning: fixture({
+      id: 'gen_01JZ8Q8B5Z7V9X1D3Q5P7M9K1H',
+      model: 'google/gemini-2.5-flash',
+      text: STRAWBERRY,
+      finishReason: 'stop',
+      usage: reported({ input: 10, output: 9 + 412, reasoning: 412, total: 431 }),
+      tokens: tokens({ inputTokens: 10, outputTokens: 9 + 412, reasoningTokens: 412 }),
+    }),
+    cache: fixture({
+      id: 'gen_01JZ8Q9C6A8W0Y2E4R6Q8N0L2J',
+      model: 'anthropic/claude-haiku-4.5',
+      text: 'Yes, clause 14 allows early termination.',
+      finishReason: 'stop',
+      usage: reported({ input: 12 + 1800 + 640, cacheRead: 1800, cacheWrite5m: 640, output: 25, total: 2477 }),
+      tokens: tokens({ inputTokens: 2452, cacheReadTokens: 1800, cacheWriteTokens: 640, outputTokens: 25 }),
+    }),
+  },
+
+  /** Vercel AI Gateway (POST {baseURL}/embedding-model, the model in `ai-model-id`). */
+  gatewayEmbeddingModel: {
+    ok: fixture({
+      id: '',
+      model: 'openai/text-embedding-3-small',
+      text: '',
+      finishReason: '',
+      dimensions: 1536,
+      usage: reported({ input: 8, total: 8 }),
+      tokens: tokens({ inputTokens: 8 }),
+    }),
+  },
 } satisfies Record<string, Partial<Record<ContentScenario, Fixture>>>;
 
 export type RouteName = keyof typeof FIXTURES;

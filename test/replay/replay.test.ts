@@ -859,6 +859,8 @@ describe('the server itself', () => {
       googleGenerateContent: 'google',
       bedrockInvoke: 'anthropic',
       bedrockConverse: 'converse',
+      // LanguageModelV3 usage: input total includes cache, output total includes reasoning.
+      gatewayLanguageModel: 'openai',
     };
     const rows: [string, string, Fixture][] = [];
     for (const [route, rule] of Object.entries(ruleOf)) {

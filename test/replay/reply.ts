@@ -42,7 +42,14 @@ export interface RouteSpec {
   method: 'POST';
   /** Matched against the decoded pathname. A named group `model` takes the model from the path, else from body.model. */
   pattern: RegExp;
-  isStream(input: { params: Record<string, string>; body: Record<string, any>; query: URLSearchParams }): boolean;
+  /** The request header that names the model instead (the AI Gateway's `ai-language-model-id`). */
+  modelHeader?: string;
+  isStream(input: {
+    params: Record<string, string>;
+    body: Record<string, any>;
+    query: URLSearchParams;
+    headers: Record<string, string | string[] | undefined>;
+  }): boolean;
   render(input: RenderInput): Reply;
   /** The request already carries a tool's result (a tool loop's next turn): `tool-call` then answers AFTER_TOOL. */
   hasToolResult?(body: Record<string, any>): boolean;

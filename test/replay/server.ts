@@ -11,6 +11,7 @@ import { anthropicRoutes } from './anthropic.js';
 import { bedrockRoutes } from './bedrock.js';
 import { ERRORS, type ErrorKind } from './errors.js';
 import { AFTER_TOOL, type ContentScenario, FIXTURES, type Fixture } from './fixtures.js';
+import { gatewayRoutes } from './gateway.js';
 import { googleRoutes } from './google.js';
 import { openaiRoutes } from './openai.js';
 import { jsonReply, type Reply, type RouteSpec } from './reply.js';
@@ -59,7 +60,7 @@ export const SCENARIO_KEY_HEADER = 'x-replay-key';
 export const SLOW_FRAME_GAP_MS = 50;
 export const SLOW_BODY_DELAY_MS = 250;
 
-const ROUTES: RouteSpec[] = [...openaiRoutes, ...anthropicRoutes, ...googleRoutes, ...bedrockRoutes];
+const ROUTES: RouteSpec[] = [...openaiRoutes, ...anthropicRoutes, ...googleRoutes, ...bedrockRoutes, ...gatewayRoutes];
 const CONTENT_SCENARIOS = new Set<string>(['ok', 'tool-call', 'reasoning', 'cache', 'audio']);
 const ERROR_SCENARIOS: Partial<Record<Scenario, ErrorKind>> = { 'error-500': 'server', overloaded: 'overloaded' };
 
@@ -125,9 +126,11 @@ function answer(state: State, rec: RecordedRequest, url: URL): { reply: Reply; s
   const body: Record<string, any> =
     rec.body && typeof rec.body === 'object' && !Array.isArray(rec.body) ? { ...(rec.body as object) } : {};
 
-  const named = params.model ?? (typeof body.model === 'string' ? body.model : '');
+  const named = route.modelHeader
+    ? (firstHeader(rec.headers[route.modelHeader]) ?? '')
+    : (params.model ?? (typeof body.model === 'string' ? body.model : ''));
   const split = splitModel(named);
-  if (params.model === undefined && typeof body.model === 'string') body.model = split.model;
+  if (!route.modelHeader && params.model === undefined && typeof body.model === 'string') body.model = split.model;
   const header = firstHeader(rec.headers[SCENARIO_HEADER]);
   if (header !== undefined && !isScenario(header)) {
     return {
@@ -155,7 +158,7 @@ function answer(state: State, rec: RecordedRequest, url: URL): { reply: Reply; s
     return { reply: replayError(400, `replay: scenario "${scenario}" has no fixture for ${route.name}`), slow: false };
   }
   const query = url.searchParams;
-  const stream = route.isStream({ params, body, query });
+  const stream = route.isStream({ params, body, query, headers: rec.headers });
   const reply = route.render({
     fixture,
     model: split.model,
