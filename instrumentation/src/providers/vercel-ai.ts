@@ -8,6 +8,8 @@ import type { GenAiOperation } from '../semconv.js';
  * Vercel `ai` v5+ models (LanguageModelV2/V3, EmbeddingModelV2/V3): what `doGenerate`,
  * `doStream` and `doEmbed` report. V3 usage is structured (input total with cache parts,
  * output total with reasoning); V2 is flat (cachedInputTokens, reasoningTokens).
+ * AI Gateway models (provider `gateway`) are named `creator/model`: the call is the creator's
+ * model (priced as such), routed through the gateway.
  */
 
 interface ModelLike {
@@ -15,11 +17,30 @@ interface ModelLike {
   modelId?: string;
 }
 
+const GATEWAY = 'gateway';
+
+/** tokenmeter's provider and model for an ai SDK model: a gateway slug `openai/gpt-4o-mini` → openai, gpt-4o-mini. */
+export function modelOf(model: ModelLike): { provider: string; model: string } {
+  const provider = String(model?.provider ?? 'unknown');
+  const id = String(model?.modelId ?? '');
+  const slash = id.indexOf('/');
+  if (provider === GATEWAY && slash > 0)
+    return { provider: providerId(id.slice(0, slash)), model: id.slice(slash + 1) };
+  return { provider: providerId(provider), model: id };
+}
+
+/** A response model named as a gateway slug of the call's own provider loses the prefix. */
+function responseModelOf(id: string, call: Call): string {
+  const slash = id.indexOf('/');
+  return slash > 0 && providerId(id.slice(0, slash)) === call.spec.provider ? id.slice(slash + 1) : id;
+}
+
 export function describe(model: ModelLike, options: any, operation: GenAiOperation, isStreaming: boolean): CallSpec {
+  const target = modelOf(model);
   return {
-    provider: providerId(String(model?.provider ?? 'unknown')),
+    provider: target.provider,
     operation,
-    requestModel: String(model?.modelId ?? ''),
+    requestModel: target.model,
     isStreaming,
     maxTokens: options?.maxOutputTokens,
     temperature: options?.temperature,
@@ -72,9 +93,16 @@ function finishReason(r: unknown): string | undefined {
   return x?.unified ?? x?.raw;
 }
 
+/** The gateway's generation id, where the model reports no response id of its own. */
+function generationId(providerMetadata: any): string | undefined {
+  const id = providerMetadata?.gateway?.generationId;
+  return typeof id === 'string' ? id : undefined;
+}
+
 export function readGenerate(result: any, call: Call): void {
-  if (result?.response?.id) call.responseId = result.response.id;
-  if (result?.response?.modelId) call.responseModel = result.response.modelId;
+  const id = result?.response?.id ?? generationId(result?.providerMetadata);
+  if (id) call.responseId = id;
+  if (result?.response?.modelId) call.responseModel = responseModelOf(String(result.response.modelId), call);
   const reason = finishReason(result?.finishReason);
   if (reason) call.finishReasons = [reason];
   call.usage = aiUsage(result?.usage);
@@ -87,7 +115,7 @@ export function readStreamPart(part: any, call: Call): boolean {
   switch (part?.type) {
     case 'response-metadata':
       if (part.id) call.responseId = part.id;
-      if (part.modelId) call.responseModel = part.modelId;
+      if (part.modelId) call.responseModel = responseModelOf(String(part.modelId), call);
       break;
     case 'text-delta':
       call.outputText += part.delta ?? part.textDelta ?? '';
@@ -99,6 +127,7 @@ export function readStreamPart(part: any, call: Call): boolean {
       const reason = finishReason(part.finishReason);
       if (reason) call.finishReasons = [reason];
       call.usage = aiUsage(part.usage);
+      if (!call.responseId) call.responseId = generationId(part.providerMetadata);
       break;
     }
   }
@@ -108,5 +137,6 @@ export function readStreamPart(part: any, call: Call): boolean {
 export function readEmbed(result: any, call: Call): void {
   const tokens = result?.usage?.tokens;
   if (typeof tokens === 'number') call.usage = { inputTokens: tokens, outputTokens: 0 };
-  if (result?.response?.id) call.responseId = result.response.id;
+  const id = result?.response?.id ?? generationId(result?.providerMetadata);
+  if (id) call.responseId = id;
 }
