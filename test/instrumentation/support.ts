@@ -4,6 +4,7 @@
  * price engine's value).
  */
 import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
+import type OpenAI from 'openai';
 import { expect } from 'vitest';
 import { withUsageContext } from '../../instrumentation/src/core/usage-context.js';
 import { normalizeSpan } from '../../instrumentation/src/normalize/normalize.js';
@@ -131,3 +132,34 @@ export function spanInput(s: ReadableSpan): SpanInput {
 
 /** The AI calls the ingest service would count among these spans (each call once, whoever recorded it). */
 export const countedCalls = (spans: ReadableSpan[]) => spans.map(spanInput).map(normalizeSpan).filter(Boolean);
+
+/**
+ * A minimal ai SDK LanguageModelV3 built on the (instrumented) openai SDK, reporting made-up
+ * usage (999): the inner SDK span must be the counted call, never this model's.
+ */
+export function sdkBackedModel(client: OpenAI, modelId: string) {
+  return {
+    specificationVersion: 'v3' as const,
+    provider: 'custom.chat',
+    modelId,
+    supportedUrls: {},
+    async doGenerate() {
+      const r = await client.chat.completions.create({
+        model: modelId,
+        messages: [{ role: 'user', content: 'Hello' }],
+      });
+      return {
+        content: [{ type: 'text' as const, text: r.choices[0]?.message.content ?? '' }],
+        finishReason: { unified: 'stop' as const, raw: 'stop' },
+        usage: {
+          inputTokens: { total: 999, noCache: 999, cacheRead: 0, cacheWrite: 0 },
+          outputTokens: { total: 999, text: 999, reasoning: 0 },
+        },
+        warnings: [],
+      };
+    },
+    async doStream(): Promise<never> {
+      throw new Error('not used');
+    },
+  };
+}

@@ -1,20 +1,29 @@
 /**
- * Vercel `ai` (v6) with `@ai-sdk/openai` against the replay server: each provider request is
- * one span with exact usage; with the ai SDK's own telemetry on, or when the provider goes
- * through an SDK we instrument too, one call is still counted once.
+ * Vercel `ai` (v6) with `@ai-sdk/openai` against the replay server: each provider request
+ * (one per step of a tool loop) is one span with exact usage, the engine's cost and the usage
+ * context; with the ai SDK's own telemetry on, or when the provider goes through an SDK we
+ * instrument too, one call is still counted once. Failures: vercel-ai-failures.test.ts;
+ * string model ids (AI Gateway): vercel-ai-gateway.test.ts.
  */
 import { createOpenAI } from '@ai-sdk/openai';
 import * as aiModule from 'ai';
 import OpenAI, * as openaiModule from 'openai';
 import { afterAll, beforeAll, beforeEach, describe, expect, test } from 'vitest';
-import { withUsageContext } from '../../instrumentation/src/core/usage-context.js';
 import { OpenAIInstrumentation } from '../../instrumentation/src/instrumentations/openai.js';
 import { instrumentAiModule, instrumentModel } from '../../instrumentation/src/instrumentations/vercel-ai.js';
-import { normalizeSpan } from '../../instrumentation/src/normalize/normalize.js';
-import type { SpanInput } from '../../instrumentation/src/normalize/types.js';
-import { FIXTURES } from '../replay/fixtures.js';
-import { type ReplayServer, startReplayServer } from '../replay/server.js';
-import { expectExactCall, setupTracing, until } from './support.js';
+import { AFTER_TOOL, FIXTURES } from '../replay/fixtures.js';
+import { type ReplayServer, SCENARIO_HEADER, type Scenario, startReplayServer } from '../replay/server.js';
+import {
+  countedCalls,
+  expectContext,
+  expectExactCall,
+  inContext,
+  oneSpan as oneOf,
+  sdkBackedModel,
+  setupTracing,
+  tokensOf,
+  until,
+} from './support.js';
 
 const tracing = setupTracing();
 new OpenAIInstrumentation().apply(openaiModule);
@@ -33,83 +42,191 @@ beforeEach(() => {
   tracing.reset();
 });
 
-const provider = () => createOpenAI({ apiKey: 'sk-test', baseURL: `${server.url}/v1` });
-const oneSpan = async () => {
-  await until(() => tracing.ours().length >= 1);
-  await new Promise((r) => setTimeout(r, 10));
-  expect(tracing.ours()).toHaveLength(1);
-  return tracing.ours()[0];
-};
-const toInput = (s: any): SpanInput => ({
-  traceId: s.spanContext().traceId,
-  spanId: s.spanContext().spanId,
-  parentSpanId: s.parentSpanContext?.spanId ?? '',
-  traceState: '',
-  name: s.name,
-  kind: s.kind,
-  startTimeUnixNano: 1n,
-  endTimeUnixNano: 2n,
-  attributes: s.attributes,
-  resource: {},
-  scope: { name: s.instrumentationScope.name, version: '' },
-  status: { code: s.status.code, message: '' },
-  events: [],
-  links: [],
-});
-const countedCalls = () => tracing.spans().map(toInput).map(normalizeSpan).filter(Boolean);
+const provider = (scenario?: Scenario, fetch?: typeof globalThis.fetch) =>
+  createOpenAI({
+    apiKey: 'sk-test',
+    baseURL: `${server.url}/v1`,
+    headers: scenario ? { [SCENARIO_HEADER]: scenario } : {},
+    ...(fetch ? { fetch } : {}),
+  });
+const oneSpan = () => oneOf(tracing);
 
-describe('ai SDK', () => {
-  test('generateText (chat model): one span, exact usage, attribution', async () => {
+/**
+ * The replay answers prose; generateObject and streamObject need JSON. This fetch rewrites the
+ * answer's text to `{"city":"Paris"}` (JSON body or SSE chunks) and keeps everything else,
+ * usage included: a stand-in for a model that answers in JSON.
+ */
+const CITY = JSON.stringify({ city: 'Paris' });
+const jsonAnswers: typeof globalThis.fetch = async (url, init) => {
+  const res = await fetch(url, init);
+  if ((res.headers.get('content-type') ?? '').includes('json')) {
+    const body: any = await res.json();
+    body.choices[0].message.content = CITY;
+    return Response.json(body);
+  }
+  let first = true;
+  const sse = (await res.text()).replace(/^data: (\{.*\})$/gm, (_line, json: string) => {
+    const chunk = JSON.parse(json);
+    const delta = chunk.choices?.[0]?.delta;
+    if (delta && typeof delta.content === 'string') {
+      delta.content = first ? CITY : '';
+      first = false;
+    }
+    return `data: ${JSON.stringify(chunk)}`;
+  });
+  return new Response(sse, { status: res.status, headers: res.headers });
+};
+const citySchema = aiModule.jsonSchema<{ city: string }>({
+  type: 'object',
+  properties: { city: { type: 'string' } },
+  required: ['city'],
+});
+
+describe('one provider request, one span', () => {
+  test('generateText (chat model): exact usage, attributes, context', async () => {
     const f = FIXTURES.openaiChat.ok;
-    const r = await withUsageContext({ tenant: 'ai-co', feature: 'draft' }, () =>
-      ai.generateText({ model: provider().chat(f.model), prompt: 'Hello' }),
-    );
+    const r = await inContext(() => ai.generateText({ model: provider().chat(f.model), prompt: 'Hello' }));
     expect(r.text).toBe(f.text);
     const span = await oneSpan();
     expectExactCall(span, 'openai', f.model, f.tokens!);
-    expect(span?.attributes['tokenmeter.tenant']).toBe('ai-co');
-    expect(span?.attributes['gen_ai.response.id']).toBe(f.id);
+    expectContext(span);
+    expect(span.attributes).toMatchObject({
+      'gen_ai.provider.name': 'openai',
+      'gen_ai.operation.name': 'chat',
+      'gen_ai.request.model': f.model,
+      'gen_ai.response.model': f.model,
+      'gen_ai.response.id': f.id,
+      'gen_ai.response.finish_reasons': ['stop'],
+    });
   });
 
-  test('streamText (responses model): one span, exact usage', async () => {
-    const f = FIXTURES.openaiResponses.ok;
-    const r = ai.streamText({ model: provider()(f.model), prompt: 'Hello' });
+  test.each(['ok', 'cache', 'reasoning'] as const)(
+    'streamText (responses model), %s: exact usage (cache read, reasoning)',
+    async (scenario) => {
+      const f = FIXTURES.openaiResponses[scenario];
+      const r = inContext(() => ai.streamText({ model: provider(scenario)(f.model), prompt: 'Hello' }));
+      let text = '';
+      for await (const t of r.textStream) text += t;
+      expect(text).toBe(f.text);
+      const span = await oneSpan();
+      expectExactCall(span, 'openai', f.model, f.tokens!);
+      expectContext(span);
+      expect(span.attributes['gen_ai.request.stream']).toBe(true);
+      expect(span.attributes['gen_ai.response.time_to_first_chunk']).toBeGreaterThan(0);
+    },
+  );
+
+  test('generateObject: exact usage', async () => {
+    const f = FIXTURES.openaiChat.cache;
+    const r = await inContext(() =>
+      ai.generateObject({ model: provider('cache', jsonAnswers).chat(f.model), schema: citySchema, prompt: 'Hello' }),
+    );
+    expect(r.object).toEqual({ city: 'Paris' });
+    const span = await oneSpan();
+    expectExactCall(span, 'openai', f.model, f.tokens!);
+    expectContext(span);
+  });
+
+  test('streamObject: exact usage from the stream’s usage chunk', async () => {
+    const f = FIXTURES.openaiChat.ok;
+    const r = inContext(() =>
+      ai.streamObject({ model: provider(undefined, jsonAnswers).chat(f.model), schema: citySchema, prompt: 'Hello' }),
+    );
+    for await (const _ of r.partialObjectStream) {
+    }
+    expect(await r.object).toEqual({ city: 'Paris' });
+    const span = await oneSpan();
+    expectExactCall(span, 'openai', f.model, f.tokens!);
+    expectContext(span);
+    expect(span.attributes['gen_ai.request.stream']).toBe(true);
+  });
+
+  test('embed and embedMany: one span each with the provider’s token count', async () => {
+    const f = FIXTURES.openaiEmbeddings.ok;
+    const r = await inContext(() => ai.embed({ model: provider().embedding(f.model), value: 'Hello' }));
+    expect(r.embedding).toHaveLength(f.dimensions!);
+    let span = await oneSpan();
+    expectExactCall(span, 'openai', f.model, f.tokens!);
+    expectContext(span);
+    expect(span.attributes['gen_ai.operation.name']).toBe('embeddings');
+    tracing.reset();
+    const many = await inContext(() => ai.embedMany({ model: provider().embedding(f.model), values: ['a', 'b'] }));
+    expect(many.embeddings).toHaveLength(2);
+    span = await oneSpan();
+    expectExactCall(span, 'openai', f.model, f.tokens!);
+    expectContext(span);
+  });
+});
+
+describe('tool loops: one span per step', () => {
+  const f = FIXTURES.openaiChat['tool-call'];
+  const after = AFTER_TOOL.openaiChat!;
+  const weather = (calls: unknown[]) => ({
+    get_weather: aiModule.tool({
+      description: 'weather',
+      inputSchema: aiModule.jsonSchema<{ city: string }>({ type: 'object', properties: { city: { type: 'string' } } }),
+      execute: async (input: unknown) => {
+        calls.push(input);
+        return { temperature: 18 };
+      },
+    }),
+  });
+
+  /** The tool step and the answer step: each its own exact span, in context; the sum is the call's total. */
+  async function expectTwoSteps(totalUsage: { inputTokens?: number; outputTokens?: number }): Promise<void> {
+    await until(() => tracing.ours().length >= 2);
+    await new Promise((r) => setTimeout(r, 10));
+    const spans = [...tracing.ours()].sort(
+      (a, b) => a.startTime[0] - b.startTime[0] || a.startTime[1] - b.startTime[1],
+    );
+    expect(spans).toHaveLength(2);
+    expectExactCall(spans[0], 'openai', f.model, f.tokens!);
+    expect(spans[0]!.attributes['gen_ai.response.finish_reasons']).toEqual(['tool-calls']);
+    expectExactCall(spans[1], 'openai', after.model, after.tokens!);
+    for (const s of spans) expectContext(s);
+    const sum = (k: 'inputTokens' | 'outputTokens') => spans.reduce((n, s) => n + tokensOf(s)[k], 0);
+    expect(sum('inputTokens')).toBe(f.tokens!.inputTokens + after.tokens!.inputTokens);
+    expect(sum('outputTokens')).toBe(f.tokens!.outputTokens + after.tokens!.outputTokens);
+    expect(totalUsage.inputTokens).toBe(sum('inputTokens'));
+    expect(totalUsage.outputTokens).toBe(sum('outputTokens'));
+  }
+
+  test('generateText with a tool and stopWhen: two steps, two exact spans', async () => {
+    const calls: unknown[] = [];
+    const r = await inContext(() =>
+      ai.generateText({
+        model: provider('tool-call').chat(f.model),
+        prompt: 'Weather in Paris?',
+        tools: weather(calls),
+        stopWhen: aiModule.stepCountIs(3),
+      }),
+    );
+    expect(calls).toEqual([f.toolCall!.arguments]);
+    expect(r.steps).toHaveLength(2);
+    expect(r.text).toBe(after.text);
+    await expectTwoSteps(r.totalUsage);
+  });
+
+  test('streamText with a tool, read outside the usage context: both steps carry it', async () => {
+    const calls: unknown[] = [];
+    const r = inContext(() =>
+      ai.streamText({
+        model: provider('tool-call').chat(f.model),
+        prompt: 'Weather in Paris?',
+        tools: weather(calls),
+        stopWhen: aiModule.stepCountIs(3),
+      }),
+    );
     let text = '';
     for await (const t of r.textStream) text += t;
-    expect(text).toBe(f.text);
-    const span = await oneSpan();
-    expectExactCall(span, 'openai', f.model, f.tokens!);
-    expect(span?.attributes['gen_ai.request.stream']).toBe(true);
+    expect(text).toBe(after.text);
+    expect(calls).toHaveLength(1);
+    await expectTwoSteps(await r.totalUsage);
   });
+});
 
-  test('generateObject: one span, exact usage', async () => {
-    const f = FIXTURES.openaiChat.ok;
-    const fetchJson = async (url: any, init: any) => {
-      // The replay answers text; generateObject needs JSON: rewrite the answer, keep the usage.
-      const res = await fetch(url, init);
-      const body: any = await res.json();
-      body.choices[0].message.content = JSON.stringify({ city: 'Paris' });
-      return Response.json(body);
-    };
-    const p = createOpenAI({ apiKey: 'sk-test', baseURL: `${server.url}/v1`, fetch: fetchJson as any });
-    const r = await ai.generateObject({
-      model: p.chat(f.model),
-      schema: aiModule.jsonSchema<{ city: string }>({ type: 'object', properties: { city: { type: 'string' } } }),
-      prompt: 'Hello',
-    });
-    expect(r.object.city).toBe('Paris');
-    expectExactCall(await oneSpan(), 'openai', f.model, f.tokens!);
-  });
-
-  test('embed: one span with the provider’s token count', async () => {
-    const f = FIXTURES.openaiEmbeddings.ok;
-    const r = await ai.embed({ model: provider().embedding(f.model), value: 'Hello' });
-    expect(r.embedding).toHaveLength(f.dimensions!);
-    const span = await oneSpan();
-    expectExactCall(span, 'openai', f.model, f.tokens!);
-  });
-
-  test('the ai SDK’s own telemetry on: its doGenerate span is marked delegated, one call counted', async () => {
+describe('one call counted once', () => {
+  test('the ai SDK’s own telemetry on: its doGenerate span is marked delegated', async () => {
     const f = FIXTURES.openaiChat.ok;
     await ai.generateText({
       model: provider().chat(f.model),
@@ -118,7 +235,7 @@ describe('ai SDK', () => {
     });
     await oneSpan();
     expect(tracing.spans().some((s) => s.name === 'ai.generateText.doGenerate')).toBe(true);
-    const calls = countedCalls();
+    const calls = countedCalls(tracing.spans());
     expect(calls).toHaveLength(1);
     expect(calls[0]?.scopeName).toBe('@tokenmeter/instrumentation');
     expect(calls[0]?.spanCost).toBeDefined();
@@ -126,39 +243,15 @@ describe('ai SDK', () => {
 
   test('a provider built on the openai SDK: the inner SDK span is the call, the ai span is delegated', async () => {
     const f = FIXTURES.openaiChat.ok;
-    const client = new OpenAI({ apiKey: 'sk-test', baseURL: `${server.url}/v1` });
-    // A minimal LanguageModelV3 that calls the instrumented openai SDK.
-    const model = {
-      specificationVersion: 'v3' as const,
-      provider: 'custom.chat',
-      modelId: f.model,
-      supportedUrls: {},
-      async doGenerate() {
-        const r = await client.chat.completions.create({
-          model: f.model,
-          messages: [{ role: 'user', content: 'Hello' }],
-        });
-        return {
-          content: [{ type: 'text' as const, text: r.choices[0]?.message.content ?? '' }],
-          finishReason: { unified: 'stop' as const, raw: 'stop' },
-          usage: {
-            inputTokens: { total: 999, noCache: 999, cacheRead: 0, cacheWrite: 0 },
-            outputTokens: { total: 999, text: 999, reasoning: 0 },
-          },
-          warnings: [],
-        };
-      },
-      async doStream(): Promise<never> {
-        throw new Error('not used');
-      },
-    };
-    const r = await ai.generateText({ model: instrumentModel(model) as any, prompt: 'Hello' });
+    const model = sdkBackedModel(new OpenAI({ apiKey: 'sk-test', baseURL: `${server.url}/v1` }), f.model);
+    const r = await inContext(() => ai.generateText({ model: instrumentModel(model) as any, prompt: 'Hello' }));
     expect(r.text).toBe(f.text);
     await until(() => tracing.ours().length >= 2);
-    const calls = countedCalls();
+    const calls = countedCalls(tracing.spans());
     expect(calls).toHaveLength(1);
     expect(calls[0]?.usage.inputTokens).toBe(f.tokens!.inputTokens); // the SDK's exact count, not the wrapper's 999
     const delegated = tracing.ours().find((s) => s.attributes['tokenmeter.call.delegated'] === true);
     expect(delegated?.attributes['gen_ai.usage.input_tokens']).toBeUndefined();
+    for (const s of tracing.ours()) expectContext(s);
   });
 });
