@@ -2,7 +2,8 @@
  * The current and the previous major of each SDK (ARCHITECTURE.md): openai 7 (installed as
  * the alias `openai-v7`; openai 6 is the root `openai`) and @anthropic-ai/sdk 0.x (alias
  * `anthropic-sdk-v0`; 1.x is the root package), instrumented through the same classes,
- * against the replay server: exact tokens, the engine's cost, streams with usage.
+ * against the replay server: exact tokens, the engine's cost, streams with usage (and, for
+ * Anthropic 0.x, every call kind with the usage context).
  */
 import * as anthropicV0 from 'anthropic-sdk-v0';
 import * as openaiV7 from 'openai-v7';
@@ -10,8 +11,17 @@ import { afterAll, beforeAll, beforeEach, describe, expect, test } from 'vitest'
 import { AnthropicInstrumentation } from '../../instrumentation/src/instrumentations/anthropic.js';
 import { OpenAIInstrumentation } from '../../instrumentation/src/instrumentations/openai.js';
 import { FIXTURES } from '../replay/fixtures.js';
-import { type ReplayServer, SCENARIO_HEADER, startReplayServer } from '../replay/server.js';
-import { expectExactCall, setupTracing, until } from './support.js';
+import { type ReplayServer, SCENARIO_HEADER, type Scenario, startReplayServer } from '../replay/server.js';
+import {
+  expectContext,
+  expectExactCall,
+  expectFailedCall,
+  inContext,
+  scenarios,
+  setupTracing,
+  tokensOf,
+  until,
+} from './support.js';
 
 const tracing = setupTracing();
 new OpenAIInstrumentation().apply(openaiV7);
@@ -65,22 +75,72 @@ describe('openai 7', () => {
 
 describe('@anthropic-ai/sdk 0.x', () => {
   const Anthropic = anthropicV0.default;
-  const client = (scenario: string) =>
-    new Anthropic({ apiKey: 'sk-ant-test', baseURL: server.url, defaultHeaders: { [SCENARIO_HEADER]: scenario } });
+  const client = (scenario: Scenario, maxRetries = 2) =>
+    new Anthropic({
+      apiKey: 'sk-ant-test',
+      baseURL: server.url,
+      defaultHeaders: { [SCENARIO_HEADER]: scenario },
+      maxRetries,
+    });
 
-  test.each(['ok', 'cache'] as const)('%s: messages.create (input includes cache tokens)', async (scenario) => {
-    const f = FIXTURES.anthropicMessages[scenario]!;
-    const res = await client(scenario).messages.create({ model: f.model, max_tokens: 256, messages: user });
+  test.each(scenarios(FIXTURES.anthropicMessages))('%s: messages.create, plain and stream', async (scenario, f) => {
+    const res = await inContext(() =>
+      client(scenario).messages.create({ model: f.model, max_tokens: 256, messages: user }),
+    );
     expect(res.id).toBe(f.id);
-    expectExactCall(await oneSpan(), 'anthropic', f.model, f.tokens!);
+    let span = await oneSpan();
+    expectExactCall(span, 'anthropic', f.model, f.tokens!);
+    expectContext(span);
+    tracing.reset();
+    const stream = await inContext(() =>
+      client(scenario).messages.create({ model: f.model, max_tokens: 256, messages: user, stream: true }),
+    );
+    for await (const _ of stream) {
+    }
+    span = await oneSpan();
+    expectExactCall(span, 'anthropic', f.model, f.tokens!);
+    expectContext(span);
   });
 
   test('messages.stream', async () => {
     const f = FIXTURES.anthropicMessages.cache!;
-    const final = await client('cache')
-      .messages.stream({ model: f.model, max_tokens: 256, messages: user })
-      .finalMessage();
+    const final = await inContext(() =>
+      client('cache').messages.stream({ model: f.model, max_tokens: 256, messages: user }).finalMessage(),
+    );
     expect(final.id).toBe(f.id);
-    expectExactCall(await oneSpan(), 'anthropic', f.model, f.tokens!);
+    const span = await oneSpan();
+    expectExactCall(span, 'anthropic', f.model, f.tokens!);
+    expectContext(span);
+  });
+
+  test('429 then 200: one span, one cost; 500: one failed span', async () => {
+    const f = FIXTURES.anthropicMessages.ok;
+    await inContext(() =>
+      client('rate-limit-once').messages.create({ model: f.model, max_tokens: 10, messages: user }),
+    );
+    expect(server.requests).toHaveLength(2);
+    let span = await oneSpan();
+    expectExactCall(span, 'anthropic', f.model, f.tokens!);
+    expectContext(span);
+    tracing.reset();
+    const err = await inContext(() =>
+      client('error-500', 0).messages.create({ model: f.model, max_tokens: 10, messages: user }),
+    ).catch((e) => e);
+    expect(err).toBeInstanceOf(Anthropic.InternalServerError);
+    span = await oneSpan();
+    expectFailedCall(span, 'InternalServerError');
+    expectContext(span);
+  });
+
+  test('abort mid-stream: input exact from message_start', async () => {
+    const f = FIXTURES.anthropicMessages.ok;
+    const stream = await inContext(() =>
+      client('slow-stream').messages.create({ model: f.model, max_tokens: 10, messages: user, stream: true }),
+    );
+    for await (const e of stream) if (e.type === 'content_block_delta') stream.controller.abort();
+    const span = await oneSpan();
+    expectContext(span);
+    expect(tokensOf(span).inputTokens).toBe(f.tokens!.inputTokens);
+    expect(tokensOf(span).outputTokens).toBeLessThan(f.tokens!.outputTokens);
   });
 });
