@@ -10,13 +10,11 @@ import { recordFault } from './faults.js';
 interface Dropped {
   call: Call;
   since: number;
-  /** Iteration began: the iterator's own registration takes over from here. */
-  taken: boolean;
 }
 const unread = new FinalizationRegistry<Dropped>((held) => {
   try {
     const call = held.call;
-    if (held.taken || call.isEnded()) return;
+    if (call.isEnded()) return;
     call.partial = true;
     call.droppedSince = held.since;
     call.end();
@@ -25,11 +23,19 @@ const unread = new FinalizationRegistry<Dropped>((held) => {
   }
 });
 
-/** End `call` when `stream` is collected, unless it ended first or the returned record is `taken`. */
+/**
+ * End `call` when `stream` is collected, unless `release`d first. Released as soon as the stream
+ * ends or iteration takes over, so that the registry holds a call only while its stream is live
+ * (a registration that outlives its call costs every garbage collection).
+ */
 export function endWhenDropped(stream: object, call: Call): Dropped {
-  const held: Dropped = { call, since: Date.now(), taken: false };
-  unread.register(stream, held);
+  const held: Dropped = { call, since: Date.now() };
+  unread.register(stream, held, held);
   return held;
+}
+
+export function release(held: Dropped): void {
+  unread.unregister(held);
 }
 
 /** Reads one chunk into the call; returns false to hide the chunk from the app (injected usage). */
@@ -52,6 +58,7 @@ export function observeStream<T>(
   const finish = (error?: unknown) => {
     if (finished) return;
     finished = true;
+    release(dropped);
     if (isAborted?.()) call.partial = true;
     call.end(error);
   };
@@ -97,6 +104,7 @@ export function observeStream<T>(
       return iterator;
     },
   };
-  endWhenDropped(iterator, call);
+  // Left mid-way without break/return: the span still ends, when the app lets go of the iterator.
+  const dropped = endWhenDropped(iterator, call);
   return iterator;
 }

@@ -1,7 +1,7 @@
 import type { Call } from '../core/call.js';
 import { recordFault } from '../core/faults.js';
 import { runCall } from '../core/run.js';
-import { endWhenDropped, observeStream } from '../core/stream.js';
+import { endWhenDropped, observeStream, release } from '../core/stream.js';
 import * as bedrock from '../providers/bedrock.js';
 import { type MethodPatch, TokenmeterInstrumentation, type TokenmeterInstrumentationConfig } from './base.js';
 
@@ -76,7 +76,7 @@ function observeResponse(response: any, kind: bedrock.BedrockKind, call: Call): 
         const read = kind === 'converse-stream' ? bedrock.readConverseEvent : bedrock.readInvokeEvent;
         const observed = {
           [Symbol.asyncIterator]: () => {
-            dropped.taken = true;
+            release(dropped);
             return observeStream(source[Symbol.asyncIterator](), call, read);
           },
         };

@@ -1,6 +1,6 @@
 import type { Call } from '../core/call.js';
 import { recordFault } from '../core/faults.js';
-import { type ChunkReader, endWhenDropped, observeStream } from '../core/stream.js';
+import { type ChunkReader, endWhenDropped, observeStream, release } from '../core/stream.js';
 
 /**
  * The `openai` and `@anthropic-ai/sdk` packages share one generated core (Stainless):
@@ -101,7 +101,7 @@ function observeData(data: unknown, call: Call, reader: ResultReader): unknown {
       // Never iterated: the span still ends, when the app lets go of the stream.
       const dropped = endWhenDropped(stream, call);
       stream.iterator = function (this: unknown) {
-        dropped.taken = true;
+        release(dropped);
         return observeStream(iterator.call(this), call, reader.chunk, () => controller?.signal.aborted === true);
       };
       return data;
