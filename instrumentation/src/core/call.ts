@@ -116,6 +116,14 @@ export class Call {
     if (!usage && (this.partial || (!error && !this.delegated))) {
       usage = this.estimate();
       estimated = usage !== undefined;
+    } else if (usage && this.partial) {
+      // Usage a stream sends early (Anthropic's message_start, Gemini's first chunks, Bedrock's
+      // invoke stream) is provisional: cut short, the output seen may already exceed it.
+      const seen = this.estimateOutput();
+      if (seen > usage.outputTokens) {
+        usage = { ...usage, outputTokens: seen };
+        estimated = true;
+      }
     }
     let costUsd: string | undefined;
     if (this.delegated) {
@@ -200,6 +208,15 @@ export class Call {
     }
   }
 
+  private estimateOutput(): number {
+    try {
+      return estimateTokens(this.outputText);
+    } catch (err) {
+      recordFault('call.estimate', err);
+      return 0;
+    }
+  }
+
   private captureContent(): void {
     const span = this.span;
     if (this.spec.readInput) {
@@ -281,6 +298,8 @@ export function errorType(error: unknown): string {
   if (error && typeof error === 'object') {
     const e = error as { name?: unknown; constructor?: { name?: string } };
     const ctor = e.constructor?.name;
+    // fetch's aborts are DOMExceptions: their name (AbortError, TimeoutError) says what happened.
+    if (ctor === 'DOMException' && typeof e.name === 'string' && e.name) return e.name;
     if (ctor && ctor !== 'Error' && ctor !== 'Object') return ctor;
     if (typeof e.name === 'string' && e.name) return e.name;
   }
