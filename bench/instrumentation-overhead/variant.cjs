@@ -26,6 +26,21 @@ function setup() {
   switch (variant) {
     case 'bare':
       return;
+    case 'otel-context': {
+      // What any span pays before it is a span: a registered provider, and the call run in an
+      // OTel context (AsyncLocalStorage), which turns on Node's promise hooks for every promise
+      // the SDK makes. No span is recorded. (The BatchSpanProcessor enables the same hooks at
+      // its first export, so no traced variant escapes them.)
+      provider();
+      const { context, trace } = require('@opentelemetry/api');
+      const parent = trace.wrapSpanContext({
+        traceId: '0af7651916cd43dd8448eb211c80319c',
+        spanId: 'b7ad6b7169203331',
+        traceFlags: 1,
+      });
+      wrapCall = (fn) => context.with(trace.setSpan(context.active(), parent), fn);
+      return;
+    }
     case 'bare-span': {
       // The physical floor: one span with as many attributes as tokenmeter writes (15 plain, 17 stream).
       const tp = provider();
