@@ -9,14 +9,28 @@ import { recordFault } from './core/faults.js';
 import { INSTRUMENTED_MODULES } from './instrumentations/index.js';
 import { start } from './start.js';
 
-if (process.env.OTEL_SDK_DISABLED?.toLowerCase() !== 'true') {
-  try {
-    const register = (nodeModule as { register?: typeof nodeModule.register }).register;
-    register?.('@opentelemetry/instrumentation/hook.mjs', pathToFileURL(__filename), {
-      data: { include: INSTRUMENTED_MODULES },
-    });
-  } catch (err) {
-    recordFault('register.esm-hook', err);
+/**
+ * Under `-r`, Node also runs this file in the ESM loader's hooks thread, which the `register()`
+ * below creates (nodejs/node#52377): nothing is instrumented there, and a second start would
+ * export, poll the budget guard and warn from that thread too. The thread inherits the
+ * environment at its creation, so a mark set only around `register()` tells it apart from the
+ * app's own worker threads (which are instrumented as usual).
+ */
+const LOADER_THREAD_MARK = 'TOKENMETER_INTERNAL_LOADER_THREAD';
+
+if (process.env[LOADER_THREAD_MARK] !== '1') {
+  if (process.env.OTEL_SDK_DISABLED?.toLowerCase() !== 'true') {
+    process.env[LOADER_THREAD_MARK] = '1';
+    try {
+      const register = (nodeModule as { register?: typeof nodeModule.register }).register;
+      register?.('@opentelemetry/instrumentation/hook.mjs', pathToFileURL(__filename), {
+        data: { include: INSTRUMENTED_MODULES },
+      });
+    } catch (err) {
+      recordFault('register.esm-hook', err);
+    } finally {
+      delete process.env[LOADER_THREAD_MARK];
+    }
   }
+  start();
 }
-start();

@@ -1,4 +1,4 @@
-import { context, diag, metrics, propagation } from '@opentelemetry/api';
+import { context, DiagConsoleLogger, DiagLogLevel, diag, metrics, propagation } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import { CompositePropagator, W3CBaggagePropagator, W3CTraceContextPropagator } from '@opentelemetry/core';
 import { detectResources, envDetector, processDetector, resourceFromAttributes } from '@opentelemetry/resources';
@@ -47,6 +47,7 @@ export function start(options: StartOptions = {}): Started {
     started = { flush: async () => {}, shutdown: async () => {}, tracing: 'none' };
     return started;
   }
+  diagnosticsFromEnv(env);
   configure(options);
   budgetGuardFromEnv(env);
   try {
@@ -86,6 +87,28 @@ export function start(options: StartOptions = {}): Started {
   return started;
 }
 
+/** OTEL_LOG_LEVEL (none, error, warn, info, debug, verbose, all), as the OTel SDKs read it. */
+function diagnosticsFromEnv(env: NodeJS.ProcessEnv): void {
+  const name = env.OTEL_LOG_LEVEL?.trim().toUpperCase();
+  if (!name) return;
+  const level = DiagLogLevel[name as keyof typeof DiagLogLevel];
+  if (level === undefined) {
+    process.emitWarning(
+      `OTEL_LOG_LEVEL=${env.OTEL_LOG_LEVEL} is not a level (none, error, warn, info, debug, verbose, all)`,
+      'TokenmeterWarning',
+    );
+    return;
+  }
+  if (level !== DiagLogLevel.NONE)
+    diag.setLogger(new DiagConsoleLogger(), { logLevel: level, suppressOverrideMessage: true });
+}
+
+/** A configuration problem at start-up: once, on stderr as a process warning, and in the OTel diag log. */
+function configWarning(message: string): void {
+  diag.warn(`@tokenmeter/instrumentation: ${message}`);
+  process.emitWarning(message, 'TokenmeterWarning');
+}
+
 function resource(env: NodeJS.ProcessEnv) {
   // OTEL_SERVICE_NAME and OTEL_RESOURCE_ATTRIBUTES are read by the env detector.
   const detected = detectResources({ detectors: [envDetector, processDetector] });
@@ -108,11 +131,31 @@ function traceExporter(name: string | undefined, env: NodeJS.ProcessEnv): SpanEx
     const { OTLPTraceExporter } = require('@opentelemetry/exporter-trace-otlp-http');
     return new OTLPTraceExporter();
   }
-  if (protocol !== 'http/protobuf') {
-    diag.warn(`@tokenmeter/instrumentation: OTLP protocol ${protocol} is not bundled; using http/protobuf`);
+  if (protocol === 'grpc') {
+    const grpc = optionalGrpc('@opentelemetry/exporter-trace-otlp-grpc');
+    if (grpc) return new grpc.OTLPTraceExporter();
+  } else if (protocol !== 'http/protobuf') {
+    configWarning(`unknown OTLP protocol ${protocol} (grpc, http/protobuf, http/json); exporting with http/protobuf`);
   }
   const { OTLPTraceExporter } = require('@opentelemetry/exporter-trace-otlp-proto');
   return new OTLPTraceExporter();
+}
+
+/**
+ * gRPC export is an optional peer dependency: `@grpc/grpc-js` is a sizeable addition to every
+ * instrumented app, so it is loaded only when OTEL_EXPORTER_OTLP_PROTOCOL=grpc asks for it and
+ * the app has installed the exporter. Without it: one clear warning, then http/protobuf.
+ */
+function optionalGrpc(pkg: string): any {
+  try {
+    return require(pkg);
+  } catch {
+    configWarning(
+      `OTLP protocol grpc needs ${pkg} beside @tokenmeter/instrumentation (npm install ${pkg}); ` +
+        'exporting with http/protobuf instead',
+    );
+    return undefined;
+  }
 }
 
 function startMetrics(env: NodeJS.ProcessEnv): { forceFlush(): Promise<void>; shutdown(): Promise<void> } | undefined {
@@ -127,9 +170,14 @@ function startMetrics(env: NodeJS.ProcessEnv): { forceFlush(): Promise<void>; sh
     const sdk = require('@opentelemetry/sdk-metrics') as typeof import('@opentelemetry/sdk-metrics');
     let exporter: import('@opentelemetry/sdk-metrics').PushMetricExporter;
     if (name === 'console') exporter = new sdk.ConsoleMetricExporter();
-    else if (protocolOf(env, 'METRICS') === 'http/json') {
-      exporter = new (require('@opentelemetry/exporter-metrics-otlp-http').OTLPMetricExporter)();
-    } else exporter = new (require('@opentelemetry/exporter-metrics-otlp-proto').OTLPMetricExporter)();
+    else {
+      const protocol = protocolOf(env, 'METRICS');
+      const grpc = protocol === 'grpc' ? optionalGrpc('@opentelemetry/exporter-metrics-otlp-grpc') : undefined;
+      if (grpc) exporter = new grpc.OTLPMetricExporter();
+      else if (protocol === 'http/json') {
+        exporter = new (require('@opentelemetry/exporter-metrics-otlp-http').OTLPMetricExporter)();
+      } else exporter = new (require('@opentelemetry/exporter-metrics-otlp-proto').OTLPMetricExporter)();
+    }
     const provider = new sdk.MeterProvider({
       resource: resource(env),
       readers: [

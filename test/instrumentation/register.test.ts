@@ -4,6 +4,7 @@
  * decoder and normalised into AI calls with exact tokens and the engine's cost.
  */
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import * as grpc from '@grpc/grpc-js';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
@@ -166,6 +167,78 @@ describe('node --import / -r with zero code changes', () => {
       converse.tokens,
     );
     expect(all.every((c) => c.service === 'cjs-app')).toBe(true);
+  });
+
+  test('OTEL_EXPORTER_OTLP_PROTOCOL=grpc: spans reach an OTLP/gRPC receiver, headers as gRPC metadata', async () => {
+    // A real gRPC server (grpc-js) serving the collector's TraceService/Export; the request bytes
+    // are the same ExportTraceServiceRequest the HTTP receivers decode.
+    const got: { metadata: grpc.Metadata; spans: SpanInput[] }[] = [];
+    const server = new grpc.Server();
+    const raw = (b: Buffer) => b;
+    server.addService(
+      {
+        Export: {
+          path: '/opentelemetry.proto.collector.trace.v1.TraceService/Export',
+          requestStream: false,
+          responseStream: false,
+          requestSerialize: raw,
+          requestDeserialize: raw,
+          responseSerialize: raw,
+          responseDeserialize: raw,
+        },
+      },
+      {
+        Export: (call: grpc.ServerUnaryCall<Buffer, Buffer>, reply: grpc.sendUnaryData<Buffer>) => {
+          got.push({ metadata: call.metadata, spans: decodeTraces(call.request, 'protobuf').spans });
+          reply(null, Buffer.alloc(0)); // an empty ExportTraceServiceResponse: all accepted
+        },
+      },
+    );
+    const port = await new Promise<number>((resolve, reject) =>
+      server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (err, p) =>
+        err ? reject(err) : resolve(p),
+      ),
+    );
+    try {
+      const { done } = run(['-r', '@tokenmeter/instrumentation/register', app('cjs-app.cjs')], {
+        OTEL_SERVICE_NAME: 'cjs-grpc',
+        OTEL_EXPORTER_OTLP_PROTOCOL: 'grpc',
+        OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${port}`,
+      });
+      const result = await done;
+      expect(result.code, result.out).toBe(0);
+      expect(result.out).not.toContain('TokenmeterWarning');
+      expect(received).toHaveLength(0); // nothing went to the HTTP receiver
+      expect(got.length).toBeGreaterThan(0);
+      expect(got[0]?.metadata.get('authorization')).toEqual(['Bearer tm-test-key']);
+      const all = got
+        .flatMap((g) => g.spans)
+        .map(normalizeSpan)
+        .filter((c): c is AiCall => c !== null);
+      expect(all).toHaveLength(2);
+      expect(all.every((c) => c.service === 'cjs-grpc')).toBe(true);
+      const chat = FIXTURES.openaiChat.ok;
+      expectCall(
+        all.find((c) => c.provider === 'openai'),
+        'openai',
+        chat.model,
+        chat.tokens,
+      );
+    } finally {
+      server.forceShutdown();
+    }
+  });
+
+  test('an unknown OTLP protocol: one clear warning, spans still exported (http/protobuf)', async () => {
+    const { done } = run(['-r', '@tokenmeter/instrumentation/register', app('cjs-app.cjs')], {
+      OTEL_EXPORTER_OTLP_PROTOCOL: 'http/xml',
+    });
+    const result = await done;
+    expect(result.code, result.out).toBe(0);
+    expect(result.out).toContain('TokenmeterWarning: unknown OTLP protocol http/xml');
+    expect(result.out.match(/TokenmeterWarning/g)).toHaveLength(1);
+    expect(received[0]?.headers['content-type']).toContain('application/x-protobuf');
+    expect(calls()).toHaveLength(2);
   });
 
   test('the app runs its own provider: no second one, our spans go through the app’s', async () => {
