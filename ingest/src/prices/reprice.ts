@@ -10,7 +10,7 @@ import { repriceCall } from './reprice-call.js';
 export interface RepriceOptions {
   from: Date;
   to: Date;
-  /** Only calls of this model: the stored model (response model, else request model) or the requested one. */
+  /** Only calls of this model: the stored model (response model, else request model), the requested one, or a dated snapshot of it. */
   model?: string;
   /** Only this tenant's calls; '*' for every tenant. */
   tenant: string;
@@ -96,7 +96,8 @@ export async function reprice(store: Store, opts: RepriceOptions): Promise<Repri
        FROM ${table(store, 'ai_calls')} FINAL
        WHERE timestamp >= {lo:DateTime64(9, 'UTC')} AND timestamp < {hi:DateTime64(9, 'UTC')}
          AND ({tenant:String} = '*' OR tenant = {tenant:String})
-         AND ({model:String} = '' OR model = {model:String} OR request_model = {model:String})`,
+         AND ({model:String} = '' OR model = {model:String} OR request_model = {model:String}
+              OR replaceRegexpOne(model, '-20[0-9]{2}-?[0-9]{2}-?[0-9]{2}$', '') = {model:String})`,
       {
         lo: chDateTime(new Date(Math.max(hour, from))),
         hi: chDateTime(new Date(Math.min(hour + HOUR, to))),

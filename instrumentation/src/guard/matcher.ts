@@ -1,4 +1,7 @@
+import { modelAlias } from '../prices/model-alias.js';
 import type { EnforcementScope, EnforcementView } from './types.js';
+
+export { modelAlias };
 
 /**
  * The enforcement view compiled for the hot path (pure). Scopes are grouped by which fields they
@@ -30,9 +33,6 @@ export interface Index {
   size: number;
   shapes: Shape[];
 }
-
-/** A dated snapshot of a model alias: gpt-4o-mini-2024-07-18, claude-3-5-sonnet-20241022. */
-const DATE_SUFFIX = /-20\d{2}-?\d{2}-?\d{2}$/;
 
 export function compileView(view: EnforcementView): CompiledView {
   const hard = index(view.hard);
@@ -68,13 +68,6 @@ function index(entries: readonly EnforcementScope[]): Index {
     if (!node.has(last)) node.set(last, e);
   }
   return { size: entries.length, shapes: [...shapes.values()] };
-}
-
-/** The alias of a dated snapshot (gpt-4o-mini-2024-07-18 → gpt-4o-mini), else the model itself. */
-export function modelAlias(model: string): string {
-  const last = model.charCodeAt(model.length - 1);
-  if (!(last >= 48 && last <= 57)) return model;
-  return model.replace(DATE_SUFFIX, '');
 }
 
 /** True when a budget on `budgetModel` covers a call to `requestModel` (the alias or a dated snapshot of it). */

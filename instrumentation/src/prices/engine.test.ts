@@ -520,6 +520,39 @@ describe('priceCall edge cases', () => {
     expect(r).toMatchObject({ priced: true, costUsd: '1', priceId: 'override:neg-2' });
   });
 
+  it('applies an override for an alias to its dated snapshots, never to another model; one for the snapshot wins', () => {
+    const alias: PriceOverride = {
+      id: 'neg-alias',
+      provider: 'openai',
+      model: 'gpt-4o',
+      effectiveFrom: '2026-01-01T00:00:00Z',
+      prices: { input_mtok: 1, output_mtok: 4 },
+    };
+    const req = (model: string) => ({ provider: 'openai', model, usage: u(1_000_000, 1_000_000), timestamp: at });
+    expect(priceCall(req('gpt-4o-2024-08-06'), [alias])).toMatchObject({
+      priced: true,
+      costUsd: '5',
+      priceId: 'override:neg-alias',
+    });
+    // gpt-4o-mini is another model: the catalogue's price, not the override.
+    const mini = priceCall(req('gpt-4o-mini'), [alias]);
+    expect(mini).toMatchObject({ priced: true, priceId: expect.stringMatching(/^catalogue:/) });
+    const snapshot: PriceOverride = {
+      ...alias,
+      id: 'neg-snap',
+      model: 'gpt-4o-2024-08-06',
+      prices: { input_mtok: 2, output_mtok: 2 },
+    };
+    expect(priceCall(req('gpt-4o-2024-08-06'), [snapshot, alias])).toMatchObject({
+      costUsd: '4',
+      priceId: 'override:neg-snap',
+    });
+    expect(priceCall(req('gpt-4o-2024-11-20'), [snapshot, alias])).toMatchObject({
+      costUsd: '5',
+      priceId: 'override:neg-alias',
+    });
+  });
+
   it('picks the price in force at the call time for prices that change over time', () => {
     // OpenAI cut o3 from $10/$40 to $2/$8 per million on 2025-06-10 (openai.com/index/o3-pro, read 2026-11-20).
     const req = { provider: 'openai', model: 'o3', usage: u(1_000_000, 1_000_000) };

@@ -3,6 +3,7 @@ import { dirname, join } from 'node:path';
 import { type Usage as CatalogueUsage, calcPrice, type Provider } from '@pydantic/genai-prices';
 import { BATCH_DISCOUNTS } from './batch-discounts.js';
 import { type LinearPrice, linearCost, linearPriceOf } from './linear.js';
+import { modelAlias } from './model-alias.js';
 import type { PriceOverride, PriceRequest, PriceResult, Usage } from './types.js';
 
 // The catalogue's own version, so every stored cost names the data it came from.
@@ -39,7 +40,7 @@ export function priceCall(req: PriceRequest, overrides: readonly PriceOverride[]
   let matchedModel: string;
   try {
     if (override) {
-      const result = calcPrice(usage, req.model, {
+      const result = calcPrice(usage, override.model, {
         provider: overrideProvider(override),
         timestamp: req.timestamp,
       });
@@ -249,17 +250,31 @@ function catalogueProviderId(provider: string): string {
   return PROVIDER_ALIASES[provider] ?? provider;
 }
 
+/**
+ * The override in force for the call: one for the model itself, else one for its alias (an
+ * override for gpt-4o covers gpt-4o-2024-08-06, never gpt-4o-mini); the latest effective wins.
+ */
 function findOverride(overrides: readonly PriceOverride[], req: PriceRequest): PriceOverride | undefined {
+  if (overrides.length === 0) return undefined;
   const model = req.model.toLowerCase();
+  const alias = modelAlias(model);
   const at = req.timestamp.getTime();
-  let best: PriceOverride | undefined;
+  let exact: PriceOverride | undefined;
+  let ofAlias: PriceOverride | undefined;
   for (const o of overrides) {
-    if (o.provider !== req.provider || o.model.toLowerCase() !== model) continue;
+    if (o.provider !== req.provider) continue;
+    const name = o.model.toLowerCase();
+    const isExact = name === model;
+    if (!isExact && (alias === model || name !== alias)) continue;
     const from = Date.parse(o.effectiveFrom);
     if (!(from <= at)) continue;
-    if (!best || Date.parse(best.effectiveFrom) < from) best = o;
+    const best = isExact ? exact : ofAlias;
+    if (!best || Date.parse(best.effectiveFrom) < from) {
+      if (isExact) exact = o;
+      else ofAlias = o;
+    }
   }
-  return best;
+  return exact ?? ofAlias;
 }
 
 function overrideProvider(o: PriceOverride): Provider {
