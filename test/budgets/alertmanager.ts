@@ -8,7 +8,6 @@ import { join } from 'node:path';
 
 /** Debian's prometheus-alertmanager (installed by .ci/run). */
 export const ALERTMANAGER_BIN = process.env.ALERTMANAGER_BIN ?? '/usr/bin/prometheus-alertmanager';
-export const hasAlertmanager = existsSync(ALERTMANAGER_BIN);
 
 export interface WebhookAlert {
   status: 'firing' | 'resolved';
@@ -54,6 +53,12 @@ async function freePort(): Promise<number> {
 
 /** A real Alertmanager on loopback, every alert in its own group, tiny waits, routed to `webhookUrl`. */
 export async function startAlertmanager(webhookUrl: string): Promise<{ url: string; close(): Promise<void> }> {
+  // Not skipped when missing: a pager test that silently does not run proves nothing.
+  if (!existsSync(ALERTMANAGER_BIN)) {
+    throw new Error(
+      `${ALERTMANAGER_BIN} not found: install Debian's prometheus-alertmanager (.ci/run does), or set ALERTMANAGER_BIN`,
+    );
+  }
   const dir = mkdtempSync(join(tmpdir(), 'tm-am-'));
   const config = `
 route:

@@ -4,7 +4,7 @@ import { createAlertmanagerClient } from '../../ingest/src/alerts/alertmanager.t
 import { readCostConfig } from '../../ingest/src/reconcile/config.ts';
 import { reconcileDay } from '../../ingest/src/reconcile/run.ts';
 import { formatScaled, parseUsd } from '../../instrumentation/src/prices/index.ts';
-import { activeAlerts, hasAlertmanager, startAlertmanager, startWebhook, until } from '../budgets/alertmanager.ts';
+import { activeAlerts, startAlertmanager, startWebhook, until } from '../budgets/alertmanager.ts';
 import { seedCalls } from '../support/seed.ts';
 import { openTestStore, rows } from '../support/store.ts';
 import { FakeBilling } from './fake-billing.ts';
@@ -13,7 +13,7 @@ const DAY = 86_400_000;
 const END = new Date(Math.floor(Date.now() / DAY) * DAY - DAY);
 const D = new Date(END.getTime() - DAY).toISOString().slice(0, 10);
 
-describe.skipIf(!hasAlertmanager)('drift alerts through a real Alertmanager', () => {
+describe('drift alerts through a real Alertmanager', () => {
   let store: Awaited<ReturnType<typeof openTestStore>>;
   let webhook: Awaited<ReturnType<typeof startWebhook>>;
   let am: Awaited<ReturnType<typeof startAlertmanager>>;
