@@ -68,6 +68,31 @@ export async function until(check: () => boolean, ms = 2000): Promise<void> {
   }
 }
 
+/**
+ * A tool loop's spans, one per step in order, each exact for its fixture and in the usage
+ * context; their sum is the `totalUsage` the ai SDK reported for the whole call.
+ */
+export async function expectToolLoopSpans(
+  tracing: { ours: () => ReadableSpan[] },
+  provider: string,
+  steps: Fixture[],
+  totalUsage: { inputTokens?: number; outputTokens?: number },
+): Promise<void> {
+  await until(() => tracing.ours().length >= steps.length);
+  await new Promise((r) => setTimeout(r, 10));
+  const spans = [...tracing.ours()].sort((a, b) => a.startTime[0] - b.startTime[0] || a.startTime[1] - b.startTime[1]);
+  expect(spans).toHaveLength(steps.length);
+  steps.forEach((f, i) => expectExactCall(spans[i], provider, f.model, f.tokens!));
+  expect(spans[0]!.attributes['gen_ai.response.finish_reasons']).toEqual(['tool-calls']);
+  for (const s of spans) expectContext(s);
+  const sum = (k: 'inputTokens' | 'outputTokens') => spans.reduce((n, s) => n + tokensOf(s)[k], 0);
+  const expected = (k: 'inputTokens' | 'outputTokens') => steps.reduce((n, f) => n + f.tokens![k], 0);
+  expect(sum('inputTokens')).toBe(expected('inputTokens'));
+  expect(sum('outputTokens')).toBe(expected('outputTokens'));
+  expect(totalUsage.inputTokens).toBe(sum('inputTokens'));
+  expect(totalUsage.outputTokens).toBe(sum('outputTokens'));
+}
+
 /** A fixture table as [scenario, fixture] rows for test.each. */
 export const scenarios = (f: Partial<Record<ContentScenario, Fixture>>) =>
   Object.entries(f) as [ContentScenario, Fixture][];

@@ -17,11 +17,11 @@ import {
   countedCalls,
   expectContext,
   expectExactCall,
+  expectToolLoopSpans,
   inContext,
   oneSpan as oneOf,
   sdkBackedModel,
   setupTracing,
-  tokensOf,
   until,
 } from './support.js';
 
@@ -173,23 +173,8 @@ describe('tool loops: one span per step', () => {
   });
 
   /** The tool step and the answer step: each its own exact span, in context; the sum is the call's total. */
-  async function expectTwoSteps(totalUsage: { inputTokens?: number; outputTokens?: number }): Promise<void> {
-    await until(() => tracing.ours().length >= 2);
-    await new Promise((r) => setTimeout(r, 10));
-    const spans = [...tracing.ours()].sort(
-      (a, b) => a.startTime[0] - b.startTime[0] || a.startTime[1] - b.startTime[1],
-    );
-    expect(spans).toHaveLength(2);
-    expectExactCall(spans[0], 'openai', f.model, f.tokens!);
-    expect(spans[0]!.attributes['gen_ai.response.finish_reasons']).toEqual(['tool-calls']);
-    expectExactCall(spans[1], 'openai', after.model, after.tokens!);
-    for (const s of spans) expectContext(s);
-    const sum = (k: 'inputTokens' | 'outputTokens') => spans.reduce((n, s) => n + tokensOf(s)[k], 0);
-    expect(sum('inputTokens')).toBe(f.tokens!.inputTokens + after.tokens!.inputTokens);
-    expect(sum('outputTokens')).toBe(f.tokens!.outputTokens + after.tokens!.outputTokens);
-    expect(totalUsage.inputTokens).toBe(sum('inputTokens'));
-    expect(totalUsage.outputTokens).toBe(sum('outputTokens'));
-  }
+  const expectTwoSteps = (totalUsage: { inputTokens?: number; outputTokens?: number }) =>
+    expectToolLoopSpans(tracing, 'openai', [f, after], totalUsage);
 
   test('generateText with a tool and stopWhen: two steps, two exact spans', async () => {
     const calls: unknown[] = [];
