@@ -4,6 +4,7 @@ import { recordFault } from '../core/faults.js';
 import { runCall } from '../core/run.js';
 import * as ai from '../providers/vercel-ai.js';
 import { type MethodPatch, TokenmeterInstrumentation, type TokenmeterInstrumentationConfig } from './base.js';
+import { instrumentAgents } from './vercel-ai-agents.js';
 import { continueCall, type ModelOperation, RetryHolds } from './vercel-ai-retries.js';
 
 /**
@@ -13,7 +14,8 @@ import { continueCall, type ModelOperation, RetryHolds } from './vercel-ai-retri
  * that span. A model given as a string id (`'openai/gpt-4o-mini'`) is resolved first, as `ai`
  * would resolve it: `globalThis.AI_SDK_DEFAULT_PROVIDER`, else the AI Gateway provider. When
  * the provider goes through an SDK we also instrument, that inner span is the call and this
- * one is marked delegated (never counted).
+ * one is marked delegated (never counted). Agents (`ToolLoopAgent`), which call ai's internal
+ * generateText/streamText, get the same per call: vercel-ai-agents.ts.
  */
 const ENTRY_POINTS: Readonly<Record<string, ModelKind>> = {
   generateText: 'language',
@@ -64,6 +66,7 @@ export function instrumentAiModule<T extends Record<string, any>>(exports: T): T
         target[name] = wrapped;
       }
     }
+    instrumentAgents(exports, (options) => instrumentOptions(options, 'language', gateway));
     return target as T;
   } catch (err) {
     recordFault('vercel-ai.patch', err);
