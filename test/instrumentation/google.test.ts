@@ -114,8 +114,9 @@ describe('tool calls', () => {
     await new Promise((r) => setTimeout(r, 10));
     const spans = tracing.ours();
     expect(spans).toHaveLength(2);
+    // By start time: seconds, then nanoseconds.
     const [first, second] = [...spans].sort(
-      (a, b) => a.startTime[1] - b.startTime[1] || a.startTime[0] - b.startTime[0],
+      (a, b) => a.startTime[0] - b.startTime[0] || a.startTime[1] - b.startTime[1],
     );
     expectExactCall(first, 'google', f.model, f.tokens!);
     expectExactCall(second, 'google', after.model, after.tokens!);
