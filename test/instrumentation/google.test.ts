@@ -1,7 +1,8 @@
 /**
  * The real `@google/genai` against the replay server, instrumented: per call kind (plain,
  * stream, tool call, automatic function calling, error, retry, abort) the span carries the
- * fixture's exact tokens (cached content, thoughts), the engine's cost and the usage context.
+ * fixture's exact tokens (cached content, thoughts, audio in and out), the engine's cost and the
+ * usage context.
  */
 import * as genaiModule from '@google/genai';
 import { type CallableTool, type FunctionCall, GoogleGenAI, type Part } from '@google/genai';
@@ -83,10 +84,55 @@ describe('generateContent and generateContentStream', () => {
     expect(span.attributes['gen_ai.response.time_to_first_chunk']).toBeGreaterThan(0);
   });
 
-  test('the fixtures state every token kind Gemini reports: cached content and thoughts', () => {
+  test('the fixtures state every token kind Gemini reports: cached content, thoughts, audio in and out', () => {
     expect(FIXTURES.googleGenerateContent.cache.tokens!.cacheReadTokens).toBeGreaterThan(0);
     expect(FIXTURES.googleGenerateContent.reasoning.tokens!.reasoningTokens).toBeGreaterThan(0);
+    expect(FIXTURES.googleGenerateContent.audio.tokens!.inputAudioTokens).toBeGreaterThan(0);
+    expect(FIXTURES.googleGenerateContent.speech.tokens!.outputAudioTokens).toBeGreaterThan(0);
   });
+});
+
+describe('audio tokens (promptTokensDetails / candidatesTokensDetails by modality)', () => {
+  const calls = {
+    generateContent: (scenario: Scenario, model: string) =>
+      google(scenario).models.generateContent({ model, contents: 'Hello' }),
+    generateContentStream: async (scenario: Scenario, model: string) => {
+      const stream = await google(scenario).models.generateContentStream({ model, contents: 'Hello' });
+      for await (const _ of stream) {
+      }
+    },
+  };
+
+  test.each(Object.keys(calls) as (keyof typeof calls)[])(
+    '%s, an audio prompt: the AUDIO part is gen_ai.usage.audio.input_tokens, priced at the audio rate',
+    async (kind) => {
+      const f = FIXTURES.googleGenerateContent.audio;
+      await inContext(() => calls[kind]('audio', f.model));
+      const span = await oneSpan();
+      expect(span.attributes['gen_ai.usage.input_tokens']).toBe(f.usage!.input); // TEXT and AUDIO together
+      expect(span.attributes['gen_ai.usage.audio.input_tokens']).toBe(f.usage!.audioInput);
+      expect(span.attributes['gen_ai.usage.audio.output_tokens']).toBeUndefined();
+      const cost = engineCost('google', f.model, f.tokens!);
+      expect(span.attributes['gen_ai.usage.cost.amount']).toBe(cost);
+      // gemini-2.5-flash prices audio input above text: counting it as text would cost less.
+      expect(cost).not.toBe(engineCost('google', f.model, { ...f.tokens!, inputAudioTokens: 0 }));
+      expectContext(span);
+    },
+  );
+
+  test.each(Object.keys(calls) as (keyof typeof calls)[])(
+    '%s, a TTS answer: the AUDIO candidates are gen_ai.usage.audio.output_tokens',
+    async (kind) => {
+      const f = FIXTURES.googleGenerateContent.speech;
+      await inContext(() => calls[kind]('speech', f.model));
+      const span = await oneSpan();
+      expect(span.attributes['gen_ai.usage.output_tokens']).toBe(f.usage!.output);
+      expect(span.attributes['gen_ai.usage.audio.output_tokens']).toBe(f.usage!.audioOutput);
+      expect(span.attributes['gen_ai.usage.audio.input_tokens']).toBeUndefined();
+      expect(span.attributes['gen_ai.usage.cost.amount']).toBe(engineCost('google', f.model, f.tokens!));
+      expectContext(span);
+    },
+  );
 });
 
 describe('tool calls', () => {

@@ -9,7 +9,7 @@
  */
 
 /** Scenarios that pick a different body. The others (see server.ts) modify the `ok` body or replace it with an error. */
-export type ContentScenario = 'ok' | 'tool-call' | 'reasoning' | 'cache' | 'audio';
+export type ContentScenario = 'ok' | 'tool-call' | 'reasoning' | 'cache' | 'audio' | 'speech';
 
 /**
  * Usage as the provider reports it. 0 means "reported as 0 or not reported".
@@ -22,7 +22,8 @@ export type ContentScenario = 'ok' | 'tool-call' | 'reasoning' | 'cache' | 'audi
  * - cacheWrite5m, cacheWrite1h: Anthropic cache_creation.ephemeral_{5m,1h}_input_tokens,
  *   Bedrock cacheDetails; their sum is cache_creation_input_tokens / cacheWriteInputTokens.
  * - reasoning: reasoning_tokens / Anthropic output_tokens_details.thinking_tokens / thoughtsTokenCount.
- * - audioInput, audioOutput: OpenAI prompt_tokens_details.audio_tokens / completion_tokens_details.audio_tokens.
+ * - audioInput, audioOutput: OpenAI prompt_tokens_details.audio_tokens / completion_tokens_details.audio_tokens;
+ *   Gemini the AUDIO entries of promptTokensDetails / candidatesTokensDetails (parts of input / output).
  * - total: the provider's total_tokens / totalTokenCount / totalTokens (0 where it sends none: Anthropic).
  */
 export interface ReportedUsage {
@@ -71,6 +72,8 @@ export interface Fixture {
   reasoning?: { text: string; signature?: string };
   /** OpenAI audio output (chat completions with modalities ['text', 'audio']). */
   audio?: { id: string; data: string; expiresAt: number };
+  /** Gemini audio output (a TTS model): the answer is one `inlineData` part instead of text. */
+  speech?: { mimeType: string; data: string };
   /** Usage as put on the wire; null where the provider reports none. */
   usage: ReportedUsage | null;
   tokens: TokenUsage | null;
@@ -123,6 +126,8 @@ const PARIS = 'The capital of France is Paris.';
 const STRAWBERRY = "There are three r's in strawberry.";
 // 0.1 s of 8 kHz 16-bit silence as WAV would be long; a short base64 blob is enough for the SDK, which does not decode it.
 const AUDIO_B64 = 'UklGRiQAAABXQVZFZm10IBAAAAABAAEAQB8AAIA+AAACABAAZGF0YQAAAAA=';
+// Gemini TTS sends raw 16-bit PCM; a few silent samples stand for it (the SDK does not decode them).
+const PCM_B64 = 'AAAAAAAAAAAAAAAAAAAAAA==';
 
 export const FIXTURES = {
   /** POST /v1/chat/completions (and Azure /openai/deployments/{d}/chat/completions). */
@@ -305,6 +310,26 @@ export const FIXTURES = {
       finishReason: 'STOP',
       usage: reported({ input: 4120, cacheRead: 4096, output: 20, total: 4140 }),
       tokens: tokens({ inputTokens: 4120, cacheReadTokens: 4096, outputTokens: 20 }),
+    }),
+    // An audio prompt: a 25 s voice memo (Gemini counts 32 tokens per second of audio) and a
+    // text instruction; the answer is text. promptTokensDetails splits TEXT 12 / AUDIO 800.
+    audio: fixture({
+      id: 'Nt0JaOrLN3O9rwITw3q5mEU',
+      model: 'gemini-2.5-flash',
+      text: "The caller asks to move Thursday's design review to Friday at 10 a.m.",
+      finishReason: 'STOP',
+      usage: reported({ input: 812, audioInput: 800, output: 17, total: 829 }),
+      tokens: tokens({ inputTokens: 812, inputAudioTokens: 800, outputTokens: 17 }),
+    }),
+    // Text to speech: the answer is about 3 s of 24 kHz PCM, all of candidatesTokensDetails AUDIO.
+    speech: fixture({
+      id: 'Ot0JaPsMO4P0sxJUx4r6nFV',
+      model: 'gemini-2.5-flash-preview-tts',
+      text: '',
+      finishReason: 'STOP',
+      speech: { mimeType: 'audio/L16;codec=pcm;rate=24000', data: PCM_B64 },
+      usage: reported({ input: 9, output: 96, audioOutput: 96, total: 105 }),
+      tokens: tokens({ inputTokens: 9, outputTokens: 96, outputAudioTokens: 96 }),
     }),
   },
 

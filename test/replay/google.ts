@@ -7,14 +7,24 @@ import type { Fixture, ReportedUsage } from './fixtures.js';
 import { embeddingVector } from './fixtures.js';
 import { jsonReply, type RenderInput, type Reply, type RouteSpec, sseData, sseReply } from './reply.js';
 
+/** ModalityTokenCount entries: TEXT for the rest, AUDIO for the audio part (each listed when non-zero). */
+function byModality(total: number, audio: number) {
+  return [
+    ...(total - audio ? [{ modality: 'TEXT', tokenCount: total - audio }] : []),
+    ...(audio ? [{ modality: 'AUDIO', tokenCount: audio }] : []),
+  ];
+}
+
 function usageMetadata(u: ReportedUsage) {
   return {
     promptTokenCount: u.input,
     candidatesTokenCount: u.output,
     totalTokenCount: u.total,
     ...(u.cacheRead ? { cachedContentTokenCount: u.cacheRead } : {}),
-    promptTokensDetails: [{ modality: 'TEXT', tokenCount: u.input }],
+    promptTokensDetails: byModality(u.input, u.audioInput),
     ...(u.cacheRead ? { cacheTokensDetails: [{ modality: 'TEXT', tokenCount: u.cacheRead }] } : {}),
+    // Gemini 2.5 lists the candidates by modality when they hold audio (a TTS answer).
+    ...(u.audioOutput ? { candidatesTokensDetails: byModality(u.output, u.audioOutput) } : {}),
     ...(u.reasoning ? { thoughtsTokenCount: u.reasoning } : {}),
   };
 }
@@ -25,7 +35,7 @@ function partialUsageMetadata(u: ReportedUsage) {
     promptTokenCount: u.input,
     totalTokenCount: u.input,
     ...(u.cacheRead ? { cachedContentTokenCount: u.cacheRead } : {}),
-    promptTokensDetails: [{ modality: 'TEXT', tokenCount: u.input }],
+    promptTokensDetails: byModality(u.input, u.audioInput),
   };
 }
 
@@ -51,17 +61,18 @@ function response(
 function renderGenerate({ fixture: f, model, body, query, stream, noUsage }: RenderInput): Reply {
   const thoughts = f.reasoning && includesThoughts(body) ? [{ text: f.reasoning.text, thought: true }] : [];
   const call = f.toolCall ? [{ functionCall: { name: f.toolCall.name, args: f.toolCall.arguments } }] : [];
+  const speech = f.speech ? [{ inlineData: f.speech }] : [];
   const usage = f.usage && !noUsage ? usageMetadata(f.usage) : undefined;
   if (!stream) {
     const text = f.text ? [{ text: f.text }] : [];
-    return jsonReply(response(f, model, [...thoughts, ...text, ...call], true, usage));
+    return jsonReply(response(f, model, [...thoughts, ...text, ...call, ...speech], true, usage));
   }
 
   const partial = f.usage && !noUsage ? partialUsageMetadata(f.usage) : undefined;
   const chunks: unknown[] = [];
   if (thoughts.length) chunks.push(response(f, model, thoughts, false, partial));
-  if (f.toolCall) {
-    chunks.push(response(f, model, call, true, usage));
+  if (f.toolCall || f.speech) {
+    chunks.push(response(f, model, [...call, ...speech], true, usage));
   } else {
     // Gemini puts the last text together with the finish reason and the final usage.
     f.chunks.forEach((text, i) => {

@@ -501,8 +501,14 @@ describe('Google GenAI (@google/genai)', () => {
       expect(res.usageMetadata!.totalTokenCount).toBe(u(f).total);
       expect(res.usageMetadata!.cachedContentTokenCount ?? 0).toBe(u(f).cacheRead);
       expect(res.usageMetadata!.thoughtsTokenCount ?? 0).toBe(u(f).reasoning);
+      const audio = (details: { modality?: string; tokenCount?: number }[] | undefined) =>
+        details?.find((d) => d.modality === 'AUDIO')?.tokenCount ?? 0;
+      expect(audio(res.usageMetadata!.promptTokensDetails)).toBe(u(f).audioInput);
+      expect(audio(res.usageMetadata!.candidatesTokensDetails)).toBe(u(f).audioOutput);
       if (f.toolCall) {
         expect(res.functionCalls![0]).toMatchObject({ name: f.toolCall.name, args: f.toolCall.arguments });
+      } else if (f.speech) {
+        expect(res.candidates![0]!.content!.parts).toEqual([{ inlineData: f.speech }]);
       } else {
         expect(res.text).toBe(f.text);
       }
