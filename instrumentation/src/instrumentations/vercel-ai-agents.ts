@@ -8,6 +8,8 @@ import { recordFault } from '../core/faults.js';
  * per-call view of the agent whose settings are instrumented as the wrapped entry points
  * instrument their options: the model wrapped, string ids resolved, and one set of retry
  * holds for this call. Nothing of ai is re-implemented and the agent itself is not changed.
+ * (ai 6's ToolLoopAgent is tested; ai 5's Agent reads `this.settings` the same way in its
+ * source, but no ai 5 is installed here to test it.)
  */
 const AGENT_CLASSES = ['ToolLoopAgent', 'Experimental_Agent'] as const;
 const AGENT_METHODS = ['generate', 'stream'] as const;
