@@ -11,10 +11,11 @@ import {
   encodeStatus,
   encodingOf,
 } from '../otlp/decode.js';
+import { BackpressureError } from '../pipeline/backpressure.js';
 import { buildRows } from '../pipeline/build.js';
 import { checkSpanLimits, type SpanLimits } from '../pipeline/limits.js';
 import type { IngestPricer } from '../pipeline/pricing.js';
-import { BackpressureError, type BatchWriter } from '../pipeline/writer.js';
+import type { BatchWriter } from '../pipeline/writer.js';
 import { type KeyResolver, requireRole } from './auth.js';
 
 export interface OtlpDeps {

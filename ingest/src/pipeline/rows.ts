@@ -180,6 +180,11 @@ export function toTraceRow(span: SpanInput, tenant: string): TraceRow {
   };
 }
 
+/** A span's identity in both tables: the dedup key, and what insert tokens are derived from. */
+export function spanKey(tenant: string, traceId: string, spanId: string): string {
+  return `${tenant}/${traceId}/${spanId}`;
+}
+
 /** Nanoseconds since the epoch → 'YYYY-MM-DD hh:mm:ss.nnnnnnnnn' (UTC), exact. */
 export function nanosToDateTime64(ns: bigint): string {
   const seconds = ns / 1_000_000_000n;
