@@ -30,7 +30,8 @@ const config = () =>
 describe('counted once across a restart', () => {
   it('drops re-sent spans, past-dated and dated ahead of the clock, after the service restarts', async () => {
     const past = makeCallSpans({ run: 41, from: 0, count: 30, startMs: Date.now() - 600_000 });
-    const ahead = makeCallSpans({ run: 41, from: 30, count: 20, startMs: Date.now() + 30 * 60_000 });
+    // Start times below the millisecond (OTLP carries nanoseconds): the watermark must keep them.
+    const ahead = makeCallSpans({ run: 41, from: 30, count: 20, startMs: Date.now() + 30 * 60_000 + 0.5 });
     const body = Buffer.from(ProtobufTraceSerializer.serializeRequest([...past.spans, ...ahead.spans])!);
     const send = async (url: string, key: string) =>
       (
