@@ -6,10 +6,10 @@
  */
 import { estimateTokens } from '../../instrumentation/src/core/estimate.js';
 import Anthropic, * as anthropicModule from '@anthropic-ai/sdk';
-import { afterAll, beforeAll, beforeEach, describe, expect, test } from 'vitest';
+import { describe, expect, test } from 'vitest';
 import { AnthropicInstrumentation } from '../../instrumentation/src/instrumentations/anthropic.js';
 import { FIXTURES, type Fixture } from '../replay/fixtures.js';
-import { type ReplayServer, SCENARIO_HEADER, type Scenario, startReplayServer } from '../replay/server.js';
+import { SCENARIO_HEADER, type Scenario } from '../replay/server.js';
 import {
   countedCalls,
   engineCost,
@@ -21,22 +21,13 @@ import {
   scenarios,
   setupTracing,
   tokensOf,
+  useReplayServer,
 } from './support.js';
 
 const tracing = setupTracing();
 new AnthropicInstrumentation().apply(anthropicModule);
 
-let server: ReplayServer;
-beforeAll(async () => {
-  server = await startReplayServer();
-});
-afterAll(async () => {
-  await server?.close();
-});
-beforeEach(() => {
-  server.reset();
-  tracing.reset();
-});
+const server = useReplayServer(tracing);
 
 const anthropic = (scenario?: Scenario, maxRetries = 2) =>
   new Anthropic({

@@ -13,11 +13,11 @@ import {
   InvokeModelCommand,
   InvokeModelWithResponseStreamCommand,
 } from '@aws-sdk/client-bedrock-runtime';
-import { afterAll, beforeAll, beforeEach, describe, expect, test } from 'vitest';
+import { describe, expect, test } from 'vitest';
 import { BedrockInstrumentation } from '../../instrumentation/src/instrumentations/bedrock.js';
 import { setAwsScenario } from '../replay/client-helpers.js';
 import { FIXTURES, type Fixture } from '../replay/fixtures.js';
-import { type ReplayServer, type Scenario, startReplayServer } from '../replay/server.js';
+import { type Scenario } from '../replay/server.js';
 import {
   engineCost,
   expectContext,
@@ -28,23 +28,15 @@ import {
   scenarios,
   setupTracing,
   tokensOf,
+  useReplayServer,
 } from './support.js';
 
 const tracing = setupTracing();
 new BedrockInstrumentation().apply(bedrockModule);
 
-let server: ReplayServer;
 const clients: BedrockRuntimeClient[] = [];
-beforeAll(async () => {
-  server = await startReplayServer();
-});
-afterAll(async () => {
+const server = useReplayServer(tracing, () => {
   for (const c of clients) c.destroy();
-  await server?.close();
-});
-beforeEach(() => {
-  server.reset();
-  tracing.reset();
 });
 
 const oneSpan = () => oneOf(tracing);

@@ -6,10 +6,10 @@
  */
 import * as genaiModule from '@google/genai';
 import { type CallableTool, type FunctionCall, GoogleGenAI, type Part } from '@google/genai';
-import { afterAll, beforeAll, beforeEach, describe, expect, test } from 'vitest';
+import { describe, expect, test } from 'vitest';
 import { GoogleGenAIInstrumentation } from '../../instrumentation/src/instrumentations/google.js';
 import { AFTER_TOOL, FIXTURES } from '../replay/fixtures.js';
-import { type ReplayServer, SCENARIO_HEADER, type Scenario, startReplayServer } from '../replay/server.js';
+import { SCENARIO_HEADER, type Scenario } from '../replay/server.js';
 import {
   engineCost,
   expectContext,
@@ -21,22 +21,13 @@ import {
   setupTracing,
   tokensOf,
   until,
+  useReplayServer,
 } from './support.js';
 
 const tracing = setupTracing();
 new GoogleGenAIInstrumentation().apply(genaiModule);
 
-let server: ReplayServer;
-beforeAll(async () => {
-  server = await startReplayServer();
-});
-afterAll(async () => {
-  await server?.close();
-});
-beforeEach(() => {
-  server.reset();
-  tracing.reset();
-});
+const server = useReplayServer(tracing);
 
 const oneSpan = () => oneOf(tracing);
 const google = (scenario?: Scenario, retry = false) =>

@@ -7,11 +7,11 @@
  */
 import * as anthropicV0 from 'anthropic-sdk-v0';
 import * as openaiV7 from 'openai-v7';
-import { afterAll, beforeAll, beforeEach, describe, expect, test } from 'vitest';
+import { describe, expect, test } from 'vitest';
 import { AnthropicInstrumentation } from '../../instrumentation/src/instrumentations/anthropic.js';
 import { OpenAIInstrumentation } from '../../instrumentation/src/instrumentations/openai.js';
 import { FIXTURES } from '../replay/fixtures.js';
-import { type ReplayServer, SCENARIO_HEADER, type Scenario, startReplayServer } from '../replay/server.js';
+import { SCENARIO_HEADER, type Scenario } from '../replay/server.js';
 import {
   expectContext,
   expectExactCall,
@@ -21,23 +21,14 @@ import {
   setupTracing,
   tokensOf,
   until,
+  useReplayServer,
 } from './support.js';
 
 const tracing = setupTracing();
 new OpenAIInstrumentation().apply(openaiV7);
 new AnthropicInstrumentation().apply(anthropicV0);
 
-let server: ReplayServer;
-beforeAll(async () => {
-  server = await startReplayServer();
-});
-afterAll(async () => {
-  await server?.close();
-});
-beforeEach(() => {
-  server.reset();
-  tracing.reset();
-});
+const server = useReplayServer(tracing);
 
 const oneSpan = async () => {
   await until(() => tracing.ours().length >= 1);

@@ -5,28 +5,18 @@
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import OpenAI, * as openaiModule from 'openai';
-import { afterAll, beforeAll, beforeEach, describe, expect, test } from 'vitest';
+import { describe, expect, test } from 'vitest';
 import { setInstrumentationEnabled } from '../../instrumentation/src/core/run.js';
 import { withUsageContext } from '../../instrumentation/src/core/usage-context.js';
 import { OpenAIInstrumentation } from '../../instrumentation/src/instrumentations/openai.js';
 import { type ContentScenario, FIXTURES, type Fixture } from '../replay/fixtures.js';
-import { type ReplayServer, SCENARIO_HEADER, type Scenario, startReplayServer } from '../replay/server.js';
-import { expectExactCall, setupTracing, until } from './support.js';
+import { SCENARIO_HEADER, type Scenario } from '../replay/server.js';
+import { expectExactCall, setupTracing, until, useReplayServer } from './support.js';
 
 const tracing = setupTracing();
 new OpenAIInstrumentation().apply(openaiModule);
 
-let server: ReplayServer;
-beforeAll(async () => {
-  server = await startReplayServer();
-});
-afterAll(async () => {
-  await server?.close();
-});
-beforeEach(() => {
-  server.reset();
-  tracing.reset();
-});
+const server = useReplayServer(tracing);
 
 const openai = (scenario?: Scenario, maxRetries = 2) =>
   new OpenAI({

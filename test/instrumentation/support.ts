@@ -5,7 +5,7 @@
  */
 import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
 import type OpenAI from 'openai';
-import { expect } from 'vitest';
+import { afterAll, beforeAll, beforeEach, expect } from 'vitest';
 import { withUsageContext } from '../../instrumentation/src/core/usage-context.js';
 import { normalizeSpan } from '../../instrumentation/src/normalize/normalize.js';
 import type { SpanInput } from '../../instrumentation/src/normalize/types.js';
@@ -13,8 +13,35 @@ import { priceCall } from '../../instrumentation/src/prices/engine.js';
 import type { Usage } from '../../instrumentation/src/prices/types.js';
 import type { UsageContext } from '../../instrumentation/src/types.js';
 import type { ContentScenario, Fixture, TokenUsage } from '../replay/fixtures.js';
+import { type ReplayServer, startReplayServer } from '../replay/server.js';
 
 export { setupTracing } from '../../instrumentation/src/test-support/tracing.js';
+
+/**
+ * This file's replay server: started before its tests, closed after them, and reset (with the
+ * recorded spans) before each. The returned object stands for the live server.
+ */
+export function useReplayServer(tracing: { reset(): void }, onClose?: () => void): ReplayServer {
+  let live: ReplayServer | undefined;
+  beforeAll(async () => {
+    live = await startReplayServer();
+  });
+  afterAll(async () => {
+    onClose?.();
+    await live?.close();
+  });
+  beforeEach(() => {
+    live?.reset();
+    tracing.reset();
+  });
+  return new Proxy({} as ReplayServer, {
+    get(_target, prop) {
+      if (!live) throw new Error('the replay server starts in beforeAll');
+      const value = Reflect.get(live, prop, live) as unknown;
+      return typeof value === 'function' ? value.bind(live) : value;
+    },
+  });
+}
 
 /** The span's tokens in the fixtures' shape (absent attributes read as 0). */
 export function tokensOf(span: ReadableSpan): TokenUsage {

@@ -5,10 +5,10 @@
  */
 import { createOpenAI } from '@ai-sdk/openai';
 import * as aiModule from 'ai';
-import { afterAll, beforeAll, beforeEach, describe, expect, test } from 'vitest';
+import { describe, expect, test } from 'vitest';
 import { instrumentAiModule } from '../../instrumentation/src/instrumentations/vercel-ai.js';
 import { FIXTURES } from '../replay/fixtures.js';
-import { type ReplayServer, SCENARIO_HEADER, type Scenario, startReplayServer } from '../replay/server.js';
+import { SCENARIO_HEADER, type Scenario } from '../replay/server.js';
 import {
   countedCalls,
   engineCost,
@@ -19,22 +19,13 @@ import {
   oneSpan as oneOf,
   setupTracing,
   tokensOf,
+  useReplayServer,
 } from './support.js';
 
 const tracing = setupTracing();
 const ai = instrumentAiModule({ ...aiModule });
 
-let server: ReplayServer;
-beforeAll(async () => {
-  server = await startReplayServer();
-});
-afterAll(async () => {
-  await server?.close();
-});
-beforeEach(() => {
-  server.reset();
-  tracing.reset();
-});
+const server = useReplayServer(tracing);
 
 const provider = (scenario?: Scenario) =>
   createOpenAI({

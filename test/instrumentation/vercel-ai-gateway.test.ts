@@ -11,11 +11,11 @@
 import { createOpenAI } from '@ai-sdk/openai';
 import * as aiModule from 'ai';
 import OpenAI, * as openaiModule from 'openai';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, test } from 'vitest';
+import { afterEach, describe, expect, test } from 'vitest';
 import { OpenAIInstrumentation } from '../../instrumentation/src/instrumentations/openai.js';
 import { instrumentAiModule, instrumentModel } from '../../instrumentation/src/instrumentations/vercel-ai.js';
 import { FIXTURES } from '../replay/fixtures.js';
-import { type ReplayServer, SCENARIO_HEADER, type Scenario, startReplayServer } from '../replay/server.js';
+import { SCENARIO_HEADER, type Scenario } from '../replay/server.js';
 import {
   countedCalls,
   expectContext,
@@ -27,6 +27,7 @@ import {
   sdkBackedModel,
   setupTracing,
   until,
+  useReplayServer,
 } from './support.js';
 
 const tracing = setupTracing();
@@ -34,17 +35,7 @@ new OpenAIInstrumentation().apply(openaiModule);
 const ai = instrumentAiModule({ ...aiModule });
 const globals = globalThis as { AI_SDK_DEFAULT_PROVIDER?: unknown };
 
-let server: ReplayServer;
-beforeAll(async () => {
-  server = await startReplayServer();
-});
-afterAll(async () => {
-  await server?.close();
-});
-beforeEach(() => {
-  server.reset();
-  tracing.reset();
-});
+const server = useReplayServer(tracing);
 afterEach(() => {
   delete globals.AI_SDK_DEFAULT_PROVIDER;
 });

@@ -8,11 +8,11 @@
 import { createOpenAI } from '@ai-sdk/openai';
 import * as aiModule from 'ai';
 import OpenAI, * as openaiModule from 'openai';
-import { afterAll, beforeAll, beforeEach, describe, expect, test } from 'vitest';
+import { describe, expect, test } from 'vitest';
 import { OpenAIInstrumentation } from '../../instrumentation/src/instrumentations/openai.js';
 import { instrumentAiModule, instrumentModel } from '../../instrumentation/src/instrumentations/vercel-ai.js';
 import { AFTER_TOOL, FIXTURES } from '../replay/fixtures.js';
-import { type ReplayServer, SCENARIO_HEADER, type Scenario, startReplayServer } from '../replay/server.js';
+import { SCENARIO_HEADER, type Scenario } from '../replay/server.js';
 import {
   countedCalls,
   expectContext,
@@ -23,6 +23,7 @@ import {
   sdkBackedModel,
   setupTracing,
   until,
+  useReplayServer,
 } from './support.js';
 
 const tracing = setupTracing();
@@ -30,17 +31,7 @@ new OpenAIInstrumentation().apply(openaiModule);
 // The module object as register's hook sees it (a copy here: an ESM namespace is frozen).
 const ai = instrumentAiModule({ ...aiModule });
 
-let server: ReplayServer;
-beforeAll(async () => {
-  server = await startReplayServer();
-});
-afterAll(async () => {
-  await server?.close();
-});
-beforeEach(() => {
-  server.reset();
-  tracing.reset();
-});
+const server = useReplayServer(tracing);
 
 const provider = (scenario?: Scenario, fetch?: typeof globalThis.fetch) =>
   createOpenAI({
