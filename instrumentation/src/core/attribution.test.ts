@@ -7,6 +7,7 @@ import { setupTracing } from '../test-support/tracing.js';
 import { CallBlockedError } from '../types.js';
 import { startCall } from './call.js';
 import { configure } from './config.js';
+import { estimateTokens } from './estimate.js';
 import { setCallGuard } from './guard.js';
 import { redact } from './privacy.js';
 import { runCall } from './run.js';
@@ -175,6 +176,33 @@ describe('guard point', () => {
         },
       ),
     ).toBe(7);
+  });
+});
+
+describe('a stream cut short', () => {
+  const text = 'The capital of France is Paris, and it has been for a very long time indeed.';
+  function cutShort(usageFinal: boolean): Record<string, unknown> {
+    const call = startCall({ ...spec, isStreaming: true });
+    call.usage = { inputTokens: 10, outputTokens: 1 };
+    call.usageFinal = usageFinal;
+    call.outputText = text;
+    call.partial = true;
+    call.end();
+    return tracing.ours().at(-1)?.attributes ?? {};
+  }
+
+  it('counts the output seen over a provisional count (message_start), marked estimated', () => {
+    const a = cutShort(false);
+    expect(a['gen_ai.usage.input_tokens']).toBe(10);
+    expect(a['gen_ai.usage.output_tokens']).toBe(estimateTokens(text));
+    expect(estimateTokens(text)).toBeGreaterThan(1);
+    expect(a['tokenmeter.usage.estimated']).toBe(true);
+  });
+
+  it('keeps a final count (the closing event arrived before the app stopped)', () => {
+    const a = cutShort(true);
+    expect(a['gen_ai.usage.output_tokens']).toBe(1);
+    expect(a['tokenmeter.usage.estimated']).toBeUndefined();
   });
 });
 

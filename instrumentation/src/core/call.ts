@@ -58,6 +58,8 @@ export class Call {
   /** The stream ended before the provider said it was done (abort, break, error). */
   partial = false;
   retries = 0;
+  /** The usage is the provider's final count (a stream's closing event), not an early provisional one. */
+  usageFinal = false;
   /** Set when the span ends because the app dropped the stream (see stream.ts): when it arrived. */
   droppedSince: number | undefined;
   private firstChunkAt = 0;
@@ -116,9 +118,9 @@ export class Call {
     if (!usage && (this.partial || (!error && !this.delegated))) {
       usage = this.estimate();
       estimated = usage !== undefined;
-    } else if (usage && this.partial) {
-      // Usage a stream sends early (Anthropic's message_start, Gemini's first chunks, Bedrock's
-      // invoke stream) is provisional: cut short, the output seen may already exceed it.
+    } else if (usage && this.partial && !this.usageFinal) {
+      // Usage a stream sends early (Anthropic's message_start, Gemini's chunks, Bedrock's invoke
+      // stream) is provisional: cut short, the output seen may already exceed it.
       const seen = this.estimateOutput();
       if (seen > usage.outputTokens) {
         usage = { ...usage, outputTokens: seen };

@@ -95,6 +95,7 @@ export const messagesReader: ResultReader = {
         for (const [k, v] of Object.entries(event.usage ?? {})) if (v !== null && v !== undefined) state.raw[k] = v;
         streamState.set(call, state);
         call.usage = anthropicUsage(state.raw);
+        call.usageFinal = true;
         break;
       }
     }

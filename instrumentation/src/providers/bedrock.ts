@@ -126,7 +126,10 @@ export function readConverse(r: any, call: Call): void {
 export function readConverseEvent(e: any, call: Call): boolean {
   if (e?.contentBlockDelta?.delta?.text) call.outputText += e.contentBlockDelta.delta.text;
   else if (e?.messageStop?.stopReason) call.finishReasons = [e.messageStop.stopReason];
-  else if (e?.metadata?.usage) call.usage = converseUsage(e.metadata.usage);
+  else if (e?.metadata?.usage) {
+    call.usage = converseUsage(e.metadata.usage);
+    call.usageFinal = true;
+  }
   return true;
 }
 
@@ -150,5 +153,7 @@ export function readInvokeEvent(e: any, call: Call): boolean {
   const metrics = metricsUsage(event?.['amazon-bedrock-invocationMetrics']);
   // Anthropic's own events know the 1-hour cache split; Bedrock's metrics are the fallback.
   if (metrics && !call.usage) call.usage = metrics;
+  // Bedrock's metrics come with the last event: what is known then is final.
+  if (metrics) call.usageFinal = true;
   return true;
 }

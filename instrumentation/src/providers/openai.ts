@@ -128,7 +128,10 @@ export function chatReader(injected: boolean): ResultReader {
       const choices = chunk?.choices;
       if (Array.isArray(choices) && choices.length > 0) readChoices(choices, call, true);
       const usage = chunk?.usage;
-      if (usage) call.usage = chatUsage(usage);
+      if (usage) {
+        call.usage = chatUsage(usage);
+        call.usageFinal = true;
+      }
       if (!injected) return true;
       if (usage && Array.isArray(choices) && choices.length === 0) return false;
       if (chunk && 'usage' in chunk && chunk.usage == null) delete chunk.usage;
@@ -157,6 +160,7 @@ export const responsesReader: ResultReader = {
     else if (type === 'response.created' || type === 'response.in_progress') readResponse(event.response, call);
     else if (type === 'response.completed' || type === 'response.incomplete' || type === 'response.failed') {
       readResponse(event.response, call);
+      call.usageFinal = true;
     }
     return true;
   },

@@ -127,6 +127,7 @@ export function readStreamPart(part: any, call: Call): boolean {
       const reason = finishReason(part.finishReason);
       if (reason) call.finishReasons = [reason];
       call.usage = aiUsage(part.usage);
+      call.usageFinal = true;
       if (!call.responseId) call.responseId = generationId(part.providerMetadata);
       break;
     }
