@@ -287,7 +287,9 @@ const PEERS: Peer[] = [
   },
   {
     // ai@4: ai.usage.promptTokens / completionTokens; cache reads only in ai.response.providerMetadata.
-    app: 'vercel-ai-v4.mjs',
+    app: 'vercel-ai.mjs',
+    name: 'vercel-ai-v4',
+    env: { AI_SDK_MAJOR: '4' },
     pkg: 'ai-v4',
     protocol: 'json',
     spans: 8,
