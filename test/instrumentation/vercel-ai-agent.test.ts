@@ -6,14 +6,14 @@
  * span, string model ids resolved as ai resolves them, and one call counted once.
  * (ai 4, the `ai-v4` alias, has no agent class.)
  */
-import { createOpenAI } from '@ai-sdk/openai';
 import * as aiModule from 'ai';
 import OpenAI, * as openaiModule from 'openai';
 import { afterEach, describe, expect, test } from 'vitest';
 import { OpenAIInstrumentation } from '../../instrumentation/src/instrumentations/openai.js';
 import { instrumentAiModule } from '../../instrumentation/src/instrumentations/vercel-ai.js';
 import { AFTER_TOOL, FIXTURES } from '../replay/fixtures.js';
-import { SCENARIO_HEADER, type Scenario } from '../replay/server.js';
+import type { Scenario } from '../replay/server.js';
+import { replayOpenAI } from './ai-openai.js';
 import {
   countedCalls,
   expectContext,
@@ -38,12 +38,7 @@ afterEach(() => {
   delete globals.AI_SDK_DEFAULT_PROVIDER;
 });
 
-const provider = (scenario?: Scenario) =>
-  createOpenAI({
-    apiKey: 'sk-test',
-    baseURL: `${server.url}/v1`,
-    headers: scenario ? { [SCENARIO_HEADER]: scenario } : {},
-  });
+const provider = (scenario?: Scenario) => replayOpenAI(server, scenario);
 const oneSpan = () => oneOf(tracing);
 const chat = FIXTURES.openaiChat.ok;
 const toolCall = FIXTURES.openaiChat['tool-call'];

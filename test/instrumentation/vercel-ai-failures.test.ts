@@ -3,12 +3,12 @@
  * SDK's own retries (a 429 then a 200: one logical call, one span, one cost), errors that
  * reach the app (one failed span, no cost) and aborts (the span ends with what was seen).
  */
-import { createOpenAI } from '@ai-sdk/openai';
 import * as aiModule from 'ai';
 import { describe, expect, test } from 'vitest';
 import { instrumentAiModule } from '../../instrumentation/src/instrumentations/vercel-ai.js';
 import { FIXTURES } from '../replay/fixtures.js';
-import { SCENARIO_HEADER, type Scenario } from '../replay/server.js';
+import type { Scenario } from '../replay/server.js';
+import { replayOpenAI } from './ai-openai.js';
 import {
   countedCalls,
   engineCost,
@@ -27,12 +27,7 @@ const ai = instrumentAiModule({ ...aiModule });
 
 const server = useReplayServer(tracing);
 
-const provider = (scenario?: Scenario) =>
-  createOpenAI({
-    apiKey: 'sk-test',
-    baseURL: `${server.url}/v1`,
-    headers: scenario ? { [SCENARIO_HEADER]: scenario } : {},
-  });
+const provider = (scenario?: Scenario) => replayOpenAI(server, scenario);
 const oneSpan = () => oneOf(tracing);
 const chat = FIXTURES.openaiChat.ok;
 const responses = FIXTURES.openaiResponses.ok;

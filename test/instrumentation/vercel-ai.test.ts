@@ -5,14 +5,14 @@
  * instrument too, one call is still counted once. Failures: vercel-ai-failures.test.ts;
  * string model ids (AI Gateway): vercel-ai-gateway.test.ts.
  */
-import { createOpenAI } from '@ai-sdk/openai';
 import * as aiModule from 'ai';
 import OpenAI, * as openaiModule from 'openai';
 import { describe, expect, test } from 'vitest';
 import { OpenAIInstrumentation } from '../../instrumentation/src/instrumentations/openai.js';
 import { instrumentAiModule, instrumentModel } from '../../instrumentation/src/instrumentations/vercel-ai.js';
 import { AFTER_TOOL, FIXTURES } from '../replay/fixtures.js';
-import { SCENARIO_HEADER, type Scenario } from '../replay/server.js';
+import type { Scenario } from '../replay/server.js';
+import { replayOpenAI } from './ai-openai.js';
 import {
   countedCalls,
   expectContext,
@@ -33,13 +33,7 @@ const ai = instrumentAiModule({ ...aiModule });
 
 const server = useReplayServer(tracing);
 
-const provider = (scenario?: Scenario, fetch?: typeof globalThis.fetch) =>
-  createOpenAI({
-    apiKey: 'sk-test',
-    baseURL: `${server.url}/v1`,
-    headers: scenario ? { [SCENARIO_HEADER]: scenario } : {},
-    ...(fetch ? { fetch } : {}),
-  });
+const provider = (scenario?: Scenario, fetch?: typeof globalThis.fetch) => replayOpenAI(server, scenario, fetch);
 const oneSpan = () => oneOf(tracing);
 
 /**
