@@ -15,7 +15,7 @@ import {
 } from '@aws-sdk/client-bedrock-runtime';
 import { describe, expect, test } from 'vitest';
 import { BedrockInstrumentation } from '../../instrumentation/src/instrumentations/bedrock.js';
-import { setAwsScenario } from '../replay/client-helpers.js';
+import { replayBedrockClients } from '../replay/client-helpers.js';
 import { FIXTURES, type Fixture } from '../replay/fixtures.js';
 import { type Scenario } from '../replay/server.js';
 import {
@@ -34,23 +34,11 @@ import {
 const tracing = setupTracing();
 new BedrockInstrumentation().apply(bedrockModule);
 
-const clients: BedrockRuntimeClient[] = [];
-const server = useReplayServer(tracing, () => {
-  for (const c of clients) c.destroy();
-});
+const clients = replayBedrockClients(() => server.h2Url);
+const server = useReplayServer(tracing, () => clients.destroyAll());
 
 const oneSpan = () => oneOf(tracing);
-function bedrock(scenario?: Scenario, extra: Record<string, unknown> = {}) {
-  const client = new BedrockRuntimeClient({
-    endpoint: server.h2Url,
-    region: 'us-east-1',
-    credentials: { accessKeyId: 'AKIDTEST', secretAccessKey: 'secret' },
-    ...extra,
-  });
-  if (scenario) setAwsScenario(client, scenario);
-  clients.push(client);
-  return client;
-}
+const bedrock = (scenario?: Scenario, extra?: Record<string, unknown>) => clients.client(scenario, extra);
 const messages = [{ role: 'user' as const, content: [{ text: 'Hello' }] }];
 const anthropicBody = JSON.stringify({
   anthropic_version: 'bedrock-2023-05-31',

@@ -5,7 +5,6 @@
 import { createOpenAI } from '@ai-sdk/openai';
 import Anthropic from '@anthropic-ai/sdk';
 import {
-  BedrockRuntimeClient,
   ConverseCommand,
   ConverseStreamCommand,
   InvokeModelCommand,
@@ -16,7 +15,7 @@ import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { generateText, jsonSchema, streamText, tool } from 'ai';
 import OpenAI, { AzureOpenAI } from 'openai';
 import { afterAll, beforeAll, beforeEach, describe, expect, test } from 'vitest';
-import { setAwsScenario } from './client-helpers.js';
+import { replayBedrockClients } from './client-helpers.js';
 import {
   AFTER_TOOL,
   type ContentScenario,
@@ -52,20 +51,10 @@ const google = (scenario?: Scenario, retry = false) =>
       ...(retry ? { retryOptions: { attempts: 2, initialDelay: 0.001 } } : {}),
     },
   });
-const bedrockClients: BedrockRuntimeClient[] = [];
-function bedrock(scenario?: Scenario, extra: Record<string, unknown> = {}) {
-  const client = new BedrockRuntimeClient({
-    endpoint: server.h2Url,
-    region: 'us-east-1',
-    credentials: { accessKeyId: 'AKIDTEST', secretAccessKey: 'secret' },
-    ...extra,
-  });
-  if (scenario) setAwsScenario(client, scenario);
-  bedrockClients.push(client);
-  return client;
-}
+const bedrockClients = replayBedrockClients(() => server.h2Url);
+const bedrock = (scenario?: Scenario, extra?: Record<string, unknown>) => bedrockClients.client(scenario, extra);
 afterAll(() => {
-  for (const c of bedrockClients) c.destroy();
+  bedrockClients.destroyAll();
 });
 
 const user = [{ role: 'user' as const, content: 'Hello' }];
