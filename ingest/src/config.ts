@@ -1,4 +1,5 @@
 import { resolve } from 'node:path';
+import { DEFAULT_PROPERTY_LIMITS } from './pipeline/properties.js';
 import { type CostConfig, readCostConfig } from './reconcile/config.js';
 
 /**
@@ -30,6 +31,10 @@ export interface Config {
     maxAttributeLength: number;
     /** OTLP requests being handled at once; more → 503 + Retry-After before the body is read. */
     maxInflightRequests: number;
+    /** Custom properties kept per call, and their name and value lengths; the rest are dropped and counted. */
+    maxProperties: number;
+    maxPropertyNameLength: number;
+    maxPropertyValueLength: number;
   };
   /** The local write-ahead spool: a batch is acknowledged once fsynced here (ingest/README.md). */
   spool: { dir: string; maxBytes: number };
@@ -80,6 +85,9 @@ export const ENV_VARS = [
   'TOKENMETER_MAX_ATTRIBUTES_PER_SPAN',
   'TOKENMETER_MAX_ATTRIBUTE_LENGTH',
   'TOKENMETER_MAX_INFLIGHT_REQUESTS',
+  'TOKENMETER_MAX_PROPERTIES',
+  'TOKENMETER_MAX_PROPERTY_NAME_LENGTH',
+  'TOKENMETER_MAX_PROPERTY_VALUE_LENGTH',
   'TOKENMETER_SPOOL_DIR',
   'TOKENMETER_SPOOL_MAX_BYTES',
   'TOKENMETER_RATE_LIMIT_RPS',
@@ -140,6 +148,21 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): Config {
       maxAttributesPerSpan: int(env, 'TOKENMETER_MAX_ATTRIBUTES_PER_SPAN', 256, 1, 100_000),
       maxAttributeLength: int(env, 'TOKENMETER_MAX_ATTRIBUTE_LENGTH', 256 * 1024, 16, 64 * 1024 * 1024),
       maxInflightRequests: int(env, 'TOKENMETER_MAX_INFLIGHT_REQUESTS', 256, 1, 1_000_000),
+      maxProperties: int(env, 'TOKENMETER_MAX_PROPERTIES', DEFAULT_PROPERTY_LIMITS.maxProperties, 0, 256),
+      maxPropertyNameLength: int(
+        env,
+        'TOKENMETER_MAX_PROPERTY_NAME_LENGTH',
+        DEFAULT_PROPERTY_LIMITS.maxPropertyNameLength,
+        1,
+        256,
+      ),
+      maxPropertyValueLength: int(
+        env,
+        'TOKENMETER_MAX_PROPERTY_VALUE_LENGTH',
+        DEFAULT_PROPERTY_LIMITS.maxPropertyValueLength,
+        1,
+        4096,
+      ),
     },
     spool: {
       dir: resolve(env.TOKENMETER_SPOOL_DIR || resolve(env.TOKENMETER_DATA_DIR || './.tokenmeter', 'spool')),

@@ -35,6 +35,12 @@ export function createMetrics() {
       labelNames: ['cost_source'] as const,
       registers: [registry],
     }),
+    propertiesDropped: new Counter({
+      name: 'tokenmeter_properties_dropped_total',
+      help: 'Custom properties dropped from calls, by reason (too_many, name_too_long, invalid_name, value_too_long)',
+      labelNames: ['reason'] as const,
+      registers: [registry],
+    }),
     dedupHits: new Counter({
       name: 'tokenmeter_dedup_hits_total',
       help: 'Spans dropped as already counted, by where the duplicate was found',

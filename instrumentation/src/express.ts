@@ -2,7 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { context } from '@opentelemetry/api';
 import { contextWithUsage } from './core/usage-context.js';
 import { recordFault } from './core/faults.js';
-import type { UsageContext } from './types.js';
+import type { UsageContext, UsageContextKey } from './types.js';
 
 /**
  * Express (or any connect-style) middleware: takes the usage context from each request, so
@@ -19,6 +19,8 @@ export interface UsageMiddlewareOptions {
   feature?: Pick;
   sessionId?: Pick;
   requestId?: Pick;
+  /** Custom properties of the request (for instance `{ plan: req.user.plan }`); none by default. */
+  properties?: (req: RequestLike) => UsageContext['properties'] | undefined;
 }
 
 const header =
@@ -30,7 +32,7 @@ const header =
 const str = (v: unknown) => (typeof v === 'string' || typeof v === 'number' ? String(v) : undefined);
 
 /** Defaults: `x-tenant-id`, `req.user.id` or `x-user-id`, `x-team`, `x-feature`, `x-session-id`, `x-request-id`. */
-export const DEFAULT_PICKS: Required<UsageMiddlewareOptions> = {
+export const DEFAULT_PICKS: Required<Omit<UsageMiddlewareOptions, 'properties'>> = {
   tenant: (req) => str(req.user?.tenant) ?? header('x-tenant-id')(req),
   userId: (req) => str(req.user?.id) ?? header('x-user-id')(req),
   team: (req) => str(req.user?.team) ?? header('x-team')(req),
@@ -40,8 +42,9 @@ export const DEFAULT_PICKS: Required<UsageMiddlewareOptions> = {
 };
 
 export function usageContextMiddleware(options: UsageMiddlewareOptions = {}) {
-  const picks = { ...DEFAULT_PICKS, ...options };
-  const keys = Object.keys(picks) as (keyof UsageContext)[];
+  const { properties, ...own } = options;
+  const picks = { ...DEFAULT_PICKS, ...own };
+  const keys = Object.keys(picks) as UsageContextKey[];
   return function tokenmeterUsageContext(req: RequestLike, _res: ServerResponse, next: (err?: unknown) => void): void {
     let ctx: ReturnType<typeof context.active> | undefined;
     try {
@@ -50,6 +53,7 @@ export function usageContextMiddleware(options: UsageMiddlewareOptions = {}) {
         const v = picks[k](req);
         if (v) values[k] = v;
       }
+      if (properties) values.properties = properties(req);
       ctx = contextWithUsage(context.active(), values);
     } catch (err) {
       recordFault('express.middleware', err);

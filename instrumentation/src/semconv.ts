@@ -57,6 +57,8 @@ export const ATTR_TM_TENANT = 'tokenmeter.tenant';
 export const ATTR_TM_TEAM = 'tokenmeter.team';
 export const ATTR_TM_FEATURE = 'tokenmeter.feature';
 export const ATTR_TM_REQUEST_ID = 'tokenmeter.request.id';
+/** Prefix of a custom property set through the usage context: `tokenmeter.property.<name>`. */
+export const ATTR_TM_PROPERTY_PREFIX = 'tokenmeter.property.';
 export const ATTR_TM_PRICE_ID = 'tokenmeter.price.id';
 export const ATTR_TM_PRICE_VERSION = 'tokenmeter.price.version';
 export const ATTR_TM_UNPRICED = 'tokenmeter.cost.unpriced';

@@ -10,8 +10,17 @@ export interface UsageContext {
   feature?: string;
   sessionId?: string;
   requestId?: string;
+  /**
+   * Your own dimensions (customer plan, experiment arm, related resource id …), each sent as
+   * the span attribute `tokenmeter.property.<name>`. Nested scopes add to (and override) the
+   * outer scope's properties. The ingest service keeps a bounded number per call (by default
+   * 16, names up to 64 characters, values up to 256) and counts what it drops. Never
+   * propagated in baggage.
+   */
+  properties?: Readonly<Record<string, string | number | boolean>>;
 }
-export type UsageContextKey = keyof UsageContext;
+/** The single-valued fields of the usage context (what baggage can carry). */
+export type UsageContextKey = Exclude<keyof UsageContext, 'properties'>;
 
 export interface InstrumentationOptions {
   /**

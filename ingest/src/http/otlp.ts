@@ -14,6 +14,7 @@ import {
 import { BackpressureError } from '../pipeline/backpressure.js';
 import { buildRows } from '../pipeline/build.js';
 import { checkSpanLimits, type SpanLimits } from '../pipeline/limits.js';
+import type { PropertyLimits } from '../pipeline/properties.js';
 import type { IngestPricer } from '../pipeline/pricing.js';
 import type { BatchWriter } from '../pipeline/writer.js';
 import { type KeyResolver, requireRole } from './auth.js';
@@ -25,7 +26,7 @@ export interface OtlpDeps {
   metrics: Metrics;
   log: Logger;
   maxBodyBytes: number;
-  limits: SpanLimits & { maxSpansPerRequest: number; maxInflightRequests?: number };
+  limits: SpanLimits & PropertyLimits & { maxSpansPerRequest: number; maxInflightRequests?: number };
 }
 
 /** POST /v1/traces: OTLP/HTTP, protobuf or JSON, gzip or plain (OTLP specification 1.x). */
@@ -99,12 +100,20 @@ async function handle(req: Request, res: Response, encoding: OtlpEncoding, deps:
   // key behind a shared collector) may name the tenant in the span (ingest/README.md).
   const tenantOf = principal.tenant === '*' ? payloadTenant : () => principal.tenant;
   const limited = checkSpanLimits(decoded.spans, deps.limits);
-  const built = buildRows(limited.spans, tenantOf, deps.pricer, Date.now());
+  const built = buildRows(limited.spans, tenantOf, deps.pricer, Date.now(), deps.limits);
   const rejected = [...decoded.rejected, ...limited.rejected, ...built.rejected];
   deps.metrics.spansReceived.inc(spanCount);
   for (const r of rejected) deps.metrics.spansRejected.inc({ reason: r.reason });
   if (rejected.length > 0) {
     deps.log.info({ rejected: rejected.length, first: rejected[0] }, 'OTLP spans rejected');
+  }
+  const dropped = built.droppedProperties;
+  for (const d of dropped) deps.metrics.propertiesDropped.inc({ reason: d.reason });
+  if (dropped.length > 0) {
+    deps.log.info(
+      { dropped: dropped.length, first: { ...dropped[0], name: dropped[0]!.name.slice(0, 64) } },
+      'custom properties dropped',
+    );
   }
   try {
     await deps.writer.write(built.traces, built.calls);

@@ -1,6 +1,12 @@
 import { normalizeSpan, type SpanInput } from '@tokenmeter/instrumentation/normalize';
 import type { SpanRejection } from '../otlp/decode.js';
 import type { IngestPricer } from './pricing.js';
+import {
+  boundProperties,
+  DEFAULT_PROPERTY_LIMITS,
+  type PropertyDropReason,
+  type PropertyLimits,
+} from './properties.js';
 import { type CallRow, type TraceRow, toCallRow, toTraceRow } from './rows.js';
 import { CALL_LIMITS, checkCall } from './validate.js';
 
@@ -8,6 +14,8 @@ export interface BuiltRows {
   traces: TraceRow[];
   calls: CallRow[];
   rejected: SpanRejection[];
+  /** Custom properties dropped from kept calls (the call itself is kept). */
+  droppedProperties: { spanId: string; name: string; reason: PropertyDropReason }[];
 }
 
 /**
@@ -19,8 +27,9 @@ export function buildRows(
   tenantOf: (span: SpanInput) => string,
   pricer: IngestPricer,
   nowMs: number,
+  propertyLimits: PropertyLimits = DEFAULT_PROPERTY_LIMITS,
 ): BuiltRows {
-  const out: BuiltRows = { traces: [], calls: [], rejected: [] };
+  const out: BuiltRows = { traces: [], calls: [], rejected: [], droppedProperties: [] };
   for (const span of spans) {
     const startMs = Number(span.startTimeUnixNano / 1_000_000n);
     if (startMs > nowMs + CALL_LIMITS.maxFutureMs) {
@@ -38,7 +47,9 @@ export function buildRows(
         out.rejected.push({ reason: problem.reason, detail: `span ${span.spanId}: ${problem.detail}` });
         continue;
       }
-      out.calls.push(toCallRow(call, tenant, pricer.cost(call), span.attributes));
+      const { kept, dropped } = boundProperties(call.properties, propertyLimits);
+      for (const d of dropped) out.droppedProperties.push({ spanId: span.spanId, ...d });
+      out.calls.push(toCallRow({ ...call, properties: kept }, tenant, pricer.cost(call), span.attributes));
     }
     out.traces.push(toTraceRow(span, tenant));
   }

@@ -45,6 +45,8 @@ export interface CallRow {
   status: string;
   error_type: string;
   attributes: Record<string, string>;
+  /** Custom properties, within the ingest's limits (migration 040). */
+  properties: Record<string, string>;
 }
 
 /** A row of `otel_traces` (the OTel Collector ClickHouse exporter's layout). */
@@ -95,9 +97,12 @@ export function costFromPrice(result: PriceResult, savingsUsd = '0'): CallCost {
     : { source: '', usd: null, priceId: '', priceVersion: '', cacheSavingsUsd: '0' };
 }
 
-/** Attributes whose values are message content: never copied into ai_calls.attributes. */
+/**
+ * Attributes never copied into ai_calls.attributes: message content, and custom properties
+ * (kept in their own bounded column instead).
+ */
 const CONTENT_KEYS =
-  /^(gen_ai\.(input|output)\.messages|gen_ai\.system_instructions|gen_ai\.(prompt|completion)(\.|$)|gen_ai\.tool\.call\.(arguments|result)|llm\.(input|output)_messages|llm\.prompts|(input|output)\.value$|embedding\.embeddings\.|ai\.(prompt|values?|embeddings?|response\.(text|object|toolCalls|reasoning))($|\.))/;
+  /^(tokenmeter\.property\.|gen_ai\.(input|output)\.messages|gen_ai\.system_instructions|gen_ai\.(prompt|completion)(\.|$)|gen_ai\.tool\.call\.(arguments|result)|llm\.(input|output)_messages|llm\.prompts|(input|output)\.value$|embedding\.embeddings\.|ai\.(prompt|values?|embeddings?|response\.(text|object|toolCalls|reasoning))($|\.))/;
 
 export function toCallRow(call: AiCall, tenant: string, cost: CallCost, attributes: Attributes): CallRow {
   const u = call.usage;
@@ -144,6 +149,7 @@ export function toCallRow(call: AiCall, tenant: string, cost: CallCost, attribut
     status: call.status,
     error_type: call.errorType,
     attributes: stringMap(attributes, CONTENT_KEYS),
+    properties: call.properties,
   };
 }
 

@@ -48,6 +48,8 @@ export interface RenderContext {
  * - `{engine:Kind(args)}`: Kind(args), or ReplicatedKind('/clickhouse/tables/{shard}/db/NAME', '{replica}', args);
  * - `{ttl_days}`: raw data retention;
  * - `-- @distributed NAME sharding_key`: on a cluster, a Distributed table NAME over NAME_local.
+ * - `-- @distributed-alter NAME clause`: on a cluster, `ALTER TABLE NAME … clause` for that
+ *   Distributed table (a column added to NAME_local must be added to it too).
  */
 export function renderMigration(sql: string, ctx: RenderContext): string[] {
   const cluster = ctx.cluster;
@@ -80,6 +82,10 @@ export function renderMigration(sql: string, ctx: RenderContext): string[] {
         `CREATE TABLE IF NOT EXISTS ${ctx.database}.${name} ON CLUSTER '${cluster}' AS ${ctx.database}.${name}_local ` +
           `ENGINE = Distributed('${cluster}', '${ctx.database}', '${name}_local', ${key})`,
       );
+    }
+    for (const m of sql.matchAll(/^-- @distributed-alter ([a-z0-9_]+) (.+)$/gm)) {
+      const [, name, clause] = m;
+      statements.push(`ALTER TABLE ${ctx.database}.${name} ON CLUSTER '${cluster}' ${clause}`);
     }
   }
   return statements;

@@ -131,6 +131,13 @@ describe('migrations', () => {
     expect(all).toContain(
       "CREATE TABLE IF NOT EXISTS tm.ai_calls ON CLUSTER 'prod' AS tm.ai_calls_local ENGINE = Distributed('prod', 'tm', 'ai_calls_local', cityHash64(trace_id))",
     );
+    // A column added to the shard-local table is added to the Distributed table over it too (040).
+    const local = all.findIndex((s) => s.startsWith("ALTER TABLE tm.ai_calls_local ON CLUSTER 'prod' ADD COLUMN"));
+    const dist = all.indexOf(
+      "ALTER TABLE tm.ai_calls ON CLUSTER 'prod' ADD COLUMN IF NOT EXISTS properties Map(String, String) AFTER attributes",
+    );
+    expect(local).toBeGreaterThan(-1);
+    expect(dist).toBeGreaterThan(local);
     const mv = all.find((s) => s.includes('MATERIALIZED VIEW IF NOT EXISTS tm.ai_usage_hourly_mv_local'))!;
     expect(mv).toContain('TO tm.ai_usage_hourly_local');
     expect(mv).toContain('FROM tm.ai_calls_local');

@@ -4,7 +4,7 @@ import { type KeyResolver, requireRole } from '../http/auth.js';
 import type { Metrics } from '../metrics.js';
 import type { Store } from '../store/client.js';
 import { readSettings } from './read.js';
-import { HttpError, handle, queryEnum, queryInstant, tenantOf } from './request.js';
+import { HttpError, handle, propertyFilters, queryEnum, queryInstant, tenantOf } from './request.js';
 
 /** The exported columns of `ai_calls`, in order (a fixed list: identifiers never come from the request). */
 export const EXPORT_COLUMNS = [
@@ -31,6 +31,7 @@ export const EXPORT_COLUMNS = [
   'duration_ms',
   'ttft_ms',
   'is_streaming',
+  'properties',
 ] as const;
 
 export const EXPORT_FORMATS = ['csv', 'json', 'ndjson'] as const;
@@ -41,20 +42,34 @@ export const EXPORT_PAGE_ROWS = 20_000;
 /** Bytes gathered before one write to the socket. */
 const WRITE_BYTES = 64 * 1024;
 
-const SELECT = `
+/** Conditions for `property.<name>=<value>` filters: names and values are bound parameters. */
+function propertySql(properties: Record<string, string>): { sql: string; params: Record<string, string> } {
+  const params: Record<string, string> = {};
+  const sql = Object.entries(properties)
+    .map(([name, value], i) => {
+      params[`fp_name_${i}`] = name;
+      params[`fp_value_${i}`] = value;
+      return `\n  AND properties[{fp_name_${i}:String}] = {fp_value_${i}:String}`;
+    })
+    .join('');
+  return { sql, params };
+}
+
+const selectSql = (props: string) => `
 SELECT toString(timestamp) AS timestamp, service, trace_id, span_id, provider, operation, request_model, model,
        user_id, team, feature, input_tokens, output_tokens, cache_read_tokens, cache_write_tokens, reasoning_tokens,
-       priced, if(priced, toString(cost_usd), NULL) AS cost_usd, status, error_type, duration_ms, ttft_ms, is_streaming
+       priced, if(priced, toString(cost_usd), NULL) AS cost_usd, status, error_type, duration_ms, ttft_ms, is_streaming,
+       properties
 FROM ai_calls
 WHERE tenant = {tenant:String}
   AND timestamp >= {from:DateTime64(9, 'UTC')} AND timestamp < {to:DateTime64(9, 'UTC')}
-  AND (timestamp, trace_id, span_id) > ({after_ts:DateTime64(9, 'UTC')}, {after_trace:String}, {after_span:String})
+  AND (timestamp, trace_id, span_id) > ({after_ts:DateTime64(9, 'UTC')}, {after_trace:String}, {after_span:String})${props}
 ORDER BY timestamp, trace_id, span_id
 LIMIT {limit:UInt32}`;
 
-const HOURS = `
+const hoursSql = (props: string) => `
 SELECT toUnixTimestamp(toStartOfHour(timestamp)) AS hour, count() AS n FROM ai_calls
-WHERE tenant = {tenant:String} AND timestamp >= {from:DateTime64(9, 'UTC')} AND timestamp < {to:DateTime64(9, 'UTC')}
+WHERE tenant = {tenant:String} AND timestamp >= {from:DateTime64(9, 'UTC')} AND timestamp < {to:DateTime64(9, 'UTC')}${props}
 GROUP BY hour ORDER BY hour`;
 
 /**
@@ -86,8 +101,8 @@ export function exportWindows(
 type Row = Record<(typeof EXPORT_COLUMNS)[number], unknown>;
 
 /**
- * GET /api/v1/export?format=csv|json|ndjson&from&to: every call of the tenant in [from, to),
- * streamed. Rows are read in windows of whole hours of about a page each (from the per-hour
+ * GET /api/v1/export?format=csv|json|ndjson&from&to[&property.<name>=<value>…]: every call of
+ * the tenant in [from, to) (with those custom properties), streamed. Rows are read in windows of whole hours of about a page each (from the per-hour
  * counts), and within a window page by page (keyset on timestamp, trace_id, span_id), with the
  * client's streaming result, and each write waits for the socket to drain, so memory stays
  * flat however many rows there are. The row count comes first, in X-Total-Rows.
@@ -111,9 +126,10 @@ export function exportRouter(deps: {
       const to = queryInstant(req, 'to') ?? new Date();
       const from = queryInstant(req, 'from') ?? new Date(0);
       if (from >= to) throw new HttpError(400, 'from must be before to');
-      const range = { tenant, from: toNs(from), to: toNs(to) };
+      const props = propertySql(propertyFilters(req));
+      const range = { tenant, from: toNs(from), to: toNs(to), ...props.params };
       const hoursRs = await deps.store.reader.query({
-        query: HOURS,
+        query: hoursSql(props.sql),
         format: 'JSONEachRow',
         query_params: range,
         clickhouse_settings: readSettings(),
@@ -142,9 +158,10 @@ export function exportRouter(deps: {
         let after = { ts: '1970-01-01 00:00:00', trace: '', span: '' };
         for (;;) {
           const rs = await deps.store.reader.query({
-            query: SELECT,
+            query: selectSql(props.sql),
             format: 'JSONEachRow',
             query_params: {
+              ...props.params,
               tenant,
               from: w.from.toFixed(3),
               to: w.to.toFixed(3),
@@ -216,7 +233,7 @@ export function formatRow(format: ExportFormat, row: Row, first: boolean): strin
 
 function csvCell(v: unknown): string {
   if (v === null || v === undefined) return '';
-  const s = typeof v === 'boolean' ? (v ? 'true' : 'false') : String(v);
+  const s = typeof v === 'boolean' ? (v ? 'true' : 'false') : typeof v === 'object' ? JSON.stringify(v) : String(v);
   return /[",\n\r]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
 }
 

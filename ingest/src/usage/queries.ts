@@ -4,8 +4,10 @@ import { readRows } from './read.js';
 
 /**
  * The usage queries, over the rollups (`ai_usage_daily`, `ai_usage_hourly`), read with sum()
- * and GROUP BY so they never depend on merges. Identifiers come from the fixed lists below;
- * every value is a bound parameter.
+ * and GROUP BY so they never depend on merges. A query that filters or groups by a custom
+ * property reads the raw `ai_calls` rows instead (properties are never in a rollup's key),
+ * within raw retention and by its primary key (tenant, hour). Identifiers come from the fixed
+ * lists below; every value — property names included — is a bound parameter.
  */
 export const GROUP_BY = {
   model: 'model',
@@ -17,6 +19,8 @@ export const GROUP_BY = {
 } as const;
 export type GroupBy = keyof typeof GROUP_BY;
 export const GROUP_BY_NAMES = Object.keys(GROUP_BY) as GroupBy[];
+/** A dimension to group by: a column of the rollups, or a custom property by name. */
+export type Grouping = GroupBy | { property: string };
 
 /** The measures, summed. Keys are API field names; values the rollup columns. */
 const MEASURES = {
@@ -32,6 +36,35 @@ const MEASURES = {
 } as const;
 type Measure = keyof typeof MEASURES;
 const MEASURE_NAMES = Object.keys(MEASURES) as Measure[];
+
+/** The same measures over raw `ai_calls` rows: what the rollups' materialized views sum. */
+const RAW_MEASURES: Record<Measure, string> = {
+  requests: 'toUInt64(1)',
+  errors: "toUInt64(status = 'error')",
+  unpricedRequests: 'toUInt64(NOT priced)',
+  inputTokens: 'input_tokens',
+  outputTokens: 'output_tokens',
+  cacheReadTokens: 'cache_read_tokens',
+  cacheWriteTokens: 'cache_write_tokens',
+  reasoningTokens: 'reasoning_tokens',
+  costUsd: 'ifNull(cost_usd, toDecimal128(0, 12))',
+};
+
+/** Where a query reads: a rollup, or raw calls (when a custom property is involved). */
+interface Source {
+  table: string;
+  day: string;
+  hour: string;
+  measures: Record<Measure, string>;
+}
+const DAILY: Source = { table: 'ai_usage_daily', day: 'day', hour: '', measures: MEASURES };
+const HOURLY: Source = { table: 'ai_usage_hourly', day: 'toDate(hour)', hour: 'hour', measures: MEASURES };
+const RAW: Source = {
+  table: 'ai_calls',
+  day: 'toDate(timestamp)',
+  hour: 'toStartOfHour(timestamp)',
+  measures: RAW_MEASURES,
+};
 
 export interface Totals {
   requests: number;
@@ -68,18 +101,46 @@ export interface UsageFilters {
   user: string;
   team: string;
   feature: string;
+  /** Custom properties the calls must carry with these values (read from raw calls). */
+  properties?: Record<string, string>;
 }
-export const FILTER_NAMES: (keyof UsageFilters)[] = ['model', 'provider', 'service', 'user', 'team', 'feature'];
+export const FILTER_NAMES: (keyof Omit<UsageFilters, 'properties'>)[] = [
+  'model',
+  'provider',
+  'service',
+  'user',
+  'team',
+  'feature',
+];
 
 const FILTER_SQL = FILTER_NAMES.map((f) => `({f_${f}:String} = '' OR ${GROUP_BY[f]} = {f_${f}:String})`).join(' AND ');
 
-function filterParams(f: UsageFilters): Record<string, string> {
-  return Object.fromEntries(FILTER_NAMES.map((k) => [`f_${k}`, f[k]]));
+/** The filters' WHERE clause and parameters (property conditions only for raw calls). */
+function filterOf(f: UsageFilters): { sql: string; params: Record<string, string> } {
+  const params: Record<string, string> = Object.fromEntries(FILTER_NAMES.map((k) => [`f_${k}`, f[k]]));
+  const conds = [FILTER_SQL];
+  Object.entries(f.properties ?? {}).forEach(([name, value], i) => {
+    conds.push(`properties[{fp_name_${i}:String}] = {fp_value_${i}:String}`);
+    params[`fp_name_${i}`] = name;
+    params[`fp_value_${i}`] = value;
+  });
+  return { sql: conds.join(' AND '), params };
 }
 
-function measureSql(prefix: string, cond: string | undefined): string {
+/** True when the query must read raw calls: a custom property filters or groups it. */
+function needsRaw(f: UsageFilters, g?: Grouping): boolean {
+  return Object.keys(f.properties ?? {}).length > 0 || (g !== undefined && typeof g !== 'string');
+}
+
+function groupKey(g: Grouping | undefined): { sql: string; params: Record<string, string> } {
+  if (g === undefined) return { sql: `''`, params: {} };
+  if (typeof g === 'string') return { sql: GROUP_BY[g], params: {} };
+  return { sql: 'properties[{g_property:String}]', params: { g_property: g.property } };
+}
+
+function measureSql(src: Source, prefix: string, cond: string | undefined): string {
   return MEASURE_NAMES.map((m) => {
-    const col = MEASURES[m];
+    const col = src.measures[m];
     const agg = cond ? `sumIf(${col}, ${cond})` : `sum(${col})`;
     return m === 'costUsd' ? `toString(${agg}) AS ${prefix}${m}` : `${agg} AS ${prefix}${m}`;
   }).join(',\n  ');
@@ -109,24 +170,28 @@ export interface SummaryRow {
 /** Totals for the period, today and all time, overall or by one dimension. */
 export async function usageSummary(
   store: Store,
-  q: { tenant: string; periodStart: Date; periodEnd: Date; today: Date; groupBy?: GroupBy; filters: UsageFilters },
+  q: { tenant: string; periodStart: Date; periodEnd: Date; today: Date; groupBy?: Grouping; filters: UsageFilters },
 ): Promise<SummaryRow[]> {
-  const key = q.groupBy ? GROUP_BY[q.groupBy] : `''`;
+  const src = needsRaw(q.filters, q.groupBy) ? RAW : DAILY;
+  const key = groupKey(q.groupBy);
+  const where = filterOf(q.filters);
+  const day = src.day;
   const sql = `
-SELECT ${key} AS key,
-  ${measureSql('p_', 'day >= {period_start:Date} AND day < {period_end:Date}')},
-  ${measureSql('d_', 'day = {today:Date}')},
-  ${measureSql('a_', undefined)}
-FROM ai_usage_daily
-WHERE tenant = {tenant:String} AND ${FILTER_SQL}
+SELECT ${key.sql} AS key,
+  ${measureSql(src, 'p_', `${day} >= {period_start:Date} AND ${day} < {period_end:Date}`)},
+  ${measureSql(src, 'd_', `${day} = {today:Date}`)},
+  ${measureSql(src, 'a_', undefined)}
+FROM ${src.table}
+WHERE tenant = {tenant:String} AND ${where.sql}
 GROUP BY key
-ORDER BY sum(cost_usd) DESC, key`;
+ORDER BY sum(${src.measures.costUsd}) DESC, key`;
   const rows = await readRows<Record<string, unknown>>(store, sql, {
     tenant: q.tenant,
     period_start: isoDay(q.periodStart),
     period_end: isoDay(q.periodEnd),
     today: isoDay(q.today),
-    ...filterParams(q.filters),
+    ...where.params,
+    ...key.params,
   });
   return rows.map((r) => ({
     key: String(r.key),
@@ -144,21 +209,29 @@ export interface DailyRow extends Totals {
 /** One row per day (and group) with usage in [from, to] (both inclusive). */
 export async function usageDaily(
   store: Store,
-  q: { tenant: string; from: Date; to: Date; groupBy?: GroupBy; filters: UsageFilters },
+  q: { tenant: string; from: Date; to: Date; groupBy?: Grouping; filters: UsageFilters },
 ): Promise<DailyRow[]> {
-  const key = q.groupBy ? GROUP_BY[q.groupBy] : `''`;
+  const src = needsRaw(q.filters, q.groupBy) ? RAW : DAILY;
+  const key = groupKey(q.groupBy);
+  const where = filterOf(q.filters);
+  // Raw rows: bound the hour (the table's key) too, so only the range's parts are read.
+  const range =
+    src === RAW
+      ? `timestamp >= toDateTime({from:Date}, 'UTC') AND timestamp < toDateTime({to:Date}, 'UTC') + INTERVAL 1 DAY`
+      : `day >= {from:Date} AND day <= {to:Date}`;
   const sql = `
-SELECT toString(day) AS day_text, ${key} AS key,
-  ${measureSql('', undefined)}
-FROM ai_usage_daily
-WHERE tenant = {tenant:String} AND day >= {from:Date} AND day <= {to:Date} AND ${FILTER_SQL}
-GROUP BY day, key
-ORDER BY day, key`;
+SELECT toString(${src.day}) AS day_text, ${key.sql} AS key,
+  ${measureSql(src, '', undefined)}
+FROM ${src.table}
+WHERE tenant = {tenant:String} AND ${range} AND ${where.sql}
+GROUP BY day_text, key
+ORDER BY day_text, key`;
   const rows = await readRows<Record<string, unknown>>(store, sql, {
     tenant: q.tenant,
     from: isoDay(q.from),
     to: isoDay(q.to),
-    ...filterParams(q.filters),
+    ...where.params,
+    ...key.params,
   });
   return rows.map((r) => ({ day: String(r.day_text), key: String(r.key), ...totalsOf(r, '') }));
 }
@@ -168,15 +241,18 @@ export async function usageBetween(
   store: Store,
   q: { tenant: string; from: Date; to: Date; filters: UsageFilters },
 ): Promise<Totals> {
+  const src = needsRaw(q.filters) ? RAW : HOURLY;
+  const where = filterOf(q.filters);
   const sql = `
-SELECT ${measureSql('', undefined)}
-FROM ai_usage_hourly
-WHERE tenant = {tenant:String} AND hour >= {from:DateTime('UTC')} AND hour < {to:DateTime('UTC')} AND ${FILTER_SQL}`;
+SELECT ${measureSql(src, '', undefined)}
+FROM ${src.table}
+WHERE tenant = {tenant:String} AND ${src.hour} >= {from:DateTime('UTC')} AND ${src.hour} < {to:DateTime('UTC')}
+  AND ${where.sql}`;
   const [row] = await readRows<Record<string, unknown>>(store, sql, {
     tenant: q.tenant,
     from: Math.floor(q.from.getTime() / 1000),
     to: Math.floor(q.to.getTime() / 1000),
-    ...filterParams(q.filters),
+    ...where.params,
   });
   return row ? totalsOf(row, '') : emptyTotals();
 }
@@ -186,18 +262,21 @@ export async function hourlySpend(
   store: Store,
   q: { tenant: string; from: Date; to: Date; filters: UsageFilters },
 ): Promise<{ hour: number; costUsd: number }[]> {
+  const src = needsRaw(q.filters) ? RAW : HOURLY;
+  const where = filterOf(q.filters);
   const sql = `
-SELECT toUnixTimestamp(hour) AS hour, toFloat64(sum(cost_usd)) AS cost
-FROM ai_usage_hourly
-WHERE tenant = {tenant:String} AND hour >= {from:DateTime('UTC')} AND hour < {to:DateTime('UTC')} AND ${FILTER_SQL}
-GROUP BY hour ORDER BY hour`;
-  const rows = await readRows<{ hour: number; cost: number }>(store, sql, {
+SELECT toUnixTimestamp(${src.hour}) AS hour_s, toFloat64(sum(${src.measures.costUsd})) AS cost
+FROM ${src.table}
+WHERE tenant = {tenant:String} AND ${src.hour} >= {from:DateTime('UTC')} AND ${src.hour} < {to:DateTime('UTC')}
+  AND ${where.sql}
+GROUP BY hour_s ORDER BY hour_s`;
+  const rows = await readRows<{ hour_s: number; cost: number }>(store, sql, {
     tenant: q.tenant,
     from: Math.floor(q.from.getTime() / 1000),
     to: Math.floor(q.to.getTime() / 1000),
-    ...filterParams(q.filters),
+    ...where.params,
   });
-  return rows.map((r) => ({ hour: Number(r.hour) * 1000, costUsd: Number(r.cost) }));
+  return rows.map((r) => ({ hour: Number(r.hour_s) * 1000, costUsd: Number(r.cost) }));
 }
 
 export interface CallDistribution {
@@ -223,6 +302,7 @@ export async function callDistribution(
   store: Store,
   q: { tenant: string; from: Date; to: Date; filters: UsageFilters },
 ): Promise<CallDistribution> {
+  const where = filterOf(q.filters);
   const sql = `
 SELECT count() AS calls,
   quantilesExact(0.1, 0.5, 0.9)(input_tokens + output_tokens) AS tq,
@@ -232,7 +312,7 @@ SELECT count() AS calls,
   quantilesExactIf(0.1, 0.5, 0.9)(toFloat64(assumeNotNull(cost_usd)), priced) AS cq
 FROM ai_calls
 WHERE tenant = {tenant:String} AND timestamp >= {from:DateTime64(3, 'UTC')} AND timestamp < {to:DateTime64(3, 'UTC')}
-  AND status != 'error' AND ${FILTER_SQL}`;
+  AND status != 'error' AND ${where.sql}`;
   const [r] = await readRows<{ calls: string; tq: number[]; tvar: number; in50: string; out50: string; cq: number[] }>(
     store,
     sql,
@@ -240,7 +320,7 @@ WHERE tenant = {tenant:String} AND timestamp >= {from:DateTime64(3, 'UTC')} AND 
       tenant: q.tenant,
       from: q.from.getTime() / 1000,
       to: q.to.getTime() / 1000,
-      ...filterParams(q.filters),
+      ...where.params,
     },
   );
   const n = Number(r?.calls ?? 0);

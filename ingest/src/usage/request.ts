@@ -44,6 +44,37 @@ export function queryEnum<T extends string>(req: Request, name: string, allowed:
   return v as T;
 }
 
+/** Query parameters `property.<name>=<value>` filter by a custom property; `group_by=property.<name>` groups. */
+export const PROPERTY_PARAM = 'property.';
+/** At most this many property filters in one request (the ingest keeps at most 256 per call). */
+const MAX_PROPERTY_FILTERS = 16;
+
+/** A custom property name from a request: the ingest's own rule (letters, digits, `_.-`, 1–256). */
+export function propertyName(name: string, param: string): string {
+  if (!/^[A-Za-z0-9_.-]{1,256}$/.test(name)) {
+    throw new HttpError(
+      400,
+      `${param}: a property name is 1 to 256 letters, digits, '_', '.' or '-', got '${name.slice(0, 80)}'`,
+    );
+  }
+  return name;
+}
+
+/** The `property.<name>=<value>` filters of a request (an empty value is "any", as for the other filters). */
+export function propertyFilters(req: Request): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const key of Object.keys(req.query)) {
+    if (!key.startsWith(PROPERTY_PARAM)) continue;
+    const name = propertyName(key.slice(PROPERTY_PARAM.length), key.slice(0, 80));
+    const value = queryString(req, key, { max: 4096 });
+    if (value !== '') out[name] = value;
+  }
+  if (Object.keys(out).length > MAX_PROPERTY_FILTERS) {
+    throw new HttpError(400, `at most ${MAX_PROPERTY_FILTERS} property filters in one request`);
+  }
+  return out;
+}
+
 /** A 'YYYY-MM-DD' date parameter (UTC day), or undefined. */
 export function queryDay(req: Request, name: string): Date | undefined {
   const v = queryString(req, name);

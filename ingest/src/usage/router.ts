@@ -16,13 +16,25 @@ import {
   FILTER_NAMES,
   GROUP_BY_NAMES,
   type GroupBy,
+  type Grouping,
   type Totals,
   type UsageFilters,
   usageBetween,
   usageDaily,
   usageSummary,
 } from './queries.js';
-import { HttpError, handle, isUserView, queryDay, queryEnum, queryString, tenantOf } from './request.js';
+import {
+  HttpError,
+  handle,
+  isUserView,
+  PROPERTY_PARAM,
+  propertyFilters,
+  propertyName,
+  queryDay,
+  queryEnum,
+  queryString,
+  tenantOf,
+} from './request.js';
 
 export interface UsageRouterDeps {
   store: Store;
@@ -84,8 +96,13 @@ export function usageRouter(deps: UsageRouterDeps): Router {
         totals: { period: totals.period, today: totals.today, allTime: totals.allTime },
         ...(groupBy
           ? {
-              groupBy,
-              groups: rows.map((r) => ({ [groupBy]: r.key, period: r.period, today: r.today, allTime: r.allTime })),
+              groupBy: groupName(groupBy),
+              groups: rows.map((r) => ({
+                [groupName(groupBy)]: r.key,
+                period: r.period,
+                today: r.today,
+                allTime: r.allTime,
+              })),
             }
           : {}),
       });
@@ -121,7 +138,8 @@ export function usageRouter(deps: UsageRouterDeps): Router {
         return;
       }
       const keys = [...new Set(rows.map((r) => r.key))];
-      send(req, res, { ...base, groupBy, groups: keys.map((k) => ({ [groupBy]: k, series: seriesOf(k) })) });
+      const name = groupName(groupBy);
+      send(req, res, { ...base, groupBy: name, groups: keys.map((k) => ({ [name]: k, series: seriesOf(k) })) });
     }),
   );
 
@@ -324,16 +342,28 @@ function noFilters(): UsageFilters {
 function filters(req: Request): UsageFilters {
   const f = noFilters();
   for (const k of FILTER_NAMES) f[k] = queryString(req, k);
+  const properties = propertyFilters(req);
+  if (Object.keys(properties).length > 0) f.properties = properties;
   return f;
 }
 
-function optionalGroupBy(req: Request): GroupBy | undefined {
+/** The custom property a group_by names (`property.<name>`), or a rollup dimension. */
+function optionalGroupBy(req: Request): Grouping | undefined {
   const v = queryString(req, 'group_by');
   if (v === '') return undefined;
+  if (v.startsWith(PROPERTY_PARAM)) return { property: propertyName(v.slice(PROPERTY_PARAM.length), 'group_by') };
   if (!GROUP_BY_NAMES.includes(v as GroupBy)) {
-    throw new HttpError(400, `group_by must be one of ${GROUP_BY_NAMES.join(', ')}, got '${v}'`);
+    throw new HttpError(
+      400,
+      `group_by must be one of ${GROUP_BY_NAMES.join(', ')} or property.<name>, got '${v.slice(0, 80)}'`,
+    );
   }
   return v as GroupBy;
+}
+
+/** The name a response gives the group key: `model`, or `property.plan`. */
+function groupName(g: Grouping): string {
+  return typeof g === 'string' ? g : PROPERTY_PARAM + g.property;
 }
 
 /** A user's own budget (scope names only them), else the default per-user budget. */

@@ -47,6 +47,38 @@ describe('usage context', () => {
     expect(recordOne()['tokenmeter.tenant']).toBeUndefined();
   });
 
+  it('custom properties: nested scopes add and override, setUsageContext adds later, outer scope unchanged', () => {
+    let outer: Record<string, unknown> = {};
+    const inner = withUsageContext({ properties: { plan: 'pro', arm: 'a' } }, () => {
+      const attrs = withUsageContext({ properties: { arm: 'b', seats: 12, beta: true, gone: '' } }, () => {
+        setUsageContext({ properties: { resource: 'doc-7' } });
+        return recordOne();
+      });
+      outer = recordOne();
+      return attrs;
+    });
+    expect(inner).toMatchObject({
+      'tokenmeter.property.plan': 'pro',
+      'tokenmeter.property.arm': 'b',
+      'tokenmeter.property.seats': '12',
+      'tokenmeter.property.beta': 'true',
+      'tokenmeter.property.resource': 'doc-7',
+    });
+    expect(inner['tokenmeter.property.gone']).toBeUndefined();
+    expect(outer['tokenmeter.property.arm']).toBe('a');
+    expect(outer['tokenmeter.property.resource']).toBeUndefined();
+    // A getter that throws never reaches the app: what was read before it is kept.
+    const hostile = { ok: 'yes' } as Record<string, string>;
+    Object.defineProperty(hostile, 'bad', {
+      enumerable: true,
+      get: () => {
+        throw new Error('boom');
+      },
+    });
+    const attrs = withUsageContext({ properties: hostile }, recordOne);
+    expect(attrs['tokenmeter.property.ok']).toBe('yes');
+  });
+
   it('setUsageContext fills in the current scope for what runs later', async () => {
     const attrs = await withUsageContext({ tenant: 'acme' }, async () => {
       await new Promise((r) => setTimeout(r, 1));

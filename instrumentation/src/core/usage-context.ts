@@ -40,6 +40,7 @@ export function contextWithUsage(parent: Context, values: UsageContext): Context
     const v = values[f];
     if (v !== undefined && v !== null && v !== '') merged[f] = String(v);
   }
+  if (values.properties) merged.properties = withProperties(merged.properties, values.properties);
   let ctx = parent.setValue(KEY, {
     values: merged,
     attributes: undefined,
@@ -70,6 +71,7 @@ export function setUsageContext(values: UsageContext): boolean {
     const v = values[f];
     if (v !== undefined && v !== null && v !== '') holder.values[f] = String(v);
   }
+  if (values.properties) holder.values.properties = withProperties(holder.values.properties, values.properties);
   holder.attributes = undefined;
   return true;
 }
@@ -106,8 +108,31 @@ export function usageAttributes(ctx: Context): Record<string, string> {
     // A baggage user id from upstream was hashed there already when hashing is on.
     attributes[ATTRIBUTE_OF[f]] = f === 'userId' && holder?.values.userId === v ? userIdForSpan(v) : v;
   }
+  const props = values.properties;
+  if (props) for (const name in props) attributes[S.ATTR_TM_PROPERTY_PREFIX + name] = String(props[name]);
   if (holder && !bag) holder.attributes = attributes;
   return attributes;
+}
+
+/**
+ * `outer` plus `added` as strings (a new object: an outer scope's properties never change).
+ * A property set to '', null or undefined is left out; the app's values are never checked
+ * further here — bounds are the ingest service's (the guest stays cheap).
+ */
+function withProperties(
+  outer: UsageContext['properties'],
+  added: NonNullable<UsageContext['properties']>,
+): Record<string, string> {
+  const out: Record<string, string> = { ...(outer as Record<string, string> | undefined) };
+  try {
+    for (const name in added) {
+      const v = added[name] as unknown;
+      if (name !== '' && v !== undefined && v !== null && v !== '') out[name] = String(v);
+    }
+  } catch {
+    // A getter of the app's object threw: keep what was read, never throw into the app.
+  }
+  return out;
 }
 
 function userIdForSpan(id: string): string {

@@ -50,6 +50,7 @@ export function normalizeSpan(span: SpanInput): AiCall | null {
     feature: first(str(a[S.ATTR_TM_FEATURE]), meta('feature')) ?? '',
     sessionId: first(str(a[S.ATTR_SESSION_ID]), str(a[S.ATTR_GEN_AI_CONVERSATION_ID]), meta('sessionId')) ?? '',
     requestId: first(str(a[S.ATTR_TM_REQUEST_ID]), meta('requestId')) ?? '',
+    properties: readProperties(a),
     usage,
     estimated: a[S.ATTR_TM_USAGE_ESTIMATED] === true || estimatedUsage !== undefined,
     isStreaming:
@@ -64,6 +65,19 @@ export function normalizeSpan(span: SpanInput): AiCall | null {
     status: span.status.code === 2 || errorType ? 'error' : span.status.code === 1 ? 'ok' : 'unset',
     errorType: errorType || (span.status.code === 2 ? 'error' : ''),
   };
+}
+
+/** `tokenmeter.property.<name>` attributes by name; a number or boolean as its text. */
+function readProperties(a: Attributes): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const key in a) {
+    if (!key.startsWith(S.ATTR_TM_PROPERTY_PREFIX)) continue;
+    const v = a[key];
+    if (typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean') {
+      out[key.slice(S.ATTR_TM_PROPERTY_PREFIX.length)] = String(v);
+    }
+  }
+  return out;
 }
 
 /**

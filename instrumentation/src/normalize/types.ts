@@ -49,6 +49,8 @@ export interface AiCall {
   feature: string;
   sessionId: string;
   requestId: string;
+  /** Custom properties (`tokenmeter.property.<name>` attributes), by name, as the span states them (unbounded here). */
+  properties: Record<string, string>;
   usage: Usage;
   estimated: boolean;
   isStreaming: boolean;
