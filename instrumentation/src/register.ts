@@ -1,7 +1,8 @@
 /**
  * `node --import @tokenmeter/instrumentation/register app.mjs` (ESM) or
  * `node -r @tokenmeter/instrumentation/register app.js` (CommonJS): zero code changes.
- * Hooks ESM loads of the instrumented SDKs (and only those), then starts (see start.ts).
+ * Hooks ESM loads of the instrumented SDKs (and only those, however they are named: see
+ * loader-hook.mts), then starts (see start.ts).
  */
 import * as nodeModule from 'node:module';
 import { pathToFileURL } from 'node:url';
@@ -23,8 +24,9 @@ if (process.env[LOADER_THREAD_MARK] !== '1') {
     process.env[LOADER_THREAD_MARK] = '1';
     try {
       const register = (nodeModule as { register?: typeof nodeModule.register }).register;
-      register?.('@opentelemetry/instrumentation/hook.mjs', pathToFileURL(__filename), {
-        data: { include: INSTRUMENTED_MODULES },
+      // import-in-the-middle's hook, matching packages by their package.json name (loader-hook.mts).
+      register?.('./loader-hook.mjs', pathToFileURL(__filename), {
+        data: { packages: INSTRUMENTED_MODULES },
       });
     } catch (err) {
       recordFault('register.esm-hook', err);

@@ -9,6 +9,8 @@ import { configure } from '../core/config.js';
 import { recordFault } from '../core/faults.js';
 import { SCOPE_NAME, SCOPE_VERSION, setExplicitTracerProvider } from '../core/tracer.js';
 import type { InstrumentationOptions } from '../types.js';
+import { unwatchPackages, watchPackages } from './package-hooks.js';
+import { inVersionRange, type PackageInfo } from './packages.js';
 
 export type TokenmeterInstrumentationConfig = InstrumentationConfig & InstrumentationOptions;
 
@@ -40,14 +42,33 @@ export abstract class TokenmeterInstrumentation extends InstrumentationBase<Toke
     return new InstrumentationNodeModuleDefinition(
       module,
       versions,
-      (exports: any) => {
-        this.apply(exports);
-        return exports;
-      },
+      (exports: any) => this.patchModule(exports),
       (exports: any) => {
         if (exports) this.remove(exports);
       },
     );
+  }
+
+  /** The module's exports with our wrappers on (in place here; some SDKs need a copy). */
+  patchModule(exports: any): any {
+    this.apply(exports);
+    return exports;
+  }
+
+  /** This SDK, found by the name in its own package.json (an alias, a hashed or pnpm path): see package-hooks.ts. */
+  handles(pkg: PackageInfo): boolean {
+    const { module, versions } = this.target();
+    return pkg.name === module && inVersionRange(pkg.version, versions);
+  }
+
+  override enable(): void {
+    super.enable();
+    watchPackages(this);
+  }
+
+  override disable(): void {
+    unwatchPackages(this);
+    super.disable();
   }
 
   /** Patch a module object you loaded yourself (bundled apps, tests). */

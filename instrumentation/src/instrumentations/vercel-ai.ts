@@ -43,8 +43,12 @@ export class VercelAIInstrumentation extends TokenmeterInstrumentation {
   // The package's exports are getters (CommonJS) or a namespace (ESM): replaced, not wrapped in place.
   protected override init() {
     return new InstrumentationNodeModuleDefinition('ai', this.target().versions, (exports: any) =>
-      instrumentAiModule(exports),
+      this.patchModule(exports),
     );
+  }
+
+  override patchModule(exports: any): any {
+    return instrumentAiModule(exports);
   }
 }
 
