@@ -8,7 +8,7 @@ import {
   TimePickerBuilder,
 } from '@grafana/grafana-foundation-sdk/dashboard';
 import { type PanelSpec, toPanelBuilder } from './panels.js';
-import { datasourceVariable, type FilterName, filterVariables } from './variables.js';
+import { datasourceVariable, filterVariables, type VariableName } from './variables.js';
 
 /** A dashboard as data: rows of panels, the variables it offers, the question it answers. */
 export interface DashboardSpec {
@@ -17,7 +17,7 @@ export interface DashboardSpec {
   description: string;
   /** Default time range, e.g. 'now-7d'. */
   from: string;
-  variables: readonly FilterName[];
+  variables: readonly VariableName[];
   rows: { title: string; panels: PanelSpec[] }[];
 }
 

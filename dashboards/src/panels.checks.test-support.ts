@@ -124,6 +124,10 @@ export const CHECKS: Record<string, Check> = {
     raw: calls('sum(cost_usd)', " AND feature = 'chat'"),
   },
   [`${U} / Teams`]: { value: find('calls', { team: 'support' }), raw: calls('count()', " AND team = 'support'") },
+  [`${U} / Spend by custom property`]: {
+    value: find('cost', { property: 'plan=pro' }),
+    raw: calls('sum(cost_usd)', " AND properties['plan'] = 'pro'"),
+  },
 
   [`${B} / Percent used`]: {
     value: find('pct_used', { name: 'Acme monthly' }),

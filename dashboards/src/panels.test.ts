@@ -10,7 +10,7 @@ import { ALL, type ExpandOptions, expandAsGrafana, expandPanelSql, grafanaInterv
 import { type PanelSpec, unitOf } from './panels.js';
 import { CHECKS } from './panels.checks.test-support.js';
 import { qualifyTables } from './sql.js';
-import { FILTER_VARIABLES, variableQuery } from './variables.js';
+import { VARIABLE_NAMES, variableQuery } from './variables.js';
 
 type Row = Record<string, unknown>;
 let store: Awaited<ReturnType<typeof openTestStore>>;
@@ -23,7 +23,7 @@ beforeAll(async () => {
 afterAll(() => store.close());
 
 const from = new Date(END.getTime() - 7 * DAY);
-const allVars = Object.fromEntries(FILTER_VARIABLES.map((v) => [v.name, [ALL]]));
+const allVars = Object.fromEntries(VARIABLE_NAMES.map((name) => [name, [ALL]]));
 /** Two selections: everything ("All"), and a narrow one with multi-value variables. */
 const SELECTIONS: { name: string; variables: ExpandOptions['variables'] }[] = [
   { name: 'All', variables: allVars },
@@ -107,9 +107,18 @@ describe.each(DASHBOARDS.map((d) => [d.uid, d] as const))('%s', (_uid, spec) => 
 });
 
 describe('template variable queries', () => {
-  it.each(FILTER_VARIABLES.map((v) => [v.name] as const))('%s lists values', async (name) => {
+  it.each(VARIABLE_NAMES.map((name) => [name] as const))('%s lists values', async (name) => {
     const result = await runBoth(variableQuery(name), options(allVars));
     expect(result.length).toBeGreaterThan(0);
+  });
+
+  it('property lists name=value pairs, and filters the property panel', async () => {
+    const result = await runBoth(variableQuery('property'), options(allVars));
+    expect(result.map((r) => r.property)).toEqual(['arm=a', 'arm=b', 'plan=free', 'plan=pro', 'plan=team']);
+    const users = DASHBOARDS.find((d) => d.uid === 'tokenmeter-users') as DashboardSpec;
+    const panel = panelsOf(users).find((p) => p.title === 'Spend by custom property') as PanelSpec;
+    const only = await runBoth(panel.sql, options({ ...allVars, property: ['plan=pro', 'arm=b'] }));
+    expect(only.map((r) => r.property).sort()).toEqual(['arm=b', 'plan=pro']);
   });
 
   it('model depends on provider', async () => {

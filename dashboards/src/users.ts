@@ -1,6 +1,6 @@
 import type { DashboardSpec } from './dashboard.js';
 import { MONTH_START, TODAY } from './sql.js';
-import { filter } from './variables.js';
+import { filter, PROPERTY_PAIRS, propertyFilter } from './variables.js';
 
 const F = filter();
 
@@ -9,7 +9,7 @@ export const users: DashboardSpec = {
   title: 'tokenmeter / Users and teams',
   description: 'Who spends: top spenders, and each user today, this month and all time; teams and features.',
   from: 'now-7d',
-  variables: ['tenant', 'service', 'provider', 'model', 'user', 'feature'],
+  variables: ['tenant', 'service', 'provider', 'model', 'user', 'feature', 'property'],
   rows: [
     {
       title: 'Users',
@@ -110,6 +110,33 @@ ORDER BY cost DESC`,
           unit: 'short',
           units: { team: 'string', cost: 'currencyUSD' },
           w: 6,
+          h: 9,
+        },
+      ],
+    },
+    {
+      title: 'Custom properties',
+      panels: [
+        {
+          title: 'Spend by custom property',
+          description:
+            'Calls and cost in the range per custom property value (`name=value`, set by the app in its usage context). ' +
+            'A call with several properties counts under each. Read from raw calls: within raw retention only.',
+          kind: 'table',
+          format: 'table',
+          sql: `SELECT concat(k, '=', v) AS property, count() AS calls, sum(ifNull(cost_usd, toDecimal128(0, 12))) AS cost
+FROM ai_calls
+${PROPERTY_PAIRS}
+WHERE $__timeFilter(timestamp)
+  AND ${F}
+  AND ${propertyFilter()}
+GROUP BY property
+ORDER BY cost DESC, property
+LIMIT 100`,
+          columns: ['property', 'calls', 'cost'],
+          unit: 'short',
+          units: { property: 'string', cost: 'currencyUSD' },
+          w: 12,
           h: 9,
         },
       ],

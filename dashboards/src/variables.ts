@@ -21,6 +21,24 @@ export const FILTER_VARIABLES = [
 
 export type FilterName = (typeof FILTER_VARIABLES)[number]['name'];
 
+/**
+ * `$property`: custom properties as `name=value` (README "Custom properties"). They are not in
+ * the rollups, so it filters only panels that read `ai_calls` within the range, through
+ * `propertyFilter()` over an `ARRAY JOIN` of the properties map as `k`, `v`.
+ */
+export const PROPERTY_VARIABLE = { name: 'property', label: 'Property', expression: "concat(k, '=', v)" } as const;
+export type VariableName = FilterName | 'property';
+/** Every variable a dashboard can offer, in the order they are shown. */
+export const VARIABLE_NAMES: readonly VariableName[] = [...FILTER_VARIABLES.map((v) => v.name), 'property'];
+
+/** The property pairs of `ai_calls` as `k`, `v` (one row per property): put after FROM ai_calls. */
+export const PROPERTY_PAIRS = 'ARRAY JOIN mapKeys(properties) AS k, mapValues(properties) AS v';
+
+/** The `$property` condition for a query over PROPERTY_PAIRS. */
+export function propertyFilter(): string {
+  return condition(PROPERTY_VARIABLE.name, PROPERTY_VARIABLE.expression);
+}
+
 /** `$__conditionalAll(col IN (${var:singlequote}), $var)`: "All" (or nothing) filters nothing. */
 export function condition(name: string, column: string): string {
   return `$__conditionalAll(${column} IN (\${${name}:singlequote}), $${name})`;
@@ -36,8 +54,19 @@ export function filter(names: readonly FilterName[] = FILTER_VARIABLES.map((v) =
     .join('\n  AND ');
 }
 
-/** A variable's option query: the distinct values in the daily rollup over the last 90 days. */
-export function variableQuery(name: FilterName): string {
+/**
+ * A variable's option query: the distinct values in the daily rollup over the last 90 days;
+ * for `$property`, the `name=value` pairs of the calls in the range (at most 1000).
+ */
+export function variableQuery(name: VariableName): string {
+  if (name === PROPERTY_VARIABLE.name) {
+    return `SELECT DISTINCT ${PROPERTY_VARIABLE.expression} AS property FROM ai_calls
+${PROPERTY_PAIRS}
+WHERE $__timeFilter(timestamp)
+  AND ${filter(['tenant'])}
+ORDER BY property
+LIMIT 1000`;
+  }
   const v = FILTER_VARIABLES.find((x) => x.name === name);
   if (!v) throw new Error(`no variable ${name}`);
   const where = ["day >= toDate($__toTime, 'UTC') - 90", ...v.dependsOn.map((d) => filter([d as FilterName]))];
@@ -51,18 +80,21 @@ export function datasourceVariable(): DatasourceVariableBuilder {
     .current({ selected: true, text: DATASOURCE_UID, value: DATASOURCE_UID });
 }
 
-export function filterVariables(names: readonly FilterName[] = FILTER_VARIABLES.map((v) => v.name)) {
-  return FILTER_VARIABLES.filter((v) => names.includes(v.name)).map((v) =>
-    new QueryVariableBuilder(v.name)
-      .label(v.label)
-      .datasource(DATASOURCE_REF)
-      // A string query: the plugin's metricFindQuery runs it as SQL (CHDatasource.metricFindQuery).
-      .query(variableQuery(v.name))
-      .definition(variableQuery(v.name))
-      .refresh(VariableRefresh.OnTimeRangeChanged)
-      .sort(VariableSort.AlphabeticalAsc)
-      .multi(true)
-      .includeAll(true)
-      .current({ selected: true, text: ['All'], value: ['$__all'] }),
-  );
+export function filterVariables(names: readonly VariableName[] = FILTER_VARIABLES.map((v) => v.name)) {
+  const all: { name: VariableName; label: string }[] = [...FILTER_VARIABLES, PROPERTY_VARIABLE];
+  return all
+    .filter((v) => names.includes(v.name))
+    .map((v) =>
+      new QueryVariableBuilder(v.name)
+        .label(v.label)
+        .datasource(DATASOURCE_REF)
+        // A string query: the plugin's metricFindQuery runs it as SQL (CHDatasource.metricFindQuery).
+        .query(variableQuery(v.name))
+        .definition(variableQuery(v.name))
+        .refresh(VariableRefresh.OnTimeRangeChanged)
+        .sort(VariableSort.AlphabeticalAsc)
+        .multi(true)
+        .includeAll(true)
+        .current({ selected: true, text: ['All'], value: ['$__all'] }),
+    );
 }

@@ -8,7 +8,7 @@ import { DATASOURCE_UID, PLUGIN_ID, PLUGIN_VERSION } from '../../dashboards/src/
 import { panelsOf } from '../../dashboards/src/dashboard.ts';
 import { ALERT_RULES_FILE } from '../../dashboards/src/generate.ts';
 import { TABLES, tablesRead } from '../../dashboards/src/sql.ts';
-import { FILTER_VARIABLES, variableQuery } from '../../dashboards/src/variables.ts';
+import { VARIABLE_NAMES, variableQuery } from '../../dashboards/src/variables.ts';
 import { ENV_VARS, readConfig } from '../../ingest/src/config.ts';
 import { loadMigrations } from '../../ingest/src/store/migrate.ts';
 
@@ -310,7 +310,7 @@ describe('Grafana', () => {
   it('panels, variables and alert rules read only tables the migrations create', () => {
     const sqls = [
       ...DASHBOARDS.flatMap((d) => panelsOf(d).map((p) => p.sql)),
-      ...FILTER_VARIABLES.map((v) => variableQuery(v.name)),
+      ...VARIABLE_NAMES.map((name) => variableQuery(name)),
       ...ALERT_RULES.flatMap((r) => r.queries.map((q) => q.sql)),
     ];
     const read = new Set(sqls.flatMap(tablesRead));

@@ -213,6 +213,21 @@ describe('custom properties from the usage context', () => {
     for (const l of lines) expect(l.properties.plan).toBe('pro');
   });
 
+  it("the web view's calls list filters by property (the dashboard variable's name=value, or property.<name>) and shows them", async () => {
+    const from = Date.now() - 3_600_000;
+    const to = Date.now() + 60_000;
+    const list = await api<{ fields: { name: string; values: unknown[] }[] }>(
+      `/api/v1/calls?from=${from}&to=${to}&tenant=acme&property=plan%3Dpro&property.arm=a`,
+    );
+    expect(list.status).toBe(200);
+    const props = list.body.fields.find((f) => f.name === 'properties')!.values;
+    const proA = PLAN.filter((c) => c.plan === 'pro' && c.arm === 'a');
+    expect(props).toHaveLength(proA.length);
+    for (const p of props) expect(p).toBe('arm=a, attempt=1, plan=pro');
+    const bad = await api<{ error: string }>(`/api/v1/calls?from=${from}&to=${to}&property=noequals`);
+    expect(bad.status).toBe(400);
+  });
+
   it('refuses a malformed property name with a 400 that names it', async () => {
     const bad = await api<{ error: string }>('/api/v1/usage/summary?tenant=acme&group_by=property.pl%20an');
     expect(bad.status).toBe(400);

@@ -97,6 +97,8 @@ export function prng(seed: number): () => number {
   };
 }
 
+const PLANS = ['pro', 'free', 'team'] as const;
+
 /** Build the rows and their summary without touching ClickHouse (pure). */
 export function buildSeedRows(opts: SeedOptions): { rows: CallRow[]; summary: SeedSummary } {
   const tenant = opts.tenant ?? 'acme';
@@ -153,13 +155,17 @@ export function buildSeedRows(opts: SeedOptions): { rows: CallRow[]; summary: Se
       const cacheRead = !isError && provider !== 'google' && rand() < 0.3 ? Math.floor(input * 0.6) : 0;
       const durationMs = isError ? int(50, 400) : int(300, 5000);
       const startNs = BigInt(hour + int(0, HOUR_MS - durationMs - 1)) * 1_000_000n + BigInt(int(0, 999_999));
+      // Drawn in the order they always were, so the seeded data stays the same.
+      const service = pick(services);
+      const traceId = hex(32);
+      const spanId = hex(16);
       const call: AiCall = {
         convention: 'gen_ai',
         startTimeUnixNano: startNs,
         durationNs: BigInt(durationMs) * 1_000_000n,
-        service: pick(services),
-        traceId: hex(32),
-        spanId: hex(16),
+        service,
+        traceId,
+        spanId,
         parentSpanId: '',
         scopeName: '@tokenmeter/instrumentation',
         provider,
@@ -174,6 +180,8 @@ export function buildSeedRows(opts: SeedOptions): { rows: CallRow[]; summary: Se
         feature: pick(features),
         sessionId: '',
         requestId: `req_${hex(12)}`,
+        // Custom properties from values already drawn (no extra draws: the rest of the data stays as it was).
+        properties: { plan: PLANS[userIndex % PLANS.length]!, arm: parseInt(spanId.slice(-1), 16) % 2 ? 'a' : 'b' },
         usage: { inputTokens: input, outputTokens: output, cacheReadTokens: cacheRead },
         estimated: false,
         isStreaming,

@@ -34,9 +34,17 @@ export const CALL_LIST_COLUMNS = [
   'duration_ms',
   'status',
   'cost_usd',
+  'properties',
 ] as const;
 
-export function callListSql(filters: Partial<Record<CallFilter, string>>): {
+/** A call's custom properties as one text column: `plan=pro, arm=b` (sorted by name). */
+const PROPERTIES_TEXT =
+  "arrayStringConcat(arrayMap((k, v) -> concat(k, '=', v), mapKeys(properties), mapValues(properties)), ', ')";
+
+export function callListSql(
+  filters: Partial<Record<CallFilter, string>>,
+  properties: Readonly<Record<string, string>> = {},
+): {
   sql: string;
   params: Record<string, string | number>;
 } {
@@ -50,7 +58,13 @@ export function callListSql(filters: Partial<Record<CallFilter, string>>): {
     where.push(`${column} = {f_${name}:String}`);
     params[`f_${name}`] = value;
   }
-  const sql = `SELECT ${CALL_LIST_COLUMNS.join(', ')}
+  Object.entries(properties).forEach(([name, value], i) => {
+    where.push(`properties[{fp_name_${i}:String}] = {fp_value_${i}:String}`);
+    params[`fp_name_${i}`] = name;
+    params[`fp_value_${i}`] = value;
+  });
+  const columns = CALL_LIST_COLUMNS.map((c) => (c === 'properties' ? `${PROPERTIES_TEXT} AS properties` : c));
+  const sql = `SELECT ${columns.join(', ')}
 FROM ai_calls
 WHERE ${where.join('\n  AND ')}
 ORDER BY timestamp DESC
@@ -64,7 +78,7 @@ export const CALL_SQL = `SELECT timestamp, tenant, service, trace_id, span_id, p
   input_tokens, output_tokens, cache_read_tokens, cache_write_tokens, cache_write_1h_tokens, reasoning_tokens,
   input_audio_tokens, output_audio_tokens, estimated, is_streaming, is_batch,
   priced, cost_usd, cost_source, price_id, price_version, cache_savings_usd,
-  duration_ms, ttft_ms, status, error_type
+  duration_ms, ttft_ms, status, error_type, ${PROPERTIES_TEXT} AS properties
 FROM ai_calls
 WHERE trace_id = {trace_id:String} AND span_id = {span_id:String}
   AND ({tenant:String} = '*' OR tenant = {tenant:String})

@@ -246,7 +246,7 @@ export function webRouter(deps: WebDeps): Router {
         }
         filters.tenant = p.tenant;
       }
-      const { sql, params } = callListSql(filters);
+      const { sql, params } = callListSql(filters, callProperties(query));
       const result = await run('calls', sql, {
         ...params,
         from: range.from.getTime(),
@@ -299,4 +299,33 @@ export function webRouter(deps: WebDeps): Router {
     });
   }
   return router;
+}
+
+/**
+ * Custom-property filters of the calls list: `property=<name>=<value>` (what a dashboard's
+ * `$property` variable holds) and `property.<name>=<value>` (as in the usage API).
+ */
+function callProperties(query: Record<string, unknown>): Record<string, string> {
+  const out: Record<string, string> = {};
+  const add = (name: string, value: unknown) => {
+    if (typeof value !== 'string' || value.length > 4096 || !/^[A-Za-z0-9_.-]{1,256}$/.test(name)) {
+      throw new RequestError(
+        400,
+        'a property filter is property=<name>=<value> or property.<name>=<value>',
+        'bad_filter',
+      );
+    }
+    if (value !== '') out[name] = value;
+  };
+  const pair = query.property;
+  if (pair !== undefined && pair !== '') {
+    const text = typeof pair === 'string' ? pair : '';
+    const at = text.indexOf('=');
+    add(at > 0 ? text.slice(0, at) : '', at > 0 ? text.slice(at + 1) : undefined);
+  }
+  for (const [key, value] of Object.entries(query)) {
+    if (key.startsWith('property.')) add(key.slice('property.'.length), value);
+  }
+  if (Object.keys(out).length > 16) throw new RequestError(400, 'at most 16 property filters', 'bad_filter');
+  return out;
 }

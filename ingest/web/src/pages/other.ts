@@ -76,7 +76,7 @@ export async function homePage(root: HTMLElement): Promise<void> {
   );
 }
 
-const CALL_FILTERS = ['tenant', 'service', 'provider', 'model', 'user', 'team', 'feature', 'status'];
+const CALL_FILTERS = ['tenant', 'service', 'provider', 'model', 'user', 'team', 'feature', 'status', 'property'];
 
 /** The calls behind a table row: newest first, each opening the one-call page. */
 export async function callsPage(root: HTMLElement, route: Route): Promise<void> {
@@ -88,6 +88,7 @@ export async function callsPage(root: HTMLElement, route: Route): Promise<void> 
     const v = route.params.get(f);
     if (v) filters[f] = v;
   }
+  for (const [k, v] of route.params) if (k.startsWith('property.') && v) filters[k] = v;
   const frame = await api<Frame>(`/api/v1/calls${query({ from, to, ...filters })}`);
   const chips = Object.entries(filters).map(([k, v]) => el('span', { class: 'chip', text: `${k} = ${v}` }));
   const box = el('div', { class: 'panel calls-panel', 'data-state': 'drawn' });
@@ -130,8 +131,39 @@ export async function callsPage(root: HTMLElement, route: Route): Promise<void> 
       `${frame.rows} newest calls from ${formatTime(from)} to ${formatTime(to)} UTC `,
       ...chips,
     ),
+    propertyFilterForm(route),
     box,
   );
+}
+
+/** Filter the calls by a custom property: `plan=pro` becomes the `property.plan=pro` parameter. */
+function propertyFilterForm(route: Route): HTMLElement {
+  const input = el('input', {
+    name: 'property',
+    placeholder: 'property: name=value',
+    'aria-label': 'Filter by custom property (name=value)',
+    autocomplete: 'off',
+  });
+  const form = el(
+    'form',
+    { class: 'inline-form', 'data-form': 'property-filter' },
+    input,
+    el('button', { class: 'btn', type: 'submit', text: 'Filter' }),
+  );
+  form.addEventListener('submit', (e) => {
+    e.preventDefault();
+    const text = input.value.trim();
+    const at = text.indexOf('=');
+    if (at <= 0) {
+      input.setCustomValidity('name=value');
+      input.reportValidity();
+      return;
+    }
+    const p = new URLSearchParams(route.params);
+    p.set(`property.${text.slice(0, at).trim()}`, text.slice(at + 1).trim());
+    go('calls', [], p);
+  });
+  return form;
 }
 
 /** One call: tokens by kind, cost with the price used and its source, timing, attribution, trace. */
@@ -189,6 +221,7 @@ export async function callPage(root: HTMLElement, route: Route, session: Session
       ['team', s('team')],
       ['feature', s('feature')],
       ['session', s('session_id')],
+      ['properties', s('properties')],
     ]),
     section('Model and trace', [
       ['provider', s('provider')],

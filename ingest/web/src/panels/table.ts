@@ -12,6 +12,7 @@ const ROW_FILTERS: Record<string, string> = {
   user_id: 'user',
   team: 'team',
   feature: 'feature',
+  property: 'property',
 };
 
 /** A table with formatted cells, sortable by a header click; a row opens the calls behind it. */
