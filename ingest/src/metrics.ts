@@ -23,6 +23,12 @@ export function createMetrics() {
       labelNames: ['reason'] as const,
       registers: [registry],
     }),
+    valuesRepaired: new Counter({
+      name: 'tokenmeter_values_repaired_total',
+      help: 'Values in accepted spans changed at the door so ClickHouse takes them (lone surrogate or invalid UTF-8 → U+FFFD, empty or repeated attribute key), by reason',
+      labelNames: ['reason'] as const,
+      registers: [registry],
+    }),
     requestsRejected: new Counter({
       name: 'tokenmeter_requests_rejected_total',
       help: 'Whole OTLP requests rejected, by reason',

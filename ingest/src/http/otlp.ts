@@ -115,6 +115,11 @@ async function handle(req: Request, res: Response, encoding: OtlpEncoding, deps:
       'custom properties dropped',
     );
   }
+  const repaired = Object.entries(decoded.repaired);
+  for (const [reason, n] of repaired) deps.metrics.valuesRepaired.inc({ reason }, n);
+  if (repaired.length > 0) {
+    deps.log.info({ tenant: principal.tenant, repaired: decoded.repaired }, 'OTLP values repaired');
+  }
   try {
     await deps.writer.write(built.traces, built.calls);
   } catch (err) {

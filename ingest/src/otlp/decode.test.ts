@@ -131,3 +131,64 @@ describe('decodeTraces', () => {
     expect(JSON.parse(encodeResponse('json', 0, '').body.toString())).toEqual({});
   });
 });
+
+describe('decodeTraces repairs strings at the door', () => {
+  const [span] = recordSpans();
+  const json = (attrs: unknown[]) => {
+    const body = JSON.parse(Buffer.from(JsonTraceSerializer.serializeRequest([span!])!).toString()) as {
+      resourceSpans: { scopeSpans: { spans: { name: string; attributes: unknown[] }[] }[] }[];
+    };
+    const s = body.resourceSpans[0]!.scopeSpans[0]!.spans[0]!;
+    s.name = 'cut \ud83d';
+    s.attributes = attrs;
+    return Buffer.from(JSON.stringify(body));
+  };
+
+  it('replaces lone surrogates with U+FFFD, drops empty keys, keeps the last of repeated keys, counts each', () => {
+    const out = decodeTraces(
+      json([
+        { key: 'a\udc00', value: { stringValue: '\ud800x' } },
+        { key: '', value: { stringValue: 'nameless' } },
+        { key: 'dup', value: { intValue: '1' } },
+        { key: 'dup', value: { intValue: '2' } },
+        { key: '__proto__', value: { kvlistValue: { values: [{ key: 'k\ud800', value: { stringValue: 'v' } }] } } },
+        { key: 'ctl', value: { stringValue: 'a\u0000\u001fb' } },
+      ]),
+      'json',
+    );
+    const decoded = out.spans[0]!;
+    expect(decoded.name).toBe('cut \ufffd');
+    expect({ ...decoded.attributes }).toEqual({
+      'a\ufffd': '\ufffdx',
+      dup: 2,
+      ['__proto__']: { 'k\ufffd': 'v' },
+      ctl: 'a\u0000\u001fb',
+    });
+    expect(Object.getPrototypeOf(decoded.attributes)).toBeNull();
+    expect(out.repaired).toEqual({ lone_surrogate: 4, empty_key: 1, duplicate_key: 1 });
+  });
+
+  it('decodes invalid UTF-8 in protobuf as U+FFFD (counted) instead of refusing the request', () => {
+    const body = Buffer.from(ProtobufTraceSerializer.serializeRequest([span!])!);
+    const at = body.indexOf(Buffer.from('chat gpt-4o-mini'));
+    Buffer.from([0xff, 0xc3, 0x28]).copy(body, at);
+    const out = decodeTraces(body, 'protobuf');
+    expect(out.spans[0]!.name).toBe('\ufffd\ufffd(t gpt-4o-mini');
+    expect(out.repaired).toEqual({ invalid_utf8: 1 });
+  });
+
+  it('rejects an event time beyond DateTime64(9), keeps one at its last instant', () => {
+    const body = JSON.parse(Buffer.from(JsonTraceSerializer.serializeRequest([span!])!).toString()) as {
+      resourceSpans: { scopeSpans: { spans: { events: { timeUnixNano: string }[] }[] }[] }[];
+    };
+    const ev = body.resourceSpans[0]!.scopeSpans[0]!.spans[0]!.events[0]!;
+    ev.timeUnixNano = '9223372036854775807';
+    expect(decodeTraces(Buffer.from(JSON.stringify(body)), 'json').spans[0]!.events[0]!.timeUnixNano).toBe(
+      2n ** 63n - 1n,
+    );
+    ev.timeUnixNano = '9223372036854775808';
+    expect(decodeTraces(Buffer.from(JSON.stringify(body)), 'json').rejected[0]!.detail).toMatch(
+      /events\[0\]\.timeUnixNano: out of range/,
+    );
+  });
+});

@@ -1,3 +1,4 @@
+import { isUtf8 } from 'node:buffer';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import protobuf from 'protobufjs';
@@ -11,6 +12,13 @@ import type { AttrValue, Attributes, SpanInput } from '@tokenmeter/instrumentati
  * A payload whose structure is wrong throws DecodeError (→ 400 with the reason).
  * A structurally valid span with a bad field is returned in `rejected` with its
  * reason, so the valid spans beside it are kept (→ partial_success).
+ *
+ * What is acknowledged must be insertable, so every string is made valid Unicode here,
+ * at the door, and each repair is counted by reason (`repaired`): a lone surrogate
+ * (JSON) or an invalid UTF-8 sequence (protobuf) becomes U+FFFD; an attribute with an
+ * empty key is dropped; of two attributes with the same key the last is kept. Control
+ * characters, NUL included, are kept as sent: JSONEachRow escapes them and ClickHouse
+ * stores them (test/ingest/poison.test.ts).
  */
 
 const PROTO_DIR = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'proto');
@@ -36,9 +44,13 @@ export interface SpanRejection {
   detail: string;
 }
 
+export type RepairReason = 'lone_surrogate' | 'invalid_utf8' | 'empty_key' | 'duplicate_key';
+
 export interface DecodedTraces {
   spans: SpanInput[];
   rejected: SpanRejection[];
+  /** Values changed so ClickHouse accepts them, by reason (each string or attribute once). */
+  repaired: Partial<Record<RepairReason, number>>;
 }
 
 export type OtlpEncoding = 'protobuf' | 'json';
@@ -53,12 +65,15 @@ export function encodingOf(contentType: string | undefined): OtlpEncoding | unde
 export function decodeTraces(body: Buffer, encoding: OtlpEncoding): DecodedTraces {
   if (encoding === 'protobuf') {
     let message: protobuf.Message;
+    const reader = new CheckedReader(body);
     try {
-      message = RequestType.decode(body);
+      message = RequestType.decode(reader);
     } catch (err) {
       throw new DecodeError(`invalid OTLP protobuf: ${(err as Error).message}`, 'invalid_protobuf');
     }
-    return walk(message as unknown as Json, false);
+    const out = walk(message as unknown as Json, false);
+    if (reader.invalidUtf8 > 0) out.repaired.invalid_utf8 = (out.repaired.invalid_utf8 ?? 0) + reader.invalidUtf8;
+    return out;
   }
   let parsed: unknown;
   try {
@@ -113,23 +128,51 @@ export function decodeResponse(body: Buffer): { rejectedSpans: number; errorMess
   return { rejectedSpans: m.partialSuccess?.rejectedSpans ?? 0, errorMessage: m.partialSuccess?.errorMessage ?? '' };
 }
 
+/**
+ * protobufjs's Buffer reader, but a string that is not valid UTF-8 is repaired and counted
+ * instead of failing the whole request (proto3 strings are verified by default): Node
+ * decodes it with U+FFFD for each bad sequence, a UTF-8-encoded lone surrogate included.
+ * protobufjs encodes an app's lone surrogate that way, so this is the protobuf side of the
+ * string cut inside an emoji.
+ */
+class CheckedReader extends protobuf.BufferReader {
+  invalidUtf8 = 0;
+
+  override string(): string {
+    const bytes = this.bytes() as Buffer;
+    if (!isUtf8(bytes)) this.invalidUtf8++;
+    return bytes.toString('utf8');
+  }
+
+  override stringVerify(): string {
+    return this.string();
+  }
+}
+
 type Json = Record<string, unknown>;
 
 class FieldError extends Error {}
 
+/** What the walk over one request carries: its encoding, how it fails, and the repairs made. */
+interface Walk {
+  isJson: boolean;
+  fail: (path: string, problem: string) => never;
+  repaired: DecodedTraces['repaired'];
+}
+
 function walk(req: Json, isJson: boolean): DecodedTraces {
-  const out: DecodedTraces = { spans: [], rejected: [] };
+  const out: DecodedTraces = { spans: [], rejected: [], repaired: {} };
   const fail = (path: string, problem: string): never => {
     throw new DecodeError(`${path}: ${problem}`, isJson ? 'invalid_json' : 'invalid_protobuf');
   };
+  const w: Walk = { isJson, fail, repaired: out.repaired };
+  const text = (v: unknown) => textOf(v, w);
   const resourceSpans = list(req.resourceSpans, 'resourceSpans', fail);
   resourceSpans.forEach((rs, i) => {
     const rsPath = `resourceSpans[${i}]`;
     if (!isObject(rs)) fail(rsPath, 'must be an object');
     const r = rs as Json;
-    const resource = isObject(r.resource)
-      ? attributes((r.resource as Json).attributes, `${rsPath}.resource`, isJson, fail)
-      : {};
+    const resource = isObject(r.resource) ? attributes((r.resource as Json).attributes, `${rsPath}.resource`, w) : {};
     list(r.scopeSpans, `${rsPath}.scopeSpans`, fail).forEach((ss, j) => {
       const ssPath = `${rsPath}.scopeSpans[${j}]`;
       if (!isObject(ss)) fail(ssPath, 'must be an object');
@@ -140,7 +183,7 @@ function walk(req: Json, isJson: boolean): DecodedTraces {
         const path = `${ssPath}.spans[${k}]`;
         if (!isObject(sp)) fail(path, 'must be an object');
         try {
-          out.spans.push(span(sp as Json, resource, scope, path, isJson, fail));
+          out.spans.push(span(sp as Json, resource, scope, path, w));
         } catch (err) {
           if (!(err instanceof FieldError)) throw err;
           out.rejected.push({ reason: 'invalid_span', detail: `${path}: ${err.message}` });
@@ -156,9 +199,10 @@ function span(
   resource: Attributes,
   scope: { name: string; version: string },
   path: string,
-  isJson: boolean,
-  fail: (path: string, problem: string) => never,
+  w: Walk,
 ): SpanInput {
+  const { isJson, fail } = w;
+  const text = (v: unknown) => textOf(v, w);
   const traceId = id(s.traceId, 16, 'traceId', isJson);
   const spanId = id(s.spanId, 8, 'spanId', isJson);
   const parent = s.parentSpanId;
@@ -179,7 +223,7 @@ function span(
     kind,
     startTimeUnixNano: start,
     endTimeUnixNano: end,
-    attributes: attributes(s.attributes, path, isJson, fail),
+    attributes: attributes(s.attributes, path, w),
     resource,
     scope,
     status: { code: statusCode, message: text(statusObj.message) },
@@ -187,8 +231,8 @@ function span(
       const ev = (isObject(e) ? e : {}) as Json;
       return {
         name: text(ev.name),
-        timeUnixNano: nanos(ev.timeUnixNano, `events[${n}].timeUnixNano`),
-        attributes: attributes(ev.attributes, `${path}.events[${n}]`, isJson, fail),
+        timeUnixNano: nanos(ev.timeUnixNano, `events[${n}].timeUnixNano`, MAX_DATETIME64_NS),
+        attributes: attributes(ev.attributes, `${path}.events[${n}]`, w),
       };
     }),
     links: list(s.links, `${path}.links`, fail).map((l, n) => {
@@ -197,7 +241,7 @@ function span(
         traceId: id(ln.traceId, 16, `links[${n}].traceId`, isJson),
         spanId: id(ln.spanId, 8, `links[${n}].spanId`, isJson),
         traceState: text(ln.traceState),
-        attributes: attributes(ln.attributes, `${path}.links[${n}]`, isJson, fail),
+        attributes: attributes(ln.attributes, `${path}.links[${n}]`, w),
       };
     }),
   };
@@ -237,15 +281,17 @@ function id(v: unknown, bytes: number, field: string, isJson: boolean): string {
 }
 
 const MAX_U64 = 2n ** 64n - 1n;
+/** The last instant a DateTime64(9) column holds (2262-04-11T23:47:16.854775807Z). */
+const MAX_DATETIME64_NS = 2n ** 63n - 1n;
 
-function nanos(v: unknown, field: string): bigint {
+function nanos(v: unknown, field: string, max = MAX_U64): bigint {
   let n: bigint;
   if (typeof v === 'bigint') n = v;
   else if (typeof v === 'number' && Number.isInteger(v)) n = BigInt(v);
   else if (typeof v === 'string' && /^\d{1,20}$/.test(v)) n = BigInt(v);
   else if (isLong(v)) n = (BigInt(v.high >>> 0) << 32n) | BigInt(v.low >>> 0);
   else throw new FieldError(`${field}: expected an unsigned 64-bit nanosecond timestamp`);
-  if (n < 0n || n > MAX_U64) throw new FieldError(`${field}: out of range`);
+  if (n < 0n || n > max) throw new FieldError(`${field}: out of range`);
   if (n === 0n) throw new FieldError(`${field}: missing`);
   return n;
 }
@@ -254,23 +300,33 @@ function isLong(v: unknown): v is { low: number; high: number; unsigned: boolean
   return isObject(v) && typeof (v as Json).low === 'number' && typeof (v as Json).high === 'number';
 }
 
-function attributes(v: unknown, path: string, isJson: boolean, fail: (p: string, m: string) => never): Attributes {
-  const out: Attributes = {};
-  for (const [i, kv] of list(v, `${path}.attributes`, fail).entries()) {
+/**
+ * An attribute list as a map with no prototype, so any key (`__proto__` too) is data. An empty
+ * key is dropped (the OTel spec forbids it); a repeated key keeps its last value. Both counted.
+ */
+function attributes(v: unknown, path: string, w: Walk): Attributes {
+  const out: Attributes = Object.create(null) as Attributes;
+  for (const [i, kv] of list(v, `${path}.attributes`, w.fail).entries()) {
     if (!isObject(kv) || typeof (kv as Json).key !== 'string')
-      fail(`${path}.attributes[${i}]`, 'expected {key, value}');
-    const { key, value } = kv as { key: string; value?: unknown };
-    out[key] = anyValue(value, isJson);
+      w.fail(`${path}.attributes[${i}]`, 'expected {key, value}');
+    const { key: rawKey, value } = kv as { key: string; value?: unknown };
+    const key = textOf(rawKey, w);
+    if (key === '') {
+      count(w, 'empty_key');
+      continue;
+    }
+    if (Object.hasOwn(out, key)) count(w, 'duplicate_key');
+    out[key] = anyValue(value, w);
   }
   return out;
 }
 
-function anyValue(v: unknown, isJson: boolean): AttrValue {
+function anyValue(v: unknown, w: Walk): AttrValue {
   if (!isObject(v)) return null;
   // protobufjs keeps proto3 defaults on the prototype: only own properties were sent.
   const a = v as Json;
   const has = (k: string) => Object.hasOwn(a, k) && a[k] !== null && a[k] !== undefined;
-  if (has('stringValue')) return text(a.stringValue);
+  if (has('stringValue')) return textOf(a.stringValue, w);
   if (has('boolValue')) return a.boolValue === true;
   if (has('intValue')) return int64(a.intValue);
   if (has('doubleValue')) {
@@ -279,19 +335,19 @@ function anyValue(v: unknown, isJson: boolean): AttrValue {
   }
   if (has('arrayValue') && isObject(a.arrayValue)) {
     const values = (a.arrayValue as Json).values;
-    return Array.isArray(values) ? values.map((x) => anyValue(x, isJson)) : [];
+    return Array.isArray(values) ? values.map((x) => anyValue(x, w)) : [];
   }
   if (has('kvlistValue') && isObject(a.kvlistValue)) {
-    const out: Record<string, AttrValue> = {};
+    const out = Object.create(null) as Record<string, AttrValue>;
     const values = (a.kvlistValue as Json).values;
     if (Array.isArray(values)) {
-      for (const kv of values) if (isObject(kv)) out[text((kv as Json).key)] = anyValue((kv as Json).value, isJson);
+      for (const kv of values) if (isObject(kv)) out[textOf((kv as Json).key, w)] = anyValue((kv as Json).value, w);
     }
     return out;
   }
   if (has('bytesValue')) {
     const b = a.bytesValue;
-    return b instanceof Uint8Array ? Buffer.from(b).toString('base64') : text(b);
+    return b instanceof Uint8Array ? Buffer.from(b).toString('base64') : textOf(b, w);
   }
   return null;
 }
@@ -317,8 +373,23 @@ function list(v: unknown, path: string, fail: (p: string, m: string) => never): 
   return v as unknown[];
 }
 
-function text(v: unknown): string {
-  return typeof v === 'string' ? v : '';
+/** A lone surrogate: a high one not followed by a low one, or a low one not after a high one. */
+const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g;
+
+/**
+ * A string field as valid Unicode: lone surrogates (JSON.stringify writes them for a string
+ * cut inside an emoji, and ClickHouse refuses the row) become U+FFFD, counted.
+ */
+function textOf(v: unknown, w: Walk): string {
+  if (typeof v !== 'string') return '';
+  LONE_SURROGATE.lastIndex = 0;
+  if (!LONE_SURROGATE.test(v)) return v;
+  count(w, 'lone_surrogate');
+  return v.replace(LONE_SURROGATE, '\ufffd');
+}
+
+function count(w: Walk, reason: RepairReason): void {
+  w.repaired[reason] = (w.repaired[reason] ?? 0) + 1;
 }
 
 function isObject(v: unknown): v is object {

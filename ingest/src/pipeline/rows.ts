@@ -205,7 +205,8 @@ function attrString(v: AttrValue | undefined): string {
 }
 
 function stringMap(attrs: Attributes, skip?: RegExp): Record<string, string> {
-  const out: Record<string, string> = {};
+  // No prototype: a key named __proto__ is data like any other.
+  const out = Object.create(null) as Record<string, string>;
   for (const key in attrs) {
     if (skip?.test(key)) continue;
     out[key] = attrString(attrs[key]);

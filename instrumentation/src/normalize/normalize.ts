@@ -170,11 +170,11 @@ const PROVIDER_IDS: Readonly<Record<string, string>> = {
 /** tokenmeter's short provider id (as used in prices and rollups) from any convention's name. */
 export function providerId(name: string): string {
   const lower = name.trim().toLowerCase();
-  const known = PROVIDER_IDS[lower];
-  if (known) return known;
+  // Own keys only: a provider named "constructor" is not Object's constructor.
+  if (Object.hasOwn(PROVIDER_IDS, lower)) return PROVIDER_IDS[lower]!;
   // Vercel AI SDK names a provider with its API flavour: "openai.chat", "anthropic.messages".
   const head = lower.split('.')[0] ?? lower;
-  return PROVIDER_IDS[head] ?? lower;
+  return Object.hasOwn(PROVIDER_IDS, head) ? PROVIDER_IDS[head]! : lower;
 }
 
 function readProvider(a: Attributes, c: Convention, model: string): string {
