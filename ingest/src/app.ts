@@ -5,6 +5,7 @@ import { type KeyResolver, requireOperator, requireRole } from './http/auth.js';
 import { healthRouter } from './http/health.js';
 import { errorHandler, otlpRouter } from './http/otlp.js';
 import { queryRouter } from './http/query.js';
+import { tenantsRouter } from './http/tenants.js';
 import { keysRouter } from './keys/http.js';
 import type { KeyStore } from './keys/store.js';
 import type { Metrics } from './metrics.js';
@@ -49,6 +50,7 @@ export function createApp(deps: AppDeps): Express {
   app.use(otlpRouter({ ...deps, maxBodyBytes: deps.config.limits.maxBodyBytes, limits: deps.config.limits }));
   app.use(keysRouter(deps));
   app.use(queryRouter(deps));
+  app.use(tenantsRouter(deps));
   const budgets = { defaultUserBudget: deps.config.budgets.defaultUserBudget };
   app.use(budgetRouter({ ...deps, ...budgets, enforcementCacheMs: deps.config.budgets.enforcementCacheMs }));
   app.use(usageRouter({ ...deps, ...budgets }));

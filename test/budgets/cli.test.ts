@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { main } from '../../ingest/src/cli.ts';
-import { progressBar, sparkline, usd } from '../../ingest/src/usage/format.ts';
+import { progressBar, sparkline, usd } from '../../ingest/src/cli/format.ts';
 import { type SeedSummary, seedCalls } from '../support/seed.ts';
 import { ADMIN_KEY, startBudgetService } from './service.ts';
 

@@ -176,8 +176,10 @@ describe('the running service: prices, reprice, reconcile, forget-user, advice t
       '--to',
       new Date(Date.now() + DAY).toISOString(),
     );
-    expect(refused.code).toBe(1);
+    // The service refused the range (400): a user error, exit 2, one line.
+    expect(refused.code).toBe(2);
     expect(refused.err).toContain('current hour');
+    expect(refused.err.trim().split('\n')).toHaveLength(1);
   });
 
   it('price change over OTLP ingest: a day of calls, an override from mid-day, reprice; hand-checked', async () => {
@@ -275,7 +277,7 @@ describe('the running service: prices, reprice, reconcile, forget-user, advice t
     ).text();
     expect(metrics).toContain('tokenmeter_reconciliations_total{provider="openai",status="match"} 1');
     const early = await cli(svc.url, 'reconcile', '--date', new Date().toISOString().slice(0, 10));
-    expect(early.code).toBe(1);
+    expect(early.code).toBe(2);
     expect(early.err).toContain('has not ended yet');
   });
 

@@ -1,4 +1,4 @@
-/** Terminal rendering for the CLI (pure): sparklines, bars, money. */
+/** Terminal rendering for the CLI (pure): tables, sparklines, bars, money. */
 const TICKS = '▁▂▃▄▅▆▇█';
 
 /** One character per value, scaled to the series' own maximum; zeros are the lowest tick. */
@@ -22,4 +22,24 @@ export function usd(value: string | number): string {
   const n = Number(value);
   if (!Number.isFinite(n)) return String(value);
   return `$${Math.abs(n) >= 1 || n === 0 ? n.toFixed(2) : n.toFixed(4)}`;
+}
+
+/** A plain-text table with a header rule and a row count. */
+export function formatTable(columns: string[], rows: Record<string, unknown>[]): string {
+  const cells = rows.map((r) => columns.map((c) => cell(r[c])));
+  const widths = columns.map((c, i) => Math.max(c.length, ...cells.map((row) => row[i]!.length)));
+  const line = (values: string[]) =>
+    values
+      .map((v, i) => v.padEnd(widths[i]!))
+      .join('  ')
+      .trimEnd();
+  return (
+    [line(columns), line(widths.map((w) => '-'.repeat(w))), ...cells.map(line)].join('\n') +
+    `\n(${rows.length} row${rows.length === 1 ? '' : 's'})\n`
+  );
+}
+
+function cell(v: unknown): string {
+  if (v === null || v === undefined) return 'NULL';
+  return typeof v === 'object' ? JSON.stringify(v) : String(v);
 }
