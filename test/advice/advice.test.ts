@@ -5,7 +5,7 @@ import { adviseAll } from '../../ingest/src/advice/rules.ts';
 import { costFromPrice, toCallRow } from '../../ingest/src/pipeline/rows.ts';
 import { insertSettings, type Store } from '../../ingest/src/store/client.ts';
 import type { AiCall } from '../../instrumentation/src/normalize/types.ts';
-import { priceCall } from '../../instrumentation/src/prices/index.ts';
+import { type PriceOverride, priceCall } from '../../instrumentation/src/prices/index.ts';
 import { seedCalls } from '../support/seed.ts';
 import { openTestStore } from '../support/store.ts';
 
@@ -114,9 +114,20 @@ describe('advice from the tenant’s own rollups', () => {
   });
   afterAll(() => store.close());
 
-  const advise = async (tenant = 'acme') => {
+  // Anthropic Message Batches: Claude Sonnet 4.5 at $1.50 / $7.50 per 1M input / output
+  // (docs.anthropic.com/en/docs/build-with-claude/batch-processing#pricing, read 2026-12-07). The
+  // bundled catalogue has no batch price for it, so the operator states it as an override.
+  const SONNET_BATCH: PriceOverride = {
+    id: 'sonnet-4-5-batch',
+    provider: 'anthropic',
+    model: 'claude-sonnet-4-5:batch',
+    effectiveFrom: '2025-01-01T00:00:00.000Z',
+    prices: { input_mtok: 1.5, output_mtok: 7.5 },
+  };
+  const advise = async (tenant = 'acme', overrides: PriceOverride[] = [SONNET_BATCH]) => {
     const traffic = await readTraffic(store, { tenant, days: 30, end: END });
-    return { traffic, advice: adviseAll(traffic.groups, { daysObserved: traffic.daysObserved, at: new Date() }) };
+    const ctx = { daysObserved: traffic.daysObserved, at: new Date(), tenant, overrides };
+    return { traffic, advice: adviseAll(traffic.groups, ctx) };
   };
 
   it('finds the cheaper model for small calls, with the savings worked out by hand', async () => {
@@ -149,6 +160,9 @@ describe('advice from the tenant’s own rollups', () => {
     // By hand: Sonnet 4.5 $3 / $15 per 1M: 3000 × 3e-6 + 500 × 15e-6 = $0.0165 a call; 600 calls = $9.90; 50 % off = $4.95.
     expect(batch?.monthlySavingsUsd).toBe('4.95');
     expect(batch?.basis).toMatchObject({ discountPercent: 50, anonymousShare: 1 });
+    // Without a batch price for the model, no batch advice (never a guessed discount).
+    const { advice: unpricedBatch } = await advise('acme', []);
+    expect(unpricedBatch.some((a) => a.kind === 'batch_api')).toBe(false);
     const cache = advice.find((a) => a.kind === 'prompt_caching' && a.service === 'nightly-digest');
     // By hand: half of 3000 input tokens read from cache at $0.30 instead of $3: 1500 × 2.7e-6 = $0.00405 a call; × 600 = $2.43.
     expect(cache?.monthlySavingsUsd).toBe('2.43');

@@ -193,12 +193,7 @@ export function buildSeedRows(opts: SeedOptions): { rows: CallRow[]; summary: Se
       };
       const at = new Date(Number(startNs / 1_000_000n));
       const price = priceCall({ provider, model, usage: call.usage, timestamp: at });
-      let savings = 0n;
-      if (price.priced && cacheRead > 0) {
-        const full = priceCall({ provider, model, usage: { ...call.usage, cacheReadTokens: 0 }, timestamp: at });
-        if (full.priced) savings = parseUsd(full.costUsd) - parseUsd(price.costUsd);
-      }
-      const row = toCallRow(call, tenant, costFromPrice(price, formatScaled(savings)), {});
+      const row = toCallRow(call, tenant, costFromPrice(price), {});
       rows.push(row);
       const day = row.timestamp.slice(0, 10);
       const hourKey = `${row.timestamp.slice(0, 13)}:00:00`;
@@ -222,7 +217,7 @@ export function buildSeedRows(opts: SeedOptions): { rows: CallRow[]; summary: Se
         totals.outputTokens += row.output_tokens;
         totals.cacheReadTokens += row.cache_read_tokens;
         acc.cost += row.cost_usd === null ? 0n : parseUsd(row.cost_usd);
-        acc.savings += savings;
+        acc.savings += parseUsd(row.cache_savings_usd);
       }
     }
   }

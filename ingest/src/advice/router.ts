@@ -1,6 +1,7 @@
 import { Router } from 'express';
 import { type KeyResolver, requireRole } from '../http/auth.js';
 import type { Metrics } from '../metrics.js';
+import type { IngestPricer } from '../pipeline/pricing.js';
 import type { Store } from '../store/client.js';
 import { readTraffic } from './read.js';
 import { adviseAll } from './rules.js';
@@ -9,7 +10,12 @@ import { adviseAll } from './rules.js';
  * GET /api/v1/advice?days=30&min_usd=1: savings advice from the tenant's own rollups (read).
  * The installation admin key names the tenant with ?tenant=.
  */
-export function adviceRouter(deps: { store: Store; keys: KeyResolver; metrics: Metrics }): Router {
+export function adviceRouter(deps: {
+  store: Store;
+  keys: KeyResolver;
+  metrics: Metrics;
+  pricer?: IngestPricer;
+}): Router {
   const router = Router();
   router.get('/api/v1/advice', requireRole('read', deps.keys, deps.metrics), async (req, res) => {
     const days = req.query.days === undefined ? 30 : Number(req.query.days);
@@ -35,7 +41,11 @@ export function adviceRouter(deps: { store: Store; keys: KeyResolver; metrics: M
     res.json({
       tenant,
       window: { from: traffic.from, to: traffic.to, daysObserved: traffic.daysObserved },
-      advice: adviseAll(traffic.groups, { daysObserved: traffic.daysObserved, at: now }, minUsd),
+      advice: adviseAll(
+        traffic.groups,
+        { daysObserved: traffic.daysObserved, at: now, tenant, overrides: deps.pricer?.getOverrides() },
+        minUsd,
+      ),
     });
   });
   return router;

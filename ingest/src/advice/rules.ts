@@ -1,4 +1,4 @@
-import { BATCH_DISCOUNTS, formatScaled, parseUsd, priceCall, type Usage } from '@tokenmeter/instrumentation/prices';
+import { formatScaled, parseUsd, type PriceOverride, priceCall, type Usage } from '@tokenmeter/instrumentation/prices';
 import type { TrafficGroup } from './read.js';
 import { CACHE, OFFLINE_ANONYMOUS_SHARE, OFFLINE_NAME, SMALL_CALL, SMALL_MODELS } from './small-models.js';
 
@@ -24,6 +24,9 @@ export interface AdviceContext {
   daysObserved: number;
   /** When prices are read (the catalogue's price in force now). */
   at: Date;
+  /** Whose traffic it is, and the price overrides in force: advice prices as ingest does. */
+  tenant?: string;
+  overrides?: readonly PriceOverride[];
 }
 
 const SCALE = 10n ** 12n;
@@ -56,8 +59,8 @@ function averageCall(g: TrafficGroup): { calls: number; usage: Usage } | undefin
   };
 }
 
-function cost(provider: string, model: string, usage: Usage, at: Date): bigint | undefined {
-  const r = priceCall({ provider, model, usage, timestamp: at });
+function cost(provider: string, model: string, usage: Usage, ctx: AdviceContext, batch = false): bigint | undefined {
+  const r = priceCall({ provider, model, usage, timestamp: ctx.at, tenant: ctx.tenant, batch }, ctx.overrides);
   return r.priced ? parseUsd(r.costUsd) : undefined;
 }
 
@@ -94,7 +97,7 @@ export function cheaperModel(g: TrafficGroup, ctx: AdviceContext): Advice | unde
   const options: { model: string; windowCost: bigint }[] = [];
   for (const model of candidates) {
     if (model === g.model) break; // only models listed as smaller than the current one
-    const each = cost(g.provider, model, avg.usage, ctx.at);
+    const each = cost(g.provider, model, avg.usage, ctx);
     if (each === undefined) continue;
     const windowCost = each * BigInt(avg.calls);
     if (windowCost < current) options.push({ model, windowCost });
@@ -143,12 +146,12 @@ export function promptCaching(g: TrafficGroup, ctx: AdviceContext): Advice | und
     avg.usage.cacheReadTokens ?? 0,
     Math.floor(avg.usage.inputTokens * CACHE.assumedCacheableShare),
   );
-  const now = cost(g.provider, g.model, avg.usage, ctx.at);
+  const now = cost(g.provider, g.model, avg.usage, ctx);
   const cached = cost(
     g.provider,
     g.model,
     { ...avg.usage, cacheReadTokens: Math.min(target, avg.usage.inputTokens - (avg.usage.cacheWriteTokens ?? 0)) },
-    ctx.at,
+    ctx,
   );
   if (now === undefined || cached === undefined || cached >= now) return undefined;
   return {
@@ -172,32 +175,40 @@ export function promptCaching(g: TrafficGroup, ctx: AdviceContext): Advice | und
 }
 
 /**
- * Traffic no one waits for (never streamed, and without end users or named like a job)
- * could go through the provider's batch API at its discount (batch-discounts.ts).
+ * Traffic no one waits for (never streamed, and without end users or named like a job) could go
+ * through the provider's batch API: the saving is the group's average call at the model's batch
+ * price (the catalogue's `<model>:batch`, or an override) against its standard price. A model
+ * without a batch price gets no batch advice.
  */
 export function batchApi(g: TrafficGroup, ctx: AdviceContext): Advice | undefined {
-  const discount = BATCH_DISCOUNTS[g.provider];
-  if (!discount || g.streamed || g.requests === 0 || g.unpriced > 0) return undefined;
+  if (g.streamed || g.requests === 0 || g.unpriced > 0) return undefined;
   const anonymousShare = g.anonymous / g.requests;
   const namedOffline = OFFLINE_NAME.test(g.service) || OFFLINE_NAME.test(g.feature);
   if (!(anonymousShare >= OFFLINE_ANONYMOUS_SHARE || namedOffline)) return undefined;
-  const current = parseUsd(g.costUsd);
-  const saving = (current * BigInt(discount.percent)) / 100n;
+  const avg = averageCall(g);
+  if (!avg) return undefined;
+  const standard = cost(g.provider, g.model, avg.usage, ctx);
+  const batch = cost(g.provider, g.model, avg.usage, ctx, true);
+  if (standard === undefined || batch === undefined || batch >= standard) return undefined;
+  const perCall = standard - batch;
+  const percent = Number((perCall * 10_000n) / standard) / 100;
   return {
     kind: 'batch_api',
-    title: `Send ${g.feature || g.service} through the ${g.provider} batch API (${discount.percent} % off)`,
+    title: `Send ${g.feature || g.service} through the ${g.provider} batch API (${percent} % off)`,
     service: g.service,
     feature: g.feature,
     provider: g.provider,
     model: g.model,
-    ...monthly(saving, ctx),
+    ...monthly(perCall * BigInt(avg.calls), ctx),
     basis: {
       observed: observed(g, ctx),
       streamedCalls: 0,
       anonymousShare,
       namedLikeAJob: namedOffline,
-      discountPercent: discount.percent,
-      discountSource: discount.source,
+      averageCall: avg.usage,
+      averageCallCostUsd: formatScaled(standard),
+      averageCallBatchCostUsd: formatScaled(batch),
+      discountPercent: percent,
     },
   };
 }

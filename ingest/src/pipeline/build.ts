@@ -49,7 +49,7 @@ export function buildRows(
       }
       const { kept, dropped } = boundProperties(call.properties, propertyLimits);
       for (const d of dropped) out.droppedProperties.push({ spanId: span.spanId, ...d });
-      out.calls.push(toCallRow({ ...call, properties: kept }, tenant, pricer.cost(call), span.attributes));
+      out.calls.push(toCallRow({ ...call, properties: kept }, tenant, pricer.cost(call, tenant), span.attributes));
     }
     out.traces.push(toTraceRow(span, tenant));
   }

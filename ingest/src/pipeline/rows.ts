@@ -1,4 +1,4 @@
-import type { PriceResult } from '@tokenmeter/instrumentation/prices';
+import { type CallCost, type PriceResult, UNPRICED } from '@tokenmeter/instrumentation/prices';
 import type { AiCall, AttrValue, Attributes, SpanInput } from '@tokenmeter/instrumentation/normalize';
 
 /** A row of `ai_calls`, as JSONEachRow values. Column names follow ingest/migrations/002_ai_calls.sql. */
@@ -76,25 +76,19 @@ export interface TraceRow {
   TenantId: string;
 }
 
-/** How the call got its cost: on the span, priced here, or not at all. */
-export interface CallCost {
-  source: 'span' | 'ingest' | '';
-  usd: string | null;
-  priceId: string;
-  priceVersion: string;
-  cacheSavingsUsd: string;
-}
+export type { CallCost };
 
-export function costFromPrice(result: PriceResult, savingsUsd = '0'): CallCost {
+/** The cost columns of an `ai_calls` row for a price result (unpriced: NULL, never $0). */
+export function costFromPrice(result: PriceResult): CallCost {
   return result.priced
     ? {
-        source: 'ingest',
+        source: result.source === 'default' ? 'default' : 'ingest',
         usd: result.costUsd,
         priceId: result.priceId,
         priceVersion: result.priceVersion,
-        cacheSavingsUsd: savingsUsd,
+        cacheSavingsUsd: result.cacheSavingsUsd,
       }
-    : { source: '', usd: null, priceId: '', priceVersion: '', cacheSavingsUsd: '0' };
+    : UNPRICED;
 }
 
 /**

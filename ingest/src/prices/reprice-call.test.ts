@@ -79,6 +79,8 @@ describe('repriceCall', () => {
   it('an unpriced custom model gets priced by an override', () => {
     const r = row({
       model: 'acme-7b',
+      request_model: 'acme-7b',
+      response_model: 'acme-7b',
       priced: false,
       cost_usd: null,
       cost_source: '',

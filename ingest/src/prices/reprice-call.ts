@@ -1,9 +1,9 @@
 import {
-  formatScaled,
+  type CallCost,
+  costOfCall,
   type PriceOverride,
   parseUsd,
-  priceCall,
-  type PriceRequest,
+  usageProblem,
 } from '@tokenmeter/instrumentation/prices';
 import type { CallRow } from '../pipeline/rows.js';
 
@@ -15,57 +15,55 @@ export type CostFields = Pick<
 
 /**
  * The cost a stored call has under today's prices, or undefined when it keeps the one it has.
- *
- * - A call priced here ('ingest') or not priced at all gets the price now in force at its
- *   timestamp (catalogue, or an override that covers it).
- * - A call whose cost came on the span ('span', priced by the instrumentation) keeps it,
- *   unless an override covers the call: an override is the operator's explicit correction
- *   (a negotiated discount, a fine-tuned model's real price) and wins over what the app knew.
- * - Invalid usage (which the price engine refuses) never changes a row.
- * A model that no price covers any longer becomes unpriced (NULL), never $0.
+ * The rule is ingest's (`costOfCall`), applied to the row's request and response models, tenant
+ * and batch flag: a call priced by tokenmeter or unpriced gets the price now in force at its
+ * timestamp; a cost that came on the span stays unless an override covers the call. Invalid
+ * usage (which the price engine refuses) never changes a row. A model that no price covers any
+ * longer becomes unpriced (NULL), never $0.
  */
 export function repriceCall(row: CallRow, overrides: readonly PriceOverride[]): CostFields | undefined {
-  const usage = {
-    inputTokens: Number(row.input_tokens),
-    outputTokens: Number(row.output_tokens),
-    cacheReadTokens: Number(row.cache_read_tokens),
-    cacheWriteTokens: Number(row.cache_write_tokens),
-    cacheWrite1hTokens: Number(row.cache_write_1h_tokens),
-    inputAudioTokens: Number(row.input_audio_tokens),
-    outputAudioTokens: Number(row.output_audio_tokens),
-  };
-  const request: Omit<PriceRequest, 'usage'> = {
+  const request = {
     provider: row.provider,
-    model: row.model,
+    model: row.request_model || row.model,
+    responseModel: row.response_model,
+    usage: {
+      inputTokens: Number(row.input_tokens),
+      outputTokens: Number(row.output_tokens),
+      cacheReadTokens: Number(row.cache_read_tokens),
+      cacheWriteTokens: Number(row.cache_write_tokens),
+      cacheWrite1hTokens: Number(row.cache_write_1h_tokens),
+      reasoningTokens: Number(row.reasoning_tokens),
+      inputAudioTokens: Number(row.input_audio_tokens),
+      outputAudioTokens: Number(row.output_audio_tokens),
+    },
     timestamp: new Date(`${row.timestamp.slice(0, 23).replace(' ', 'T')}Z`),
     batch: isTrue(row.is_batch),
+    tenant: row.tenant,
   };
-  const result = priceCall({ ...request, usage }, overrides);
-  if (!result.priced && result.reason === 'invalid_usage') return undefined;
-  const byOverride = result.priced && result.priceId.startsWith('override:');
-  if (row.cost_source === 'span' && !byOverride) return undefined;
-  let next: CostFields;
-  if (!result.priced) {
-    next = { priced: false, cost_usd: null, cost_source: '', price_id: '', price_version: '', cache_savings_usd: '0' };
-  } else {
-    let savings = '0';
-    if (usage.cacheReadTokens > 0) {
-      const uncached = priceCall({ ...request, usage: { ...usage, cacheReadTokens: 0 } }, overrides);
-      if (uncached.priced) {
-        const diff = parseUsd(uncached.costUsd) - parseUsd(result.costUsd);
-        if (diff > 0n) savings = formatScaled(diff);
-      }
-    }
-    next = {
-      priced: true,
-      cost_usd: result.costUsd,
-      cost_source: 'ingest',
-      price_id: result.priceId,
-      price_version: result.priceVersion,
-      cache_savings_usd: savings,
-    };
-  }
+  // Usage the engine refuses never changes a row.
+  if (usageProblem(request.usage)) return undefined;
+  const cost = costOfCall(
+    request,
+    overrides,
+    row.cost_source === 'span' && row.cost_usd !== null
+      ? { usd: row.cost_usd, priceId: row.price_id, priceVersion: row.price_version }
+      : undefined,
+  );
+  // A cost that came on the span stays as it was, savings included.
+  if (cost.source === 'span') return undefined;
+  const next = toFields(cost);
   return sameCost(row, next) ? undefined : next;
+}
+
+function toFields(c: CallCost): CostFields {
+  return {
+    priced: c.usd !== null,
+    cost_usd: c.usd,
+    cost_source: c.source,
+    price_id: c.priceId,
+    price_version: c.priceVersion,
+    cache_savings_usd: c.cacheSavingsUsd,
+  };
 }
 
 function sameCost(row: CallRow, next: CostFields): boolean {
@@ -73,6 +71,7 @@ function sameCost(row: CallRow, next: CostFields): boolean {
   return (
     isTrue(row.priced) === next.priced &&
     usd(row.cost_usd) === usd(next.cost_usd) &&
+    row.cost_source === next.cost_source &&
     row.price_id === next.price_id &&
     row.price_version === next.price_version &&
     parseUsd(row.cache_savings_usd) === parseUsd(next.cache_savings_usd)

@@ -31,8 +31,6 @@ export interface CallSpec {
   temperature?: number;
   topP?: number;
   batch?: boolean;
-  /** Price by the requested model id even when the response names another (Bedrock bills its model ids). */
-  priceByRequestModel?: boolean;
   /** The request, and how to read its prompt as messages: only when usage must be estimated or
    * content is captured (a static function, so that describing a call allocates no closure). */
   input?: unknown;
@@ -66,6 +64,8 @@ export class Call {
   private ended = false;
   readonly ctx: Context;
   readonly startedAt: number;
+  /** Wall-clock start: the call is priced at the price in force then (as ingest and reprice do). */
+  readonly startedAtMs = Date.now();
 
   constructor(
     readonly spec: CallSpec,
@@ -162,27 +162,16 @@ export class Call {
   }
 
   private price(usage: Usage): string | undefined {
-    const span = this.span;
-    const model = (!this.spec.priceByRequestModel && this.responseModel) || this.spec.requestModel;
     const result = priceCall({
       provider: this.spec.provider,
-      model,
+      model: this.spec.requestModel,
+      responseModel: this.responseModel,
       usage,
-      timestamp: new Date(),
+      timestamp: new Date(this.startedAtMs),
       batch: this.spec.batch,
     });
-    if (!result.priced && model !== this.spec.requestModel && this.spec.requestModel) {
-      // A dated response model the catalogue does not know yet: the requested alias may be priced.
-      const retry = priceCall({
-        provider: this.spec.provider,
-        model: this.spec.requestModel,
-        usage,
-        timestamp: new Date(),
-      });
-      if (retry.priced) return this.setCost(retry.costUsd, retry.priceId, retry.priceVersion);
-    }
     if (result.priced) return this.setCost(result.costUsd, result.priceId, result.priceVersion);
-    span.setAttribute(S.ATTR_TM_UNPRICED, true);
+    this.span.setAttribute(S.ATTR_TM_UNPRICED, true);
     return undefined;
   }
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { formatScaled, parseUsd, priceCall } from './engine.js';
-import type { PriceOverride, Usage } from './types.js';
+import type { PriceOverride, PriceRequest, Usage } from './types.js';
 
 /**
  * Published price sheets, in USD per million tokens, written here by hand from the
@@ -65,7 +65,6 @@ interface Case {
   usage: Usage;
   sheet: Sheet;
   source: string;
-  batch?: boolean;
 }
 
 const u = (inputTokens: number, outputTokens: number, extra: Partial<Usage> = {}): Usage => ({
@@ -116,15 +115,6 @@ const CASES: Case[] = [
     usage: u(1, 1),
     sheet: S.gpt4oMini,
     source: OPENAI,
-  },
-  {
-    name: 'gpt-4o-mini batch',
-    provider: 'openai',
-    model: 'gpt-4o-mini',
-    usage: u(100_000, 20_000),
-    sheet: S.gpt4oMini,
-    source: OPENAI,
-    batch: true,
   },
   {
     name: 'gpt-4.1',
@@ -199,15 +189,6 @@ const CASES: Case[] = [
     source: OPENAI,
   },
   {
-    name: 'gpt-5 batch',
-    provider: 'openai',
-    model: 'gpt-5',
-    usage: u(1_000_000, 100_000),
-    sheet: S.gpt5,
-    source: OPENAI,
-    batch: true,
-  },
-  {
     name: 'text-embedding-3-small',
     provider: 'openai',
     model: 'text-embedding-3-small',
@@ -263,15 +244,6 @@ const CASES: Case[] = [
     usage: u(40_000, 900, { cacheReadTokens: 10_000, cacheWriteTokens: 25_000, cacheWrite1hTokens: 5_000 }),
     sheet: S.sonnet4,
     source: ANTHROPIC,
-  },
-  {
-    name: 'claude-sonnet-4 batch',
-    provider: 'anthropic',
-    model: 'claude-sonnet-4-20250514',
-    usage: u(10_000, 2_000),
-    sheet: S.sonnet4,
-    source: ANTHROPIC,
-    batch: true,
   },
   {
     name: 'claude-opus-4-1',
@@ -412,6 +384,14 @@ const CASES: Case[] = [
     sheet: S.sonnet4,
     source: `aws.amazon.com/bedrock/pricing (read 2026-11-20), same rates as ${ANTHROPIC}`,
   },
+  ...['us', 'eu', 'apac'].map((region) => ({
+    name: `bedrock ${region}. inference profile prices as its model`,
+    provider: 'bedrock',
+    model: `${region}.anthropic.claude-sonnet-4-20250514-v1:0`,
+    usage: u(2500, 600, { cacheReadTokens: 500 }),
+    sheet: S.sonnet4,
+    source: `aws.amazon.com/bedrock/pricing (read 2026-11-20): cross-region inference at the model's price`,
+  })),
 ];
 
 /** Exact oracle: tokens × (USD per million) with the 12-decimal integer scale. */
@@ -426,7 +406,7 @@ function expectedUsd(c: Case): string {
   const tier = sheet.tier && usage.inputTokens > sheet.tier.above ? sheet.tier : undefined;
   const rate = (perMillion: string | undefined) => (parseUsd(perMillion ?? '0') * 1n) / 1_000_000n;
   const inRate = rate(tier?.input ?? sheet.input);
-  let total =
+  const total =
     uncached * inRate +
     read * rate(tier?.cacheRead ?? sheet.cacheRead ?? sheet.input) +
     (write - write1h) * rate(sheet.cacheWrite ?? sheet.input) +
@@ -434,7 +414,6 @@ function expectedUsd(c: Case): string {
     audioIn * rate(sheet.audioIn ?? sheet.input) +
     audioOut * rate(sheet.audioOut ?? sheet.output) +
     (BigInt(usage.outputTokens) - audioOut) * rate(tier?.output ?? sheet.output);
-  if (c.batch) total = (total * 50n + 50n) / 100n;
   expect(total % 1n).toBe(0n);
   return formatScaled(total);
 }
@@ -451,7 +430,6 @@ describe('priceCall against published price sheets', () => {
         model: c.model,
         usage: c.usage,
         timestamp: new Date('2026-11-20T12:00:00Z'),
-        batch: c.batch,
       });
       expect(result.priced, result.priced ? '' : result.detail).toBe(true);
       if (!result.priced) return;
@@ -560,5 +538,119 @@ describe('priceCall edge cases', () => {
     const after = priceCall({ ...req, timestamp: new Date('2025-06-10T00:00:00Z') });
     expect(before).toMatchObject({ priced: true, costUsd: '50' });
     expect(after).toMatchObject({ priced: true, costUsd: '10', priceVersion: expect.stringMatching(/@2025-06-10$/) });
+  });
+});
+
+describe('priceCall: the one rule (model choice, batch, tenants, defaults, savings)', () => {
+  const at = new Date('2026-11-20T12:00:00Z');
+  const req = (over: Partial<PriceRequest> = {}): PriceRequest => ({
+    provider: 'openai',
+    model: 'gpt-4o-mini',
+    usage: u(1_000_000, 1_000_000),
+    timestamp: at,
+    ...over,
+  });
+  const catalogueOf = (over: Partial<PriceRequest>) => {
+    const r = priceCall(req(over));
+    return r.priced ? [r.costUsd, r.priceId] : r.reason;
+  };
+
+  it('prices the model the response names, falling back to the request and to the alias', () => {
+    // gpt-4o-mini: $0.15 + $0.60 per 1M; gpt-4o: $2.50 + $10 (openai.com/api/pricing, read 2026-11-20).
+    expect(catalogueOf({ model: 'gpt-4o', responseModel: 'gpt-4o-mini-2024-07-18' })).toEqual([
+      '0.75',
+      'catalogue:openai/gpt-4o-mini',
+    ]);
+    expect(catalogueOf({ model: 'gpt-4o-mini', responseModel: 'gpt-4o-mini-2099-01-01' })[0]).toBe('0.75');
+    expect(catalogueOf({ model: 'gpt-4o-mini-2099-01-01' })[0]).toBe('0.75');
+    expect(catalogueOf({ model: 'gpt-4o', responseModel: 'no-such-model' })[0]).toBe('12.5');
+  });
+
+  it('prices a gateway slug as the provider it names, and Bedrock by the id it bills', () => {
+    expect(catalogueOf({ provider: 'vercel', model: 'openai/gpt-4o-mini' })[0]).toBe('0.75');
+    expect(catalogueOf({ model: 'openai/gpt-4o-mini' })[0]).toBe('0.75');
+    // An Anthropic body on Bedrock names the Anthropic model; Bedrock bills the request's id.
+    const bedrock = {
+      provider: 'bedrock',
+      model: 'arn:aws:bedrock:eu-west-1:123456789012:inference-profile/eu.meta.llama3-2-11b-instruct-v1:0',
+      responseModel: 'something-else',
+    };
+    // Llama 3.2 11B on Bedrock: $0.16 per 1M input and output (aws.amazon.com/bedrock/pricing, read 2026-11-20).
+    expect(catalogueOf(bedrock)[0]).toBe('0.32');
+  });
+
+  it('prices a batch call at the catalogue batch entry, and leaves a model without one unpriced', () => {
+    // OpenRouter's batch route for GPT-6 Luna: half its $0.10/$0.50 per 1M below 272k input (the
+    // catalogue's own entry); 100k in and out: 0.005 + 0.025.
+    const luna = { provider: 'openrouter', model: 'openai/gpt-6-luna', usage: u(100_000, 100_000) };
+    expect(catalogueOf({ ...luna, batch: true })).toEqual(['0.03', 'catalogue:openrouter/openai/gpt-6-luna:batch']);
+    expect(catalogueOf(luna)[0]).toBe('0.06');
+    // The catalogue has no OpenAI-direct batch prices: unpriced, never the standard price or $0.
+    expect(catalogueOf({ batch: true })).toBe('no_batch_price');
+    const batchOverride: PriceOverride = {
+      id: 'mini-batch',
+      provider: 'openai',
+      model: 'gpt-4o-mini:batch',
+      effectiveFrom: '2026-01-01T00:00:00Z',
+      prices: { input_mtok: 0.075, output_mtok: 0.3 },
+    };
+    expect(priceCall(req({ batch: true, responseModel: 'gpt-4o-mini-2024-07-18' }), [batchOverride])).toMatchObject({
+      priced: true,
+      costUsd: '0.375',
+      priceId: 'override:mini-batch',
+      source: 'override',
+    });
+    // A batch override never prices the same model's standard calls.
+    expect(priceCall(req(), [batchOverride])).toMatchObject({ priceId: 'catalogue:openai/gpt-4o-mini' });
+  });
+
+  it("applies a tenant's override before the global one, only to that tenant", () => {
+    const base = { provider: 'openai', model: 'gpt-4o-mini', effectiveFrom: '2026-01-01T00:00:00Z' };
+    const overrides: PriceOverride[] = [
+      { ...base, id: 'global', prices: { input_mtok: 0.1, output_mtok: 0.5 } },
+      { ...base, id: 'acme', tenant: 'acme', prices: { input_mtok: 0.05, output_mtok: 0.25 } },
+      { ...base, id: 'later', tenant: 'acme', effectiveFrom: '2026-12-01T00:00:00Z', prices: { input_mtok: 9 } },
+    ];
+    expect(priceCall(req({ tenant: 'acme' }), overrides)).toMatchObject({ costUsd: '0.3', priceId: 'override:acme' });
+    expect(priceCall(req({ tenant: 'globex' }), overrides)).toMatchObject({
+      costUsd: '0.6',
+      priceId: 'override:global',
+    });
+    expect(priceCall(req(), overrides)).toMatchObject({ costUsd: '0.6', priceId: 'override:global' });
+  });
+
+  it('prices a model no catalogue knows by a default price, marked as such; never a known model', () => {
+    const defaults: PriceOverride[] = [
+      {
+        id: 'd-acme',
+        provider: '*',
+        model: '*',
+        tenant: 'acme',
+        effectiveFrom: '2026-01-01',
+        prices: { input_mtok: 1, output_mtok: 2 },
+      },
+    ];
+    expect(priceCall(req({ model: 'acme-7b', tenant: 'acme' }), defaults)).toMatchObject({
+      priced: true,
+      costUsd: '3',
+      source: 'default',
+      priceId: 'override:d-acme',
+    });
+    expect(priceCall(req({ model: 'acme-7b', tenant: 'globex' }), defaults)).toMatchObject({ priced: false });
+    expect(priceCall(req({ tenant: 'acme' }), defaults)).toMatchObject({ source: 'catalogue', costUsd: '0.75' });
+    // A known model without a batch price is not "unknown": no default for it.
+    expect(priceCall(req({ tenant: 'acme', batch: true }), defaults)).toMatchObject({ reason: 'no_batch_price' });
+  });
+
+  it('never prices by tokens a model the catalogue prices otherwise ($0 would be wrong)', () => {
+    // whisper-1 is priced per minute of audio, not per token.
+    expect(catalogueOf({ model: 'whisper-1', usage: u(1000, 50) })).toBe('not_per_token');
+  });
+
+  it('states what cache reads saved, with the same price', () => {
+    // 1M input of which 400k cached: 600k × 0.15 + 400k × 0.075 = 0.12; uncached 0.15 → saved 0.03.
+    const r = priceCall(req({ usage: u(1_000_000, 0, { cacheReadTokens: 400_000 }) }));
+    expect(r).toMatchObject({ priced: true, costUsd: '0.12', cacheSavingsUsd: '0.03' });
+    expect(priceCall(req({ usage: u(1_000_000, 0) }))).toMatchObject({ cacheSavingsUsd: '0' });
   });
 });

@@ -20,12 +20,17 @@ export interface Usage {
 export interface PriceRequest {
   /** tokenmeter provider id: openai, anthropic, google, bedrock, groq, … */
   provider: string;
+  /** The model the request asked for. */
   model: string;
+  /** The model the response says ran, when it names one (often a dated snapshot). */
+  responseModel?: string;
   usage: Usage;
   /** When the call happened: picks the price in force at that moment. */
   timestamp: Date;
-  /** Submitted through the provider's batch API (discounted). */
+  /** Submitted through the provider's batch API: priced at the model's batch price. */
   batch?: boolean;
+  /** Whose call it is: that tenant's overrides and default price apply before the global ones. */
+  tenant?: string;
 }
 
 export interface PricedCall {
@@ -40,11 +45,17 @@ export interface PricedCall {
   priceVersion: string;
   /** The model id the price matched (may differ from the requested name, e.g. dated aliases). */
   matchedModel: string;
+  /** Where the price came from: the catalogue, an override, or a tenant's default for unknown models. */
+  source: 'catalogue' | 'override' | 'default';
+  /** What cache reads saved against the same call with every input token uncached (≥ 0). */
+  cacheSavingsUsd: string;
 }
 
 export interface UnpricedCall {
   priced: false;
-  reason: 'unknown_model' | 'invalid_usage';
+  /** unknown_model: no price for any of its names; no_batch_price: a batch call whose model has
+   * no batch price; not_per_token: priced by something other than tokens (audio hours, images). */
+  reason: 'unknown_model' | 'invalid_usage' | 'no_batch_price' | 'not_per_token';
   detail: string;
 }
 
@@ -57,9 +68,15 @@ export type PriceResult = PricedCall | UnpricedCall;
  */
 export interface PriceOverride {
   id: string;
+  /** A provider id; `*` (defaults only) for every provider. */
   provider: string;
-  /** Exact model name, case-insensitive. */
+  /**
+   * Model name, case-insensitive (it also covers the model's dated snapshots). `<model>:batch` is
+   * the model's batch price. `*` is a default: the price of models nobody else prices.
+   */
   model: string;
+  /** The tenant it applies to; '' or absent: every tenant (a tenant's own override wins). */
+  tenant?: string;
   /** ISO timestamp from which this override applies (inclusive). */
   effectiveFrom: string;
   prices: Record<string, number>;

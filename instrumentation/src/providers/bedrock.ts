@@ -43,7 +43,6 @@ export function describe(command: any, kind: BedrockKind): CallSpec {
   return {
     provider: 'bedrock',
     operation: 'chat',
-    priceByRequestModel: true,
     requestModel: typeof input.modelId === 'string' ? input.modelId : '',
     isStreaming: kind === 'converse-stream' || kind === 'invoke-stream',
     maxTokens: inference?.maxTokens,
