@@ -262,6 +262,45 @@ const CASES: Case[] = [
     outcome: { rejected: 'negative_tokens' },
     span: () => ({ span: chatSpan(RUN, { extra: [int('gen_ai.usage.input_tokens', '-9223372036854775808')] }) }),
   },
+  ...(
+    [
+      ['the string "NaN"', { stringValue: 'NaN' }],
+      ['a bool', { boolValue: true }],
+      ['an array', { arrayValue: { values: [{ intValue: 12 }] } }],
+      ['-0.0', { doubleValue: '-0.0' }],
+      ['"0x10"', { stringValue: '0x10' }],
+      ['a fraction', { doubleValue: 12.5 }],
+      ['NaN as a double', { doubleValue: 'NaN' }],
+    ] as const
+  ).map(([what, value]): Case => ({
+    name: `input tokens as ${what}`,
+    outcome: { rejected: 'invalid_tokens' },
+    span: () => ({ span: chatSpan(RUN, { extra: [{ key: 'gen_ai.usage.input_tokens', value }] }) }),
+  })),
+  {
+    name: 'output tokens as a whole double (7.0) are a count',
+    outcome: { stored: true },
+    span: () => {
+      const span = chatSpan(RUN);
+      span.attributes = span.attributes.map((a) =>
+        a.key === 'gen_ai.usage.output_tokens' ? { key: a.key, value: { doubleValue: 7 } } : a,
+      );
+      return { span };
+    },
+    check: async (id) => expect(Number((await callOf(id))!.output_tokens)).toBe(7),
+  },
+  ...(
+    [
+      ['1,000,000 reasoning tokens with 5 output tokens', 'gen_ai.usage.reasoning.output_tokens', 1_000_000, 5],
+      ['more cache reads than input tokens', 'gen_ai.usage.cache_read.input_tokens', 1001, 500],
+      ['more input audio than input tokens', 'gen_ai.usage.audio.input_tokens', 1001, 500],
+      ['more output audio than output tokens', 'gen_ai.usage.audio.output_tokens', 6, 5],
+    ] as const
+  ).map(([what, key, n, output]): Case => ({
+    name: what,
+    outcome: { rejected: 'invalid_tokens' },
+    span: () => ({ span: chatSpan(RUN, { output, extra: [int(key, n)] }) }),
+  })),
   {
     name: 'an event timestamp at uint64 max (beyond DateTime64(9), year 2554)',
     outcome: { rejected: 'invalid_span' },

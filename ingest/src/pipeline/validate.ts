@@ -12,6 +12,7 @@ export const CALL_LIMITS = {
 
 /** The reason an AI call's fields are not acceptable, or undefined when they are. */
 export function checkCall(call: AiCall, nowMs: number): { reason: string; detail: string } | undefined {
+  if (call.usageProblem) return { reason: 'invalid_tokens', detail: call.usageProblem };
   for (const [key, value] of Object.entries(call.usage)) {
     if (value === undefined) continue;
     if (!Number.isFinite(value)) return { reason: 'invalid_tokens', detail: `usage.${key} is not a finite number` };
@@ -21,13 +22,8 @@ export function checkCall(call: AiCall, nowMs: number): { reason: string; detail
     if (value > CALL_LIMITS.maxTokens)
       return { reason: 'absurd_tokens', detail: `usage.${key} = ${value} exceeds ${CALL_LIMITS.maxTokens}` };
   }
-  const u = call.usage;
-  if ((u.cacheReadTokens ?? 0) + (u.cacheWriteTokens ?? 0) > u.inputTokens) {
-    return {
-      reason: 'invalid_tokens',
-      detail: 'cache read + write tokens exceed input tokens (input must include them)',
-    };
-  }
+  const part = partExceedingTotal(call.usage);
+  if (part) return { reason: 'invalid_tokens', detail: part };
   const startMs = Number(call.startTimeUnixNano / 1_000_000n);
   if (startMs > nowMs + CALL_LIMITS.maxFutureMs) {
     return {
@@ -40,6 +36,25 @@ export function checkCall(call: AiCall, nowMs: number): { reason: string; detail
   }
   if (call.spanCost && !/^\d{1,26}(\.\d{1,12})?$/.test(call.spanCost.usd)) {
     return { reason: 'invalid_cost', detail: `gen_ai.usage.cost.amount ${call.spanCost.usd} is not a USD amount` };
+  }
+  return undefined;
+}
+
+/**
+ * Each detail count belongs to a total that includes it (instrumentation/src/semconv.ts): cache
+ * reads and writes and input audio to the input, reasoning and output audio to the output,
+ * 1-hour cache writes to the cache writes. A part larger than its whole is not a usage.
+ */
+function partExceedingTotal(u: AiCall['usage']): string | undefined {
+  const parts: [string, number, string, number][] = [
+    ['cache read + write', (u.cacheReadTokens ?? 0) + (u.cacheWriteTokens ?? 0), 'input', u.inputTokens],
+    ['input audio', u.inputAudioTokens ?? 0, 'input', u.inputTokens],
+    ['reasoning', u.reasoningTokens ?? 0, 'output', u.outputTokens],
+    ['output audio', u.outputAudioTokens ?? 0, 'output', u.outputTokens],
+    ['1-hour cache write', u.cacheWrite1hTokens ?? 0, 'cache write', u.cacheWriteTokens ?? 0],
+  ];
+  for (const [part, n, whole, total] of parts) {
+    if (n > total) return `${part} tokens (${n}) exceed ${whole} tokens (${total}), which must include them`;
   }
   return undefined;
 }

@@ -436,3 +436,46 @@ describe('normalizeSpan, one case per convention as the real packages write it',
     });
   });
 });
+
+describe('token counts are whole numbers or the usage is marked untrustworthy', () => {
+  const call = (input: Attributes[string]) =>
+    normalizeSpan(
+      span({
+        'gen_ai.provider.name': 'openai',
+        'gen_ai.request.model': 'gpt-4o',
+        'gen_ai.usage.input_tokens': input,
+        'gen_ai.usage.output_tokens': 5,
+      }),
+    );
+  it.each([
+    ['the string "NaN"', 'NaN'],
+    ['NaN', Number.NaN],
+    ['Infinity', Number.POSITIVE_INFINITY],
+    ['true', true],
+    ['an array', [12]],
+    ['a map', { n: 12 }],
+    ['-0.0', -0],
+    ['"0x10"', '0x10'],
+    ['"1e3"', '1e3'],
+    ['" 12"', ' 12'],
+    ['a fraction', 12.5],
+    ['"-0"', '-0'],
+  ])('%s is refused, not read as 0 or converted', (_name, value) => {
+    const c = call(value);
+    expect(c?.usageProblem).toMatch(/gen_ai\.usage\.input_tokens = .* is not a whole number of tokens/);
+  });
+  it.each([
+    ['an integer', 12, 12],
+    ['int64 as decimal digits', '12', 12],
+    ['a whole double', 12.0, 12],
+    ['a negative integer (range is checked at ingest)', -3, -3],
+  ])('%s is read', (_name, value, expected) => {
+    const c = call(value);
+    expect(c?.usageProblem).toBeUndefined();
+    expect(c?.usage.inputTokens).toBe(expected);
+  });
+  it('a bad count alone still makes the span a call, so it is refused rather than dropped', () => {
+    const c = normalizeSpan(span({ 'gen_ai.provider.name': 'openai', 'gen_ai.usage.input_tokens': 'NaN' }));
+    expect(c?.usageProblem).toBeDefined();
+  });
+});

@@ -19,7 +19,8 @@ export function normalizeSpan(span: SpanInput): AiCall | null {
   // A span without usage is still a call: a failed one (an error in the rollups) with 0 tokens, as
   // providers bill no failed request; an answered one counted from its message content, marked
   // estimated. Without usage, error or content it cannot be counted.
-  const stated = readUsage(a, convention, INPUT_EXCLUDES_CACHE.has(`${convention}/${provider}`));
+  const usageProblems: string[] = [];
+  const stated = readUsage(a, convention, INPUT_EXCLUDES_CACHE.has(`${convention}/${provider}`), usageProblems);
   const failed = isFailed(span);
   const estimatedUsage = stated || failed ? undefined : estimateUsageFromContent(a);
   const usage = stated ?? (failed ? { inputTokens: 0, outputTokens: 0 } : estimatedUsage);
@@ -52,6 +53,7 @@ export function normalizeSpan(span: SpanInput): AiCall | null {
     requestId: first(str(a[S.ATTR_TM_REQUEST_ID]), meta('requestId')) ?? '',
     properties: readProperties(a),
     usage,
+    ...(usageProblems.length > 0 ? { usageProblem: usageProblems.join('; ') } : {}),
     estimated: a[S.ATTR_TM_USAGE_ESTIMATED] === true || estimatedUsage !== undefined,
     isStreaming:
       a[S.ATTR_GEN_AI_REQUEST_STREAM] === true ||
@@ -207,12 +209,19 @@ function readOperation(span: SpanInput, c: Convention): string {
  */
 const INPUT_EXCLUDES_CACHE: ReadonlySet<string> = new Set(['openlit/anthropic']);
 
-/** Tokens from whichever names the convention uses; null when the span states no usage at all. */
-function readUsage(a: Attributes, c: Convention, inputExcludesCache: boolean): Usage | null {
+/**
+ * Tokens from whichever names the convention uses; null when the span states no usage at all.
+ * A count that is not a whole number (see tokenCount) is left out and named in `problems`:
+ * the usage is then not to be trusted, and the ingest side rejects the span.
+ */
+function readUsage(a: Attributes, c: Convention, inputExcludesCache: boolean, problems: string[]): Usage | null {
   const get = (...keys: string[]) => {
     for (const k of keys) {
-      const v = num(a[k]);
-      if (v !== undefined) return v;
+      const v = a[k];
+      if (v === undefined || v === null) continue;
+      const n = tokenCount(v);
+      if (n === undefined) problems.push(`${k} = ${JSON.stringify(v)?.slice(0, 64)} is not a whole number of tokens`);
+      return n;
     }
     return undefined;
   };
@@ -251,7 +260,7 @@ function readUsage(a: Attributes, c: Convention, inputExcludesCache: boolean): U
     );
     reasoning = get(S.ATTR_GEN_AI_USAGE_REASONING_OUTPUT_TOKENS, S.OPENLLMETRY.reasoningTokens);
   }
-  if (input === undefined && output === undefined) return null;
+  if (input === undefined && output === undefined && problems.length === 0) return null;
   if (inputExcludesCache) input = (input ?? 0) + (cacheRead ?? 0) + (cacheWrite ?? 0);
   const usage: Usage = { inputTokens: input ?? 0, outputTokens: output ?? 0 };
   if (cacheRead) usage.cacheReadTokens = cacheRead;
@@ -318,6 +327,17 @@ function decimalString(v: AttrValue): string | undefined {
 function str(v: AttrValue | undefined): string | undefined {
   if (typeof v === 'string') return v;
   if (Array.isArray(v) && v.length === 1 && typeof v[0] === 'string') return v[0];
+  return undefined;
+}
+
+/**
+ * A token count: an integer (a JSON number, or decimal digits — int64 arrives as a string in
+ * OTLP/JSON), else undefined. NaN, ±Infinity, -0, fractions, "0x10", "1e3", booleans, arrays
+ * and maps are not counts. Range (negative, absurd) is the ingest side's check.
+ */
+function tokenCount(v: AttrValue): number | undefined {
+  if (typeof v === 'number') return Number.isInteger(v) && !Object.is(v, -0) ? v : undefined;
+  if (typeof v === 'string' && /^-?\d{1,20}$/.test(v) && v !== '-0') return Number(v);
   return undefined;
 }
 

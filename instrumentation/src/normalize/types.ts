@@ -52,6 +52,8 @@ export interface AiCall {
   /** Custom properties (`tokenmeter.property.<name>` attributes), by name, as the span states them (unbounded here). */
   properties: Record<string, string>;
   usage: Usage;
+  /** Set when a token count on the span is not a whole number: the usage cannot be trusted. */
+  usageProblem?: string;
   estimated: boolean;
   isStreaming: boolean;
   isBatch: boolean;
