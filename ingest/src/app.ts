@@ -37,7 +37,7 @@ export function createApp(deps: AppDeps): Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('etag', false);
-  app.use(healthRouter(deps));
+  app.use(healthRouter({ ...deps, readyMaxFailingMs: deps.config.drain.readyMaxFailingMs }));
   // Counters of every tenant at once: operator keys only (a tenant-bound read key gets 403).
   app.get(
     '/metrics',

@@ -38,6 +38,13 @@ export interface Config {
   };
   /** The local write-ahead spool: a batch is acknowledged once fsynced here (ingest/README.md). */
   spool: { dir: string; maxBytes: number };
+  /** How the drainer treats failing inserts (ingest/src/pipeline/spool-drainer.ts). */
+  drain: {
+    /** Times a single span ClickHouse refuses as data is tried again before it is quarantined. */
+    insertMaxRetries: number;
+    /** /readyz answers 503 once every insert has failed for longer than this. */
+    readyMaxFailingMs: number;
+  };
   /** Requests per second per API key (token bucket), and the burst it allows. */
   rateLimit: { perSecond: number; burst: number };
   /** How long a resolved API key is cached before it is looked up again (revocation delay on other replicas). */
@@ -90,6 +97,8 @@ export const ENV_VARS = [
   'TOKENMETER_MAX_PROPERTY_VALUE_LENGTH',
   'TOKENMETER_SPOOL_DIR',
   'TOKENMETER_SPOOL_MAX_BYTES',
+  'TOKENMETER_INSERT_MAX_RETRIES',
+  'TOKENMETER_READY_MAX_FAILING_MS',
   'TOKENMETER_RATE_LIMIT_RPS',
   'TOKENMETER_RATE_LIMIT_BURST',
   'TOKENMETER_KEY_CACHE_MS',
@@ -167,6 +176,10 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): Config {
     spool: {
       dir: resolve(env.TOKENMETER_SPOOL_DIR || resolve(env.TOKENMETER_DATA_DIR || './.tokenmeter', 'spool')),
       maxBytes: int(env, 'TOKENMETER_SPOOL_MAX_BYTES', 1024 ** 3, 1024, 1024 ** 4),
+    },
+    drain: {
+      insertMaxRetries: int(env, 'TOKENMETER_INSERT_MAX_RETRIES', 3, 0, 100),
+      readyMaxFailingMs: int(env, 'TOKENMETER_READY_MAX_FAILING_MS', 300_000, 1, 86_400_000),
     },
     rateLimit: {
       perSecond: int(env, 'TOKENMETER_RATE_LIMIT_RPS', 1000, 0, 1_000_000),

@@ -107,7 +107,8 @@ export function createMetrics() {
     }),
     spoolQuarantined: new Counter({
       name: 'tokenmeter_spool_quarantined_total',
-      help: 'Spool batches ClickHouse refused as bad data, moved aside to the spool rejected/ folder',
+      help: 'Spans ClickHouse refused as data (after splitting their batch), moved to the spool quarantine/ folder, by reason',
+      labelNames: ['reason'] as const,
       registers: [registry],
     }),
     rateLimited: new Counter({

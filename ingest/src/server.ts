@@ -55,6 +55,7 @@ export async function startServer(
     maxDelayMs: config.batch.maxDelayMs,
     log,
     metrics,
+    insertMaxRetries: config.drain.insertMaxRetries,
   });
   await writer.start();
   const keyStore = new KeyStore(store, { cacheMs: config.keyCacheMs, log });

@@ -7,11 +7,14 @@ import type { Metrics } from '../metrics.js';
  * /healthz: the process answers. /readyz: every migration is applied and spans can be
  * taken: ClickHouse answers, or — while it does not — the spool still has room (a replica
  * that left the load balancer during a ClickHouse outage would make its spool useless).
+ * But once every insert has failed for longer than `readyMaxFailingMs` the replica is not
+ * ready (503 with the reason): what it takes in is no longer reaching ClickHouse.
  */
 export function healthRouter(deps: {
   store: Store;
   metrics: Metrics;
-  writer?: { spoolHasRoom: boolean; isDegraded: boolean };
+  writer?: { spoolHasRoom: boolean; isDegraded: boolean; failing(): { forMs: number; error: string | undefined } };
+  readyMaxFailingMs?: number;
 }): Router {
   const router = Router();
   router.get('/healthz', (_req, res) => {
@@ -19,6 +22,14 @@ export function healthRouter(deps: {
   });
   let migrated = false;
   router.get('/readyz', async (_req, res) => {
+    const failing = deps.writer?.failing();
+    if (failing && deps.readyMaxFailingMs !== undefined && failing.forMs > deps.readyMaxFailingMs) {
+      res.status(503).json({
+        status: 'not ready',
+        reason: `ClickHouse writes failing for ${Math.round(failing.forMs / 1000)} s (bound ${deps.readyMaxFailingMs} ms): ${failing.error ?? 'unknown error'}`,
+      });
+      return;
+    }
     try {
       const ping = await deps.store.writer.ping();
       if (!ping.success) {

@@ -1,22 +1,26 @@
 /**
  * The one inserter: drains the spool into ClickHouse, oldest record first, retrying the
- * identical insert with backoff through an outage and quarantining a record ClickHouse
- * refuses for good. Owns the degraded state, the spool gauges, and the requests waiting
- * for their record to land.
+ * identical insert with backoff through an outage, and splitting a batch ClickHouse refuses
+ * as data until only the bad spans are left, which it quarantines. Owns the degraded and
+ * failing state, the spool gauges, and the requests waiting for their record to land.
  */
 import { createHash } from 'node:crypto';
 import type { Logger } from 'pino';
 import { insertSettings, type Store } from '../store/client.js';
 import type { Metrics } from '../metrics.js';
-import { spanKey } from './rows.js';
+import { classifyInsertError, type InsertFailure } from './insert-errors.js';
+import { type CallRow, spanKey } from './rows.js';
 import type { Spool, SpoolEntry } from './spool.js';
 import { decodeRecord, type SpoolBatch } from './spool-record.js';
+import { type GroupSpan, type SplitPart, rowsOf, spansIn, spansOf, splitPart, wholeGroup } from './split.js';
 
 export interface DrainerOptions {
   store: Store;
   spool: Spool;
   log: Logger;
   metrics: Metrics;
+  /** Times a single span ClickHouse refuses as data is tried again before it is quarantined. */
+  maxRetries?: number;
 }
 
 /**
@@ -33,15 +37,25 @@ export class SpoolDrainer {
   private drainWake: (() => void) | undefined;
   /** True while the drainer's last insert failed: acknowledge on the spool's word at once. */
   private degraded = false;
+  /** Since when every insert has failed (undefined: the last one went through), and the error's name (never its data). */
+  private failingSince: number | undefined;
+  private lastFailure: string | undefined;
   private stopDrain = false;
+  private readonly maxRetries: number;
 
   constructor(private readonly opts: DrainerOptions) {
     opts.metrics.spoolAge.source = () => opts.spool.oldestAgeMs() / 1000;
+    this.maxRetries = opts.maxRetries ?? 3;
   }
 
   /** Whether ClickHouse writes are failing and batches are being held in the spool. */
   get isDegraded(): boolean {
     return this.degraded;
+  }
+
+  /** How long writes have been failing without one going through (0: they are not), and the last error. */
+  failing(now = Date.now()): { forMs: number; error: string | undefined } {
+    return { forMs: this.failingSince === undefined ? 0 : now - this.failingSince, error: this.lastFailure };
   }
 
   /**
@@ -95,15 +109,17 @@ export class SpoolDrainer {
     metrics.spoolAgeSeconds.set(spool.oldestAgeMs() / 1000);
   }
 
-  /** The one inserter: oldest spool record first, retried until it is in ClickHouse. */
+  /**
+   * The one inserter: oldest spool record first. A write that fails for now is retried
+   * (the identical insert, with backoff) until it lands; rows ClickHouse refuses as data
+   * are isolated by splitting (insertGroup) and only they are quarantined.
+   */
   private async drain(): Promise<void> {
     const { spool, metrics, log } = this.opts;
     let backoffMs = 100;
-    let failures = 0;
     while (!this.stopDrain) {
       const group = spool.nextGroup(DRAIN_GROUP_BYTES);
-      const entry = group[0];
-      if (!entry) {
+      if (!group[0]) {
         await new Promise<void>((r) => {
           this.drainWake = r;
         });
@@ -114,16 +130,18 @@ export class SpoolDrainer {
         const batches: SpoolBatch[] = [];
         for (const e of group) batches.push(decodeRecord(await spool.read(e)));
         const batch: SpoolBatch = { traces: batches.flatMap((b) => b.traces), calls: batches.flatMap((b) => b.calls) };
-        await this.insertBatch(batch);
+        const wasDegraded = this.degraded;
+        const stored = await this.insertGroup(group, batch);
+        if (!stored) break; // stopping in the middle of a split: it resumes from split.json at next start
         metrics.insertSeconds.observe((performance.now() - started) / 1000);
         for (const e of group) await spool.ack(e);
+        spool.clearSplit();
         metrics.batchesWritten.inc();
-        metrics.spansAccepted.inc(batch.traces.length);
-        for (const c of batch.calls) metrics.aiCalls.inc({ cost_source: c.cost_source || 'unpriced' });
-        if (this.degraded) log.info({ pending: spool.pendingRecords }, 'ClickHouse writes recovered; draining');
-        this.degraded = false;
+        metrics.spansAccepted.inc(stored.traces);
+        for (const c of stored.calls) metrics.aiCalls.inc({ cost_source: c.cost_source || 'unpriced' });
+        if (wasDegraded) log.info({ pending: spool.pendingRecords }, 'ClickHouse writes recovered; draining');
+        this.writing();
         backoffMs = 100;
-        failures = 0;
         for (const e of group) {
           this.waiting.get(e.seq)?.();
           this.waiting.delete(e.seq);
@@ -131,74 +149,161 @@ export class SpoolDrainer {
         this.updateSpoolMetrics();
       } catch (err) {
         metrics.batchFailures.inc();
-        failures++;
-        if (failures >= QUARANTINE_AFTER && isBadData(err)) {
-          await this.quarantine(group, err as Error);
-          failures = 0;
-          continue;
-        }
         if (!this.degraded) {
           log.warn(
             { err: (err as Error).message, pending: spool.pendingRecords },
             'batch insert failed; acknowledging from the spool and retrying the identical insert',
           );
         }
-        this.degraded = true;
-        // Every waiting batch is durable in the spool: answer them now.
-        for (const resolve of this.waiting.values()) resolve();
-        this.waiting.clear();
-        this.updateSpoolMetrics();
-        await new Promise<void>((r) => {
-          const timer = setTimeout(r, backoffMs);
-          this.drainWake = () => {
-            if (this.stopDrain) {
-              clearTimeout(timer);
-              r();
-            }
-          };
-        });
-        this.drainWake = undefined;
+        this.failed(classifyInsertError(err).kind);
+        await this.pause(backoffMs);
         backoffMs = Math.min(5000, backoffMs * 2);
       }
     }
   }
 
   /**
-   * ClickHouse refused this record's data itself, again and again (not a network or
-   * load failure): move it aside, so one poisoned batch cannot block every later one.
-   * Nothing is deleted; an operator can fix and replay the file.
+   * Insert one group, part by part. It starts whole (the usual case: one insert per table,
+   * nothing written down); once ClickHouse refuses it as data it is split, one part per
+   * tenant, then halves (split.ts), breadth first so that another tenant's part is tried
+   * before the poisoned one is cut further. The parts left are fsynced (split.json) before
+   * the next insert, so a kill -9 resumes with the same parts and the same insert tokens.
+   * A single span still refused after `maxRetries` tries is quarantined. A transient
+   * failure throws: drain() retries the same part after a backoff.
+   * Returns what was stored, or undefined when the drainer is stopping.
    */
-  private async quarantine(group: SpoolEntry[], err: Error): Promise<void> {
+  private async insertGroup(
+    group: SpoolEntry[],
+    batch: SpoolBatch,
+  ): Promise<{ traces: number; calls: CallRow[] } | undefined> {
     const { spool, metrics, log } = this.opts;
-    for (const entry of group) {
-      const batch = decodeRecord(await spool.read(entry));
-      const path = spool.quarantine(entry, Buffer.from(JSON.stringify(batch)));
-      metrics.spoolQuarantined.inc();
-      metrics.spansRejected.inc({ reason: 'storage_rejected' }, batch.traces.length);
-      log.error(
-        { err: err.message, path, rows: batch.traces.length },
-        'ClickHouse refused a spooled batch; moved aside',
-      );
-      await spool.ack(entry);
-      this.waiting.get(entry.seq)?.();
-      this.waiting.delete(entry.seq);
+    const head = group[0]!;
+    const spans = spansOf(batch);
+    const saved = spool.loadSplit<SplitState>(head, group.length);
+    const state: SplitState = saved ?? { parts: [wholeGroup(spans)] };
+    /** Whether split.json holds this group's parts (then every step is written down). */
+    let split = saved !== undefined;
+    if (saved) log.info({ parts: saved.parts.length }, 'resuming the split of a batch ClickHouse refused as data');
+    const stored = { traces: 0, calls: [] as CallRow[] };
+    while (state.parts.length > 0) {
+      if (this.stopDrain) return undefined;
+      const part = state.parts[0]!;
+      if (part.failures > 0 && !(await this.pause(retryDelayMs(part.failures)))) return undefined;
+      const rows = rowsOf(batch, spans, part);
+      try {
+        if (rows.traces.length > 0) {
+          await this.insert(
+            'otel_traces',
+            rows.traces,
+            rows.traces.map((t) => spanKey(t.TenantId, t.TraceId, t.SpanId)),
+          );
+          part.tracesDone = true;
+        }
+        if (rows.calls.length > 0)
+          await this.insert(
+            'ai_calls',
+            rows.calls,
+            rows.calls.map((c) => spanKey(c.tenant, c.trace_id, c.span_id)),
+          );
+      } catch (err) {
+        const failure = classifyInsertError(err);
+        // Tried again as it is (what it wrote before failing is deduplicated by its tokens).
+        if (failure.retryable) throw err;
+        metrics.batchFailures.inc();
+        this.failed(`${failure.kind} (${failure.reason})`);
+        state.parts.shift();
+        const parts = splitPart(spans, part);
+        const tenants = [...new Set(spansIn(spans, part).map((s) => s.tenant))];
+        if (parts) {
+          state.parts.push(...parts);
+          log.warn(
+            { err: failure.message, reason: failure.reason, tenants, spans: part.to - part.from, parts: parts.length },
+            'ClickHouse refused rows as data; splitting the batch to isolate them',
+          );
+        } else if (part.failures < this.maxRetries) {
+          state.parts.push({ ...part, failures: part.failures + 1 });
+        } else {
+          this.quarantine(head, batch, spans, part, failure);
+          this.writing();
+        }
+        spool.saveSplit(head, group.length, state);
+        split = true;
+        continue;
+      }
+      state.parts.shift();
+      stored.traces += rows.traces.length;
+      stored.calls.push(...rows.calls);
+      this.writing();
+      if (split && state.parts.length > 0) spool.saveSplit(head, group.length, state);
     }
+    return stored;
+  }
+
+  /**
+   * One span ClickHouse refused as data every time: its rows (only its ai_calls row, when
+   * its otel_traces row is in) go to the spool's quarantine/ folder with the error, for an
+   * operator to inspect, fix and send again; counted by reason and logged with the tenant.
+   */
+  private quarantine(
+    head: SpoolEntry,
+    batch: SpoolBatch,
+    spans: GroupSpan[],
+    part: SplitPart,
+    failure: InsertFailure,
+  ): void {
+    const { spool, metrics, log } = this.opts;
+    const rows = rowsOf(batch, spans, part);
+    const span = spansIn(spans, part)[0]!;
+    const name = `${head.appendedAt}-${head.segment}-${head.offset}-${createHash('sha256').update(span.key).digest('hex').slice(0, 16)}`;
+    const path = spool.quarantine(
+      name,
+      JSON.stringify({
+        tenant: span.tenant,
+        reason: failure.reason,
+        error: failure.message,
+        tries: part.failures + 1,
+        quarantinedAt: new Date().toISOString(),
+        rows,
+      }),
+    );
+    metrics.spoolQuarantined.inc({ reason: failure.reason });
+    metrics.spansRejected.inc({ reason: 'storage_rejected' });
+    log.error(
+      { tenant: span.tenant, reason: failure.reason, err: failure.message, path, tries: part.failures + 1 },
+      'ClickHouse refused a span as data; quarantined',
+    );
+  }
+
+  /** An insert (or a quarantine) went through: writes are not failing. */
+  private writing(): void {
+    this.degraded = false;
+    this.failingSince = undefined;
+    this.lastFailure = undefined;
+  }
+
+  /** An insert failed: answer every waiting request on the spool's word (their batches are durable). */
+  private failed(kind: string): void {
+    this.degraded = true;
+    this.failingSince ??= Date.now();
+    this.lastFailure = kind;
+    for (const resolve of this.waiting.values()) resolve();
+    this.waiting.clear();
     this.updateSpoolMetrics();
   }
 
-  private async insertBatch(batch: SpoolBatch): Promise<void> {
-    if (batch.traces.length > 0)
-      await this.insert(
-        'otel_traces',
-        batch.traces,
-        batch.traces.map((t) => spanKey(t.TenantId, t.TraceId, t.SpanId)),
-      );
-    if (batch.calls.length > 0)
-      await this.insert(
-        'ai_calls',
-        batch.calls,
-        batch.calls.map((c) => spanKey(c.tenant, c.trace_id, c.span_id)),
-      );
+  /** Wait `ms`, or less when the drainer is stopped. False when it is stopping. */
+  private async pause(ms: number): Promise<boolean> {
+    await new Promise<void>((r) => {
+      const timer = setTimeout(r, ms);
+      this.drainWake = () => {
+        if (this.stopDrain) {
+          clearTimeout(timer);
+          r();
+        }
+      };
+    });
+    this.drainWake = undefined;
+    return !this.stopDrain;
   }
 
   private async insert(table: string, values: unknown[], keys: string[]): Promise<void> {
@@ -212,17 +317,18 @@ export class SpoolDrainer {
   }
 }
 
-const QUARANTINE_AFTER = 5;
+/** What split.json holds for a group being split: the parts still to insert, in order. */
+interface SplitState {
+  parts: SplitPart[];
+}
+
+/** A span refused as data is tried again after 250 ms, 500 ms, 1 s, … (5 s at most). */
+function retryDelayMs(failures: number): number {
+  return Math.min(5000, 250 * 2 ** (failures - 1));
+}
+
 /** How much of the spool one insert takes while catching up (whole records; one record may be larger). */
 const DRAIN_GROUP_BYTES = 16 * 1024 * 1024;
-
-/** ClickHouse error codes that mean "this data can never be inserted", as opposed to "not now". */
-const BAD_DATA_CODES = new Set(['6', '26', '27', '38', '41', '53', '69', '70', '72', '117', '16', '62']);
-
-function isBadData(err: unknown): boolean {
-  const code = (err as { code?: unknown }).code;
-  return typeof code === 'string' && BAD_DATA_CODES.has(code);
-}
 
 function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));

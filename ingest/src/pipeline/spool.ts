@@ -11,7 +11,7 @@ import {
   writeFileSync,
 } from 'node:fs';
 import { type FileHandle, open, readFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { crc32 } from 'node:zlib';
 
 /**
@@ -215,24 +215,54 @@ export class Spool {
       bytes += e.bytes;
     }
     this.inflight = { segment: head.segment, offset: head.offset, count: group.length };
-    const path = join(this.opts.dir, 'inflight.json');
-    writeFileSync(`${path}.tmp`, JSON.stringify(this.inflight));
-    const fd = openSync(`${path}.tmp`, 'r');
-    try {
-      fsyncSync(fd);
-    } finally {
-      closeSync(fd);
-    }
-    renameSync(`${path}.tmp`, path);
+    writeDurably(join(this.opts.dir, 'inflight.json'), JSON.stringify(this.inflight), false);
     return group;
   }
 
-  /** Keep a record ClickHouse refused as data in `rejected/`, for an operator to look at. */
-  quarantine(entry: SpoolEntry, payload: Buffer): string {
-    const dir = join(this.opts.dir, 'rejected');
+  /**
+   * How far the group starting at `head` has been split (spool-drainer.ts), or undefined
+   * when it never was. Written down before each next insert, so a crash resumes the split
+   * with the same parts, and a part that landed just before the crash is deduplicated.
+   */
+  loadSplit<T>(head: SpoolEntry, count: number): T | undefined {
+    try {
+      const saved = JSON.parse(readFileSync(join(this.opts.dir, 'split.json'), 'utf8')) as {
+        group?: { segment: number; offset: number; appendedAt: number; count: number };
+        state?: T;
+      };
+      const g = saved.group;
+      if (
+        g?.segment === head.segment &&
+        g.offset === head.offset &&
+        g.appendedAt === head.appendedAt &&
+        g.count === count
+      )
+        return saved.state;
+    } catch {
+      // None yet (the common case), or torn before its rename: the group starts whole again.
+    }
+    return undefined;
+  }
+
+  saveSplit<T>(head: SpoolEntry, count: number, state: T): void {
+    const group = { segment: head.segment, offset: head.offset, appendedAt: head.appendedAt, count };
+    writeDurably(join(this.opts.dir, 'split.json'), JSON.stringify({ group, state }));
+  }
+
+  clearSplit(): void {
+    rmSync(join(this.opts.dir, 'split.json'), { force: true });
+  }
+
+  /**
+   * Keep rows ClickHouse refused as data in `quarantine/` (fsynced: they leave the spool
+   * next), for an operator to inspect, fix and send again. The same name for the same
+   * rows, so a quarantine repeated after a crash overwrites rather than doubles.
+   */
+  quarantine(name: string, payload: string): string {
+    const dir = join(this.opts.dir, 'quarantine');
     mkdirSync(dir, { recursive: true });
-    const path = join(dir, `${entry.appendedAt}-${entry.segment}-${entry.offset}.json`);
-    writeFileSync(path, payload);
+    const path = join(dir, `${name}.json`);
+    writeDurably(path, payload);
     return path;
   }
 
@@ -285,6 +315,30 @@ export class Spool {
     const active = this.active;
     this.active = undefined;
     if (active) await active.fh.close().catch(() => undefined);
+  }
+}
+
+/**
+ * Write a file whole or not at all: temp file, fsync, rename, and (`syncDir`) fsync the
+ * folder so the new name survives a power cut too. inflight.json skips that last step, as
+ * it always has (it is written once per insert, on the hot path); a kill -9 keeps the rename
+ * either way, since the page cache outlives the process.
+ */
+function writeDurably(path: string, text: string, syncDir = true): void {
+  writeFileSync(`${path}.tmp`, text);
+  const fd = openSync(`${path}.tmp`, 'r');
+  try {
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+  renameSync(`${path}.tmp`, path);
+  if (!syncDir) return;
+  const dirFd = openSync(dirname(path), 'r');
+  try {
+    fsyncSync(dirFd);
+  } finally {
+    closeSync(dirFd);
   }
 }
 

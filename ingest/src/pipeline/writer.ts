@@ -27,6 +27,8 @@ export interface WriterOptions {
   ackWaitMs?: number;
   /** How many span keys the in-memory dedup window remembers. */
   recentKeys?: number;
+  /** Times a single span ClickHouse refuses as data is tried again before it is quarantined. */
+  insertMaxRetries?: number;
 }
 
 export interface WriteResult {
@@ -63,7 +65,13 @@ export class BatchWriter {
 
   constructor(private readonly opts: WriterOptions) {
     this.dedup = new SpanDedup({ store: opts.store, dir: opts.spool.dir, recentKeys: opts.recentKeys ?? 1_000_000 });
-    this.drainer = new SpoolDrainer({ store: opts.store, spool: opts.spool, log: opts.log, metrics: opts.metrics });
+    this.drainer = new SpoolDrainer({
+      store: opts.store,
+      spool: opts.spool,
+      log: opts.log,
+      metrics: opts.metrics,
+      maxRetries: opts.insertMaxRetries,
+    });
   }
 
   /**
@@ -192,5 +200,10 @@ export class BatchWriter {
   /** Whether ClickHouse writes are failing and batches are being held in the spool. */
   get isDegraded(): boolean {
     return this.drainer.isDegraded;
+  }
+
+  /** How long every insert has been failing (0: the last one went through), and the last error. */
+  failing(): { forMs: number; error: string | undefined } {
+    return this.drainer.failing();
   }
 }
