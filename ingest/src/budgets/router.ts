@@ -6,10 +6,11 @@ import type { Metrics } from '../metrics.js';
 import type { Store } from '../store/client.js';
 import { HttpError, handle, tenantOf } from '../usage/request.js';
 import { enforcementView } from './enforcement.js';
+import { type BudgetForecast, budgetForecasts } from './forecast.js';
 import { parseBudgetInput } from './parse.js';
 import { allStatuses, budgetStatuses, type DefaultUserBudget } from './status.js';
 import { deleteBudget, getBudget, listBudgets, putBudget } from './store.js';
-import type { BudgetStatus } from './types.js';
+import type { Budget, BudgetStatus } from './types.js';
 
 export interface BudgetRouterDeps {
   store: Store;
@@ -59,8 +60,14 @@ export function budgetRouter(deps: BudgetRouterDeps): Router {
     handle(deps.log, async (req, res) => {
       const tenant = tenantOf(req);
       const budgets = await listBudgets(deps.store, tenant);
-      const statuses = await budgetStatuses(deps.store, budgets, now());
-      res.json({ tenant, budgets: statuses.map(withStatus), defaultUserBudget: deps.defaultUserBudget ?? null });
+      const t = now();
+      const statuses = await budgetStatuses(deps.store, budgets, t);
+      const forecasts = await budgetForecasts(deps.store, statuses, t);
+      res.json({
+        tenant,
+        budgets: statuses.map((s, i) => withStatus(s, forecasts[i])),
+        defaultUserBudget: deps.defaultUserBudget ?? null,
+      });
     }),
   );
 
@@ -69,8 +76,35 @@ export function budgetRouter(deps: BudgetRouterDeps): Router {
     read,
     handle(deps.log, async (req, res) => {
       const budget = await found(req);
-      const [status] = await budgetStatuses(deps.store, [budget], now());
-      res.json(withStatus(status!));
+      const t = now();
+      const [status] = await budgetStatuses(deps.store, [budget], t);
+      const [forecast] = await budgetForecasts(deps.store, [status!], t);
+      res.json(withStatus(status!, forecast));
+    }),
+  );
+
+  // What a budget would show if saved as sent: the same checks as POST/PUT (400 names the
+  // field), and the same status and forecast code as GET. Nothing is written.
+  router.post(
+    '/api/v1/budgets/preview',
+    admin,
+    express.json({ limit: '64kb' }),
+    handle(deps.log, async (req, res) => {
+      const tenant = writeTenant(req);
+      const id = (req.body as { id?: unknown } | undefined)?.id;
+      const base = typeof id === 'string' && id !== '' ? await found(req, tenant) : undefined;
+      const input = parseBudgetInput(req.body, base);
+      const t = now();
+      const budget: Budget = {
+        ...input,
+        id: base?.id ?? '',
+        tenant,
+        createdAt: base?.createdAt ?? t.toISOString(),
+        updatedAt: t.toISOString(),
+      };
+      const [status] = await budgetStatuses(deps.store, [budget], t);
+      const [forecast] = await budgetForecasts(deps.store, [status!], t);
+      res.json(withStatus(status!, forecast));
     }),
   );
 
@@ -111,7 +145,7 @@ export function budgetRouter(deps: BudgetRouterDeps): Router {
   );
 
   async function found(req: Request, tenant = tenantOf(req)) {
-    const id = String(req.params.id);
+    const id = String(req.params.id ?? (req.body as { id?: unknown }).id);
     const budget = await getBudget(deps.store, tenant, id);
     if (!budget) throw new HttpError(404, `no budget '${id}' in tenant '${tenant}'`);
     return budget;
@@ -130,7 +164,7 @@ function writeTenant(req: Request): string {
   return tenantOf(req);
 }
 
-function withStatus(s: BudgetStatus) {
+function withStatus(s: BudgetStatus, forecast?: BudgetForecast) {
   return {
     ...s.budget,
     status: {
@@ -141,6 +175,7 @@ function withStatus(s: BudgetStatus) {
       crossed: s.crossed,
       remainingUsd: remaining(s),
     },
+    ...(forecast ? { projection: forecast } : {}),
   };
 }
 

@@ -25,17 +25,23 @@ export function budgetStatus(budget: Budget, spendUsd: string, now: Date): Budge
   return { budget, periodStart: start, periodEnd: end, spendUsd: formatScaled(spend), percent, crossed };
 }
 
-/** A model budget counts the alias and its dated snapshots (gpt-4o-mini-2024-07-18), as the guard matches. */
-const SPEND = `
-SELECT toString(sum(cost_usd)) AS spend
-FROM ai_usage_daily
-WHERE tenant = {tenant:String} AND day >= {start:Date} AND day < {end:Date}
-  AND ({team:String} = '' OR team = {team:String})
+/**
+ * The calls a budget's scope counts (the daily rollup's columns); shared by its spend and its
+ * forecast. A model budget counts the alias and its dated snapshots (gpt-4o-mini-2024-07-18),
+ * as the guard matches.
+ */
+export const SCOPE_SQL = `({team:String} = '' OR team = {team:String})
   AND ({user:String} = '' OR user_id = {user:String})
   AND ({feature:String} = '' OR feature = {feature:String})
   AND ({model:String} = '' OR model = {model:String}
        OR (startsWith(model, concat({model:String}, '-'))
            AND match(substring(model, length({model:String}) + 2), '^20[0-9]{2}-?[0-9]{2}-?[0-9]{2}$')))`;
+
+const SPEND = `
+SELECT toString(sum(cost_usd)) AS spend
+FROM ai_usage_daily
+WHERE tenant = {tenant:String} AND day >= {start:Date} AND day < {end:Date}
+  AND ${SCOPE_SQL}`;
 
 /** Spend of each budget in its current period, from the daily rollup. */
 export async function budgetStatuses(store: Store, budgets: readonly Budget[], now: Date): Promise<BudgetStatus[]> {

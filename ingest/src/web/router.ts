@@ -107,6 +107,13 @@ export function webRouter(deps: WebDeps): Router {
         tenant: p.tenant,
         money: p.role !== 'user',
         budgets: p.role !== 'user',
+        // The same rules the write endpoints enforce (budgets, keys, prices routers).
+        can: {
+          editBudgets: p.role === 'admin',
+          manageKeys: p.role === 'admin',
+          managePrices: p.role === 'admin' && p.tenant === '*',
+          advice: p.role === 'admin' || p.role === 'read',
+        },
       });
     }),
   );

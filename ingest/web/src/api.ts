@@ -26,10 +26,23 @@ export function whenUnauthorized(fn: () => void): void {
   onUnauthorized = fn;
 }
 
-export async function api<T>(path: string, opts: { key?: string; signal?: AbortSignal } = {}): Promise<T> {
+/**
+ * One API request. Writes (`method` with a JSON `body`) go to the very endpoints the CLI uses,
+ * so the service's own role and tenant checks apply; the page adds none of its own.
+ */
+export async function api<T>(
+  path: string,
+  opts: { key?: string; signal?: AbortSignal; method?: 'GET' | 'POST' | 'PUT' | 'DELETE'; body?: unknown } = {},
+): Promise<T> {
   const key = opts.key ?? storedKey() ?? '';
   const res = await fetch(path, {
-    headers: { authorization: `Bearer ${key}`, accept: 'application/json' },
+    method: opts.method ?? 'GET',
+    headers: {
+      authorization: `Bearer ${key}`,
+      accept: 'application/json',
+      ...(opts.body !== undefined ? { 'content-type': 'application/json' } : {}),
+    },
+    ...(opts.body !== undefined ? { body: JSON.stringify(opts.body) } : {}),
     ...(opts.signal ? { signal: opts.signal } : {}),
   });
   const body = (await res.json().catch(() => ({}))) as T & { error?: string };
@@ -77,6 +90,17 @@ export interface Session {
   tenant: string;
   money: boolean;
   budgets: boolean;
+  /** What this key may change or see beyond dashboards: the page shows no control a key cannot use. */
+  can: {
+    /** Create, edit and delete budgets (admin). */
+    editBudgets: boolean;
+    /** Create and revoke API keys (admin; of its own tenant unless an operator key). */
+    manageKeys: boolean;
+    /** Set and end price overrides (the installation's admin key: overrides apply to every tenant). */
+    managePrices: boolean;
+    /** Read savings advice (read and admin). */
+    advice: boolean;
+  };
 }
 
 export interface Field {

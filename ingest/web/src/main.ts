@@ -3,7 +3,9 @@ import './styles.css';
 import { ApiError, api, type Session, storedKey, storeKey, whenUnauthorized } from './api.js';
 import { el } from './dom.js';
 import { dashboardPage } from './pages/dashboard.js';
-import { budgetsPage, callPage, callsPage, homePage, signInPage } from './pages/other.js';
+import { advicePage, keysPage, pricesPage } from './pages/admin.js';
+import { budgetsPage } from './pages/budgets.js';
+import { callPage, callsPage, homePage, signInPage } from './pages/other.js';
 import { currentRoute, href } from './route.js';
 
 /** tokenmeter's web view: the generated dashboards, budgets and calls, drawn from the service's API. */
@@ -39,6 +41,10 @@ function nav(s: Session): HTMLElement {
     el('a', { href: href(''), text: 'Dashboards' }),
     s.budgets ? el('a', { href: href('budgets'), text: 'Budgets' }) : '',
     el('a', { href: href('calls'), text: 'Calls' }),
+    // Only the pages this key can use: the service refuses the rest anyway.
+    s.can.advice ? el('a', { href: href('advice'), text: 'Advice' }) : '',
+    s.can.manageKeys ? el('a', { href: href('keys'), text: 'API keys' }) : '',
+    s.can.managePrices ? el('a', { href: href('prices'), text: 'Prices' }) : '',
     el('span', { class: 'spacer' }),
     el('span', { class: 'muted who', text: who }),
     out,
@@ -66,6 +72,9 @@ async function show(): Promise<void> {
     if (route.page === 'd') stop = await dashboardPage(main, route);
     else if (route.page === 'budgets' && session.budgets) await budgetsPage(main, route, session);
     else if (route.page === 'calls') await callsPage(main, route);
+    else if (route.page === 'advice' && session.can.advice) await advicePage(main, route, session);
+    else if (route.page === 'keys' && session.can.manageKeys) await keysPage(main, route, session);
+    else if (route.page === 'prices' && session.can.managePrices) await pricesPage(main, route, session);
     else if (route.page === 'call') await callPage(main, route, session);
     else await homePage(main);
   } catch (err) {
