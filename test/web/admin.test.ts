@@ -328,6 +328,32 @@ describe('the installation admin key', () => {
   });
 });
 
+describe('custom properties on the Calls page', () => {
+  it('lists each call with its properties and filters by one typed as name=value', async () => {
+    const { page, problems, context } = await adminPage();
+    const to = Date.now();
+    const from = to - 2 * DAY;
+    await page.goto(`${svc.url}/#/calls?from=${from}&to=${to}`);
+    await page.locator('.calls-panel tbody tr').first().waitFor();
+    const all = await page.locator('.calls-panel td[data-col="properties"]').allInnerTexts();
+    expect(all.length).toBeGreaterThan(0);
+    for (const p of all) expect(p).toMatch(/^arm=[ab], plan=(free|pro|team)$/);
+    await page.locator('form[data-form="property-filter"] input').fill('plan=team');
+    await page.locator('form[data-form="property-filter"] button').click();
+    await expect.poll(() => page.url()).toContain('property.plan=team');
+    await page.locator('.chip', { hasText: 'property.plan = team' }).waitFor();
+    const team = await page.locator('.calls-panel td[data-col="properties"]').allInnerTexts();
+    const expected = await one(
+      `SELECT least(count(), 200) AS v FROM ai_calls WHERE tenant = 'acme' AND properties['plan'] = 'team'
+       AND timestamp >= fromUnixTimestamp64Milli(${from}) AND timestamp <= fromUnixTimestamp64Milli(${to})`,
+    );
+    expect(team).toHaveLength(expected);
+    for (const p of team) expect(p).toMatch(/, plan=team$/);
+    expect(problems).toEqual([]);
+    await context.close();
+  });
+});
+
 async function api<T = unknown>(
   key: string,
   method: string,

@@ -39,7 +39,7 @@ export const CALL_LIST_COLUMNS = [
 
 /** A call's custom properties as one text column: `plan=pro, arm=b` (sorted by name). */
 const PROPERTIES_TEXT =
-  "arrayStringConcat(arrayMap((k, v) -> concat(k, '=', v), mapKeys(properties), mapValues(properties)), ', ')";
+  "arrayStringConcat(arraySort(arrayMap((k, v) -> concat(k, '=', v), mapKeys(properties), mapValues(properties))), ', ')";
 
 export function callListSql(
   filters: Partial<Record<CallFilter, string>>,
@@ -59,7 +59,8 @@ export function callListSql(
     params[`f_${name}`] = value;
   }
   Object.entries(properties).forEach(([name, value], i) => {
-    where.push(`properties[{fp_name_${i}:String}] = {fp_value_${i}:String}`);
+    // Qualified: the list's text column is also named `properties`, and an alias wins in WHERE.
+    where.push(`ai_calls.properties[{fp_name_${i}:String}] = {fp_value_${i}:String}`);
     params[`fp_name_${i}`] = name;
     params[`fp_value_${i}`] = value;
   });

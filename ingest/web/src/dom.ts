@@ -37,3 +37,30 @@ export const PALETTE = [
 export function color(i: number): string {
   return PALETTE[i % PALETTE.length] as string;
 }
+
+/**
+ * A button for an action that cannot be undone (delete, revoke, end): the first click asks
+ * (`confirmText`), the second runs `act`; a failure re-enables it and goes to `onError`.
+ */
+export function confirmButton(
+  text: string,
+  confirmText: string,
+  action: string,
+  act: () => Promise<unknown>,
+  onError: (err: Error) => void,
+): HTMLButtonElement {
+  const button = el('button', { class: 'btn danger', type: 'button', 'data-action': action, text });
+  button.addEventListener('click', () => {
+    if (button.dataset.confirm !== '1') {
+      button.dataset.confirm = '1';
+      button.textContent = confirmText;
+      return;
+    }
+    button.disabled = true;
+    act().catch((err: unknown) => {
+      button.disabled = false;
+      onError(err as Error);
+    });
+  });
+  return button;
+}

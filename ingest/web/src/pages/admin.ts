@@ -1,5 +1,5 @@
 import { api, query, type Session } from '../api.js';
-import { el } from '../dom.js';
+import { confirmButton, el } from '../dom.js';
 import { formatValue } from '../format.js';
 import { href, type Route } from '../route.js';
 import { pageTenant, tenantParam } from './tenant.js';
@@ -87,21 +87,15 @@ export async function keysPage(root: HTMLElement, route: Route, session: Session
     const state = k.revoked_at ? `revoked ${k.revoked_at.slice(0, 16).replace('T', ' ')}` : 'live';
     let action: HTMLElement | string = '';
     if (!k.revoked_at && k.id !== session.keyId) {
-      const revoke = el('button', { class: 'btn danger', type: 'button', 'data-action': 'revoke', text: 'Revoke' });
-      revoke.addEventListener('click', () => {
-        if (revoke.dataset.confirm !== '1') {
-          revoke.dataset.confirm = '1';
-          revoke.textContent = 'Really revoke?';
-          return;
-        }
-        revoke.disabled = true;
-        api(`/api/v1/keys/${encodeURIComponent(k.id)}`, { method: 'DELETE' })
-          .then(reload)
-          .catch((err: unknown) => {
-            revoke.disabled = false;
-            error.textContent = (err as Error).message;
-          });
-      });
+      const revoke = confirmButton(
+        'Revoke',
+        'Really revoke?',
+        'revoke',
+        () => api(`/api/v1/keys/${encodeURIComponent(k.id)}`, { method: 'DELETE' }).then(reload),
+        (err) => {
+          error.textContent = err.message;
+        },
+      );
       action = revoke;
     } else if (k.id === session.keyId) action = 'this session';
     return [k.id, k.name, k.tenant, k.role, k.created_at.slice(0, 16).replace('T', ' '), state, action];
@@ -218,21 +212,15 @@ export async function pricesPage(root: HTMLElement, route: Route, session: Sessi
       });
   });
   const rows = overrides.map((o) => {
-    const end = el('button', { class: 'btn danger', type: 'button', 'data-action': 'end', text: 'End' });
-    end.addEventListener('click', () => {
-      if (end.dataset.confirm !== '1') {
-        end.dataset.confirm = '1';
-        end.textContent = 'Really end?';
-        return;
-      }
-      end.disabled = true;
-      api(`/api/v1/prices/${encodeURIComponent(o.id)}`, { method: 'DELETE' })
-        .then(reload)
-        .catch((err: unknown) => {
-          end.disabled = false;
-          error.textContent = (err as Error).message;
-        });
-    });
+    const end = confirmButton(
+      'End',
+      'Really end?',
+      'end',
+      () => api(`/api/v1/prices/${encodeURIComponent(o.id)}`, { method: 'DELETE' }).then(reload),
+      (err) => {
+        error.textContent = err.message;
+      },
+    );
     const prices = Object.entries(o.prices)
       .map(([k, v]) => `${k} ${v}`)
       .join(', ');

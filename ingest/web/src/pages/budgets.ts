@@ -1,5 +1,5 @@
 import { ApiError, api, query, type Session } from '../api.js';
-import { el } from '../dom.js';
+import { confirmButton, el } from '../dom.js';
 import { formatValue } from '../format.js';
 import type { Route } from '../route.js';
 import { pageTenant, tenantParam } from './tenant.js';
@@ -145,22 +145,19 @@ function budgetActions(
 ): HTMLElement {
   const editBtn = el('button', { class: 'btn', type: 'button', 'data-action': 'edit', text: 'Edit' });
   editBtn.addEventListener('click', edit);
-  const del = el('button', { class: 'btn danger', type: 'button', 'data-action': 'delete', text: 'Delete' });
   const error = el('span', { class: 'form-error', role: 'alert' });
-  del.addEventListener('click', () => {
-    if (del.dataset.confirm !== '1') {
-      del.dataset.confirm = '1';
-      del.textContent = 'Really delete?';
-      return;
-    }
-    del.disabled = true;
-    api(`/api/v1/budgets/${encodeURIComponent(b.id)}${query(tenantParam(session, tenant))}`, { method: 'DELETE' })
-      .then(reload)
-      .catch((err: unknown) => {
-        del.disabled = false;
-        error.textContent = (err as Error).message;
-      });
-  });
+  const del = confirmButton(
+    'Delete',
+    'Really delete?',
+    'delete',
+    () =>
+      api(`/api/v1/budgets/${encodeURIComponent(b.id)}${query(tenantParam(session, tenant))}`, {
+        method: 'DELETE',
+      }).then(reload),
+    (err) => {
+      error.textContent = err.message;
+    },
+  );
   return el('div', { class: 'actions' }, editBtn, del, error);
 }
 
