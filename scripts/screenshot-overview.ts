@@ -13,7 +13,7 @@ import { parseArgs } from 'node:util';
 import { chromium } from 'playwright-core';
 import { readConfig } from '../ingest/src/config.ts';
 import { startServer } from '../ingest/src/server.ts';
-import { startDemo } from '../ingest/src/web/demo.ts';
+import { startDemo } from '../ingest/src/demo/start.ts';
 import { seedCalls } from '../test/support/seed.ts';
 
 const { values: args } = parseArgs({ options: { out: { type: 'string', default: 'docs/overview.png' } } });

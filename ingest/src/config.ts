@@ -56,7 +56,7 @@ export interface Config {
   /** Reconciliation with provider bills, price overrides (ingest/src/reconcile, ingest/src/prices). */
   cost: CostConfig;
   logLevel: string;
-  /** Demo traffic on an empty store (tenant `demo`, ingest/src/web/demo.ts): on, off, or auto (`npm start` only). */
+  /** Demo traffic on an empty store (tenant `demo`, ingest/src/demo/start.ts): on, off, or auto (`npm start` only). */
   demo: 'on' | 'off' | 'auto';
 }
 

@@ -158,7 +158,7 @@ describe.each([
         expect(row.cost_usd).toBeNull();
         expect(row.priced).toBe(false);
       }
-      expect(row.status).toBe(c.error ? 'error' : 'unset');
+      expect(row.status).toBe(c.error ? 'error' : 'ok');
       expect(row.service).toBe(`svc-${tenant}`);
     }
   });

@@ -136,3 +136,21 @@ export async function evaluateAnomalies(store: Store, now: Date, opts: AnomalyOp
   }
   return alerts;
 }
+
+/**
+ * The anomaly alerts the evaluator would have raised for each complete hour in [from, to),
+ * had it been running then: for a store filled with history at once (the demo's past).
+ */
+export async function anomalyAlertsBetween(
+  store: Store,
+  from: Date,
+  to: Date,
+  opts: AnomalyOptions,
+): Promise<DesiredAlert[]> {
+  const first = Math.ceil(from.getTime() / HOUR_MS) * HOUR_MS;
+  const hours: number[] = [];
+  for (let h = first; h + HOUR_MS <= to.getTime(); h += HOUR_MS) hours.push(h);
+  const days = Math.max(opts.spike.baselineDays, opts.errors.baselineDays);
+  const rows = await hourlyByKey(store, new Date(first - days * DAY_MS), to);
+  return anomalyAlerts(seriesOf(rows), hours, opts);
+}

@@ -4,7 +4,7 @@ import { createLogger } from '../log.js';
 import { startServer } from '../server.js';
 import { openStore } from '../store/client.js';
 import { migrate } from '../store/migrate.js';
-import { startDemo } from '../web/demo.js';
+import { startDemo } from '../demo/start.js';
 
 /** `tokenmeter serve`: the service until SIGTERM/SIGINT, with the demo on an empty store under `npm start`. */
 export async function serve(env: NodeJS.ProcessEnv): Promise<void> {

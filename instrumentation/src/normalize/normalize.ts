@@ -64,7 +64,8 @@ export function normalizeSpan(span: SpanInput): AiCall | null {
     spanCost: readSpanCost(a),
     spanUnpriced: a[S.ATTR_TM_UNPRICED] === true,
     ttftMs: ttftMs ?? null,
-    status: span.status.code === 2 || errorType ? 'error' : span.status.code === 1 ? 'ok' : 'unset',
+    // OpenTelemetry's 'unset' is what a success usually carries: a call is ok or an error.
+    status: span.status.code === 2 || errorType ? 'error' : 'ok',
     errorType: errorType || (span.status.code === 2 ? 'error' : ''),
   };
 }

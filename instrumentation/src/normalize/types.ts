@@ -62,6 +62,6 @@ export interface AiCall {
   /** The span said explicitly that its model has no price. */
   spanUnpriced: boolean;
   ttftMs: number | null;
-  status: 'unset' | 'ok' | 'error';
+  status: 'ok' | 'error';
   errorType: string;
 }
