@@ -20,6 +20,8 @@ beforeAll(async () => {
     TOKENMETER_ADMIN_KEY: KEY,
     TOKENMETER_DEMO: 'true',
     TOKENMETER_DEMO_BURST: '40',
+    // The live part alone: test/demo/demo.test.ts covers the history sent before it.
+    TOKENMETER_DEMO_HISTORY: 'false',
   });
   await svc.ready();
 }, 120_000);
