@@ -264,6 +264,37 @@ describe('a read key', () => {
 });
 
 describe('the installation admin key', () => {
+  it('picks the tenant, and creates a budget in it with the preview', async () => {
+    const { page, problems, context } = await adminPage(ADMIN_KEY);
+    await page.goto(`${svc.url}/#/budgets`);
+    // The tenants come from GET /api/v1/tenants; acme is the only one with calls.
+    expect(await page.locator('select[aria-label="Tenant"]').inputValue()).toBe('acme');
+    await page.locator('button[data-action="new-budget"]').click();
+    const form = page.locator('form[data-form="budget"]');
+    await form.locator('input[name="name"]').fill('operator weekly');
+    await form.locator('select[name="period"]').selectOption('week');
+    await form.locator('input[name="amountUsd"]').fill('7.5');
+    await expect
+      .poll(async () => (await form.locator('[data-field="preview"]').innerText()).includes('of $7.50'))
+      .toBe(true);
+    await form.locator('button[type="submit"]').click();
+    await card(page, 'operator weekly').waitFor();
+    const acme = await api<{ budgets: { name: string; period: string; tenant: string }[] }>(
+      adminKey,
+      'GET',
+      '/api/v1/budgets',
+    );
+    expect(acme.body.budgets.find((b) => b.name === 'operator weekly')).toMatchObject({
+      period: 'week',
+      tenant: 'acme',
+    });
+    // Its key form may name any tenant (or * for an operator key).
+    await page.goto(`${svc.url}/#/keys`);
+    await page.locator('form[data-form="key"] input[name="tenant"]').waitFor();
+    expect(problems.filter((p) => !p.includes('status of 400') && !p.includes('/budgets/preview'))).toEqual([]);
+    await context.close();
+  });
+
   it('sets and ends a price override from the Prices page', async () => {
     const { page, problems, context } = await adminPage(ADMIN_KEY);
     await page.goto(`${svc.url}/#/prices`);
