@@ -27,4 +27,5 @@ export {
   tokenmeterInstrumentations,
 } from './instrumentations/index.js';
 export { instrumentModel, instrumentAiModule } from './instrumentations/vercel-ai.js';
+export { instrument } from './instrument.js';
 export type { TokenmeterInstrumentationConfig } from './instrumentations/base.js';

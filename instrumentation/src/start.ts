@@ -13,6 +13,8 @@ import { configure } from './core/config.js';
 import { recordFault } from './core/faults.js';
 import { enableMetrics } from './core/metrics.js';
 import { setInstrumentationEnabled } from './core/run.js';
+import { registry } from './core/registry.js';
+import { watchUnseenCalls } from './core/unseen-calls.js';
 import { hasGlobalProvider, setFallbackTracerProvider } from './core/tracer.js';
 import { budgetGuardFromEnv } from './guard/budget-guard.js';
 import { allInstrumentations } from './instrumentations/index.js';
@@ -32,7 +34,7 @@ export interface Started {
   tracing: 'own' | 'app' | 'none';
 }
 
-let started: Started | undefined;
+const STARTED = Symbol.for('@tokenmeter/instrumentation.started');
 
 /**
  * What `register` runs: hook the SDKs, then export spans with the OTLP exporters, configured
@@ -40,13 +42,16 @@ let started: Started | undefined;
  * Idempotent; never throws.
  */
 export function start(options: StartOptions = {}): Started {
-  if (started) return started;
+  // Once per process, also when a bundled copy of this package calls it again (core/registry.ts).
+  const shared = registry() as { [STARTED]?: Started };
+  if (shared[STARTED]) return shared[STARTED];
   const env = options.env ?? process.env;
   if (env.OTEL_SDK_DISABLED?.toLowerCase() === 'true') {
     setInstrumentationEnabled(false);
-    started = { flush: async () => {}, shutdown: async () => {}, tracing: 'none' };
-    return started;
+    shared[STARTED] = { flush: async () => {}, shutdown: async () => {}, tracing: 'none' };
+    return shared[STARTED];
   }
+  registry().started = true;
   diagnosticsFromEnv(env);
   configure(options);
   budgetGuardFromEnv(env);
@@ -57,11 +62,14 @@ export function start(options: StartOptions = {}): Started {
   }
   // Attribution needs a context manager; the app's own, if it set one, wins.
   context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
+  // A model API request that no wrapper of ours saw: said once (an SDK bundled or loaded too early).
+  watchUnseenCalls();
   propagation.setGlobalPropagator(
     new CompositePropagator({ propagators: [new W3CTraceContextPropagator(), new W3CBaggagePropagator()] }),
   );
   let provider: NodeTracerProvider | undefined;
   const exporterName = (env.OTEL_TRACES_EXPORTER ?? 'otlp').split(',')[0]?.trim().toLowerCase();
+  registry().tracesOff = exporterName === 'none';
   if (!hasGlobalProvider() && exporterName !== 'none') {
     try {
       provider = new NodeTracerProvider({
@@ -82,7 +90,8 @@ export function start(options: StartOptions = {}): Started {
   const shutdown = async () => {
     await Promise.allSettled([provider?.shutdown(), metricsProvider?.shutdown()]);
   };
-  started = { flush, shutdown, tracing: provider ? 'own' : hasGlobalProvider() ? 'app' : 'none' };
+  const started: Started = { flush, shutdown, tracing: provider ? 'own' : hasGlobalProvider() ? 'app' : 'none' };
+  shared[STARTED] = started;
   flushOnExit(flush);
   return started;
 }

@@ -2,6 +2,9 @@ import { context } from '@opentelemetry/api';
 import { type Call, type CallSpec, startCall } from './call.js';
 import { recordFault } from './faults.js';
 import { checkGuard, hasGuard } from './guard.js';
+import { metricsEnabled } from './metrics.js';
+import { registry, warnOnce } from './registry.js';
+import { isTracingConfigured } from './tracer.js';
 import { getUsageContext } from './usage-context.js';
 
 let enabled = true;
@@ -48,6 +51,11 @@ export function runCall<T>(
   if (!enabled) return invoke(undefined);
   let call: Call | undefined;
   try {
+    // Nothing would be exported, checked or counted: the bare call (nothing added to the request).
+    if (!isTracingConfigured() && !hasGuard() && !metricsEnabled()) {
+      if (!registry().tracesOff) warnNoTracerProvider();
+      return invoke(undefined);
+    }
     const spec = describe();
     if (spec) call = startCall(spec);
   } catch (err) {
@@ -55,6 +63,12 @@ export function runCall<T>(
   }
   // No span (disabled, or our fault): the bare call, with nothing added to the request.
   if (!call) return invoke(undefined);
+  if (!call.span.isRecording() && !hasGuard() && !metricsEnabled()) {
+    // Sampled out: nothing of it is exported, so nothing is added to the request either.
+    // (Still in its context: children are sampled out too, and the request is known as seen.)
+    call.end();
+    return context.with(call.ctx, invoke, undefined, undefined);
+  }
   if (hasGuard()) {
     const c = call;
     try {
@@ -86,4 +100,18 @@ export function runCall<T>(
     call.end();
     return result;
   }
+}
+
+function warnNoTracerProvider(): void {
+  warnOnce(
+    'no-tracer-provider',
+    registry().started
+      ? 'an AI call was made but no tracer provider is set up, so it is not recorded. ' +
+          'Check OTEL_TRACES_EXPORTER, or start tokenmeter before your own OpenTelemetry SDK.'
+      : 'an AI call was instrumented but tokenmeter was never started in this process, so it is not recorded ' +
+          '(this copy of @tokenmeter/instrumentation may be bundled). Start it first: ' +
+          '`node --import @tokenmeter/instrumentation/register`, or in Next.js an instrumentation.ts that imports ' +
+          "'@tokenmeter/instrumentation/register', with '@tokenmeter/instrumentation' in serverExternalPackages; " +
+          'or register an OpenTelemetry tracer provider.',
+  );
 }

@@ -1,4 +1,5 @@
 import { type Tracer, type TracerProvider, trace } from '@opentelemetry/api';
+import { registry } from './registry.js';
 
 export const SCOPE_NAME = '@tokenmeter/instrumentation';
 export const SCOPE_VERSION = '0.1.0';
@@ -7,39 +8,45 @@ export const SCOPE_VERSION = '0.1.0';
  * Which tracer our spans go to. An explicit provider (an instrumentation class given one by
  * NodeSDK) wins; then the app's global provider once it has one; until then the provider
  * `register` started, kept private so that an app starting its own NodeSDK later still can.
+ * The explicit and fallback providers live in the process-wide registry, so that a copy of
+ * this package bundled into a route uses the provider `register` started (registry.ts).
  */
-let explicitProvider: TracerProvider | undefined;
-let fallbackProvider: TracerProvider | undefined;
 let lastDelegate: unknown;
+let lastExplicit: TracerProvider | undefined;
+let lastFallback: TracerProvider | undefined;
 let cached: Tracer | undefined;
+let cachedIsNoop = true;
 
 export function setExplicitTracerProvider(p: TracerProvider | undefined): void {
-  explicitProvider = p;
-  cached = undefined;
+  registry().explicitProvider = p;
 }
 
 export function setFallbackTracerProvider(p: TracerProvider | undefined): void {
-  fallbackProvider = p;
-  cached = undefined;
+  registry().fallbackProvider = p;
 }
 
 export function currentTracer(): Tracer {
-  if (explicitProvider) {
-    if (!cached || lastDelegate !== explicitProvider) {
-      lastDelegate = explicitProvider;
-      cached = explicitProvider.getTracer(SCOPE_NAME, SCOPE_VERSION);
-    }
-    return cached;
-  }
+  const { explicitProvider, fallbackProvider } = registry();
   const global = trace.getTracerProvider() as TracerProvider & {
     getDelegate?: () => TracerProvider;
   };
   const delegate = global.getDelegate ? global.getDelegate() : global;
-  if (cached && delegate === lastDelegate) return cached;
+  if (cached && delegate === lastDelegate && explicitProvider === lastExplicit && fallbackProvider === lastFallback) {
+    return cached;
+  }
   lastDelegate = delegate;
-  const useFallback = fallbackProvider !== undefined && isNoop(delegate);
-  cached = (useFallback ? (fallbackProvider as TracerProvider) : global).getTracer(SCOPE_NAME, SCOPE_VERSION);
+  lastExplicit = explicitProvider;
+  lastFallback = fallbackProvider;
+  const chosen = explicitProvider ?? (isNoop(delegate) && fallbackProvider ? fallbackProvider : global);
+  cachedIsNoop = chosen === global && isNoop(delegate);
+  cached = chosen.getTracer(SCOPE_NAME, SCOPE_VERSION);
   return cached;
+}
+
+/** False when our spans go nowhere: no provider of ours, of the app's, or given by NodeSDK. */
+export function isTracingConfigured(): boolean {
+  currentTracer();
+  return !cachedIsNoop;
 }
 
 /** True when the app has registered a tracer provider of its own. */

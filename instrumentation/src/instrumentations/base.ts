@@ -30,7 +30,8 @@ export interface MethodPatch {
 export abstract class TokenmeterInstrumentation extends InstrumentationBase<TokenmeterInstrumentationConfig> {
   constructor(name: string, config: TokenmeterInstrumentationConfig = {}) {
     super(`${SCOPE_NAME}/${name}`, SCOPE_VERSION, config);
-    if (Object.keys(config).length > 0) configure(config);
+    // `enabled` is OTel's switch, not one of our options: alone, it leaves the settings as they are.
+    if (Object.keys(config).some((k) => k !== 'enabled')) configure(config);
   }
 
   /** The package and its supported versions. (A method: the base constructor calls init() before fields exist.) */
