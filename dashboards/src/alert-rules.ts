@@ -96,13 +96,17 @@ WHERE hour >= toStartOfHour($__toTime) - INTERVAL 1 HOUR AND hour <= $__toTime
 GROUP BY tenant, provider, model
 HAVING unpriced_calls > 0`;
 
-const DRIFT = `SELECT tenant, provider, max(abs(drift)) AS drift_pct
+// Drift as stored: (billed − tracked) / tracked in percent; an unread bill (NULL) or a missing side
+// never fires it (the service's own alert fires on status 'drift' alike).
+// The value is the signed drift of the day furthest from zero (as the panel and the CLI show it).
+const DRIFT = `SELECT tenant, provider, argMax(drift, abs(drift)) AS drift_pct
 FROM (
-  SELECT tenant, day, provider, argMax(drift_pct, checked_at) AS drift
+  SELECT tenant, day, provider, argMax(drift_pct, checked_at) AS drift, argMax(status, checked_at) AS check_status
   FROM reconciliation
   WHERE day >= toDate($__toTime, 'UTC') - 3 AND dimension = 'total'
   GROUP BY tenant, day, provider
 )
+WHERE drift IS NOT NULL AND check_status IN ('match', 'drift')
 GROUP BY tenant, provider`;
 
 const SINCE_LAST_SPAN = `SELECT toFloat64(dateDiff('minute', maxIf(ts, metric = 'spans_accepted' AND value > 0), $__toTime)) AS minutes_since_span
@@ -188,12 +192,13 @@ export const ALERT_RULES: readonly AlertRuleSpec[] = [
     uid: 'tokenmeter-reconciliation-drift',
     title: 'ReconciliationDrift',
     summary:
-      '{{ $labels.provider }} bill differs from tracked cost by {{ $values.B.Value | printf "%.1f" }}% ({{ $labels.tenant }})',
-    description: 'A provider bill in the last three days differs from what tokenmeter tracked by more than 5%.',
+      '{{ $labels.provider }} bill differs from tracked cost: drift {{ $values.B.Value | printf "%+.1f" }}% ({{ $labels.tenant }})',
+    description:
+      'A provider bill in the last three days differs from what tokenmeter tracked by more than 2% either way (the default of TOKENMETER_DRIFT_THRESHOLD_PCT, which the service alerts on); drift = (billed − tracked) / tracked.',
     severity: 'warning',
     for: '0m',
     queries: [{ refId: 'A', sql: DRIFT, lookbackSeconds: 4 * 86400 }],
-    expressions: reduceThreshold('A', { type: 'gt', params: [5] }),
+    expressions: reduceThreshold('A', { type: 'outside_range', params: [-2, 2] }),
     condition: 'C',
     noDataState: 'OK',
     dashboardUid: 'tokenmeter-reconciliation',

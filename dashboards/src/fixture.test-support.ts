@@ -83,6 +83,20 @@ export async function seedFixture(store: Store, opts: { spike?: boolean } = {}):
       });
     }
   }
+  // A day whose Google bill could not be read: unknown (NULL), never $0.
+  recon.push({
+    day: new Date(END.getTime() - 2 * DAY).toISOString().slice(0, 10),
+    tenant: 'acme',
+    provider: 'google',
+    dimension: 'total',
+    key: '',
+    tracked_usd: '10',
+    billed_usd: null,
+    drift_pct: null,
+    status: 'error',
+    checked_at: now,
+    details: '{"billed":"unknown"}',
+  });
   await insert(store, 'reconciliation', recon, 'v1');
   await insert(
     store,

@@ -162,8 +162,14 @@ export const CHECKS: Record<string, Check> = {
   },
 
   [`${R} / Tracked vs billed per day`]: {
-    value: sum('billed_usd'),
-    raw: `SELECT sum(billed_usd) AS v FROM reconciliation WHERE $__dateFilter(day) AND dimension = 'total' AND ${filter(['tenant', 'provider'])}`,
+    // Days whose bill is unknown have no billed value: the sum is over days with every bill read.
+    value: (rows) => rows.filter((r) => r.billed_usd !== null).reduce((a, r) => a + num(r.billed_usd), 0),
+    raw: `SELECT sum(billed_usd) AS v FROM reconciliation WHERE $__dateFilter(day) AND dimension = 'total' AND ${filter(['tenant', 'provider'])}
+          AND day NOT IN (SELECT day FROM reconciliation WHERE billed_usd IS NULL AND dimension = 'total' AND ${filter(['tenant', 'provider'])})`,
+  },
+  [`${R} / Bills unknown`]: {
+    value: first('days'),
+    raw: `SELECT count() AS v FROM reconciliation WHERE $__dateFilter(day) AND dimension = 'total' AND billed_usd IS NULL AND ${filter(['tenant', 'provider'])}`,
   },
   [`${R} / Drift by provider`]: {
     value: (rows) => Math.max(...rows.filter((r) => r.provider === 'anthropic').map((r) => num(r.drift_pct))),

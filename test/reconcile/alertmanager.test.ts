@@ -72,7 +72,7 @@ describe('drift alerts through a real Alertmanager', () => {
       async () => webhook.payloads.flatMap((p) => p.alerts),
       (a) => a.some((x) => x.status === 'firing' && x.labels.alertname === 'ReconciliationDrift'),
     );
-    expect(paged.find((x) => x.status === 'firing')!.annotations.summary).toContain('-4.76 %');
+    expect(paged.find((x) => x.status === 'firing')!.annotations.summary).toContain('+5.00 %');
 
     bill(100n);
     expect((await reconcileDay(deps, D))[0]!.status).toBe('match');

@@ -28,7 +28,7 @@ describe('drift alerts and the budget evaluator after a restart', () => {
           key: '',
           trackedUsd: 100n * U,
           billedUsd: 105n * U,
-          driftPct: -4.7619,
+          driftPct: 5,
           status: 'drift',
           details: {},
         },

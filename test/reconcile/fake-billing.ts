@@ -36,6 +36,8 @@ export class FakeBilling {
   readonly anthropicUsage = new Map<string, Record<string, unknown>[]>();
   /** Providers answering 503 (an outage). */
   readonly down = new Set<'openai' | 'anthropic'>();
+  /** The status a provider that is down answers with. */
+  downStatus = 503;
   readonly requests: { path: string; query: URLSearchParams; headers: IncomingMessage['headers'] }[] = [];
   url = '';
   private server: Server | undefined;
@@ -52,7 +54,7 @@ export class FakeBilling {
       };
       const provider = u.pathname.startsWith('/v1/organization/') ? 'openai' : 'anthropic';
       if (this.down.has(provider)) {
-        send(503, { error: { type: 'overloaded_error', message: 'Service unavailable' } });
+        send(this.downStatus, { error: { type: 'api_error', message: 'Service unavailable' } });
         return;
       }
       if (provider === 'openai' && req.headers.authorization !== 'Bearer sk-admin-openai') {

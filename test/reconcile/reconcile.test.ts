@@ -141,11 +141,11 @@ describe('reconciliation against the providers’ bills', () => {
     const stored = await readReconciliation(store, { tenant: '*', from: D1, to: D1 });
     const total = (p: string) => stored.find((r) => r.provider === p && r.dimension === 'total')!;
     const openaiTotal = cost(D1, 'openai', 'gpt-4o') + cost(D1, 'openai', 'gpt-4o-mini');
-    expect(parseUsd(total('openai').billed_usd)).toBe(openaiTotal);
+    expect(parseUsd(total('openai').billed_usd!)).toBe(openaiTotal);
     expect(parseUsd(total('openai').tracked_usd)).toBe(openaiTotal);
     expect(total('openai').drift_pct).toBe(0);
     const anthropicTotal = cost(D1, 'anthropic', 'claude-sonnet-4-5') + cost(D1, 'anthropic', 'claude-haiku-4-5');
-    expect(parseUsd(total('anthropic').billed_usd)).toBe(anthropicTotal);
+    expect(parseUsd(total('anthropic').billed_usd!)).toBe(anthropicTotal);
     expect(total('anthropic').status).toBe('match');
     const models = stored.filter((r) => r.provider === 'openai' && r.dimension === 'model');
     expect(models.map((r) => [r.key, r.status])).toEqual([
@@ -177,8 +177,8 @@ describe('reconciliation against the providers’ bills', () => {
        WHERE day = {d:Date} AND provider = 'openai' AND dimension = 'total'`,
       { d: D2 },
     );
-    // Billed 105 for 100 tracked: tracked is 4.76 % under the bill.
-    expect(total!.drift_pct).toBeCloseTo(-4.7619, 3);
+    // Billed 105 for 100 tracked: drift = (billed − tracked) / tracked = +5 %.
+    expect(total!.drift_pct).toBeCloseTo(5, 3);
     const events = await rows<{ alertname: string; state: string; scope: string; observed: number }>(
       store,
       `SELECT alertname, state, scope, observed FROM ${store.database}.alert_events`,
@@ -199,14 +199,15 @@ describe('reconciliation against the providers’ bills', () => {
       day: D2,
       severity: 'warning',
     });
-    expect(alert!.annotations.summary).toContain('-4.76 %');
+    expect(alert!.annotations.summary).toContain('+5.00 %');
   });
 
   it('a missing day: the bill has no line while tokenmeter tracked cost', async () => {
     const out = await reconcileDay(deps, D3, { providers: ['openai'] });
     expect(out[0]!.status).toBe('missing');
     const stored = await readReconciliation(store, { tenant: '*', from: D3, to: D3, provider: 'openai' });
-    expect(stored[0]).toMatchObject({ dimension: 'total', status: 'missing', billed_usd: '0' });
+    // The provider answered with no line: a known $0 bill, drift −100 %.
+    expect(stored[0]).toMatchObject({ dimension: 'total', status: 'missing', billed_usd: '0', drift_pct: -100 });
     expect(JSON.parse(stored[0]!.details).missing).toBe('billed');
     expect(parseUsd(stored[0]!.tracked_usd)).toBeGreaterThan(0n);
     expect(receiver.bodies).toHaveLength(1);
@@ -224,6 +225,8 @@ describe('reconciliation against the providers’ bills', () => {
     expect(latest.find((r) => r.provider === 'openai' && r.dimension === 'total')!.status).toBe('match');
     expect(anthropic().status).toBe('error');
     expect(JSON.parse(anthropic().details)).toMatchObject({ billed: 'unknown', retryable: true });
+    // Unknown, not $0: NULL wherever a number would be summed.
+    expect(anthropic()).toMatchObject({ billed_usd: null, drift_pct: null });
     expect(latest.filter((r) => r.provider === 'anthropic')).toHaveLength(1);
     // D4, and the week's days nobody checked yet (the seeded days before D1), wait for a retry.
     expect(job.pendingRetries()).toContain(`anthropic/${D4}`);
@@ -236,7 +239,7 @@ describe('reconciliation against the providers’ bills', () => {
     await clock.advance(60 * 60_000); // second retry: answers
     latest = await readReconciliation(store, { tenant: '*', from: D4, to: D4 });
     expect(anthropic().status).toBe('match');
-    expect(parseUsd(anthropic().billed_usd)).toBe(
+    expect(parseUsd(anthropic().billed_usd!)).toBe(
       cost(D4, 'anthropic', 'claude-sonnet-4-5') + cost(D4, 'anthropic', 'claude-haiku-4-5'),
     );
     expect(job.pendingRetries()).toEqual([]);

@@ -33,9 +33,9 @@ export async function alertOnDrift(
       .filter((r) => r.dimension === 'model' && r.status !== 'match')
       .map(
         (r) =>
-          `${r.key}: ${r.status} ${r.driftPct.toFixed(2)} % (tracked $${formatScaled(r.trackedUsd)}, billed $${formatScaled(r.billedUsd)})`,
+          `${r.key}: ${r.status} ${pct(r.driftPct)} (tracked $${usd(r.trackedUsd)}, billed ${billed(r.billedUsd)})`,
       );
-    const summary = `${total.provider} bill for ${total.day}: $${formatScaled(total.billedUsd)}; tokenmeter tracked $${formatScaled(total.trackedUsd)} (${total.driftPct.toFixed(2)} %, threshold ${ctx.thresholdPct} %)`;
+    const summary = `${total.provider} bill for ${total.day}: ${billed(total.billedUsd)}; tokenmeter tracked $${usd(total.trackedUsd)} (drift ${pct(total.driftPct)} = (billed − tracked) / tracked, threshold ${ctx.thresholdPct} %)`;
     const scope = `provider=${total.provider},day=${total.day}`;
     const alert: DesiredAlert = {
       fingerprint,
@@ -49,14 +49,15 @@ export async function alertOnDrift(
       },
       annotations: {
         summary,
-        tracked_usd: formatScaled(total.trackedUsd),
-        billed_usd: formatScaled(total.billedUsd),
+        tracked_usd: usd(total.trackedUsd),
+        billed_usd: total.billedUsd === null ? 'unknown' : usd(total.billedUsd),
+        drift_pct: total.driftPct === null ? 'unknown' : String(total.driftPct),
         ...(drifting.length ? { models: drifting.join('\n') } : {}),
       },
       budgetId: '',
       periodStart: new Date(`${total.day}T00:00:00Z`),
       threshold: Math.round(ctx.thresholdPct),
-      observed: total.driftPct,
+      observed: total.driftPct ?? 0,
       limit: ctx.thresholdPct,
     };
     // The shared alert_events writer (alerts/events.ts), so every reader sees one row format.
@@ -80,6 +81,11 @@ export async function alertOnDrift(
   }
   return out;
 }
+
+const usd = (v: bigint) => formatScaled(v);
+const billed = (v: bigint | null) => (v === null ? 'unknown' : `$${formatScaled(v)}`);
+/** Signed, as the table, the panels and the CLI show it: +5.00 % is a bill 5 % above tracked. */
+const pct = (v: number | null) => (v === null ? 'unknown' : `${v > 0 ? '+' : ''}${v.toFixed(2)} %`);
 
 async function isFiring(store: Store, tenant: string, fingerprint: string): Promise<boolean> {
   const rows = await select<{ state: string }>(

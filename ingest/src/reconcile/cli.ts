@@ -8,7 +8,14 @@ interface ProviderOutcome {
   provider: string;
   status: string;
   error?: string;
-  rows: { dimension: string; key: string; trackedUsd: string; billedUsd: string; driftPct: number; status: string }[];
+  rows: {
+    dimension: string;
+    key: string;
+    trackedUsd: string;
+    billedUsd: string | null;
+    driftPct: number | null;
+    status: string;
+  }[];
 }
 
 /** `tokenmeter reconcile`: a day's provider bill against tracked cost, through POST /api/v1/reconcile. */
@@ -38,8 +45,9 @@ export const addReconcileCommands: AddCommands = (program, { client }) => {
               dimension: r.dimension,
               key: r.key,
               tracked_usd: r.trackedUsd,
-              billed_usd: r.status === 'error' ? 'unknown' : r.billedUsd,
-              drift_pct: r.driftPct.toFixed(2),
+              billed_usd: r.billedUsd ?? 'unknown',
+              // (billed − tracked) / tracked, signed as everywhere else.
+              drift_pct: r.driftPct === null ? 'unknown' : `${r.driftPct > 0 ? '+' : ''}${r.driftPct.toFixed(2)}`,
               status: r.status,
             })),
           ),

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { compareDay } from './compare.ts';
+import { compareDay, driftPercent } from './compare.ts';
 import { centsToScaled, usdToScaled } from './money.ts';
 import { type BilledDay, canonicalModel, type TrackedDay } from './types.ts';
 
@@ -59,16 +59,27 @@ describe('compareDay', () => {
   });
   const opts = { tenant: '*', thresholdPct: 2 };
 
+  // Drift = (billed − tracked) / tracked, in percent (driftPercent): the one definition.
   it.each([
     ['equal', 100n * U, 100n * U, 'match', 0],
-    ['1.5 % under, inside 2 %', 985n * U, 1000n * U, 'match', -1.5],
-    ['5 % over', 105n * U, 100n * U, 'drift', 5],
-    ['no bill line', 100n * U, undefined, 'missing', 0],
-    ['nothing tracked', 0n, 100n * U, 'missing', -100],
+    ['bill 1.5 % above tracked, inside 2 %', 1000n * U, 1015n * U, 'match', 1.5],
+    ['bill 5 % above tracked', 100n * U, 105n * U, 'drift', 5],
+    ['bill 5 % below tracked', 100n * U, 95n * U, 'drift', -5],
+    ['tracked 5 % above the bill', 105n * U, 100n * U, 'drift', -4.7619],
+    ['no bill line: billed nothing', 100n * U, undefined, 'missing', -100],
+    ['nothing tracked: drift has no value', 0n, 100n * U, 'missing', null],
     ['nothing anywhere', 0n, undefined, 'match', 0],
   ] as const)('%s', (_name, t, b, status, drift) => {
     const [total] = compareDay(billed(b), tracked(t ? [['gpt-4o', t]] : []), opts);
     expect(total).toMatchObject({ dimension: 'total', status, driftPct: drift });
+  });
+
+  it('driftPercent: +5 for a bill 5 % above tracked, null for an unknown bill', () => {
+    expect(driftPercent(200n * U, 210n * U)).toBe(5);
+    expect(driftPercent(200n * U, 190n * U)).toBe(-5);
+    expect(driftPercent(200n * U, null)).toBeNull();
+    expect(driftPercent(0n, 1n)).toBeNull();
+    expect(driftPercent(0n, 0n)).toBe(0);
   });
 
   it('compares each model either side knows', () => {
@@ -108,7 +119,7 @@ describe('compareDay', () => {
       projects: { proj_chat: ['chat-api', 'search'], proj_batch: ['batch-worker'] },
     }).filter((r) => r.dimension === 'project');
     expect(rows.map((r) => [r.key, r.status, r.driftPct])).toEqual([
-      ['proj_batch', 'drift', -10],
+      ['proj_batch', 'drift', 11.1111],
       ['proj_chat', 'match', 0],
     ]);
   });

@@ -2,9 +2,22 @@ import { formatScaled } from '@tokenmeter/instrumentation/prices';
 import type { BilledDay, ReconciliationRow, Status, TrackedDay } from './types.js';
 
 /**
+ * Drift, tokenmeter's one definition (README "Reconciliation"): what the provider billed beyond
+ * what tokenmeter tracked, as a percent of tracked: (billed − tracked) / tracked × 100, to 4
+ * decimals, computed on the exact integers. A bill 5 % above tracked is +5; a bill below is
+ * negative. null when it has no value: the bill is unknown, or nothing was tracked but
+ * something billed. Both zero is 0.
+ */
+export function driftPercent(tracked: bigint, billed: bigint | null): number | null {
+  if (billed === null) return null;
+  if (tracked === 0n) return billed === 0n ? 0 : null;
+  return Number(((billed - tracked) * 1_000_000n) / tracked) / 10_000;
+}
+
+/**
  * Compare one provider-day of bill and tracked cost (pure). Rows: the total, and each
- * model either side knows. Drift is (tracked − billed) / billed in percent; a side with
- * nothing while the other has cost is 'missing' (a zero bill is not a 100 % drift).
+ * model either side knows, each with its drift (driftPercent); a side with nothing while
+ * the other has cost is 'missing'.
  * Calls carry no project: a project (or workspace) is compared only when
  * TOKENMETER_BILLING_PROJECTS says which services it bills; the bill's whole split by
  * project is in the total row's details either way.
@@ -81,13 +94,12 @@ function judge(
   tracked: bigint,
   billed: bigint | undefined,
   thresholdPct: number,
-): { status: Status; driftPct: number; missing?: 'billed' | 'tracked' } {
+): { status: Status; driftPct: number | null; missing?: 'billed' | 'tracked' } {
+  const driftPct = driftPercent(tracked, billed ?? 0n);
   if (billed === undefined || billed === 0n) {
-    if (tracked === 0n) return { status: 'match', driftPct: 0 };
-    return { status: 'missing', driftPct: 0, missing: 'billed' };
+    if (tracked === 0n) return { status: 'match', driftPct };
+    return { status: 'missing', driftPct, missing: 'billed' };
   }
-  if (tracked === 0n) return { status: 'missing', driftPct: -100, missing: 'tracked' };
-  // Percent with 4 decimals, computed on integers.
-  const driftPct = Number(((tracked - billed) * 1_000_000n) / billed) / 10_000;
-  return { status: Math.abs(driftPct) > thresholdPct ? 'drift' : 'match', driftPct };
+  if (tracked === 0n) return { status: 'missing', driftPct, missing: 'tracked' };
+  return { status: Math.abs(driftPct as number) > thresholdPct ? 'drift' : 'match', driftPct };
 }

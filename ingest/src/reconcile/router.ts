@@ -53,7 +53,7 @@ export function reconcileRouter(
               dimension: r.dimension,
               key: r.key,
               trackedUsd: formatScaled(r.trackedUsd),
-              billedUsd: formatScaled(r.billedUsd),
+              billedUsd: r.billedUsd === null ? null : formatScaled(r.billedUsd),
               driftPct: r.driftPct,
               status: r.status,
             })),

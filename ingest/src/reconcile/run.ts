@@ -96,8 +96,8 @@ export async function reconcileDay(
         dimension: 'total',
         key: '',
         trackedUsd: tracked.total,
-        billedUsd: 0n,
-        driftPct: 0,
+        billedUsd: null,
+        driftPct: null,
         status: 'error',
         details: { error: message, billed: 'unknown', retryable },
       };

@@ -17,7 +17,7 @@ export async function writeReconciliation(store: Store, rows: ReconciliationRow[
       dimension: r.dimension,
       key: r.key,
       tracked_usd: formatScaled(r.trackedUsd),
-      billed_usd: formatScaled(r.billedUsd),
+      billed_usd: r.billedUsd === null ? null : formatScaled(r.billedUsd),
       drift_pct: r.driftPct,
       status: r.status,
       checked_at: chDateTime(checkedAt),
@@ -36,8 +36,10 @@ export interface StoredReconciliation {
   dimension: string;
   key: string;
   tracked_usd: string;
-  billed_usd: string;
-  drift_pct: number;
+  /** null: the bill could not be read. */
+  billed_usd: string | null;
+  /** (billed − tracked) / tracked × 100; null when it has no value. */
+  drift_pct: number | null;
   status: string;
   checked_at: string;
   details: string;

@@ -48,8 +48,10 @@ export interface ReconciliationRow {
   dimension: 'total' | 'model' | 'project';
   key: string;
   trackedUsd: bigint;
-  billedUsd: bigint;
-  driftPct: number;
+  /** null: the bill could not be read (status error): unknown, never $0. */
+  billedUsd: bigint | null;
+  /** (billed − tracked) / tracked in percent (driftPercent); null when it has no value. */
+  driftPct: number | null;
   status: Status;
   details: Record<string, unknown>;
 }
