@@ -1,8 +1,8 @@
 /**
  * Makes docs/overview.png, the README's picture of the web view, from a real run:
- * `tokenmeter serve` (startServer) on a fresh embedded store, two weeks of history from
- * the deterministic seeder, live demo traffic from the real SDKs (scripts/demo-traffic.ts),
- * and Debian's Chromium drawing the Overview dashboard.
+ * `tokenmeter serve` (startServer) on a fresh embedded store with the demo `npm start` runs
+ * (30 days of history through the ingest path, then live traffic from the real SDKs,
+ * ingest/src/demo), and Debian's Chromium drawing the Overview dashboard over 7 days.
  *
  *   npm run build && npx tsx scripts/screenshot-overview.ts [--out docs/overview.png]
  */
@@ -14,7 +14,6 @@ import { chromium } from 'playwright-core';
 import { readConfig } from '../ingest/src/config.ts';
 import { startServer } from '../ingest/src/server.ts';
 import { startDemo } from '../ingest/src/demo/start.ts';
-import { seedCalls } from '../test/support/seed.ts';
 
 const { values: args } = parseArgs({ options: { out: { type: 'string', default: 'docs/overview.png' } } });
 const KEY = 'screenshot-admin-key';
@@ -30,13 +29,12 @@ const config = readConfig({
 const svc = await startServer(config);
 const demo = await startDemo(config, svc);
 try {
-  const end = new Date(Math.floor(Date.now() / 3_600_000) * 3_600_000);
-  await seedCalls(svc.store, { tenant: 'acme', days: 14, end, callsPerHour: 30, seed: 11 });
-  await seedCalls(svc.store, { tenant: 'globex', days: 14, end, callsPerHour: 10, seed: 12 });
-  // Wait for the demo's first burst to land (tenant demo).
+  if (!demo) throw new Error('the demo did not start');
+  await demo.ready;
+  // Wait for the live traffic's first burst to land too.
   for (let i = 0; i < 60; i++) {
     const rs = await svc.store.reader.query({
-      query: "SELECT count() AS n FROM ai_calls WHERE tenant = 'demo'",
+      query: "SELECT count() AS n FROM ai_calls WHERE tenant = 'demo' AND scope_name != 'tokenmeter-demo-history'",
       format: 'JSONEachRow',
     });
     const [{ n } = { n: '0' }] = await rs.json<{ n: string }>();

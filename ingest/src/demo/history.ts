@@ -22,10 +22,10 @@ interface ModelMix {
 }
 
 const MODELS: ModelMix[] = [
-  { provider: 'openai', model: 'gpt-4o-mini', weight: 40, cache: true },
+  { provider: 'openai', model: 'gpt-4o-mini', weight: 30, cache: true },
   { provider: 'openai', model: 'o4-mini', weight: 8, reasoning: true },
-  { provider: 'anthropic', model: 'claude-haiku-4-5-20251001', weight: 22, cache: true },
-  { provider: 'anthropic', model: 'claude-sonnet-4-6', weight: 10, cache: true },
+  { provider: 'anthropic', model: 'claude-haiku-4-5-20251001', weight: 25, cache: true },
+  { provider: 'anthropic', model: 'claude-sonnet-4-6', weight: 17, cache: true },
   { provider: 'google', model: 'gemini-2.5-flash', weight: 17 },
   // Self-hosted, so no catalogue prices it: the Unpriced calls panel and alert have it.
   { provider: 'vllm', model: 'llama-3.1-8b-support', weight: 3 },
@@ -33,16 +33,16 @@ const MODELS: ModelMix[] = [
 
 /** Tokens per feature: median input and output of one call. */
 const FEATURES: Record<string, { input: number; output: number; share: number }> = {
-  chat: { input: 1_400, output: 350, share: 40 },
-  summarize: { input: 5_000, output: 450, share: 25 },
-  classify: { input: 350, output: 12, share: 20 },
-  agent: { input: 7_000, output: 900, share: 15 },
+  chat: { input: 3_000, output: 400, share: 40 },
+  summarize: { input: 10_000, output: 500, share: 25 },
+  classify: { input: 600, output: 12, share: 20 },
+  agent: { input: 15_000, output: 1_000, share: 15 },
 };
 
 const PLANS = ['free', 'pro', 'enterprise'];
 
 /** The runaway agent: this user and feature, on this model, for two hours starting at `spikeStart`. */
-export const DEMO_SPIKE = { user: 'linus', feature: 'agent', model: 'claude-sonnet-4-6', callsPerHour: 240 };
+export const DEMO_SPIKE = { user: 'linus', feature: 'agent', model: 'claude-sonnet-4-6', callsPerHour: 50 };
 
 export interface HistoryOptions {
   now: number;
@@ -107,11 +107,12 @@ function call(
   const feature = runaway?.feature ?? pickFeature(random);
   const shape = FEATURES[feature]!;
   // Runaway agent loops carry their whole growing context each turn.
-  const input = Math.max(20, Math.round(shape.input * lognormal(random) * (runaway ? 4 : 1)));
-  const output = Math.max(1, Math.round(shape.output * lognormal(random) * (runaway ? 2 : 1)));
+  const input = Math.max(20, Math.round(shape.input * lognormal(random) * (runaway ? 2 : 1)));
+  const output = Math.max(1, Math.round(shape.output * lognormal(random) * (runaway ? 1.5 : 1)));
   const failed = !runaway && random() < 0.02;
   const cacheRead = m.cache && random() < 0.35 ? Math.floor(input * (0.5 + 0.4 * random())) : 0;
-  const duration = Math.round(250 + output * (8 + 10 * random()) + (m.reasoning ? 2_000 : 0));
+  // 100 to 250 output tokens a second, plus the time to the first token.
+  const duration = Math.round(300 + output * (4 + 6 * random()) + (m.reasoning ? 2_000 : 0));
   const attributes = [
     attr('gen_ai.operation.name', 'chat'),
     attr('gen_ai.provider.name', m.provider),
