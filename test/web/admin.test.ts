@@ -84,6 +84,10 @@ const money = (text: string) => [...text.matchAll(/\$([\d,]+\.\d\d)/g)].map((m) 
 describe('an admin key acts from the web view', () => {
   it('creates a budget with the projection shown while typing, sees it on the Budgets page, edits and deletes it', async () => {
     const { page, problems } = await adminPage();
+    // A tenant's admin manages budgets and keys; price overrides are the installation's, so no Prices link.
+    const nav = await page.locator('nav.top').innerText();
+    expect(nav).toContain('API keys');
+    expect(nav).not.toContain('Prices');
     await page.goto(`${svc.url}/#/budgets`);
     await page.locator('button[data-action="new-budget"]').click();
     const form = page.locator('form[data-form="budget"]');

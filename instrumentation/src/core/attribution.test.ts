@@ -131,9 +131,10 @@ describe('express middleware', () => {
   it('takes the usage context from each request', async () => {
     const middleware = usageContextMiddleware({
       feature: (req) => req.url?.split('?')[0]?.slice(1),
+      properties: (req) => ({ plan: (req as any).user.plan, region: String(req.headers['x-region'] ?? '') }),
     });
     const server = createServer((req, res) => {
-      (req as any).user = { id: 'u-42' };
+      (req as any).user = { id: 'u-42', plan: 'pro' };
       middleware(req, res, () => {
         res.end(JSON.stringify(recordOne()));
       });
@@ -141,7 +142,7 @@ describe('express middleware', () => {
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
     const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
     const res = await fetch(`${url}/summarise?x=1`, {
-      headers: { 'x-tenant-id': 'acme', 'x-request-id': 'req-1' },
+      headers: { 'x-tenant-id': 'acme', 'x-request-id': 'req-1', 'x-region': 'eu' },
     });
     const attrs = await res.json();
     server.close();
@@ -150,6 +151,8 @@ describe('express middleware', () => {
       'user.id': 'u-42',
       'tokenmeter.feature': 'summarise',
       'tokenmeter.request.id': 'req-1',
+      'tokenmeter.property.plan': 'pro',
+      'tokenmeter.property.region': 'eu',
     });
   });
 });
