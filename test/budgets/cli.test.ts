@@ -2,7 +2,7 @@ import { readFileSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { main } from '../../ingest/src/cli.ts';
+import { runCli } from '../support/cli.ts';
 import { progressBar, sparkline, usd } from '../../ingest/src/cli/format.ts';
 import { type SeedSummary, seedCalls } from '../support/seed.ts';
 import { ADMIN_KEY, startBudgetService } from './service.ts';
@@ -12,20 +12,8 @@ let svc: Awaited<ReturnType<typeof startBudgetService>>;
 let summary: SeedSummary;
 const HOUR = 3_600_000;
 
-async function run(args: string[]): Promise<{ code: number; out: string }> {
-  const env = { TOKENMETER_URL: svc.url, TOKENMETER_KEY: ADMIN_KEY, TOKENMETER_TENANT: 'acme' };
-  let out = '';
-  const write = process.stdout.write.bind(process.stdout);
-  process.stdout.write = ((chunk: string | Uint8Array) => {
-    out += typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString();
-    return true;
-  }) as typeof process.stdout.write;
-  try {
-    const code = await main(args, env);
-    return { code, out };
-  } finally {
-    process.stdout.write = write;
-  }
+function run(args: string[]) {
+  return runCli(args, { TOKENMETER_URL: svc.url, TOKENMETER_KEY: ADMIN_KEY, TOKENMETER_TENANT: 'acme' });
 }
 
 beforeAll(async () => {

@@ -1,6 +1,6 @@
 import { type AddressInfo, createServer } from 'node:net';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { main } from '../../ingest/src/cli.ts';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runCli } from '../support/cli.ts';
 import { completionCandidates } from '../../ingest/src/cli/completion.ts';
 import { buildProgram } from '../../ingest/src/cli/program.ts';
 import { seedCalls } from '../support/seed.ts';
@@ -10,24 +10,8 @@ import { ADMIN_KEY, startBudgetService } from '../budgets/service.ts';
 let svc: Awaited<ReturnType<typeof startBudgetService>>;
 const HOUR = 3_600_000;
 
-async function run(argv: string[], env: NodeJS.ProcessEnv = {}): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const o = vi.spyOn(process.stdout, 'write').mockImplementation((s) => {
-    out += String(s);
-    return true;
-  });
-  const e = vi.spyOn(process.stderr, 'write').mockImplementation((s) => {
-    err += String(s);
-    return true;
-  });
-  try {
-    const code = await main(argv, { TOKENMETER_URL: svc.url, TOKENMETER_KEY: ADMIN_KEY, ...env });
-    return { code, out, err };
-  } finally {
-    o.mockRestore();
-    e.mockRestore();
-  }
+function run(argv: string[], env: NodeJS.ProcessEnv = {}) {
+  return runCli(argv, { TOKENMETER_URL: svc.url, TOKENMETER_KEY: ADMIN_KEY, ...env });
 }
 
 /** A port nothing listens on: one the system just handed out and took back. */

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { main } from '../../ingest/src/cli.ts';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runCli } from '../support/cli.ts';
 import { mentions } from '../../ingest/src/retention/forget.ts';
 import { parseUsd } from '../../instrumentation/src/prices/index.ts';
 import { expectRollupsEqualRaw } from '../prices/consistency.ts';
@@ -14,25 +14,9 @@ const END = new Date(Math.floor(Date.now() / DAY) * DAY - DAY);
 const START = new Date(END.getTime() - DAY);
 const D = START.toISOString().slice(0, 10);
 
-/** Run the real CLI entry with the service's URL and key; stdout and stderr captured. */
-async function cli(url: string, ...argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const o = vi.spyOn(process.stdout, 'write').mockImplementation((s) => {
-    out += String(s);
-    return true;
-  });
-  const e = vi.spyOn(process.stderr, 'write').mockImplementation((s) => {
-    err += String(s);
-    return true;
-  });
-  try {
-    const code = await main(argv, { TOKENMETER_URL: url, TOKENMETER_KEY: ADMIN_KEY });
-    return { code, out, err };
-  } finally {
-    o.mockRestore();
-    e.mockRestore();
-  }
+/** The real CLI entry with the service's URL and key. */
+function cli(url: string, ...argv: string[]) {
+  return runCli(argv, { TOKENMETER_URL: url, TOKENMETER_KEY: ADMIN_KEY });
 }
 
 /** One OTLP/JSON span of a call without a cost on it (the ingest prices it). */
