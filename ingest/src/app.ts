@@ -3,7 +3,8 @@ import type { Logger } from 'pino';
 import type { Config } from './config.js';
 import { type KeyResolver, requireOperator, requireRole } from './http/auth.js';
 import { healthRouter } from './http/health.js';
-import { errorHandler, otlpRouter } from './http/otlp.js';
+import { errorHandler } from './http/errors.js';
+import { otlpRouter } from './http/otlp.js';
 import { queryRouter } from './http/query.js';
 import { tenantsRouter } from './http/tenants.js';
 import { keysRouter } from './keys/http.js';
@@ -37,6 +38,11 @@ export function createApp(deps: AppDeps): Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('etag', false);
+  // Every answer, API JSON included: a browser must never guess a type we did not send.
+  app.use((_req, res, next) => {
+    res.set('X-Content-Type-Options', 'nosniff');
+    next();
+  });
   app.use(healthRouter({ ...deps, readyMaxFailingMs: deps.config.drain.readyMaxFailingMs }));
   // Counters of every tenant at once: operator keys only (a tenant-bound read key gets 403).
   app.get(

@@ -9,6 +9,8 @@ import { type CostConfig, readCostConfig } from './reconcile/config.js';
 export interface Config {
   port: number;
   host: string;
+  /** How long a client may take to send a request: its headers, and its headers and body (408 past either). */
+  http: { headersTimeoutMs: number; requestTimeoutMs: number };
   clickhouse: {
     /** Unset: embedded ClickHouse (chdb) at dataDir. */
     url: string | undefined;
@@ -77,6 +79,8 @@ export interface BudgetConfig {
 export const ENV_VARS = [
   'PORT',
   'HOST',
+  'TOKENMETER_HEADERS_TIMEOUT_MS',
+  'TOKENMETER_REQUEST_TIMEOUT_MS',
   'CLICKHOUSE_URL',
   'CLICKHOUSE_USER',
   'CLICKHOUSE_PASSWORD',
@@ -134,9 +138,17 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (cluster !== undefined && !/^[A-Za-z0-9_.-]+$/.test(cluster)) {
     throw new ConfigError(`CLICKHOUSE_CLUSTER must be a cluster name, got ${JSON.stringify(cluster)}`);
   }
+  const headersTimeoutMs = int(env, 'TOKENMETER_HEADERS_TIMEOUT_MS', 10_000, 100, 600_000);
+  const requestTimeoutMs = int(env, 'TOKENMETER_REQUEST_TIMEOUT_MS', 30_000, 100, 3_600_000);
+  if (headersTimeoutMs > requestTimeoutMs) {
+    throw new ConfigError(
+      `TOKENMETER_HEADERS_TIMEOUT_MS (${headersTimeoutMs}) must not exceed TOKENMETER_REQUEST_TIMEOUT_MS (${requestTimeoutMs})`,
+    );
+  }
   return {
     port: int(env, 'PORT', 4318, 0, 65535),
     host: env.HOST || '0.0.0.0',
+    http: { headersTimeoutMs, requestTimeoutMs },
     clickhouse: {
       url: env.CLICKHOUSE_URL || undefined,
       user: env.CLICKHOUSE_USER || 'default',

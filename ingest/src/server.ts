@@ -1,5 +1,5 @@
 import type { AddressInfo } from 'node:net';
-import type { Server } from 'node:http';
+import { createServer, type Server } from 'node:http';
 import type { Logger } from 'pino';
 import { createApp } from './app.js';
 import type { Config } from './config.js';
@@ -81,7 +81,18 @@ export async function startServer(
     onTransition: (alertname, state) => metrics.alertTransitions.inc({ alertname, state }),
   });
   evaluator.start();
-  const server = app.listen(config.port, config.host);
+  // A slow client cannot hold a connection: its headers, then its whole request (body
+  // included), must arrive in time, or Node answers 408 and closes. The check runs every
+  // second (Node's default, 30 s, would let a 10 s bound stretch to 40 s).
+  const server = createServer(
+    {
+      headersTimeout: config.http.headersTimeoutMs,
+      requestTimeout: config.http.requestTimeoutMs,
+      connectionsCheckingInterval: Math.min(1000, config.http.headersTimeoutMs),
+    },
+    app,
+  );
+  server.listen(config.port, config.host);
   await new Promise<void>((resolve, reject) => {
     server.once('listening', resolve);
     server.once('error', reject);

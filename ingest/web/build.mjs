@@ -14,7 +14,7 @@ await build({
   format: 'iife',
   target: 'es2022',
   minify: true,
-  sourcemap: true,
+  sourcemap: false,
   legalComments: 'linked',
   outdir: out,
   logLevel: 'warning',

@@ -2,12 +2,12 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ProtobufTraceSerializer } from '@opentelemetry/otlp-transformer';
-import type { Express } from 'express';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readConfig } from '../../ingest/src/config.ts';
 import type { Role } from '../../ingest/src/http/auth.ts';
 import { RateLimiter } from '../../ingest/src/http/rate-limit.ts';
 import { type Running, startServer } from '../../ingest/src/server.ts';
+import { appRoutes } from '../support/routes.ts';
 import { makeCallSpans, querySql } from '../support/spans.ts';
 
 /**
@@ -42,7 +42,12 @@ const MATRIX: Record<string, Row> = {
   'GET /api/v1/keys': { need: 'admin', params: ['tenant'] },
   'DELETE /api/v1/keys/:id': { need: 'admin', path: '/api/v1/keys/key_00000000000000aa', allowed: [404] },
   'POST /api/v1/query': { need: 'admin', operator: true, body: { sql: 'SELECT 1' } },
+  'GET /api/v1/tenants': { need: 'user' },
   'GET /api/v1/budgets/enforcement': { need: 'ingest' },
+  'POST /api/v1/budgets/preview': {
+    need: 'admin',
+    body: { name: 'matrix', period: 'month', amountUsd: '10', mode: 'soft' },
+  },
   'GET /api/v1/budgets': { need: 'read', params: ['tenant'] },
   'GET /api/v1/budgets/:id': { need: 'read', path: '/api/v1/budgets/nope', allowed: [404, 400] },
   'POST /api/v1/budgets': { need: 'admin', body: { name: 'matrix', period: 'month', amountUsd: '10', mode: 'soft' } },
@@ -85,6 +90,10 @@ const MATRIX: Record<string, Row> = {
   'GET /api/v1/calls': { need: 'user', params: ['from', 'to', 'service', 'model', 'user', 'tenant', 'limit'] },
   'GET /api/v1/calls/:traceId/:spanId': { need: 'user', path: '/api/v1/calls/abc/def', allowed: [400, 404] },
   'GET /': { need: 'public', allowed: [200, 503] },
+  // The browser app's files (only these: no source maps, no type declarations).
+  'GET /index.html': { need: 'public', allowed: [200] },
+  'GET /app.js': { need: 'public', allowed: [200] },
+  'GET /app.css': { need: 'public', allowed: [200] },
 };
 
 const ALLOWED: Record<Role, readonly Role[]> = {
@@ -167,26 +176,6 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-/** Every route the app serves, as "METHOD /path", read from the express router. */
-function appRoutes(): string[] {
-  const app = running.server.listeners('request')[0] as Express & { router: { stack: Layer[] } };
-  interface Layer {
-    route?: { path: string; methods: Record<string, boolean> };
-    handle?: { stack?: Layer[] };
-  }
-  const out = new Set<string>();
-  const walk = (stack: Layer[]) => {
-    for (const layer of stack) {
-      if (layer.route) {
-        for (const m of Object.keys(layer.route.methods))
-          if (m !== '_all') out.add(`${m.toUpperCase()} ${layer.route.path}`);
-      } else if (layer.handle?.stack) walk(layer.handle.stack);
-    }
-  };
-  walk(app.router.stack);
-  return [...out].sort();
-}
-
 const CALLERS = [
   'none',
   'wrong',
@@ -236,12 +225,12 @@ async function call(route: string, row: Row, caller: Caller, query = '') {
 
 describe('security matrix', () => {
   it('has a row for every route the app serves (a new endpoint needs one)', () => {
-    const routes = appRoutes();
+    const routes = appRoutes(running.server);
     expect(routes.filter((r) => !(r in MATRIX))).toEqual([]);
   });
 
   it('answers every endpoint × caller as expected, and never with another tenant’s data', async () => {
-    const routes = appRoutes().filter((r) => r in MATRIX);
+    const routes = appRoutes(running.server).filter((r) => r in MATRIX);
     const table: Record<string, Record<string, number>> = {};
     const wrong: string[] = [];
     for (const route of routes) {

@@ -1,5 +1,5 @@
 import { formatScaled, parseUsd } from '@tokenmeter/instrumentation/prices';
-import express, { type Request, Router } from 'express';
+import { type Request, Router } from 'express';
 import type { Logger } from 'pino';
 import { type KeyResolver, requireRole } from '../http/auth.js';
 import type { Metrics } from '../metrics.js';
@@ -11,6 +11,7 @@ import { parseBudgetInput } from './parse.js';
 import { allStatuses, budgetStatuses, type DefaultUserBudget } from './status.js';
 import { deleteBudget, getBudget, listBudgets, putBudget } from './store.js';
 import type { Budget, BudgetStatus } from './types.js';
+import { jsonBody } from '../http/errors.js';
 
 export interface BudgetRouterDeps {
   store: Store;
@@ -88,7 +89,7 @@ export function budgetRouter(deps: BudgetRouterDeps): Router {
   router.post(
     '/api/v1/budgets/preview',
     admin,
-    express.json({ limit: '64kb' }),
+    jsonBody('64kb'),
     handle(deps.log, async (req, res) => {
       const tenant = writeTenant(req);
       const id = (req.body as { id?: unknown } | undefined)?.id;
@@ -111,7 +112,7 @@ export function budgetRouter(deps: BudgetRouterDeps): Router {
   router.post(
     '/api/v1/budgets',
     admin,
-    express.json({ limit: '64kb' }),
+    jsonBody('64kb'),
     handle(deps.log, async (req, res) => {
       const tenant = writeTenant(req);
       const budget = await putBudget(deps.store, tenant, parseBudgetInput(req.body));
@@ -124,7 +125,7 @@ export function budgetRouter(deps: BudgetRouterDeps): Router {
   router.put(
     '/api/v1/budgets/:id',
     admin,
-    express.json({ limit: '64kb' }),
+    jsonBody('64kb'),
     handle(deps.log, async (req, res) => {
       const existing = await found(req, writeTenant(req));
       const budget = await putBudget(deps.store, existing.tenant, parseBudgetInput(req.body, existing), existing);

@@ -1,4 +1,4 @@
-import express, { type NextFunction, type Request, type Response, Router } from 'express';
+import express, { type Request, type Response, Router } from 'express';
 import type { Logger } from 'pino';
 import type { SpanInput } from '@tokenmeter/instrumentation/normalize';
 import { ATTR_TM_TENANT } from '@tokenmeter/instrumentation/semconv';
@@ -172,11 +172,4 @@ function bodyError(err: unknown, encoding: OtlpEncoding, res: Response, deps: Ot
         : `unreadable body: ${e.message ?? 'aborted'}`;
   deps.log.info({ reason }, 'OTLP request rejected');
   sendStatus(res, status, encoding, message);
-}
-
-export function errorHandler(log: Logger) {
-  return (err: unknown, _req: Request, res: Response, _next: NextFunction) => {
-    log.error({ err: (err as Error).message, stack: (err as Error).stack }, 'unhandled error');
-    if (!res.headersSent) res.status(500).json({ error: 'internal error' });
-  };
 }

@@ -1,8 +1,9 @@
-import express, { Router } from 'express';
+import { Router } from 'express';
 import type { Logger } from 'pino';
 import type { Metrics } from '../metrics.js';
 import { readOnlySettings, type Store } from '../store/client.js';
 import { type KeyResolver, requireOperator, requireRole } from './auth.js';
+import { jsonBody } from './errors.js';
 
 export const QUERY_LIMITS = { maxExecutionSeconds: 30, maxMemoryBytes: 2 * 1024 ** 3, maxResultRows: 100_000 };
 
@@ -18,7 +19,7 @@ export function queryRouter(deps: { store: Store; keys: KeyResolver; metrics: Me
     requireRole('admin', deps.keys, deps.metrics),
     // Raw SQL sees every tenant: a tenant's admin key may not use it.
     requireOperator(deps.metrics),
-    express.json({ limit: '256kb' }),
+    jsonBody('256kb'),
     async (req, res) => {
       const sql = (req.body as { sql?: unknown } | undefined)?.sql;
       if (typeof sql !== 'string' || sql.trim() === '') {

@@ -1,8 +1,9 @@
-import express, { Router } from 'express';
+import { Router } from 'express';
 import type { Logger } from 'pino';
 import { type KeyResolver, type Role, requireRole } from '../http/auth.js';
 import type { Metrics } from '../metrics.js';
 import { type KeyStore, ROLES, TENANT_PATTERN } from './store.js';
+import { jsonBody } from '../http/errors.js';
 
 /**
  * /api/v1/keys: create, list and revoke API keys (admin keys). A tenant's admin
@@ -13,7 +14,7 @@ export function keysRouter(deps: { keyStore: KeyStore; keys: KeyResolver; metric
   const router = Router();
   const admin = requireRole('admin', deps.keys, deps.metrics);
 
-  router.post('/api/v1/keys', admin, express.json({ limit: '16kb' }), async (req, res) => {
+  router.post('/api/v1/keys', admin, jsonBody('16kb'), async (req, res) => {
     const body = (req.body ?? {}) as { tenant?: unknown; role?: unknown; name?: unknown };
     const caller = req.principal!;
     const tenant = body.tenant === undefined && caller.tenant !== '*' ? caller.tenant : body.tenant;

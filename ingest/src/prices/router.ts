@@ -1,4 +1,4 @@
-import express, { type Request, Router } from 'express';
+import { type Request, Router } from 'express';
 import type { Logger } from 'pino';
 import { type KeyResolver, requireRole } from '../http/auth.js';
 import type { Metrics } from '../metrics.js';
@@ -9,6 +9,7 @@ import type { Store } from '../store/client.js';
 import { listOverrides, OverrideError, parseOverride, putOverride } from './overrides.js';
 import type { OverrideRefresher } from './refresh.js';
 import { reprice, RepriceError } from './reprice.js';
+import { jsonBody } from '../http/errors.js';
 
 export interface PricesDeps {
   store: Store;
@@ -29,7 +30,7 @@ export interface PricesDeps {
 export function pricesRouter(deps: PricesDeps): Router {
   const router = Router();
   const admin = requireRole('admin', deps.keys, deps.metrics);
-  const json = express.json({ limit: '64kb' });
+  const json = jsonBody('64kb');
   const installationAdmin = (req: Request) => req.principal?.tenant === '*';
 
   router.get('/api/v1/prices', admin, async (_req, res) => {

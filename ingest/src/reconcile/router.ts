@@ -1,7 +1,9 @@
-import express, { Router } from 'express';
+import { Router } from 'express';
 import type { Logger } from 'pino';
 import { formatScaled } from '@tokenmeter/instrumentation/prices';
 import { type KeyResolver, requireRole } from '../http/auth.js';
+import { jsonBody } from '../http/errors.js';
+import { queryDay } from '../usage/request.js';
 import type { Metrics } from '../metrics.js';
 import type { Store } from '../store/client.js';
 import type { ReconcileJob } from './job.js';
@@ -20,7 +22,7 @@ export function reconcileRouter(
   router.post(
     '/api/v1/reconcile',
     requireRole('admin', deps.keys, deps.metrics),
-    express.json({ limit: '16kb' }),
+    jsonBody('16kb'),
     async (req, res) => {
       const b = (req.body ?? {}) as { date?: unknown; provider?: unknown };
       if (typeof b.date !== 'string') {
@@ -64,21 +66,10 @@ export function reconcileRouter(
     },
   );
   router.get('/api/v1/reconciliation', requireRole('read', deps.keys, deps.metrics), async (req, res) => {
-    const day = /^\d{4}-\d{2}-\d{2}$/;
-    const to = typeof req.query.to === 'string' ? req.query.to : new Date().toISOString().slice(0, 10);
-    // Checked before `from` is derived from it: an invalid `to` would make that throw (a 500).
-    if (!day.test(to)) {
-      res.status(400).json({ error: 'from and to must be YYYY-MM-DD' });
-      return;
-    }
-    const from =
-      typeof req.query.from === 'string'
-        ? req.query.from
-        : new Date(Date.parse(`${to}T00:00:00Z`) - 30 * 86_400_000).toISOString().slice(0, 10);
-    if (!day.test(from) || !day.test(to)) {
-      res.status(400).json({ error: 'from and to must be YYYY-MM-DD' });
-      return;
-    }
+    // An HttpError (a malformed or out-of-range day) is answered 400 by the app's error handler.
+    const toDay = queryDay(req, 'to') ?? new Date(Date.parse(`${new Date().toISOString().slice(0, 10)}T00:00:00Z`));
+    const fromDay = queryDay(req, 'from') ?? new Date(Math.max(0, toDay.getTime() - 30 * 86_400_000));
+    const [from, to] = [fromDay, toDay].map((d) => d.toISOString().slice(0, 10)) as [string, string];
     const provider = typeof req.query.provider === 'string' ? req.query.provider : undefined;
     const rows = await readReconciliation(deps.store, { tenant: req.principal!.tenant, from, to, provider });
     res.json({

@@ -1,8 +1,9 @@
-import express, { Router } from 'express';
+import { Router } from 'express';
 import { type KeyResolver, requireRole } from '../http/auth.js';
 import type { Metrics } from '../metrics.js';
 import type { Store } from '../store/client.js';
 import { ForgetError, forgetUser } from './forget.js';
+import { jsonBody } from '../http/errors.js';
 
 /** POST /api/v1/users/forget {"user_id": "…"} (admin): erase one user's rows, in the key's tenant. */
 export function retentionRouter(deps: { store: Store; keys: KeyResolver; metrics: Metrics }): Router {
@@ -10,7 +11,7 @@ export function retentionRouter(deps: { store: Store; keys: KeyResolver; metrics
   router.post(
     '/api/v1/users/forget',
     requireRole('admin', deps.keys, deps.metrics),
-    express.json({ limit: '8kb' }),
+    jsonBody('8kb'),
     async (req, res) => {
       const userId = (req.body as { user_id?: unknown } | undefined)?.user_id;
       if (typeof userId !== 'string' || userId === '') {

@@ -75,6 +75,23 @@ export function propertyFilters(req: Request): Record<string, string> {
   return out;
 }
 
+/**
+ * The dates the API takes: what every ClickHouse date type the queries bind can hold
+ * (Date and DateTime start in 1970; DateTime ends in February 2106), so a date outside is
+ * a 400 here and never a failed query.
+ */
+export const API_DATES = { from: '1970-01-01', to: '2105-12-31' } as const;
+
+function checkRange(name: string, v: string, d: Date): Date {
+  if (
+    d.getTime() < Date.parse(`${API_DATES.from}T00:00:00Z`) ||
+    d.getTime() > Date.parse(`${API_DATES.to}T23:59:59.999Z`)
+  ) {
+    throw new HttpError(400, `${name} must be from ${API_DATES.from} to ${API_DATES.to}, got '${v.slice(0, 40)}'`);
+  }
+  return d;
+}
+
 /** A 'YYYY-MM-DD' date parameter (UTC day), or undefined. */
 export function queryDay(req: Request, name: string): Date | undefined {
   const v = queryString(req, name);
@@ -82,9 +99,9 @@ export function queryDay(req: Request, name: string): Date | undefined {
   const m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(v);
   const d = m ? new Date(Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3]))) : undefined;
   if (!d || Number.isNaN(d.getTime()) || d.toISOString().slice(0, 10) !== v) {
-    throw new HttpError(400, `${name} must be a date as YYYY-MM-DD, got '${v}'`);
+    throw new HttpError(400, `${name} must be a date as YYYY-MM-DD, got '${v.slice(0, 40)}'`);
   }
-  return d;
+  return checkRange(name, v, d);
 }
 
 /** A timestamp parameter: an ISO 8601 date or date-time (UTC when no offset), or undefined. */
@@ -94,9 +111,9 @@ export function queryInstant(req: Request, name: string): Date | undefined {
   const iso = /^\d{4}-\d{2}-\d{2}$/.test(v) ? `${v}T00:00:00Z` : /[zZ]|[+-]\d{2}:?\d{2}$/.test(v) ? v : `${v}Z`;
   const d = new Date(iso);
   if (!/^\d{4}-\d{2}-\d{2}/.test(v) || Number.isNaN(d.getTime())) {
-    throw new HttpError(400, `${name} must be an ISO 8601 date or date-time, got '${v}'`);
+    throw new HttpError(400, `${name} must be an ISO 8601 date or date-time, got '${v.slice(0, 40)}'`);
   }
-  return d;
+  return checkRange(name, v, d);
 }
 
 /** Wrap an async handler: HttpError → its status; anything else → logged, 500. */

@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import express, { type Request, type Response, Router } from 'express';
+import { type Request, type Response, Router } from 'express';
 import type { Logger } from 'pino';
 import { Counter } from 'prom-client';
 import { type KeyResolver, type Principal, requireRole } from '../http/auth.js';
@@ -24,6 +24,14 @@ export const PANEL_LIMITS = { maxExecutionSeconds: 20, maxMemoryBytes: 1024 ** 3
 
 /** Where the bundled browser app lives: ingest/web/dist, next to src/ and dist/. */
 export const WEB_DIST = fileURLToPath(new URL('../../web/dist/', import.meta.url));
+
+/** What the browser app is made of, by the path it is served at: the file in WEB_DIST and its type. */
+const WEB_ASSETS: Record<string, [string, string]> = {
+  '/': ['index.html', 'text/html; charset=utf-8'],
+  '/index.html': ['index.html', 'text/html; charset=utf-8'],
+  '/app.js': ['app.js', 'text/javascript; charset=utf-8'],
+  '/app.css': ['app.css', 'text/css; charset=utf-8'],
+};
 
 export interface WebDeps {
   store: Store;
@@ -288,15 +296,16 @@ export function webRouter(deps: WebDeps): Router {
   const csp =
     "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'";
   const hasApp = existsSync(`${WEB_DIST}index.html`);
-  router.use(
-    '/',
-    (_req, res, next) => {
-      res.set('Content-Security-Policy', csp);
-      res.set('X-Content-Type-Options', 'nosniff');
-      next();
-    },
-    hasApp ? express.static(WEB_DIST, { index: 'index.html', maxAge: 0 }) : (_req, _res, next) => next(),
-  );
+  // Only the files the page loads, each with its type: not the source maps, the type
+  // declarations or build info that also sit in dist/.
+  if (hasApp) {
+    for (const [path, [file, type]] of Object.entries(WEB_ASSETS)) {
+      router.get(path, (_req, res) => {
+        res.set('Content-Security-Policy', csp);
+        res.type(type).sendFile(file, { root: WEB_DIST, maxAge: 0, dotfiles: 'deny' });
+      });
+    }
+  }
   if (!hasApp) {
     router.get('/', (_req, res) => {
       res
