@@ -3,7 +3,7 @@ import type { DashboardSpec } from './dashboard.js';
 /**
  * ingest_stats: the service's counters, flushed once a minute per instance
  * (ingest/src/pipeline/stats.ts). Counter rows (spans_*, requests_rejected, batches_written,
- * batch_failures, dedup_hits, auth_failures, rate_limited, spool_full) hold the increase since
+ * batch_failures, dedup_hits, auth_failures, rate_limited, spool_full, spool_quarantined) hold the increase since
  * the previous flush; gauge rows (spool_bytes, spool_records, spool_age_seconds, pending_rows,
  * insert_ms_p99) hold the value at the flush.
  */
@@ -101,13 +101,13 @@ ORDER BY time, reason`,
         {
           title: 'Duplicates, refusals and failures',
           description:
-            'Per interval: spans dropped as already counted, requests refused (key, rate limit, spool full, invalid) and failed ClickHouse batch writes.',
+            'Per interval: spans dropped as already counted, requests refused (key, rate limit, spool full, invalid), failed ClickHouse batch writes and spans ClickHouse refused as data (quarantined).',
           kind: 'timeseries',
           format: 'timeseries',
           sql: `SELECT $__timeInterval(ts) AS time, metric, sum(value) AS events
 FROM ingest_stats
 WHERE $__timeFilter(ts)
-  AND metric IN ('dedup_hits', 'auth_failures', 'rate_limited', 'spool_full', 'requests_rejected', 'batch_failures')
+  AND metric IN ('dedup_hits', 'auth_failures', 'rate_limited', 'spool_full', 'requests_rejected', 'batch_failures', 'spool_quarantined')
 GROUP BY time, metric
 ORDER BY time, metric`,
           columns: ['time', 'metric', 'events'],

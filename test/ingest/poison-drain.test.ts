@@ -8,6 +8,7 @@ import { decodeTraces } from '../../ingest/src/otlp/decode.ts';
 import { buildRows } from '../../ingest/src/pipeline/build.ts';
 import { IngestPricer } from '../../ingest/src/pipeline/pricing.ts';
 import { Spool } from '../../ingest/src/pipeline/spool.ts';
+import { StatsFlusher } from '../../ingest/src/pipeline/stats.ts';
 import { encodeRecord, type SpoolBatch } from '../../ingest/src/pipeline/spool-record.ts';
 import { startServer } from '../../ingest/src/server.ts';
 import { spawnService } from '../support/service.ts';
@@ -156,6 +157,15 @@ describe('a batch ClickHouse refuses as data', () => {
       expectQuarantine(spoolDir);
       const byReason = (await running.metrics.spoolQuarantined.get()).values;
       expect(byReason).toEqual([{ labels: { reason: 'parse' }, value: 2 }]);
+      // The pipeline-health dashboard reads the same count from ingest_stats.
+      const stats = new StatsFlusher({ ...running, intervalMs: 0, instance: 'poison-0' });
+      await stats.flush();
+      const flushed = await querySql<{ reason: string; value: number }>(
+        running.url,
+        ADMIN,
+        "SELECT reason, value FROM ingest_stats WHERE instance = 'poison-0' AND metric = 'spool_quarantined'",
+      );
+      expect(flushed).toEqual([{ reason: 'parse', value: 2 }]);
 
       // Not ready while writes kept failing past the 300 ms bound, with the reason; ready after.
       const notReady = readiness.filter((r) => r.status === 503);

@@ -15,6 +15,7 @@ const COUNTERS = {
   auth_failures: 'tokenmeter_auth_failures_total',
   rate_limited: 'tokenmeter_rate_limited_total',
   spool_full: 'tokenmeter_spool_full_total',
+  spool_quarantined: 'tokenmeter_spool_quarantined_total',
 } as const;
 const GAUGES = {
   spool_bytes: 'tokenmeter_spool_bytes',
