@@ -1,6 +1,7 @@
 import { resolve } from 'node:path';
 import { DEFAULT_PROPERTY_LIMITS } from './pipeline/properties.js';
 import { type CostConfig, readCostConfig } from './reconcile/config.js';
+import { type CostBounds, DEFAULT_COST_BOUNDS } from './pipeline/span-cost.js';
 
 /**
  * Everything the service reads from the environment, in one place. The deploy
@@ -38,6 +39,8 @@ export interface Config {
     maxPropertyNameLength: number;
     maxPropertyValueLength: number;
   };
+  /** How far a cost that arrives on a span is believed, and the most one call may cost (ingest/src/pipeline/span-cost.ts). */
+  spanCost: CostBounds;
   /** The local write-ahead spool: a batch is acknowledged once fsynced here (ingest/README.md). */
   spool: { dir: string; maxBytes: number };
   /** How the drainer treats failing inserts (ingest/src/pipeline/spool-drainer.ts). */
@@ -99,6 +102,8 @@ export const ENV_VARS = [
   'TOKENMETER_MAX_PROPERTIES',
   'TOKENMETER_MAX_PROPERTY_NAME_LENGTH',
   'TOKENMETER_MAX_PROPERTY_VALUE_LENGTH',
+  'TOKENMETER_SPAN_COST_FACTOR',
+  'TOKENMETER_MAX_CALL_COST_USD',
   'TOKENMETER_SPOOL_DIR',
   'TOKENMETER_SPOOL_MAX_BYTES',
   'TOKENMETER_INSERT_MAX_RETRIES',
@@ -185,6 +190,7 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): Config {
         4096,
       ),
     },
+    spanCost: readSpanCostBounds(env),
     spool: {
       dir: resolve(env.TOKENMETER_SPOOL_DIR || resolve(env.TOKENMETER_DATA_DIR || './.tokenmeter', 'spool')),
       maxBytes: int(env, 'TOKENMETER_SPOOL_MAX_BYTES', 1024 ** 3, 1024, 1024 ** 4),
@@ -203,6 +209,20 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): Config {
     cost: readCostConfig(env),
     logLevel: env.LOG_LEVEL || 'info',
     demo: demoMode(env.TOKENMETER_DEMO),
+  };
+}
+
+function readSpanCostBounds(env: NodeJS.ProcessEnv): CostBounds {
+  const cap = env.TOKENMETER_MAX_CALL_COST_USD || DEFAULT_COST_BOUNDS.maxCallUsd;
+  // At most 1e9 a call: sums of Decimal(38, 12) then hold 1e17 calls (span-cost.ts).
+  if (!/^\d{1,10}(\.\d{1,12})?$/.test(cap) || Number(cap) <= 0 || Number(cap) > 1e9) {
+    throw new ConfigError(
+      `TOKENMETER_MAX_CALL_COST_USD must be a USD amount above 0 and at most 1000000000, got ${JSON.stringify(cap)}`,
+    );
+  }
+  return {
+    factor: int(env, 'TOKENMETER_SPAN_COST_FACTOR', DEFAULT_COST_BOUNDS.factor, 1, 1000),
+    maxCallUsd: cap,
   };
 }
 

@@ -29,6 +29,12 @@ export function createMetrics() {
       labelNames: ['reason'] as const,
       registers: [registry],
     }),
+    spanCostsRefused: new Counter({
+      name: 'tokenmeter_span_costs_refused_total',
+      help: 'Costs on spans not believed (not a decimal, above TOKENMETER_MAX_CALL_COST_USD, or outside TOKENMETER_SPAN_COST_FACTOR of the catalogue price); the call was priced at ingest instead. By reason',
+      labelNames: ['reason'] as const,
+      registers: [registry],
+    }),
     requestsRejected: new Counter({
       name: 'tokenmeter_requests_rejected_total',
       help: 'Whole OTLP requests rejected, by reason',

@@ -46,7 +46,7 @@ export async function startServer(
     log.warn('TOKENMETER_ADMIN_KEY is not set: no key is accepted until one is configured');
   }
   const metrics = createMetrics();
-  const pricer = new IngestPricer();
+  const pricer = new IngestPricer(config.spanCost);
   const spool = await Spool.open({ dir: config.spool.dir, maxBytes: config.spool.maxBytes });
   const writer = new BatchWriter({
     store,

@@ -61,6 +61,8 @@ afterAll(async () => {
 
 type Outcome =
   | { repaired: string; times?: number }
+  /** Stored, its cost claim not believed (priced at ingest), counted in span_costs_refused. */
+  | { costRefused: string }
   | { rejected: string }
   /** Nothing to repair: stored exactly as sent. */
   | { stored: true };
@@ -301,6 +303,23 @@ const CASES: Case[] = [
     outcome: { rejected: 'invalid_tokens' },
     span: () => ({ span: chatSpan(RUN, { output, extra: [int(key, n)] }) }),
   })),
+  ...(
+    [
+      ['at the top of Decimal(38, 12)', '99999999999999999999999999.999999999999', 'above_cap'],
+      ['beyond Decimal(38, 12) (27 digits)', '999999999999999999999999999', 'not_a_decimal'],
+      ['with 13 decimals', '0.0000000000001', 'not_a_decimal'],
+      ['negative', '-0.0075', 'not_a_decimal'],
+    ] as const
+  ).map(([what, claim, reason]): Case => ({
+    name: `a span cost ${what}`,
+    outcome: { costRefused: reason },
+    span: () => ({ span: chatSpan(RUN, { extra: [str('gen_ai.usage.cost.amount', claim)] }) }),
+    check: async (id) => {
+      const row = await callOf(id);
+      expect([String(row!.cost_usd), row!.cost_source]).toEqual(['0.0075', 'ingest']);
+      expect((row!.attributes as Record<string, string>)['tokenmeter.cost.claimed_usd']).toBe(claim);
+    },
+  })),
   {
     name: 'an event timestamp at uint64 max (beyond DateTime64(9), year 2554)',
     outcome: { rejected: 'invalid_span' },
@@ -383,6 +402,8 @@ describe('a hostile span from tenant B never holds up tenant A', () => {
           return;
         }
         expect(b.rejected).toBe(0);
+        if ('costRefused' in c.outcome) expect(delta(before.costs, after.costs, c.outcome.costRefused)).toBe(1);
+        else expect(sum(after.costs) - sum(before.costs)).toBe(0);
         if ('repaired' in c.outcome)
           expect(delta(before.repaired, after.repaired, reasonOf(c.outcome.repaired))).toBe(c.outcome.times ?? 1);
         else expect(sum(after.repaired) - sum(before.repaired)).toBe(0);
@@ -405,6 +426,7 @@ async function counters() {
   return {
     rejected: await metricSamples(running.url, ADMIN, 'tokenmeter_spans_rejected_total'),
     repaired: await metricSamples(running.url, ADMIN, 'tokenmeter_values_repaired_total'),
+    costs: await metricSamples(running.url, ADMIN, 'tokenmeter_span_costs_refused_total'),
   };
 }
 

@@ -54,6 +54,16 @@ describe('budgetStatus: exact decimal thresholds', () => {
   });
 });
 
+describe('budgetStatus: a wrapped (negative) sum is spent through, never a credit', () => {
+  it('crosses every threshold and puts a hard budget in the enforcement view', () => {
+    const now = new Date('2026-11-23T12:00:00Z');
+    const s = budgetStatus(budget(), '-142282366920938463463374607.43', now);
+    expect(s.crossed).toEqual([75, 90, 100]);
+    expect(s.percent).toBe(100);
+    expect(enforcementView('acme', [s], now, 1000).hard.map((h) => h.budgetId)).toEqual(['b1']);
+  });
+});
+
 describe('budgetAlerts', () => {
   const now = new Date('2026-11-23T12:00:00Z');
   it('one alert per crossed threshold, severity by threshold, stable labels', () => {

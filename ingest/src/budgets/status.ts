@@ -19,9 +19,16 @@ export function budgetStatus(budget: Budget, spendUsd: string, now: Date): Budge
   const { start, end } = periodBounds(budget.period, now);
   const spend = parseUsd(spendUsd);
   const amount = parseUsd(budget.amountUsd);
-  const crossed = budget.thresholds.filter((t) => spend * 100n >= amount * BigInt(t));
+  // Costs are never negative, so a negative sum can only be a sum that wrapped (rows written
+  // before costs were bounded at the door): read it as spent through, never as a credit.
+  const wrapped = spend < 0n;
+  const crossed = budget.thresholds.filter((t) => wrapped || spend * 100n >= amount * BigInt(t));
   // Percent to two decimals, computed on the exact integers.
-  const percent = amount === 0n ? 0 : Number((spend * 10_000n) / amount) / 100;
+  const percent = wrapped
+    ? Math.max(100, ...budget.thresholds)
+    : amount === 0n
+      ? 0
+      : Number((spend * 10_000n) / amount) / 100;
   return { budget, periodStart: start, periodEnd: end, spendUsd: formatScaled(spend), percent, crossed };
 }
 

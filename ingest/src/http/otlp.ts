@@ -115,6 +115,14 @@ async function handle(req: Request, res: Response, encoding: OtlpEncoding, deps:
       'custom properties dropped',
     );
   }
+  const refusedCosts = built.refusedCosts;
+  for (const r of refusedCosts) deps.metrics.spanCostsRefused.inc({ reason: r.reason });
+  if (refusedCosts.length > 0) {
+    deps.log.info(
+      { tenant: principal.tenant, refused: refusedCosts.length, first: refusedCosts[0] },
+      'span costs not believed; priced at ingest',
+    );
+  }
   const repaired = Object.entries(decoded.repaired);
   for (const [reason, n] of repaired) deps.metrics.valuesRepaired.inc({ reason }, n);
   if (repaired.length > 0) {

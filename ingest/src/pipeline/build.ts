@@ -1,6 +1,8 @@
 import { normalizeSpan, type SpanInput } from '@tokenmeter/instrumentation/normalize';
 import type { SpanRejection } from '../otlp/decode.js';
 import type { IngestPricer } from './pricing.js';
+import type { CostRefusal } from './span-cost.js';
+import { exceedsCap } from './span-cost.js';
 import {
   boundProperties,
   DEFAULT_PROPERTY_LIMITS,
@@ -16,7 +18,13 @@ export interface BuiltRows {
   rejected: SpanRejection[];
   /** Custom properties dropped from kept calls (the call itself is kept). */
   droppedProperties: { spanId: string; name: string; reason: PropertyDropReason }[];
+  /** Costs on spans not believed: the call was priced here instead (the call is kept). */
+  refusedCosts: { spanId: string; reason: CostRefusal; claimUsd: string }[];
 }
+
+/** Attributes on an ai_calls row whose span claimed a cost that was not believed. */
+export const ATTR_COST_REFUSED = 'tokenmeter.cost.refused';
+export const ATTR_COST_CLAIMED_USD = 'tokenmeter.cost.claimed_usd';
 
 /**
  * Decoded spans → rows for `otel_traces` and `ai_calls`, for one tenant.
@@ -29,7 +37,7 @@ export function buildRows(
   nowMs: number,
   propertyLimits: PropertyLimits = DEFAULT_PROPERTY_LIMITS,
 ): BuiltRows {
-  const out: BuiltRows = { traces: [], calls: [], rejected: [], droppedProperties: [] };
+  const out: BuiltRows = { traces: [], calls: [], rejected: [], droppedProperties: [], refusedCosts: [] };
   for (const span of spans) {
     const startMs = Number(span.startTimeUnixNano / 1_000_000n);
     if (startMs > nowMs + CALL_LIMITS.maxFutureMs) {
@@ -47,9 +55,25 @@ export function buildRows(
         out.rejected.push({ reason: problem.reason, detail: `span ${span.spanId}: ${problem.detail}` });
         continue;
       }
+      const cost = pricer.cost(call, tenant);
+      if (cost.usd !== null && exceedsCap(cost.usd, pricer.bounds)) {
+        out.rejected.push({
+          reason: 'cost_above_cap',
+          detail: `span ${span.spanId}: costs ${cost.usd} USD, more than ${pricer.bounds.maxCallUsd} USD a call`,
+        });
+        continue;
+      }
+      let attributes = span.attributes;
+      if (cost.refused) {
+        out.refusedCosts.push({ spanId: span.spanId, ...cost.refused });
+        attributes = Object.assign(Object.create(null) as typeof attributes, attributes, {
+          [ATTR_COST_REFUSED]: cost.refused.reason,
+          [ATTR_COST_CLAIMED_USD]: cost.refused.claimUsd,
+        });
+      }
       const { kept, dropped } = boundProperties(call.properties, propertyLimits);
       for (const d of dropped) out.droppedProperties.push({ spanId: span.spanId, ...d });
-      out.calls.push(toCallRow({ ...call, properties: kept }, tenant, pricer.cost(call, tenant), span.attributes));
+      out.calls.push(toCallRow({ ...call, properties: kept }, tenant, cost, attributes));
     }
     out.traces.push(toTraceRow(span, tenant));
   }

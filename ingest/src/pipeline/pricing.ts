@@ -1,5 +1,11 @@
 import { type CallCost, costOfCall, type PriceOverride } from '@tokenmeter/instrumentation/prices';
 import type { AiCall } from '@tokenmeter/instrumentation/normalize';
+import { type CostBounds, type CostRefusal, DEFAULT_COST_BOUNDS, exceedsCap, judgeSpanCost } from './span-cost.js';
+
+/** A call's cost, and the span's own claim when it was not believed (kept on the row as attributes). */
+export interface IngestCost extends CallCost {
+  refused?: { reason: CostRefusal; claimUsd: string };
+}
 
 /**
  * Cost at ingest time, by the one price rule (`costOfCall`, shared with the instrumentation and
@@ -7,9 +13,14 @@ import type { AiCall } from '@tokenmeter/instrumentation/normalize';
  * the call; a span without one is priced here ("ingest", or "default" for a default price); an
  * unknown model stays unpriced (NULL, never $0). Overrides come from `price_overrides` and are
  * swapped in without a restart.
+ *
+ * A span's claim is believed only within the bounds (span-cost.ts): else the call is priced
+ * here as if it carried none, and the claim is returned as `refused`.
  */
 export class IngestPricer {
   private overrides: readonly PriceOverride[] = [];
+
+  constructor(readonly bounds: CostBounds = DEFAULT_COST_BOUNDS) {}
 
   setOverrides(overrides: readonly PriceOverride[]): void {
     this.overrides = overrides;
@@ -19,19 +30,26 @@ export class IngestPricer {
     return this.overrides;
   }
 
-  cost(call: AiCall, tenant: string): CallCost {
-    return costOfCall(
-      {
-        provider: call.provider,
-        model: call.requestModel,
-        responseModel: call.responseModel,
-        usage: call.usage,
-        timestamp: new Date(Number(call.startTimeUnixNano / 1_000_000n)),
-        batch: call.isBatch,
-        tenant,
-      },
-      this.overrides,
-      call.spanCost,
-    );
+  cost(call: AiCall, tenant: string): IngestCost {
+    const request = {
+      provider: call.provider,
+      model: call.requestModel,
+      responseModel: call.responseModel,
+      usage: call.usage,
+      timestamp: new Date(Number(call.startTimeUnixNano / 1_000_000n)),
+      batch: call.isBatch,
+      tenant,
+    };
+    const stored = this.capSavings(costOfCall(request, this.overrides, call.spanCost));
+    if (stored.source !== 'span' || !call.spanCost) return stored;
+    const catalogue = this.capSavings(costOfCall(request, this.overrides));
+    const reason = judgeSpanCost(call.spanCost.usd, catalogue.usd, this.bounds);
+    if (!reason) return stored;
+    return { ...catalogue, refused: { reason, claimUsd: call.spanCost.usd.slice(0, 64) } };
+  }
+
+  /** What the cache saved is bounded like a cost, so its sums cannot wrap either. */
+  private capSavings(cost: CallCost): CallCost {
+    return exceedsCap(cost.cacheSavingsUsd, this.bounds) ? { ...cost, cacheSavingsUsd: this.bounds.maxCallUsd } : cost;
   }
 }

@@ -298,7 +298,6 @@ function readSpanCost(a: Attributes): AiCall['spanCost'] {
   const amount = a[S.ATTR_GEN_AI_USAGE_COST_AMOUNT];
   if (amount !== undefined && amount !== null) {
     const usd = decimalString(amount);
-    if (usd === undefined) return undefined;
     return {
       usd,
       priceId: str(a[S.ATTR_TM_PRICE_ID]) ?? str(a[S.ATTR_GEN_AI_USAGE_COST_SOURCE]) ?? 'span',
@@ -309,20 +308,24 @@ function readSpanCost(a: Attributes): AiCall['spanCost'] {
   // OpenLIT writes 0 when its price table lacks the model (openlit 1.15 helpers.getChatModelCost),
   // so 0 means "not priced", never a real $0: leave it to the ingest side.
   if (typeof openlit === 'number' && openlit !== 0) {
-    const usd = decimalString(openlit);
-    return usd === undefined ? undefined : { usd, priceId: 'openlit', priceVersion: '' };
+    return { usd: decimalString(openlit), priceId: 'openlit', priceVersion: '' };
   }
   return undefined;
 }
 
-/** A non-negative USD amount as a decimal string with ≤ 12 decimals, or undefined. */
-function decimalString(v: AttrValue): string | undefined {
+/**
+ * The cost as a decimal string: a finite non-negative number with ≤ 12 decimals, a string as
+ * sent (trimmed). Anything else is returned as its text too (NaN, -1, true, [1]): whether a
+ * claim is believed is the ingest side's decision, which refuses and counts what is not an
+ * amount rather than ignoring it.
+ */
+function decimalString(v: AttrValue): string {
   if (typeof v === 'number') {
-    if (!Number.isFinite(v) || v < 0) return undefined;
+    if (!Number.isFinite(v) || v < 0) return String(v);
     return v.toFixed(12).replace(/\.?0+$/, '') || '0';
   }
-  if (typeof v === 'string' && /^\d+(\.\d{1,12})?$/.test(v.trim())) return v.trim();
-  return undefined;
+  if (typeof v === 'string') return v.trim();
+  return JSON.stringify(v);
 }
 
 function str(v: AttrValue | undefined): string | undefined {

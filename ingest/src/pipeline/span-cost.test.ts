@@ -1,0 +1,38 @@
+import { describe, expect, it } from 'vitest';
+import { exceedsCap, judgeSpanCost } from './span-cost.js';
+
+const bounds = { factor: 10, maxCallUsd: '1000' };
+
+describe('judgeSpanCost: a span cost is believed only when it is a plausible decimal', () => {
+  it.each([
+    // claim, catalogue price (null: unpriced), refusal
+    ['0.0075', '0.0075', undefined],
+    ['0.075', '0.0075', undefined], // × 10: the edge of the range
+    ['0.075001', '0.0075', undefined], // within the micro-dollar slack
+    ['0.075002', '0.0075', 'outside_range'],
+    ['0.00075', '0.0075', undefined], // ÷ 10
+    ['0.0007', '0.0075', 'outside_range'],
+    ['0', '0.0075', 'outside_range'],
+    ['0', '0', undefined],
+    ['0.0000001', '0', undefined], // a rounding on a free call
+    ['99000000000000000000000000', '0.0075', 'above_cap'],
+    ['100000000000000000000', '0.0075', 'above_cap'], // 1e20 on a 1,000-token call
+    ['1000', null, undefined], // unpriced model: only the cap
+    ['1000.000000000001', null, 'above_cap'],
+    ['-1', '0.0075', 'not_a_decimal'],
+    ['1e5', '0.0075', 'not_a_decimal'],
+    ['NaN', '0.0075', 'not_a_decimal'],
+    ['0x10', '0.0075', 'not_a_decimal'],
+    ['true', null, 'not_a_decimal'],
+    ['0.0000000000001', '0', 'not_a_decimal'], // 13 decimals: not a Decimal(38, 12)
+    ['999999999999999999999999999', null, 'not_a_decimal'], // 27 digits
+    ['', null, 'not_a_decimal'],
+  ] as const)('%s against %s → %s', (claim, catalogue, refusal) => {
+    expect(judgeSpanCost(claim, catalogue, bounds)).toBe(refusal);
+  });
+
+  it('exceedsCap compares exactly', () => {
+    expect(exceedsCap('1000', bounds)).toBe(false);
+    expect(exceedsCap('1000.000000000001', bounds)).toBe(true);
+  });
+});
