@@ -90,11 +90,22 @@ FROM (
   GROUP BY tenant, provider
 )`;
 
-const UNPRICED = `SELECT tenant, provider, model, toFloat64(sum(unpriced_requests)) AS unpriced_calls
-FROM ai_usage_hourly
-WHERE hour >= toStartOfHour($__toTime) - INTERVAL 1 HOUR AND hour <= $__toTime
+// Calls with no price (hourly rollup) and calls priced only by a default price (cost_source
+// 'default', raw calls of the same two hours): both mean the cost shown is not a real price.
+const UNPRICED = `SELECT tenant, provider, model, toFloat64(sum(n)) AS unpriced_or_defaulted_calls
+FROM (
+  SELECT tenant, provider, model, sum(unpriced_requests) AS n
+  FROM ai_usage_hourly
+  WHERE hour >= toStartOfHour($__toTime) - INTERVAL 1 HOUR AND hour <= $__toTime
+  GROUP BY tenant, provider, model
+  UNION ALL
+  SELECT tenant, provider, model, uniqExact(trace_id, span_id) AS n
+  FROM ai_calls
+  WHERE timestamp >= toStartOfHour($__toTime) - INTERVAL 1 HOUR AND timestamp <= $__toTime AND cost_source = 'default'
+  GROUP BY tenant, provider, model
+)
 GROUP BY tenant, provider, model
-HAVING unpriced_calls > 0`;
+HAVING unpriced_or_defaulted_calls > 0`;
 
 // Drift as stored: (billed − tracked) / tracked in percent; an unread bill (NULL) or a missing side
 // never fires it (the service's own alert fires on status 'drift' alike).
@@ -177,8 +188,9 @@ export const ALERT_RULES: readonly AlertRuleSpec[] = [
   {
     uid: 'tokenmeter-unpriced-model',
     title: 'UnpricedModel',
-    summary: '{{ $labels.provider }}/{{ $labels.model }} has no price ({{ $labels.tenant }})',
-    description: 'Calls to a model with no known price have no cost. Add a price override (tokenmeter price set).',
+    summary: '{{ $labels.provider }}/{{ $labels.model }} has no price, or only a default price ({{ $labels.tenant }})',
+    description:
+      'Calls to a model with no known price have no cost; calls priced by a tenant default price (cost_source = default) have a guessed one. Add a price override (tokenmeter prices set).',
     severity: 'warning',
     for: '0m',
     queries: [{ refId: 'A', sql: UNPRICED, lookbackSeconds: 7200 }],

@@ -307,9 +307,16 @@ describe('the running service: prices, reprice, reconcile, forget-user, advice t
     const rec = (await (await as(acmeRead, `/api/v1/reconciliation?from=${D}&to=${D}`)).json()) as { rows: unknown[] };
     expect(rec.rows).toEqual([]);
     expect((await as(acmeRead, '/api/v1/prices')).status).toBe(403);
+    // A tenant's admin sets its own tenant's prices only (test/prices/tenant-prices.test.ts), never another's.
     const put = await as(otherAdmin, '/api/v1/prices', {
       method: 'PUT',
-      body: JSON.stringify({ provider: 'openai', model: 'x', effective_from: '2026-01-01', prices: { input_mtok: 1 } }),
+      body: JSON.stringify({
+        tenant: 'acme',
+        provider: 'openai',
+        model: 'x',
+        effective_from: '2026-01-01',
+        prices: { input_mtok: 1 },
+      }),
     });
     expect(put.status).toBe(403);
     expect((await as(acmeRead, '/api/v1/users/forget', { method: 'POST', body: '{"user_id":"bob"}' })).status).toBe(

@@ -116,21 +116,29 @@ export async function evaluateAnomalies(store: Store, now: Date, opts: AnomalyOp
   const days = Math.max(opts.spike.baselineDays, opts.errors.baselineDays);
   const rows = await hourlyByKey(store, new Date(current - HOUR_MS - days * DAY_MS), new Date(current + HOUR_MS));
   const alerts = anomalyAlerts(seriesOf(rows), evaluated, opts);
-  // An unpriced model: once per model and UTC day while it keeps being seen (last 24 h).
+  // An unpriced model (or one priced only by a default price): once per model and UTC day while
+  // it keeps being seen (last 24 h).
   const day = Math.floor(now.getTime() / DAY_MS) * DAY_MS;
   for (const u of await unpricedModels(store, new Date(current - 23 * HOUR_MS), new Date(current + HOUR_MS))) {
     const scope = `provider=${u.provider},model=${u.model}`;
+    const parts = [
+      ...(u.requests > 0 ? [`${u.requests} call(s) have no price: their cost is unknown`] : []),
+      ...(u.defaulted > 0 ? [`${u.defaulted} call(s) were priced by a default price only`] : []),
+    ];
     alerts.push({
       fingerprint: fingerprintOf(UNPRICED_MODEL, u.tenant, scope, day),
       labels: { alertname: UNPRICED_MODEL, severity: 'warning', tenant: u.tenant, scope },
       annotations: {
-        summary: `${u.requests} call(s) to ${u.provider}/${u.model} in the last 24 h have no price: their cost is unknown`,
-        description: 'Add a price override (tokenmeter prices) so that these calls are counted in spend and budgets.',
+        summary: `${u.provider}/${u.model} in the last 24 h: ${parts.join('; ')}`,
+        unpriced: String(u.requests),
+        defaulted: String(u.defaulted),
+        description:
+          'Add a price override (tokenmeter prices set) so that these calls are counted in spend and budgets at their real price.',
       },
       budgetId: '',
       periodStart: new Date(day),
       threshold: 0,
-      observed: u.requests,
+      observed: u.requests + u.defaulted,
       limit: 0,
     });
   }

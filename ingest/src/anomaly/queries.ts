@@ -38,18 +38,32 @@ export interface UnpricedRow {
   tenant: string;
   provider: string;
   model: string;
+  /** Calls nobody could price. */
   requests: number;
-  firstHour: number;
+  /** Calls priced only by a default price (cost_source 'default'): a guess, not a real price. */
+  defaulted: number;
 }
 
-/** Models with calls nobody could price in [from, to). */
+/**
+ * Models with calls nobody could price, or priced only by a default price, in [from, to): the
+ * unpriced count from the hourly rollup, the defaulted count from raw calls (bounded range).
+ */
 export async function unpricedModels(store: Store, from: Date, to: Date): Promise<UnpricedRow[]> {
   const rows = await readRows<Record<string, string | number>>(
     store,
-    `SELECT tenant, provider, model, sum(unpriced_requests) AS n, toUnixTimestamp(minIf(hour, unpriced_requests > 0)) AS first
-     FROM ai_usage_hourly
-     WHERE hour >= {from:DateTime('UTC')} AND hour < {to:DateTime('UTC')}
-     GROUP BY tenant, provider, model HAVING n > 0 ORDER BY tenant, provider, model`,
+    `SELECT tenant, provider, model, sum(unpriced) AS n, sum(defaulted) AS d
+     FROM (
+       SELECT tenant, provider, model, sum(unpriced_requests) AS unpriced, toUInt64(0) AS defaulted
+       FROM ai_usage_hourly
+       WHERE hour >= {from:DateTime('UTC')} AND hour < {to:DateTime('UTC')}
+       GROUP BY tenant, provider, model
+       UNION ALL
+       SELECT tenant, provider, model, toUInt64(0) AS unpriced, uniqExact(trace_id, span_id) AS defaulted
+       FROM ai_calls
+       WHERE timestamp >= {from:DateTime('UTC')} AND timestamp < {to:DateTime('UTC')} AND cost_source = 'default'
+       GROUP BY tenant, provider, model
+     )
+     GROUP BY tenant, provider, model HAVING n > 0 OR d > 0 ORDER BY tenant, provider, model`,
     { from: Math.floor(from.getTime() / 1000), to: Math.floor(to.getTime() / 1000) },
   );
   return rows.map((r) => ({
@@ -57,6 +71,6 @@ export async function unpricedModels(store: Store, from: Date, to: Date): Promis
     provider: String(r.provider),
     model: String(r.model),
     requests: Number(r.n),
-    firstHour: Number(r.first) * 1000,
+    defaulted: Number(r.d),
   }));
 }

@@ -19,8 +19,12 @@ export const addPricesCommands: AddCommands = (program, { client }) => {
       if (opts.format === 'json') return write(`${JSON.stringify(body.overrides, null, 2)}\n`);
       write(
         formatTable(
-          ['id', 'provider', 'model', 'effectiveFrom', 'prices', 'note'],
-          body.overrides.map((o) => ({ ...o, prices: pricesText(o.prices as Record<string, number>) })),
+          ['id', 'tenant', 'provider', 'model', 'effectiveFrom', 'prices', 'note'],
+          body.overrides.map((o) => ({
+            ...o,
+            tenant: o.tenant || '(all)',
+            prices: pricesText(o.prices as Record<string, number>),
+          })),
         ),
       );
     });
@@ -28,8 +32,12 @@ export const addPricesCommands: AddCommands = (program, { client }) => {
   prices
     .command('set')
     .description('set a price override from a date (new calls use it at once)')
-    .requiredOption('--provider <provider>', 'provider, as on the calls (openai, anthropic, …)')
-    .requiredOption('--model <model>', 'model name, as on the calls')
+    .requiredOption('--provider <provider>', 'provider, as on the calls (openai, anthropic, …; * with --model *)')
+    .requiredOption(
+      '--model <model>',
+      'model name, as on the calls; <model>:batch for its batch price; * for a default price of models no catalogue knows',
+    )
+    .option('--tenant <tenant>', "one tenant's price (default: every tenant; a tenant's key sets its own)")
     .requiredOption('--from <ISO-date>', 'first day (UTC) the price applies to')
     .option('--input <USD>', 'USD per million input tokens', decimal)
     .option('--output <USD>', 'USD per million output tokens', decimal)
@@ -53,6 +61,7 @@ export const addPricesCommands: AddCommands = (program, { client }) => {
         price?: string[];
         note?: string;
         id?: string;
+        tenant?: string;
       }) => {
         const p: Record<string, number> = {};
         if (opts.input) p.input_mtok = Number(opts.input);
@@ -65,16 +74,22 @@ export const addPricesCommands: AddCommands = (program, { client }) => {
             throw usageError(`--price must be key=USD, got ${JSON.stringify(kv)}`);
           p[k] = Number(v);
         }
-        const body = await client.json<{ override: { id: string; effectiveFrom: string } }>('PUT', '/api/v1/prices', {
-          id: opts.id,
-          provider: opts.provider,
-          model: opts.model,
-          effective_from: opts.from,
-          prices: p,
-          note: opts.note,
-        });
+        const body = await client.json<{ override: { id: string; effectiveFrom: string; tenant: string } }>(
+          'PUT',
+          '/api/v1/prices',
+          {
+            id: opts.id,
+            tenant: opts.tenant,
+            provider: opts.provider,
+            model: opts.model,
+            effective_from: opts.from,
+            prices: p,
+            note: opts.note,
+          },
+        );
+        const whose = body.override.tenant ? ` (tenant ${body.override.tenant})` : '';
         write(
-          `price override ${body.override.id} set for ${opts.provider}/${opts.model} from ${body.override.effectiveFrom}; ` +
+          `price override ${body.override.id} set for ${opts.provider}/${opts.model}${whose} from ${body.override.effectiveFrom}; ` +
             `new calls use it now. Re-price stored calls with: tokenmeter reprice --from ${body.override.effectiveFrom} --to <end> --model ${opts.model}\n`,
         );
       },

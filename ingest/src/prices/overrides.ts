@@ -4,9 +4,10 @@ import { insertSettings, type Store } from '../store/client.js';
 import { chDateTime, select, table } from '../retention/sql.js';
 
 /**
- * The typed query module of `price_overrides` (migration 006). Rows are versioned:
- * the latest `updated_at` per id wins and `deleted = 1` removes. Overrides are the
- * installation's (the table has no tenant): a negotiated discount is the org's price.
+ * The typed query module of `price_overrides` (migrations 006, 031). Rows are versioned:
+ * the latest `updated_at` per id wins and `deleted = 1` removes. An override is global
+ * (tenant '') or one tenant's (a customer's negotiated rate); model '*' is a default price
+ * for models no catalogue knows, `<model>:batch` a model's batch price.
  */
 
 /** @pydantic/genai-prices price keys an override may set (USD per million tokens, or per thousand requests). */
@@ -23,12 +24,15 @@ export const PRICE_KEYS = [
 ] as const;
 
 export interface StoredOverride extends PriceOverride {
+  tenant: string;
   note: string;
   updatedAt: string;
 }
 
 export interface OverrideInput {
   id?: string;
+  /** '' or absent: every tenant. */
+  tenant?: string;
   provider: string;
   model: string;
   effectiveFrom: string;
@@ -47,8 +51,15 @@ export function parseOverride(body: unknown): OverrideInput {
     if (typeof v !== 'string' || !re.test(v)) throw new OverrideError(`${k} must be ${what}, got ${JSON.stringify(v)}`);
     return v;
   };
-  const provider = str('provider', /^[a-z0-9][a-z0-9._-]{0,63}$/, 'a provider id such as "openai"');
-  const model = str('model', /^\S.{0,255}$/, 'a model name');
+  const model = str('model', /^\S.{0,255}$/, 'a model name, or * for a default price');
+  const provider =
+    model === '*' && b.provider === '*'
+      ? '*'
+      : str('provider', /^[a-z0-9][a-z0-9._-]{0,63}$/, 'a provider id such as "openai" (or * with model *)');
+  const tenant =
+    b.tenant === undefined || b.tenant === ''
+      ? ''
+      : str('tenant', /^[A-Za-z0-9_.-]{1,64}$/, 'a tenant id (1-64 of A-Z a-z 0-9 _ . -), or empty for every tenant');
   const effective = b.effective_from ?? b.effectiveFrom;
   if (typeof effective !== 'string' || Number.isNaN(Date.parse(effective)) || !/^\d{4}-\d{2}-\d{2}/.test(effective)) {
     throw new OverrideError(`effective_from must be an ISO date or timestamp, got ${JSON.stringify(effective)}`);
@@ -74,14 +85,16 @@ export function parseOverride(body: unknown): OverrideInput {
   if (typeof note !== 'string' || note.length > 1000) throw new OverrideError('note must be text of ≤ 1000 characters');
   const id =
     b.id === undefined ? undefined : str('id', /^[A-Za-z0-9._:-]{1,128}$/, 'an id of letters, digits and ._:-');
-  return { id, provider, model, effectiveFrom: new Date(effective).toISOString(), prices: out, note };
+  return { id, tenant, provider, model, effectiveFrom: new Date(effective).toISOString(), prices: out, note };
 }
 
 /** The id of an override: given, or derived from what it prices and from when. */
 export function overrideId(o: OverrideInput): string {
   if (o.id) return o.id;
+  // A global override keeps the id it had before overrides could belong to a tenant.
+  const scope = o.tenant ? `${o.tenant}\u0000` : '';
   return createHash('sha256')
-    .update(`${o.provider}\u0000${o.model.toLowerCase()}\u0000${o.effectiveFrom}`)
+    .update(`${scope}${o.provider}\u0000${o.model.toLowerCase()}\u0000${o.effectiveFrom}`)
     .digest('hex')
     .slice(0, 16);
 }
@@ -90,6 +103,7 @@ export function overrideId(o: OverrideInput): string {
 export async function listOverrides(store: Store): Promise<StoredOverride[]> {
   const rows = await select<{
     id: string;
+    tenant: string;
     provider: string;
     model: string;
     effective_from: string;
@@ -98,18 +112,19 @@ export async function listOverrides(store: Store): Promise<StoredOverride[]> {
     updated_at: string;
   }>(
     store,
-    `SELECT id, provider, model, effective_from, prices, note, last_updated AS updated_at
+    `SELECT id, tenant, provider, model, effective_from, prices, note, last_updated AS updated_at
      FROM (
-       SELECT id, argMax(provider, updated_at) AS provider, argMax(model, updated_at) AS model,
+       SELECT id, argMax(tenant, updated_at) AS tenant, argMax(provider, updated_at) AS provider, argMax(model, updated_at) AS model,
               argMax(effective_from, updated_at) AS effective_from, argMax(prices, updated_at) AS prices,
               argMax(note, updated_at) AS note, argMax(deleted, updated_at) AS deleted, max(updated_at) AS last_updated
        FROM ${table(store, 'price_overrides')} GROUP BY id
      )
      WHERE deleted = 0
-     ORDER BY provider, model, effective_from, id`,
+     ORDER BY tenant, provider, model, effective_from, id`,
   );
   return rows.map((r) => ({
     id: r.id,
+    tenant: r.tenant,
     provider: r.provider,
     model: r.model,
     effectiveFrom: chToIso(r.effective_from),
@@ -133,6 +148,7 @@ export async function putOverride(
     values: [
       {
         id,
+        tenant: o.tenant ?? '',
         provider: o.provider,
         model: o.model,
         effective_from: chDateTime(new Date(o.effectiveFrom)),

@@ -22,9 +22,10 @@ export interface PricesDeps {
 }
 
 /**
- * GET /api/v1/prices: the overrides in force (admin).
- * PUT /api/v1/prices: add or replace one (bootstrap admin: overrides are the installation's).
- * DELETE /api/v1/prices/:id: remove one.
+ * GET /api/v1/prices: the overrides in force (admin; a tenant's key sees the global ones and its own).
+ * PUT /api/v1/prices: add or replace one. The installation admin key sets global overrides and any
+ * tenant's; a tenant's admin key sets only its own tenant's (its negotiated rates, its default).
+ * DELETE /api/v1/prices/:id: remove one (a tenant's admin key: only its own).
  * POST /api/v1/reprice {from, to, model?}: re-price stored calls, progress as NDJSON.
  */
 export function pricesRouter(deps: PricesDeps): Router {
@@ -33,17 +34,15 @@ export function pricesRouter(deps: PricesDeps): Router {
   const json = jsonBody('64kb');
   const installationAdmin = (req: Request) => req.principal?.tenant === '*';
 
-  router.get('/api/v1/prices', admin, async (_req, res) => {
-    res.json({ overrides: await listOverrides(deps.store) });
+  /** The overrides a key may see and change: all for the installation, global + own for a tenant. */
+  const visible = (req: Request, o: { tenant: string }) =>
+    installationAdmin(req) || o.tenant === '' || o.tenant === req.principal?.tenant;
+
+  router.get('/api/v1/prices', admin, async (req, res) => {
+    res.json({ overrides: (await listOverrides(deps.store)).filter((o) => visible(req, o)) });
   });
 
   router.put('/api/v1/prices', admin, json, async (req, res) => {
-    if (!installationAdmin(req)) {
-      res
-        .status(403)
-        .json({ error: 'price overrides apply to every tenant: only the installation admin key may change them' });
-      return;
-    }
     let input: ReturnType<typeof parseOverride>;
     try {
       input = parseOverride(req.body);
@@ -54,9 +53,25 @@ export function pricesRouter(deps: PricesDeps): Router {
       }
       throw err;
     }
+    const own = req.principal!.tenant;
+    if (!installationAdmin(req)) {
+      if (input.tenant && input.tenant !== own) {
+        res.status(403).json({ error: `this key may set prices for tenant ${own} only, not ${input.tenant}` });
+        return;
+      }
+      // A tenant's key sets its own tenant's prices; global ones are the installation's.
+      input = { ...input, tenant: own };
+    }
+    if (input.id) {
+      const existing = (await listOverrides(deps.store)).find((o) => o.id === input.id);
+      if (existing && !(installationAdmin(req) || existing.tenant === own)) {
+        res.status(403).json({ error: `price override ${input.id} is not this tenant's` });
+        return;
+      }
+    }
     const id = await putOverride(deps.store, input);
     await recordAudit(deps.store, {
-      tenant: '*',
+      tenant: input.tenant || '*',
       action: 'price_set',
       actor: req.principal!.keyId,
       details: { id, ...input },
@@ -68,19 +83,19 @@ export function pricesRouter(deps: PricesDeps): Router {
   });
 
   router.delete('/api/v1/prices/:id', admin, async (req, res) => {
-    if (!installationAdmin(req)) {
-      res.status(403).json({ error: 'only the installation admin key may remove a price override' });
-      return;
-    }
     const id = String(req.params.id);
     const existing = (await listOverrides(deps.store)).find((o) => o.id === id);
-    if (!existing) {
+    if (!existing || !visible(req, existing)) {
       res.status(404).json({ error: `no price override with id ${JSON.stringify(id)}` });
+      return;
+    }
+    if (!installationAdmin(req) && existing.tenant !== req.principal!.tenant) {
+      res.status(403).json({ error: 'a global price override can be removed by the installation admin key only' });
       return;
     }
     await putOverride(deps.store, existing, { deleted: true });
     await recordAudit(deps.store, {
-      tenant: '*',
+      tenant: existing.tenant || '*',
       action: 'price_delete',
       actor: req.principal!.keyId,
       details: { id },
