@@ -62,8 +62,9 @@ const MATRIX: Record<string, Row> = {
   'GET /api/v1/alerts': { need: 'read', params: ['from', 'to', 'state', 'tenant'] },
   'GET /api/v1/advice': { need: 'read', params: ['days', 'min_usd', 'tenant'] },
   'GET /api/v1/prices': { need: 'admin' },
-  'PUT /api/v1/prices': { need: 'admin', operator: true, body: {} },
-  'DELETE /api/v1/prices/:id': { need: 'admin', operator: true, path: '/api/v1/prices/nope' },
+  // A tenant's admin key sets and removes its own tenant's prices (an empty body is a 400).
+  'PUT /api/v1/prices': { need: 'admin', body: {}, allowed: [400] },
+  'DELETE /api/v1/prices/:id': { need: 'admin', path: '/api/v1/prices/nope', allowed: [404] },
   'POST /api/v1/reprice': { need: 'admin', body: {} },
   'POST /api/v1/reconcile': { need: 'admin', operator: true, body: { date: '2026-11-01' } },
   'GET /api/v1/reconciliation': { need: 'read', params: ['from', 'to', 'provider', 'tenant'] },

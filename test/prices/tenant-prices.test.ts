@@ -6,14 +6,14 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { evaluateRule, type ProvisionedRule } from '../../dashboards/src/alert-eval.test-support.ts';
 import { ALERT_RULES_FILE, GENERATED_DIR } from '../../dashboards/src/generate.ts';
 import { DEFAULT_ERROR_RULES, DEFAULT_SPIKE_RULES } from '../../ingest/src/anomaly/detect.ts';
 import { evaluateAnomalies } from '../../ingest/src/anomaly/evaluate.ts';
-import { main } from '../../ingest/src/cli.ts';
 import { ADMIN_KEY, startCostService } from '../reconcile/service.ts';
+import { runCli } from '../support/cli.ts';
 import { rows } from '../support/store.ts';
 import { expectRollupsEqualRaw } from './consistency.ts';
 
@@ -21,24 +21,7 @@ const HOUR = 3_600_000;
 /** Three hours ago, on the hour: a past hour reprice may touch. */
 const AT = Math.floor(Date.now() / HOUR) * HOUR - 3 * HOUR;
 
-async function cli(url: string, ...argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const o = vi.spyOn(process.stdout, 'write').mockImplementation((s) => {
-    out += String(s);
-    return true;
-  });
-  const e = vi.spyOn(process.stderr, 'write').mockImplementation((s) => {
-    err += String(s);
-    return true;
-  });
-  try {
-    return { code: await main(argv, { TOKENMETER_URL: url, TOKENMETER_KEY: ADMIN_KEY }), out, err };
-  } finally {
-    o.mockRestore();
-    e.mockRestore();
-  }
-}
+const cli = (url: string, ...argv: string[]) => runCli(argv, { TOKENMETER_URL: url, TOKENMETER_KEY: ADMIN_KEY });
 
 /** One OTLP/JSON span without a cost (ingest prices it), for a tenant. */
 function span(tenant: string, model: string, spanId: string, startMs = AT + 60_000) {

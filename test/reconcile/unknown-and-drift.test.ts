@@ -6,13 +6,13 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { evaluateRule, type ProvisionedRule } from '../../dashboards/src/alert-eval.test-support.ts';
 import { ALERT_RULES_FILE, GENERATED_DIR } from '../../dashboards/src/generate.ts';
-import { main } from '../../ingest/src/cli.ts';
 import { formatScaled, parseUsd } from '../../instrumentation/src/prices/index.ts';
 import { seedCalls } from '../support/seed.ts';
+import { runCli } from '../support/cli.ts';
 import { rows } from '../support/store.ts';
 import { FakeBilling } from './fake-billing.ts';
 import { ADMIN_KEY, startCostService } from './service.ts';
@@ -22,20 +22,7 @@ const END = new Date(Math.floor(Date.now() / DAY) * DAY - DAY);
 const D_DRIFT = new Date(END.getTime() - 2 * DAY).toISOString().slice(0, 10);
 const D_UNREAD = new Date(END.getTime() - DAY).toISOString().slice(0, 10);
 
-async function cli(url: string, ...argv: string[]): Promise<{ code: number; out: string }> {
-  let out = '';
-  const o = vi.spyOn(process.stdout, 'write').mockImplementation((s) => {
-    out += String(s);
-    return true;
-  });
-  const e = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
-  try {
-    return { code: await main(argv, { TOKENMETER_URL: url, TOKENMETER_KEY: ADMIN_KEY }), out };
-  } finally {
-    o.mockRestore();
-    e.mockRestore();
-  }
-}
+const cli = (url: string, ...argv: string[]) => runCli(argv, { TOKENMETER_URL: url, TOKENMETER_KEY: ADMIN_KEY });
 
 interface Frame {
   fields: { name: string; values: (number | string | null)[] }[];
