@@ -122,6 +122,10 @@ describe('client errors are 4xx with a reason', () => {
         if (body) {
           const big = JSON.stringify({ name: 'x'.repeat(300 * 1024) });
           await check(`${method} ${plain} 300 KB`, send(method, plain, big), 413);
+          for (const odd of ['[]', 'null', '"x"', '7', '{"name":[1,{"a":null}],"tenant":{}}', '[{"sql":"SELECT 1"}]'])
+            await check(`${method} ${plain} ${odd}`, send(method, plain, odd));
+          const deep = '['.repeat(7000) + ']'.repeat(7000);
+          await check(`${method} ${plain} nested 7000 deep`, send(method, plain, deep));
           await check(`${method} ${plain} lone surrogate`, send(method, plain, '{"name":"\\ud800"}'), 400);
           await check(`${method} ${plain} lone surrogate key`, send(method, plain, '{"\\ud800":"x"}'), 400);
           await check(
