@@ -29,6 +29,10 @@ export interface Running {
   metrics: Metrics;
   keyStore: KeyStore;
   costJobs: CostJobs;
+  /** Budget and anomaly alerts, each interval (or now: evaluateOnce). */
+  evaluator: AlertEvaluator;
+  /** The service's counters into ingest_stats, each interval (or now: flushNow). */
+  stats: StatsFlusher;
   log: Logger;
   close(): Promise<void>;
 }
@@ -112,6 +116,8 @@ export async function startServer(
     metrics,
     keyStore,
     costJobs,
+    evaluator,
+    stats,
     log,
     close() {
       closing ??= (async () => {

@@ -27,7 +27,7 @@ export interface Demo {
 
 export async function startDemo(
   config: Config,
-  running: Pick<Running, 'url' | 'store' | 'log'>,
+  running: Pick<Running, 'url' | 'store' | 'log' | 'evaluator' | 'stats'>,
   env: NodeJS.ProcessEnv = process.env,
 ): Promise<Demo | undefined> {
   const log = running.log;
@@ -58,6 +58,9 @@ export async function startDemo(
         { tenant: 'demo', ...past, ms: Date.now() - started },
         'demo history: 30 days sent through the ingest path',
       );
+      // Alerts and pipeline counters now, not at the next interval: every page has something.
+      await running.evaluator.evaluateOnce();
+      await running.stats.flushNow();
     }
     if (!stopped) child = startLiveTraffic(running, adminKey, env);
   })().catch((err: unknown) => {

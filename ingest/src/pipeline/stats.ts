@@ -54,14 +54,18 @@ export class StatsFlusher {
 
   start(): void {
     if (this.opts.intervalMs <= 0) return;
-    this.timer = setInterval(() => {
-      this.running ??= this.flush()
-        .catch((err) => this.opts.log.warn({ err: (err as Error).message }, 'cannot write ingest_stats'))
-        .finally(() => {
-          this.running = undefined;
-        });
-    }, this.opts.intervalMs);
+    this.timer = setInterval(() => void this.flushNow(), this.opts.intervalMs);
     this.timer.unref();
+  }
+
+  /** Flush now (or join the flush in progress), besides the interval's; never throws. */
+  flushNow(): Promise<void> {
+    this.running ??= this.flush()
+      .catch((err) => this.opts.log.warn({ err: (err as Error).message }, 'cannot write ingest_stats'))
+      .finally(() => {
+        this.running = undefined;
+      });
+    return this.running;
   }
 
   async stop(): Promise<void> {
