@@ -7,7 +7,7 @@ const spans = (tenants: string): GroupSpan[] => [...tenants].map((t, i) => ({ ke
 describe('splitPart', () => {
   it('splits a group by tenant first, in order of first appearance, keeping what is done', () => {
     const s = spans('bbabab');
-    const parts = splitPart(s, { ...wholeGroup(s), tracesDone: true })!;
+    const parts = splitPart(s, { ...wholeGroup(), tracesDone: true })!;
     expect(parts).toEqual([
       { tenant: 'b', from: 0, to: 4, tracesDone: true, failures: 0 },
       { tenant: 'a', from: 0, to: 2, tracesDone: true, failures: 0 },
@@ -18,7 +18,7 @@ describe('splitPart', () => {
   it('halves a one-tenant part down to single spans, covering every span once', () => {
     const s = spans('aaaaa');
     const seen: string[] = [];
-    const queue: SplitPart[] = [wholeGroup(s)];
+    const queue: SplitPart[] = [wholeGroup()];
     let steps = 0;
     while (queue.length > 0) {
       const p = queue.shift()!;

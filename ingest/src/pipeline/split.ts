@@ -12,9 +12,9 @@ import type { SpoolBatch } from './spool-record.js';
 export interface SplitPart {
   /** Unset: every tenant of the group (the group as it was first tried). */
   tenant?: string;
-  /** The part's spans: [from, to) of the tenant's spans (or of all spans) in group order. */
+  /** The part's spans: [from, to) of the tenant's spans (or of all spans) in group order; no `to`: to the end. */
   from: number;
-  to: number;
+  to?: number;
   /** Its otel_traces rows are in (what failed was ai_calls): only ai_calls is tried again. */
   tracesDone: boolean;
   /** Times this one span was refused as data so far. */
@@ -40,8 +40,9 @@ export function spansOf(batch: SpoolBatch): GroupSpan[] {
   return spans;
 }
 
-export function wholeGroup(spans: GroupSpan[]): SplitPart {
-  return { from: 0, to: spans.length, tracesDone: false, failures: 0 };
+/** The group as it is first tried: every span, which it need not even list (the usual, hot path). */
+export function wholeGroup(): SplitPart {
+  return { from: 0, tracesDone: false, failures: 0 };
 }
 
 /** The spans a part covers. */
@@ -51,11 +52,11 @@ export function spansIn(spans: GroupSpan[], part: SplitPart): GroupSpan[] {
 }
 
 /** The rows of a part, in group order (otel_traces rows left out once they are in). */
-export function rowsOf(batch: SpoolBatch, spans: GroupSpan[], part: SplitPart): SpoolBatch {
-  if (part.tenant === undefined && part.from === 0 && part.to === spans.length) {
+export function rowsOf(batch: SpoolBatch, spans: () => GroupSpan[], part: SplitPart): SpoolBatch {
+  if (part.tenant === undefined && part.from === 0 && part.to === undefined) {
     return { traces: part.tracesDone ? [] : batch.traces, calls: batch.calls };
   }
-  const keys = new Set(spansIn(spans, part).map((s) => s.key));
+  const keys = new Set(spansIn(spans(), part).map((s) => s.key));
   return {
     traces: part.tracesDone ? [] : batch.traces.filter((t) => keys.has(spanKey(t.TenantId, t.TraceId, t.SpanId))),
     calls: batch.calls.filter((c) => keys.has(spanKey(c.tenant, c.trace_id, c.span_id))),
@@ -77,12 +78,12 @@ export function splitPart(spans: GroupSpan[], part: SplitPart): SplitPart[] | un
     }
     // One tenant: the same spans, named by tenant, so the halves below are ranges of it.
     const tenant = own[0]?.tenant ?? '';
-    return splitPart(spans, { ...part, tenant });
+    return splitPart(spans, { ...part, tenant, from: 0, to: own.length });
   }
   if (own.length <= 1) return undefined;
-  const mid = part.from + Math.ceil((part.to - part.from) / 2);
+  const mid = part.from + Math.ceil(own.length / 2);
   return [
     { tenant: part.tenant, from: part.from, to: mid, tracesDone, failures: 0 },
-    { tenant: part.tenant, from: mid, to: part.to, tracesDone, failures: 0 },
+    { tenant: part.tenant, from: mid, to: part.from + own.length, tracesDone, failures: 0 },
   ];
 }

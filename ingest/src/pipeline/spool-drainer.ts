@@ -178,9 +178,11 @@ export class SpoolDrainer {
   ): Promise<{ traces: number; calls: CallRow[] } | undefined> {
     const { spool, metrics, log } = this.opts;
     const head = group[0]!;
-    const spans = spansOf(batch);
+    // Listed only once the group has to be split: the hot path inserts the records as they are.
+    let listed: GroupSpan[] | undefined;
+    const spans = () => (listed ??= spansOf(batch));
     const saved = spool.loadSplit<SplitState>(head, group.length);
-    const state: SplitState = saved ?? { parts: [wholeGroup(spans)] };
+    const state: SplitState = saved ?? { parts: [wholeGroup()] };
     /** Whether split.json holds this group's parts (then every step is written down). */
     let split = saved !== undefined;
     if (saved) log.info({ parts: saved.parts.length }, 'resuming the split of a batch ClickHouse refused as data');
@@ -212,18 +214,19 @@ export class SpoolDrainer {
         metrics.batchFailures.inc();
         this.failed(`${failure.kind} (${failure.reason})`);
         state.parts.shift();
-        const parts = splitPart(spans, part);
-        const tenants = [...new Set(spansIn(spans, part).map((s) => s.tenant))];
+        const parts = splitPart(spans(), part);
+        const own = spansIn(spans(), part);
         if (parts) {
           state.parts.push(...parts);
+          const tenants = [...new Set(own.map((s) => s.tenant))];
           log.warn(
-            { err: failure.message, reason: failure.reason, tenants, spans: part.to - part.from, parts: parts.length },
+            { err: failure.message, reason: failure.reason, tenants, spans: own.length, parts: parts.length },
             'ClickHouse refused rows as data; splitting the batch to isolate them',
           );
         } else if (part.failures < this.maxRetries) {
           state.parts.push({ ...part, failures: part.failures + 1 });
         } else {
-          this.quarantine(head, batch, spans, part, failure);
+          this.quarantine(head, batch, spans(), part, failure);
           this.writing();
         }
         spool.saveSplit(head, group.length, state);
@@ -252,7 +255,7 @@ export class SpoolDrainer {
     failure: InsertFailure,
   ): void {
     const { spool, metrics, log } = this.opts;
-    const rows = rowsOf(batch, spans, part);
+    const rows = rowsOf(batch, () => spans, part);
     const span = spansIn(spans, part)[0]!;
     const name = `${head.appendedAt}-${head.segment}-${head.offset}-${createHash('sha256').update(span.key).digest('hex').slice(0, 16)}`;
     const path = spool.quarantine(
