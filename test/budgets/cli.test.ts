@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../support/cli.ts';
+import { rows } from '../support/store.ts';
 import { progressBar, sparkline, usd } from '../../ingest/src/cli/format.ts';
 import { type SeedSummary, seedCalls } from '../support/seed.ts';
 import { ADMIN_KEY, startBudgetService } from './service.ts';
@@ -84,5 +85,24 @@ describe('tokenmeter budgets, report, export', () => {
     const { code } = await run(['export', '--format', 'ndjson', '--to', '2100-01-01', '--out', file]);
     expect(code).toBe(0);
     expect(readFileSync(file, 'utf8').trimEnd().split('\n')).toHaveLength(summary.calls);
+  });
+
+  it('export --property: only the calls with that custom property', async () => {
+    const [{ n }] = await rows<{ n: string }>(
+      svc.store,
+      "SELECT count() AS n FROM ai_calls FINAL WHERE tenant = 'acme' AND properties['plan'] = 'pro'",
+    );
+    expect(Number(n)).toBeGreaterThan(0);
+    expect(Number(n)).toBeLessThan(summary.calls);
+    const { code, out } = await run(['export', '--format', 'ndjson', '--to', '2100-01-01', '--property', 'plan=pro']);
+    expect(code).toBe(0);
+    const lines = out
+      .trimEnd()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { properties: Record<string, string> });
+    expect(lines).toHaveLength(Number(n));
+    expect(lines.every((c) => c.properties.plan === 'pro')).toBe(true);
+    const bad = await run(['export', '--property', 'plan']);
+    expect(bad.code).toBe(2);
   });
 });

@@ -8,12 +8,14 @@ export async function runCli(
 ): Promise<{ code: number; out: string; err: string }> {
   let out = '';
   let err = '';
+  // The export writes bytes (Uint8Array), the rest strings.
+  const text = (s: string | Uint8Array) => (typeof s === 'string' ? s : Buffer.from(s).toString());
   const o = vi.spyOn(process.stdout, 'write').mockImplementation((s) => {
-    out += String(s);
+    out += text(s);
     return true;
   });
   const e = vi.spyOn(process.stderr, 'write').mockImplementation((s) => {
-    err += String(s);
+    err += text(s);
     return true;
   });
   try {

@@ -190,38 +190,57 @@ export const addUsageCommands: AddCommands = (program, { client }) => {
     .option('--from <ISO>', 'start (default: the start of retention)')
     .option('--to <ISO>', 'end (default: now)')
     .option('--out <file>', 'write to this file instead of stdout')
+    .option(
+      '--property <name=value>',
+      'only calls with this custom property, repeatable',
+      (v: string, all: string[] = []) => [...all, v],
+    )
     .addOption(tenantOption())
-    .action(async (opts: { format: string; from?: string; to?: string; out?: string; tenant?: string }) => {
-      const params = new URLSearchParams({ format: opts.format });
-      if (opts.from) params.set('from', opts.from);
-      if (opts.to) params.set('to', opts.to);
-      const tenant = await client.tenant(opts.tenant);
-      if (tenant) params.set('tenant', tenant);
-      const res = await client.request('GET', `/api/v1/export?${params}`);
-      if (!res.ok || !res.body) {
-        const text = await res.text();
-        const reason = (() => {
-          try {
-            return (JSON.parse(text) as { error?: string }).error ?? text;
-          } catch {
-            return text;
-          }
-        })();
-        throw new CliError(`export failed with ${res.status}: ${reason}`, res.status < 500 ? 2 : 1);
-      }
-      const total = Number(res.headers.get('x-total-rows') ?? 0);
-      const sink: NodeJS.WritableStream = opts.out ? createWriteStream(opts.out) : process.stdout;
-      // A header line (csv) or the opening bracket (json) is not a row.
-      const framing = opts.format === 'ndjson' ? 0 : 1;
-      const bar = new ProgressBar('export');
-      let lines = 0;
-      for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
-        for (let i = 0; i < chunk.length; i++) if (chunk[i] === 10) lines++;
-        if (!sink.write(chunk)) await new Promise<void>((r) => sink.once('drain', () => r()));
-        bar.update(Math.min(Math.max(0, lines - framing), total), total);
-      }
-      bar.update(total, total);
-      bar.finish();
-      if (opts.out) await new Promise<void>((r) => sink.end(() => r()));
-    });
+    .action(
+      async (opts: {
+        format: string;
+        from?: string;
+        to?: string;
+        out?: string;
+        property?: string[];
+        tenant?: string;
+      }) => {
+        const params = new URLSearchParams({ format: opts.format });
+        if (opts.from) params.set('from', opts.from);
+        if (opts.to) params.set('to', opts.to);
+        for (const p of opts.property ?? []) {
+          const eq = p.indexOf('=');
+          if (eq <= 0) throw usageError(`--property must be name=value, got ${JSON.stringify(p)}`);
+          params.append(`property.${p.slice(0, eq)}`, p.slice(eq + 1));
+        }
+        const tenant = await client.tenant(opts.tenant);
+        if (tenant) params.set('tenant', tenant);
+        const res = await client.request('GET', `/api/v1/export?${params}`);
+        if (!res.ok || !res.body) {
+          const text = await res.text();
+          const reason = (() => {
+            try {
+              return (JSON.parse(text) as { error?: string }).error ?? text;
+            } catch {
+              return text;
+            }
+          })();
+          throw new CliError(`export failed with ${res.status}: ${reason}`, res.status < 500 ? 2 : 1);
+        }
+        const total = Number(res.headers.get('x-total-rows') ?? 0);
+        const sink: NodeJS.WritableStream = opts.out ? createWriteStream(opts.out) : process.stdout;
+        // A header line (csv) or the opening bracket (json) is not a row.
+        const framing = opts.format === 'ndjson' ? 0 : 1;
+        const bar = new ProgressBar('export');
+        let lines = 0;
+        for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
+          for (let i = 0; i < chunk.length; i++) if (chunk[i] === 10) lines++;
+          if (!sink.write(chunk)) await new Promise<void>((r) => sink.once('drain', () => r()));
+          bar.update(Math.min(Math.max(0, lines - framing), total), total);
+        }
+        bar.update(total, total);
+        bar.finish();
+        if (opts.out) await new Promise<void>((r) => sink.end(() => r()));
+      },
+    );
 };
