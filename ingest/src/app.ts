@@ -53,7 +53,14 @@ export function createApp(deps: AppDeps): Express {
       res.type(deps.metrics.registry.contentType).send(await deps.metrics.registry.metrics());
     },
   );
-  app.use(otlpRouter({ ...deps, maxBodyBytes: deps.config.limits.maxBodyBytes, limits: deps.config.limits }));
+  app.use(
+    otlpRouter({
+      ...deps,
+      maxBodyBytes: deps.config.limits.maxBodyBytes,
+      limits: deps.config.limits,
+      retentionDays: deps.config.ttlDays,
+    }),
+  );
   app.use(keysRouter(deps));
   app.use(queryRouter(deps));
   app.use(tenantsRouter(deps));

@@ -1,6 +1,7 @@
 import { resolve } from 'node:path';
 import { DEFAULT_PROPERTY_LIMITS } from './pipeline/properties.js';
 import { type CostConfig, readCostConfig } from './reconcile/config.js';
+import { DEFAULT_RETENTION_DAYS } from './pipeline/build.js';
 import { type CostBounds, DEFAULT_COST_BOUNDS } from './pipeline/span-cost.js';
 
 /**
@@ -163,7 +164,7 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): Config {
       dataDir: resolve(env.TOKENMETER_DATA_DIR || './.tokenmeter'),
     },
     adminKey: env.TOKENMETER_ADMIN_KEY || undefined,
-    ttlDays: int(env, 'TOKENMETER_TTL_DAYS', 90, 1, 36500),
+    ttlDays: int(env, 'TOKENMETER_TTL_DAYS', DEFAULT_RETENTION_DAYS, 1, 36500),
     batch: {
       maxRows: int(env, 'TOKENMETER_BATCH_MAX_ROWS', 5000, 1, 1_000_000),
       maxDelayMs: int(env, 'TOKENMETER_BATCH_MAX_DELAY_MS', 200, 0, 60_000),

@@ -103,6 +103,7 @@ const hexOf = async (expr: string, spanId: string, table = 'ai_calls') => {
     table === 'ai_calls' ? `tenant = 'bravo' AND span_id = '${spanId}'` : `TenantId = 'bravo' AND SpanId = '${spanId}'`;
   return (await sql<{ h: string }>(`SELECT hex(${expr}) AS h FROM ${table} WHERE ${where}`))[0]?.h;
 };
+const DAY = 86_400_000;
 const utf8Hex = (s: string) => Buffer.from(s, 'utf8').toString('hex').toUpperCase();
 /** Replace the first occurrence of an ASCII marker in a protobuf body with raw bytes of the same length. */
 const patch = (marker: string, bytes: number[]) => (body: Buffer) => {
@@ -321,6 +322,38 @@ const CASES: Case[] = [
     },
   })),
   {
+    name: 'an AI call older than the retention (100 days, TOKENMETER_TTL_DAYS 90)',
+    outcome: { rejected: 'beyond_retention' },
+    span: () => ({ span: chatSpan(RUN, { startMs: Date.now() - 100 * DAY }) }),
+    check: async () => {
+      // Neither raw nor the rollups: raw would drop it at once, the rollups would keep it.
+      const [row] = await sql<{ n: string }>(
+        `SELECT sum(requests) AS n FROM ai_usage_daily WHERE tenant = 'bravo' AND day < today() - 89`,
+      );
+      expect(Number(row!.n)).toBe(0);
+    },
+  },
+  {
+    name: 'a plain span older than the retention',
+    outcome: { rejected: 'beyond_retention' },
+    span: () => {
+      const span = chatSpan(RUN, { startMs: Date.now() - 91 * DAY });
+      return { span: { ...span, attributes: [str('http.route', '/x')] } };
+    },
+  },
+  {
+    name: 'an AI call just inside the retention (89 days)',
+    outcome: { stored: true },
+    span: () => ({ span: chatSpan(RUN, { startMs: Date.now() - 89 * DAY }) }),
+    check: async (id) => {
+      const [row] = await sql<{ n: string }>(
+        `SELECT sum(requests) AS n FROM ai_usage_daily WHERE tenant = 'bravo' AND day = toDate(now() - INTERVAL 89 DAY)`,
+      );
+      expect(Number(row!.n)).toBeGreaterThanOrEqual(1);
+      expect(await callOf(id)).toBeDefined();
+    },
+  },
+  {
     name: 'an event timestamp at uint64 max (beyond DateTime64(9), year 2554)',
     outcome: { rejected: 'invalid_span' },
     span: () => ({
@@ -399,6 +432,7 @@ describe('a hostile span from tenant B never holds up tenant A', () => {
           expect(delta(before.rejected, after.rejected, c.outcome.rejected)).toBe(1);
           expect(await traceOf(hostile.span.spanId)).toBeUndefined();
           expect(await callOf(hostile.span.spanId)).toBeUndefined();
+          await c.check?.(hostile.span.spanId, FIX[encoding]);
           return;
         }
         expect(b.rejected).toBe(0);

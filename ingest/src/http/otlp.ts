@@ -26,6 +26,8 @@ export interface OtlpDeps {
   metrics: Metrics;
   log: Logger;
   maxBodyBytes: number;
+  /** TOKENMETER_TTL_DAYS: spans older than this are refused (raw rows would expire at once, rollups keep them). */
+  retentionDays: number;
   limits: SpanLimits & PropertyLimits & { maxSpansPerRequest: number; maxInflightRequests?: number };
 }
 
@@ -100,7 +102,7 @@ async function handle(req: Request, res: Response, encoding: OtlpEncoding, deps:
   // key behind a shared collector) may name the tenant in the span (ingest/README.md).
   const tenantOf = principal.tenant === '*' ? payloadTenant : () => principal.tenant;
   const limited = checkSpanLimits(decoded.spans, deps.limits);
-  const built = buildRows(limited.spans, tenantOf, deps.pricer, Date.now(), deps.limits);
+  const built = buildRows(limited.spans, tenantOf, deps.pricer, Date.now(), deps.limits, deps.retentionDays);
   const rejected = [...decoded.rejected, ...limited.rejected, ...built.rejected];
   deps.metrics.spansReceived.inc(spanCount);
   for (const r of rejected) deps.metrics.spansRejected.inc({ reason: r.reason });

@@ -22,13 +22,17 @@ export interface BuiltRows {
   refusedCosts: { spanId: string; reason: CostRefusal; claimUsd: string }[];
 }
 
+/** TOKENMETER_TTL_DAYS's default: how long raw spans and calls are kept. */
+export const DEFAULT_RETENTION_DAYS = 90;
+
 /** Attributes on an ai_calls row whose span claimed a cost that was not believed. */
 export const ATTR_COST_REFUSED = 'tokenmeter.cost.refused';
 export const ATTR_COST_CLAIMED_USD = 'tokenmeter.cost.claimed_usd';
 
 /**
  * Decoded spans → rows for `otel_traces` and `ai_calls`, for one tenant.
- * A span with an unacceptable field is rejected whole (neither row), with its reason.
+ * A span with an unacceptable field is rejected whole (neither row), with its reason;
+ * so is a span that starts more than 1 h ahead or before the raw retention.
  */
 export function buildRows(
   spans: SpanInput[],
@@ -36,7 +40,9 @@ export function buildRows(
   pricer: IngestPricer,
   nowMs: number,
   propertyLimits: PropertyLimits = DEFAULT_PROPERTY_LIMITS,
+  retentionDays: number = DEFAULT_RETENTION_DAYS,
 ): BuiltRows {
+  const oldestMs = nowMs - retentionDays * 86_400_000;
   const out: BuiltRows = { traces: [], calls: [], rejected: [], droppedProperties: [], refusedCosts: [] };
   for (const span of spans) {
     const startMs = Number(span.startTimeUnixNano / 1_000_000n);
@@ -44,6 +50,15 @@ export function buildRows(
       out.rejected.push({
         reason: 'future_timestamp',
         detail: `span ${span.spanId} starts ${new Date(startMs).toISOString()}, more than 1 h ahead`,
+      });
+      continue;
+    }
+    // Raw rows older than the retention are dropped by the TTL as soon as they are written,
+    // while the rollups would keep them: refuse such a span, so raw and rollups never disagree.
+    if (startMs < oldestMs) {
+      out.rejected.push({
+        reason: 'beyond_retention',
+        detail: `span ${span.spanId} starts ${new Date(startMs).toISOString()}, older than the ${retentionDays}-day retention (TOKENMETER_TTL_DAYS)`,
       });
       continue;
     }

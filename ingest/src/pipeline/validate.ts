@@ -6,8 +6,6 @@ export const CALL_LIMITS = {
   maxTokens: 100_000_000,
   /** A span may start at most this far in the future of the service's clock. */
   maxFutureMs: 60 * 60 * 1000,
-  /** Or this far in the past (older data is beyond raw retention anyway). */
-  maxPastDays: 3650,
 };
 
 /** The reason an AI call's fields are not acceptable, or undefined when they are. */
@@ -30,9 +28,6 @@ export function checkCall(call: AiCall, nowMs: number): { reason: string; detail
       reason: 'future_timestamp',
       detail: `span starts ${new Date(startMs).toISOString()}, more than 1 h ahead`,
     };
-  }
-  if (startMs < nowMs - CALL_LIMITS.maxPastDays * 86_400_000) {
-    return { reason: 'ancient_timestamp', detail: `span starts ${new Date(startMs).toISOString()}` };
   }
   return undefined;
 }
