@@ -200,7 +200,7 @@ async function service(bodies: Buffer[]): Promise<{ rate: number; acknowledged: 
     method: 'POST',
     headers: { authorization: `Bearer ${KEY}`, 'content-type': 'application/json' },
     body: JSON.stringify({
-      sql: 'SELECT (SELECT count() FROM ai_calls) AS calls, (SELECT sum(requests) FROM ai_usage_hourly) AS rolled',
+      sql: 'SELECT (SELECT count() FROM ai_calls) AS calls, (SELECT sum(requests) FROM ai_rollup_hourly) AS rolled',
     }),
   });
   const check = ((await res.json()) as { data: { calls: number; rolled: number }[] }).data[0]!;

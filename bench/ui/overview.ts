@@ -114,13 +114,13 @@ try {
       FROM numbers(${CALLS})`,
       clickhouse_settings: { ...insertSettings(`bench-ui-${CALLS}-${end}`), max_insert_threads: 2 },
     });
-  if (!reuse) await svc.store.writer.command({ query: 'OPTIMIZE TABLE ai_usage_hourly FINAL' }).catch(() => undefined);
+  if (!reuse) await svc.store.writer.command({ query: 'OPTIMIZE TABLE ai_rollup_hourly FINAL' }).catch(() => undefined);
   const insertS = reuse ? 0 : (performance.now() - t0) / 1000;
   const count = await (
     await svc.store.writer.query({ query: 'SELECT count() AS n FROM ai_calls', format: 'JSONEachRow' })
   ).json<{ n: string }>();
   const hourly = await (
-    await svc.store.writer.query({ query: 'SELECT count() AS n FROM ai_usage_hourly', format: 'JSONEachRow' })
+    await svc.store.writer.query({ query: 'SELECT count() AS n FROM ai_rollup_hourly', format: 'JSONEachRow' })
   ).json<{ n: string }>();
   console.log(
     reuse

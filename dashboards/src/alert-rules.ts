@@ -69,7 +69,7 @@ FROM (
     sumIf(cost * cost, hour < start) / 168 AS sq
   FROM (
     SELECT tenant, hour, toStartOfHour($__toTime) - INTERVAL 1 HOUR AS start, toFloat64(sum(cost_usd)) AS cost
-    FROM ai_usage_hourly
+    FROM ai_rollup_hourly
     WHERE hour >= toStartOfHour($__toTime) - INTERVAL 169 HOUR AND hour <= $__toTime
     GROUP BY tenant, hour
   )
@@ -84,7 +84,7 @@ FROM (
     toFloat64(sumIf(requests, hour < start)) AS calls_base, toFloat64(sumIf(errors, hour < start)) AS errors_base
   FROM (
     SELECT *, toStartOfHour($__toTime) - INTERVAL 1 HOUR AS start
-    FROM ai_usage_hourly
+    FROM ai_rollup_hourly
     WHERE hour >= toStartOfHour($__toTime) - INTERVAL 169 HOUR AND hour <= $__toTime
   )
   GROUP BY tenant, provider
@@ -94,12 +94,12 @@ FROM (
 // 'default', raw calls of the same two hours): both mean the cost shown is not a real price.
 const UNPRICED = `SELECT tenant, provider, model, toFloat64(sum(n)) AS unpriced_or_defaulted_calls
 FROM (
-  SELECT tenant, provider, model, sum(unpriced_requests) AS n
-  FROM ai_usage_hourly
+  SELECT tenant, provider, model, toInt64(sum(unpriced_requests)) AS n
+  FROM ai_rollup_hourly
   WHERE hour >= toStartOfHour($__toTime) - INTERVAL 1 HOUR AND hour <= $__toTime
   GROUP BY tenant, provider, model
   UNION ALL
-  SELECT tenant, provider, model, uniqExact(trace_id, span_id) AS n
+  SELECT tenant, provider, model, toInt64(uniqExact(trace_id, span_id)) AS n
   FROM ai_calls
   WHERE timestamp >= toStartOfHour($__toTime) - INTERVAL 1 HOUR AND timestamp <= $__toTime AND cost_source = 'default'
   GROUP BY tenant, provider, model
@@ -125,7 +125,7 @@ FROM ingest_stats
 WHERE ts >= $__toTime - INTERVAL 1 DAY AND ts <= $__toTime`;
 
 const SAME_HOUR_YESTERDAY = `SELECT toFloat64(sum(requests)) AS calls_same_hour_yesterday
-FROM ai_usage_hourly
+FROM ai_rollup_hourly
 WHERE hour >= toStartOfHour($__toTime) - INTERVAL 25 HOUR AND hour < toStartOfHour($__toTime) - INTERVAL 23 HOUR`;
 
 export const ALERT_RULES: readonly AlertRuleSpec[] = [

@@ -1,5 +1,5 @@
 import type { DashboardSpec } from './dashboard.js';
-import { filter } from './variables.js';
+import { filter, NOT_USER } from './variables.js';
 
 /**
  * Hourly cost with its baseline band: the mean and mean + 3σ of the 168 hours (one week)
@@ -13,7 +13,7 @@ FROM (
     avg(cost) OVER w + 3 * stddevPop(cost) OVER w AS upper
   FROM (
     SELECT hour, toFloat64(sum(cost_usd)) AS cost
-    FROM ai_usage_hourly
+    FROM ai_rollup_hourly
     WHERE hour >= toStartOfHour($__fromTime) - INTERVAL 7 DAY AND hour <= $__toTime
       AND ${F}
     GROUP BY hour
@@ -23,14 +23,15 @@ FROM (
 )
 WHERE time >= toStartOfHour($__fromTime)`;
 
-const HOURLY_BAND = hourlyBand(filter());
+const HOURLY_BAND = hourlyBand(filter(NOT_USER));
 
 export const anomalies: DashboardSpec = {
   uid: 'tokenmeter-anomalies',
   title: 'tokenmeter / Anomalies',
   description: 'Hourly cost against its baseline band, the hours that broke out of it, and the alerts raised.',
   from: 'now-3d',
-  variables: ['tenant', 'service', 'provider', 'model', 'user', 'feature'],
+  // No $user: the band is hourly and per-user rollups are daily (see README, "Which table").
+  variables: ['tenant', 'service', 'provider', 'model', 'feature'],
   rows: [
     {
       title: 'Cost against baseline',

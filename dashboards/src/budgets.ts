@@ -6,7 +6,8 @@ import { filter } from './variables.js';
  * Every live budget with its spend in the current period (UTC day, ISO week or month at
  * the range end), percent used, burn rate and forecast date of exhaustion. Budgets are
  * versioned rows: the latest version per id wins and a deleted one is gone. Spend comes
- * from the daily rollup, matched on the budget's scope (an empty scope field matches all).
+ * from the coarse daily rollup, or for a budget scoped to a user from the per-user daily rollup
+ * (only the users budgets name), matched on the budget's scope (an empty field matches all).
  */
 export const budgetStatus = (T: string) => `SELECT tenant, id, name, scope, period, mode, amount_usd, spent_usd,
   round(100 * toFloat64(spent_usd) / greatest(toFloat64(amount_usd), 1e-9), 2) AS pct_used,
@@ -19,7 +20,8 @@ FROM (
   SELECT b.tenant AS tenant, b.id AS id, any(b.b_name) AS name, any(b.b_scope) AS scope, any(b.b_period) AS period,
     any(b.b_mode) AS mode, any(b.b_amount) AS amount_usd, any(b.b_start) AS period_start, any(b.b_end) AS period_end,
     sumIf(u.cost, u.day >= b.b_start
-      AND (b.s_team = '' OR u.team = b.s_team) AND (b.s_user = '' OR u.user_id = b.s_user)
+      AND if(b.s_user = '', u.per_user = 0, u.per_user = 1 AND u.user_id = b.s_user)
+      AND (b.s_team = '' OR u.team = b.s_team)
       AND (b.s_feature = '' OR u.feature = b.s_feature) AND (b.s_model = '' OR u.model = b.s_model)) AS spent_usd
   FROM (
     SELECT tenant, id,
@@ -40,9 +42,16 @@ FROM (
     HAVING b_deleted = 0
   ) AS b
   LEFT JOIN (
-    SELECT tenant, day, team, user_id, feature, model, sum(cost_usd) AS cost
-    FROM ai_usage_daily
+    SELECT 0 AS per_user, tenant, day, team, '' AS user_id, feature, model, sum(cost_usd) AS cost
+    FROM ai_rollup_daily
     WHERE day >= toStartOfMonth(${TODAY}) - 7 AND day <= ${TODAY}
+      AND ${T}
+    GROUP BY tenant, day, team, feature, model
+    UNION ALL
+    SELECT 1 AS per_user, tenant, day, team, user_id, feature, model, sum(cost_usd) AS cost
+    FROM ai_user_daily
+    WHERE day >= toStartOfMonth(${TODAY}) - 7 AND day <= ${TODAY}
+      AND (tenant, user_id) GLOBAL IN (SELECT tenant, scope_user FROM budgets WHERE scope_user != '')
       AND ${T}
     GROUP BY tenant, day, team, user_id, feature, model
   ) AS u ON u.tenant = b.tenant

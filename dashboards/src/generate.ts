@@ -5,6 +5,7 @@ import { ALERT_RULES, renderAlertRules } from './alert-rules.js';
 import { DASHBOARDS } from './all.js';
 import { buildDashboard, panelsOf } from './dashboard.js';
 import { unitOf } from './panels.js';
+import { tablesReadBySelection } from './sql.js';
 
 /**
  * dashboards/generated: what Grafana provisions, committed, and checked against a fresh
@@ -32,11 +33,19 @@ export function renderPanelReference(): string {
     lines.push(`### ${d.title.replace('tokenmeter / ', '')}`, '', `\`${d.uid}\` — ${d.description}`, '');
     const vars = d.variables.length ? d.variables.map((v) => `\`$${v}\``).join(', ') : 'none';
     lines.push(`Variables: ${vars}. Default range: \`${d.from}\` to now.`, '');
-    lines.push('| Panel | What it answers | Columns | Unit |', '| --- | --- | --- | --- |');
+    lines.push(
+      '| Panel | What it answers | Columns | Unit | Reads ($user All) | Reads (users chosen) |',
+      '| --- | --- | --- | --- | --- | --- |',
+    );
     for (const p of panelsOf(d)) {
       const special = p.columns.filter((c) => unitOf(p, c) !== p.unit && unitOf(p, c) !== 'string');
       const unit = [p.unit, ...special.map((c) => `${c}: ${unitOf(p, c)}`)].join('; ');
-      lines.push(`| ${p.title} | ${p.description.replace(/\|/g, '\\|')} | ${p.columns.join(', ')} | ${unit} |`);
+      const reads = tablesReadBySelection(p.sql);
+      const names = (ts: string[]) => ts.map((t) => `\`${t}\``).join(', ');
+      const user = d.variables.includes('user') ? names(reads.user) : '(no $user)';
+      lines.push(
+        `| ${p.title} | ${p.description.replace(/\|/g, '\\|')} | ${p.columns.join(', ')} | ${unit} | ${names(reads.all)} | ${user} |`,
+      );
     }
     lines.push('');
   }

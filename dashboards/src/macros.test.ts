@@ -68,12 +68,12 @@ describe('template variables, as Grafana interpolates them', () => {
 
 describe('expandPanelSql: values bound as query parameters', () => {
   const sql =
-    'SELECT sum(cost_usd) FROM ai_usage_daily WHERE $__dateFilter(day) AND $__conditionalAll(user_id IN (${user:singlequote}), $user) AND $__conditionalAll(model IN (${model:singlequote}), $model)';
+    'SELECT sum(cost_usd) FROM ai_user_daily WHERE $__dateFilter(day) AND $__conditionalAll(user_id IN (${user:singlequote}), $user) AND $__conditionalAll(model IN (${model:singlequote}), $model)';
 
   it('binds a multi-value variable as Array(String) and drops an "All" one', () => {
     const out = expandPanelSql(sql, { ...base, variables: { user: ['alice', "x' OR 1=1 --"], model: [ALL] } });
     expect(out.sql).toBe(
-      "SELECT sum(cost_usd) FROM ai_usage_daily WHERE day >= toDate('2026-11-19') AND day <= toDate('2026-11-20') AND user_id IN ({v_user:Array(String)}) AND 1=1",
+      "SELECT sum(cost_usd) FROM ai_user_daily WHERE day >= toDate('2026-11-19') AND day <= toDate('2026-11-20') AND user_id IN ({v_user:Array(String)}) AND 1=1",
     );
     expect(out.params).toEqual({ v_user: ['alice', "x' OR 1=1 --"] });
   });

@@ -1,8 +1,10 @@
 import type { DashboardSpec } from './dashboard.js';
-import { DURATION_Q } from './sql.js';
-import { filter } from './variables.js';
+import { DURATION_Q, usageRows } from './sql.js';
+import { filter, NOT_USER } from './variables.js';
 
-const F = filter();
+const FU = filter(NOT_USER);
+/** The usage rows in the range: coarse hourly rollup for "All" users, per-user daily otherwise. */
+const IN_RANGE = usageRows('hourly', '$__timeFilter(hour)', '$__dateFilter(day)', FU);
 
 export const models: DashboardSpec = {
   uid: 'tokenmeter-models',
@@ -26,9 +28,7 @@ FROM (
   SELECT provider, model,
     sum(requests) AS calls, sum(errors) AS failed, sum(unpriced_requests) AS unpriced,
     sum(input_tokens) AS input, sum(output_tokens) AS output, sum(cost_usd) AS cost, ${DURATION_Q} AS d
-  FROM ai_usage_hourly
-  WHERE $__timeFilter(hour)
-    AND ${F}
+  FROM ${IN_RANGE.replace(/\n/g, '\n  ')}
   GROUP BY provider, model
 )
 ORDER BY cost DESC, provider, model`,
@@ -63,9 +63,7 @@ ORDER BY cost DESC, provider, model`,
           kind: 'piechart',
           format: 'table',
           sql: `SELECT provider, sum(cost_usd) AS cost
-FROM ai_usage_hourly
-WHERE $__timeFilter(hour)
-  AND ${F}
+FROM ${IN_RANGE}
 GROUP BY provider
 ORDER BY cost DESC`,
           columns: ['provider', 'cost'],
@@ -80,9 +78,7 @@ ORDER BY cost DESC`,
           kind: 'timeseries',
           format: 'timeseries',
           sql: `SELECT $__timeInterval(hour) AS time, model, sum(requests) AS calls
-FROM ai_usage_hourly
-WHERE $__timeFilter(hour)
-  AND ${F}
+FROM ${IN_RANGE}
 GROUP BY time, model
 ORDER BY time, model`,
           columns: ['time', 'model', 'calls'],
@@ -99,9 +95,7 @@ ORDER BY time, model`,
           sql: `SELECT time, provider, d[2] AS p95_ms
 FROM (
   SELECT $__timeInterval(hour) AS time, provider, ${DURATION_Q} AS d
-  FROM ai_usage_hourly
-  WHERE $__timeFilter(hour)
-    AND ${F}
+  FROM ${IN_RANGE.replace(/\n/g, '\n  ')}
   GROUP BY time, provider
 )
 ORDER BY time, provider`,
@@ -117,9 +111,7 @@ ORDER BY time, provider`,
           kind: 'table',
           format: 'table',
           sql: `SELECT provider, model, sum(unpriced_requests) AS calls, min(hour) AS first_seen, max(hour) AS last_seen
-FROM ai_usage_hourly
-WHERE $__timeFilter(hour)
-  AND ${F}
+FROM ${IN_RANGE}
 GROUP BY provider, model
 HAVING calls > 0
 ORDER BY calls DESC`,

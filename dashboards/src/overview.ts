@@ -1,8 +1,17 @@
 import type { DashboardSpec } from './dashboard.js';
-import { DAY_START, DURATION_Q, MONTH_START, TODAY, TTFT_Q } from './sql.js';
-import { filter } from './variables.js';
+import { DAY_START, DURATION_Q, MONTH_START, TODAY, TTFT_Q, usageRows } from './sql.js';
+import { filter, NOT_USER } from './variables.js';
 
-const F = filter();
+const FU = filter(NOT_USER);
+/** The usage rows in the range: coarse hourly rollup for "All" users, per-user daily otherwise. */
+const IN_RANGE = usageRows('hourly', '$__timeFilter(hour)', '$__dateFilter(day)', FU);
+/** Since the first of the month, in whole days. */
+const MONTH = usageRows(
+  'daily',
+  `day >= ${MONTH_START} AND day <= ${TODAY}`,
+  `day >= ${MONTH_START} AND day <= ${TODAY}`,
+  FU,
+);
 
 /** Cost over time split by one rollup column, stacked. */
 function costBy(column: 'provider' | 'model' | 'service', title: string) {
@@ -12,9 +21,7 @@ function costBy(column: 'provider' | 'model' | 'service', title: string) {
     kind: 'timeseries' as const,
     format: 'timeseries' as const,
     sql: `SELECT $__timeInterval(hour) AS time, ${column}, sum(cost_usd) AS cost
-FROM ai_usage_hourly
-WHERE $__timeFilter(hour)
-  AND ${F}
+FROM ${IN_RANGE}
 GROUP BY time, ${column}
 ORDER BY time, ${column}`,
     columns: ['time', column, 'cost'],
@@ -42,9 +49,7 @@ export const overview: DashboardSpec = {
           kind: 'stat',
           format: 'table',
           sql: `SELECT sum(cost_usd) AS spend
-FROM ai_usage_hourly
-WHERE hour >= ${DAY_START} AND hour <= $__toTime
-  AND ${F}`,
+FROM ${usageRows('hourly', `hour >= ${DAY_START} AND hour <= $__toTime`, `day = ${TODAY}`, FU)}`,
           columns: ['spend'],
           unit: 'currencyUSD',
           decimals: 2,
@@ -57,9 +62,7 @@ WHERE hour >= ${DAY_START} AND hour <= $__toTime
           kind: 'stat',
           format: 'table',
           sql: `SELECT sum(cost_usd) AS spend
-FROM ai_usage_daily
-WHERE day >= ${MONTH_START} AND day <= ${TODAY}
-  AND ${F}`,
+FROM ${MONTH}`,
           columns: ['spend'],
           unit: 'currencyUSD',
           decimals: 2,
@@ -73,9 +76,7 @@ WHERE day >= ${MONTH_START} AND day <= ${TODAY}
           format: 'table',
           sql: `SELECT toFloat64(sum(cost_usd)) * toDayOfMonth(toLastDayOfMonth(${TODAY})) * 86400
     / greatest(dateDiff('second', toDateTime(${MONTH_START}, 'UTC'), $__toTime), 3600) AS projected
-FROM ai_usage_daily
-WHERE day >= ${MONTH_START} AND day <= ${TODAY}
-  AND ${F}`,
+FROM ${MONTH}`,
           columns: ['projected'],
           unit: 'currencyUSD',
           decimals: 2,
@@ -88,9 +89,7 @@ WHERE day >= ${MONTH_START} AND day <= ${TODAY}
           kind: 'stat',
           format: 'table',
           sql: `SELECT sum(cost_usd) AS spend
-FROM ai_usage_hourly
-WHERE $__timeFilter(hour)
-  AND ${F}`,
+FROM ${IN_RANGE}`,
           columns: ['spend'],
           unit: 'currencyUSD',
           decimals: 2,
@@ -103,9 +102,7 @@ WHERE $__timeFilter(hour)
           kind: 'stat',
           format: 'table',
           sql: `SELECT sum(cache_savings_usd) AS saved
-FROM ai_usage_hourly
-WHERE $__timeFilter(hour)
-  AND ${F}`,
+FROM ${IN_RANGE}`,
           columns: ['saved'],
           unit: 'currencyUSD',
           decimals: 2,
@@ -118,9 +115,7 @@ WHERE $__timeFilter(hour)
           kind: 'stat',
           format: 'table',
           sql: `SELECT sum(unpriced_requests) AS unpriced
-FROM ai_usage_hourly
-WHERE $__timeFilter(hour)
-  AND ${F}`,
+FROM ${IN_RANGE}`,
           columns: ['unpriced'],
           unit: 'short',
           w: 4,
@@ -151,9 +146,7 @@ WHERE $__timeFilter(hour)
   sum(cache_write_tokens) AS cache_write,
   toInt64(sum(output_tokens)) - sum(reasoning_tokens) AS output_visible,
   sum(reasoning_tokens) AS reasoning
-FROM ai_usage_hourly
-WHERE $__timeFilter(hour)
-  AND ${F}
+FROM ${IN_RANGE}
 GROUP BY time
 ORDER BY time`,
           columns: ['time', 'input_uncached', 'cache_read', 'cache_write', 'output_visible', 'reasoning'],
@@ -168,9 +161,7 @@ ORDER BY time`,
           kind: 'timeseries',
           format: 'timeseries',
           sql: `SELECT $__timeInterval(hour) AS time, sum(requests) AS calls, sum(errors) AS failed
-FROM ai_usage_hourly
-WHERE $__timeFilter(hour)
-  AND ${F}
+FROM ${IN_RANGE}
 GROUP BY time
 ORDER BY time`,
           columns: ['time', 'calls', 'failed'],
@@ -187,9 +178,7 @@ ORDER BY time`,
           sql: `SELECT time, d[1] AS p50_ms, d[2] AS p95_ms, t[1] AS ttft_p50_ms, t[2] AS ttft_p95_ms
 FROM (
   SELECT $__timeInterval(hour) AS time, ${DURATION_Q} AS d, ${TTFT_Q} AS t
-  FROM ai_usage_hourly
-  WHERE $__timeFilter(hour)
-    AND ${F}
+  FROM ${IN_RANGE.replace(/\n/g, '\n  ')}
   GROUP BY time
 )
 ORDER BY time`,
@@ -205,9 +194,7 @@ ORDER BY time`,
           kind: 'timeseries',
           format: 'timeseries',
           sql: `SELECT $__timeInterval(hour) AS time, sum(cache_savings_usd) AS saved
-FROM ai_usage_hourly
-WHERE $__timeFilter(hour)
-  AND ${F}
+FROM ${IN_RANGE}
 GROUP BY time
 ORDER BY time`,
           columns: ['time', 'saved'],

@@ -1,5 +1,5 @@
-import { DAY_START, MONTH_START, TODAY } from './sql.js';
-import { filter } from './variables.js';
+import { DAY_START, MONTH_START, TODAY, USER_IS_ALL } from './sql.js';
+import { filter, NOT_USER } from './variables.js';
 
 /**
  * For every panel, one value it shows and the same value computed independently from the
@@ -32,7 +32,12 @@ const count = () => (rows: Rows) => rows.length;
 const F = filter();
 const T = filter(['tenant']);
 const TF = '$__timeFilter(toStartOfHour(timestamp))';
-const calls = (select: string, where = '') => `SELECT ${select} AS v FROM ai_calls WHERE ${TF} AND ${F}${where}`;
+/** Whole UTC days: what panels read from the per-user daily rollup count. */
+const DF = '$__dateFilter(toDate(timestamp))';
+/** The range as panels count it: by hour for "All" users, in whole days with users chosen (README, "Which table"). */
+const RANGE = `((${USER_IS_ALL}) AND ${TF} OR NOT (${USER_IS_ALL}) AND ${DF})`;
+const calls = (select: string, where = '') => `SELECT ${select} AS v FROM ai_calls WHERE ${RANGE} AND ${F}${where}`;
+const FU = filter(NOT_USER);
 const SPIKE_HOUR = '2026-11-20 10:00:00';
 
 const O = 'tokenmeter-overview';
@@ -47,7 +52,8 @@ const P = 'tokenmeter-pipeline';
 export const CHECKS: Record<string, Check> = {
   [`${O} / Spend today`]: {
     value: first('spend'),
-    raw: `SELECT sum(cost_usd) AS v FROM ai_calls WHERE toStartOfHour(timestamp) >= ${DAY_START} AND toStartOfHour(timestamp) <= $__toTime AND ${F}`,
+    raw: `SELECT sum(cost_usd) AS v FROM ai_calls WHERE ((${USER_IS_ALL}) AND toStartOfHour(timestamp) >= ${DAY_START} AND toStartOfHour(timestamp) <= $__toTime
+            OR NOT (${USER_IS_ALL}) AND toDate(timestamp) = ${TODAY}) AND ${F}`,
   },
   [`${O} / Month to date`]: {
     value: first('spend'),
@@ -77,8 +83,8 @@ export const CHECKS: Record<string, Check> = {
   [`${O} / Requests and errors`]: { value: sum('failed'), raw: calls("countIf(status = 'error')") },
   [`${O} / Latency p50 / p95`]: {
     value: first('p50_ms'),
-    raw: `SELECT quantileExact(0.5)(duration_ms) AS v FROM ai_calls WHERE ${TF} AND ${F}
-          GROUP BY $__timeInterval(toStartOfHour(timestamp)) AS t ORDER BY t LIMIT 1`,
+    raw: `SELECT quantileExact(0.5)(duration_ms) AS v FROM ai_calls WHERE ${RANGE} AND ${F}
+          GROUP BY $__timeInterval(if(${USER_IS_ALL}, toStartOfHour(timestamp), toStartOfDay(timestamp))) AS t ORDER BY t LIMIT 1`,
     tolerance: 0.35,
   },
   [`${O} / Savings from cache reads`]: { value: sum('saved'), raw: calls('sum(cache_savings_usd)') },
@@ -97,8 +103,8 @@ export const CHECKS: Record<string, Check> = {
   },
   [`${M} / p95 latency by provider`]: {
     value: (rows) => sum('p95_ms')(rows) / Math.max(rows.length, 1),
-    raw: `SELECT avg(p) AS v FROM (SELECT quantileExact(0.95)(duration_ms) AS p FROM ai_calls WHERE ${TF} AND ${F}
-          GROUP BY $__timeInterval(toStartOfHour(timestamp)) AS t, provider)`,
+    raw: `SELECT avg(p) AS v FROM (SELECT quantileExact(0.95)(duration_ms) AS p FROM ai_calls WHERE ${RANGE} AND ${F}
+          GROUP BY $__timeInterval(if(${USER_IS_ALL}, toStartOfHour(timestamp), toStartOfDay(timestamp))) AS t, provider)`,
     tolerance: 0.1,
   },
   [`${M} / Unpriced models seen`]: {
@@ -109,7 +115,7 @@ export const CHECKS: Record<string, Check> = {
 
   [`${U} / Top spenders`]: {
     value: find('cost', { user_id: 'alice' }),
-    raw: calls('sum(cost_usd)', " AND user_id = 'alice'"),
+    raw: `SELECT sum(cost_usd) AS v FROM ai_calls WHERE ${DF} AND ${F} AND user_id = 'alice'`,
   },
   [`${U} / Per user: today, month, all time`]: {
     value: find('month_to_date', { user_id: 'alice' }),
@@ -123,7 +129,10 @@ export const CHECKS: Record<string, Check> = {
     value: find('cost', { feature: 'chat' }),
     raw: calls('sum(cost_usd)', " AND feature = 'chat'"),
   },
-  [`${U} / Teams`]: { value: find('calls', { team: 'support' }), raw: calls('count()', " AND team = 'support'") },
+  [`${U} / Teams`]: {
+    value: find('calls', { team: 'support' }),
+    raw: `SELECT count() AS v FROM ai_calls WHERE ${DF} AND ${F} AND team = 'support'`,
+  },
   [`${U} / Spend by custom property`]: {
     value: find('cost', { property: 'plan=pro' }),
     raw: calls('sum(cost_usd)', " AND properties['plan'] = 'pro'"),
@@ -147,12 +156,12 @@ export const CHECKS: Record<string, Check> = {
 
   [`${A} / Hourly cost and baseline band`]: {
     value: find('cost', { time: SPIKE_HOUR }),
-    raw: `SELECT toFloat64(sum(cost_usd)) AS v FROM ai_calls WHERE toStartOfHour(timestamp) = '${SPIKE_HOUR}' AND ${F}`,
+    raw: `SELECT toFloat64(sum(cost_usd)) AS v FROM ai_calls WHERE toStartOfHour(timestamp) = '${SPIKE_HOUR}' AND ${FU}`,
     tolerance: 1e-9,
   },
   [`${A} / Hours above the band`]: {
     value: find('cost', { time: SPIKE_HOUR }),
-    raw: `SELECT toFloat64(sum(cost_usd)) AS v FROM ai_calls WHERE toStartOfHour(timestamp) = '${SPIKE_HOUR}' AND ${F}`,
+    raw: `SELECT toFloat64(sum(cost_usd)) AS v FROM ai_calls WHERE toStartOfHour(timestamp) = '${SPIKE_HOUR}' AND ${FU}`,
     mayBeEmpty: true,
   },
   [`${A} / Anomaly alerts raised`]: {

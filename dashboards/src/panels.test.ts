@@ -9,7 +9,7 @@ import { GENERATED_DIR } from './generate.js';
 import { ALL, type ExpandOptions, expandAsGrafana, expandPanelSql, grafanaInterval } from './macros.js';
 import { type PanelSpec, unitOf } from './panels.js';
 import { CHECKS } from './panels.checks.test-support.js';
-import { qualifyTables } from './sql.js';
+import { qualifyTables, tablesReadBySelection } from './sql.js';
 import { VARIABLE_NAMES, variableQuery } from './variables.js';
 
 type Row = Record<string, unknown>;
@@ -141,8 +141,39 @@ describe('hostile variable values stay values', () => {
     const hostile = ["alice') OR 1=1 --", "x' UNION ALL SELECT 1 --", '\\'];
     const bound = expandPanelSql(panel.sql, options({ ...allVars, user: hostile }));
     expect(bound.params.v_user).toEqual(hostile);
-    expect(bound.sql).not.toContain('UNION');
+    for (const h of hostile) expect(bound.sql).not.toContain(h);
     const [row] = await rows<{ spend: unknown }>(store, qualifyTables(bound.sql, store.database), bound.params);
     expect(Number(row?.spend)).toBe(0);
+  });
+});
+
+/** The usage tables whose choice matters: what EXPLAIN ESTIMATE says a query reads of them. */
+const USAGE_TABLES = ['ai_calls', 'ai_rollup_hourly', 'ai_rollup_daily', 'ai_user_daily'];
+
+describe('each panel reads the table the README names', () => {
+  const SINGLE: { name: 'all' | 'user'; variables: ExpandOptions['variables'] }[] = [
+    { name: 'all', variables: allVars },
+    { name: 'user', variables: { ...allVars, user: ['alice'] } },
+  ];
+  const cases = DASHBOARDS.flatMap((d) =>
+    panelsOf(d).flatMap((p) =>
+      SINGLE.filter((s) => s.name === 'all' || d.variables.includes('user')).map(
+        (s) => [`${d.uid} / ${p.title} (${s.name})`, p, s] as const,
+      ),
+    ),
+  );
+  it.each(cases)('%s', async (_name, panel, selection) => {
+    const bound = expandPanelSql(panel.sql, options(selection.variables));
+    const plan = await rows<{ table: string; marks: string }>(
+      store,
+      `EXPLAIN ESTIMATE ${qualifyTables(bound.sql, store.database)}`,
+      bound.params,
+    );
+    const read = [...new Set(plan.filter((r) => Number(r.marks) > 0).map((r) => r.table))]
+      .filter((t) => USAGE_TABLES.includes(t))
+      .sort();
+    const reads = tablesReadBySelection(panel.sql);
+    const declared = reads[selection.name].filter((t) => USAGE_TABLES.includes(t)).sort();
+    expect(read).toEqual(declared);
   });
 });

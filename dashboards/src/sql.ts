@@ -14,8 +14,9 @@ export const TTFT_Q = 'quantilesTDigestIfMerge(0.5, 0.95, 0.99)(ttft_ms_quantile
 /** Tables panels and alert rules may read (the test checks each exists in the migrations). */
 export const TABLES = [
   'ai_calls',
-  'ai_usage_hourly',
-  'ai_usage_daily',
+  'ai_rollup_hourly',
+  'ai_rollup_daily',
+  'ai_user_daily',
   'ingest_stats',
   'budgets',
   'alert_events',
@@ -40,4 +41,74 @@ export function tablesRead(sql: string): string[] {
   return [
     ...new Set([...sql.matchAll(/\b(?:FROM|JOIN)\s+([a-z_][a-z0-9_]*)\b(?!\s*\()/gi)].map((m) => m[1] as string)),
   ];
+}
+
+/**
+ * The tables a panel reads with $user "All" and with users chosen: a table in a branch of
+ * `usageRows` is read only for its side; any other FROM/JOIN on both. The README's panel
+ * reference shows this, and a test checks it against what ClickHouse plans to read.
+ */
+export function tablesReadBySelection(sql: string): { all: string[]; user: string[] } {
+  const allOnly = new Set<string>();
+  const userOnly = new Set<string>();
+  const gate = /\bFROM\s+([a-z_][a-z0-9_]*)\s+WHERE\s+(NOT \()?\$__conditionalAll\(1=0, \$user\)/g;
+  for (const m of sql.matchAll(gate)) (m[2] ? userOnly : allOnly).add(m[1] as string);
+  const every = tablesRead(sql);
+  return { all: every.filter((t) => !userOnly.has(t)), user: every.filter((t) => !allOnly.has(t)) };
+}
+
+/** The rollup columns a usage panel may aggregate (the ones all three rollups share). */
+const USAGE_COLUMNS = [
+  'tenant',
+  'service',
+  'provider',
+  'model',
+  'team',
+  'feature',
+  'requests',
+  'errors',
+  'unpriced_requests',
+  'input_tokens',
+  'output_tokens',
+  'cache_read_tokens',
+  'cache_write_tokens',
+  'reasoning_tokens',
+  'cost_usd',
+  'cache_savings_usd',
+  'duration_ms_quantiles',
+  'ttft_ms_quantiles',
+].join(', ');
+
+/** `$__conditionalAll(1=0, $user)`: true when $user is "All", false when users are chosen. */
+export const USER_IS_ALL = '$__conditionalAll(1=0, $user)';
+
+/**
+ * The rollup rows a usage panel aggregates, as a subquery: the coarse rollup (no user in its
+ * key) when $user is "All", the per-user daily rollup when users are chosen. Both branches are
+ * in the SQL, and the one whose condition is constantly false reads nothing (ClickHouse folds
+ * it and selects no granules), so a panel costs what its table costs. Per-user rows are daily:
+ * with a user chosen, ranges count whole UTC days (`userTime`), and the `hour` column of an
+ * hourly panel is the day's midnight.
+ *
+ * @param grain which coarse rollup ('hourly': ai_rollup_hourly, 'daily': ai_rollup_daily)
+ * @param coarseTime the time condition on the coarse rollup (`hour` or `day`)
+ * @param userTime the same condition on ai_user_daily's `day`
+ * @param where the filter condition without $user (`filter()` minus user), on both branches
+ */
+export function usageRows(grain: 'hourly' | 'daily', coarseTime: string, userTime: string, where: string): string {
+  const time = grain === 'hourly' ? 'hour' : 'day';
+  const userTimeColumn = grain === 'hourly' ? "toDateTime(day, 'UTC') AS hour" : 'day';
+  const userCondition = '$__conditionalAll(user_id IN (${user:singlequote}), $user)';
+  return `(
+  SELECT ${time}, ${USAGE_COLUMNS}
+  FROM ai_rollup_${grain}
+  WHERE ${USER_IS_ALL} AND ${coarseTime}
+    AND ${where}
+  UNION ALL
+  SELECT ${userTimeColumn}, ${USAGE_COLUMNS}
+  FROM ai_user_daily
+  WHERE NOT (${USER_IS_ALL}) AND ${userTime}
+    AND ${userCondition}
+    AND ${where}
+)`;
 }

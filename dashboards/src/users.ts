@@ -1,8 +1,10 @@
 import type { DashboardSpec } from './dashboard.js';
-import { MONTH_START, TODAY } from './sql.js';
-import { filter, PROPERTY_PAIRS, propertyFilter } from './variables.js';
+import { MONTH_START, TODAY, usageRows } from './sql.js';
+import { filter, NOT_USER, PROPERTY_PAIRS, propertyFilter } from './variables.js';
 
 const F = filter();
+/** The usage rows in the range: coarse hourly rollup for "All" users, per-user daily otherwise. */
+const IN_RANGE = usageRows('hourly', '$__timeFilter(hour)', '$__dateFilter(day)', filter(NOT_USER));
 
 export const users: DashboardSpec = {
   uid: 'tokenmeter-users',
@@ -16,12 +18,12 @@ export const users: DashboardSpec = {
       panels: [
         {
           title: 'Top spenders',
-          description: 'The ten users with the highest cost in the range.',
+          description: 'The ten users with the highest cost in the range (whole UTC days).',
           kind: 'bargauge',
           format: 'table',
           sql: `SELECT user_id, sum(cost_usd) AS cost
-FROM ai_usage_hourly
-WHERE $__timeFilter(hour)
+FROM ai_user_daily
+WHERE $__dateFilter(day)
   AND ${F}
 GROUP BY user_id
 ORDER BY cost DESC, user_id
@@ -43,7 +45,7 @@ LIMIT 10`,
   sumIf(cost_usd, day >= ${MONTH_START}) AS month_to_date,
   sum(cost_usd) AS all_time,
   sum(requests) AS calls
-FROM ai_usage_daily
+FROM ai_user_daily
 WHERE day <= ${TODAY}
   AND ${F}
 GROUP BY user_id
@@ -66,9 +68,7 @@ ORDER BY month_to_date DESC, user_id`,
           kind: 'timeseries',
           format: 'timeseries',
           sql: `SELECT $__timeInterval(hour) AS time, team, sum(cost_usd) AS cost
-FROM ai_usage_hourly
-WHERE $__timeFilter(hour)
-  AND ${F}
+FROM ${IN_RANGE}
 GROUP BY time, team
 ORDER BY time, team`,
           columns: ['time', 'team', 'cost'],
@@ -84,9 +84,7 @@ ORDER BY time, team`,
           kind: 'piechart',
           format: 'table',
           sql: `SELECT feature, sum(cost_usd) AS cost
-FROM ai_usage_hourly
-WHERE $__timeFilter(hour)
-  AND ${F}
+FROM ${IN_RANGE}
 GROUP BY feature
 ORDER BY cost DESC`,
           columns: ['feature', 'cost'],
@@ -97,12 +95,12 @@ ORDER BY cost DESC`,
         },
         {
           title: 'Teams',
-          description: 'Per team in the range: active users, calls and cost.',
+          description: 'Per team in the range (whole UTC days): active users, calls and cost.',
           kind: 'table',
           format: 'table',
           sql: `SELECT team, uniqExact(user_id) AS users, sum(requests) AS calls, sum(cost_usd) AS cost
-FROM ai_usage_hourly
-WHERE $__timeFilter(hour)
+FROM ai_user_daily
+WHERE $__dateFilter(day)
   AND ${F}
 GROUP BY team
 ORDER BY cost DESC`,

@@ -39,6 +39,9 @@ export function propertyFilter(): string {
   return condition(PROPERTY_VARIABLE.name, PROPERTY_VARIABLE.expression);
 }
 
+/** Every filter but $user: the coarse rollups have no user (see `usageRows`). */
+export const NOT_USER: readonly FilterName[] = FILTER_VARIABLES.map((v) => v.name).filter((n) => n !== 'user');
+
 /** `$__conditionalAll(col IN (${var:singlequote}), $var)`: "All" (or nothing) filters nothing. */
 export function condition(name: string, column: string): string {
   return `$__conditionalAll(${column} IN (\${${name}:singlequote}), $${name})`;
@@ -55,8 +58,9 @@ export function filter(names: readonly FilterName[] = FILTER_VARIABLES.map((v) =
 }
 
 /**
- * A variable's option query: the distinct values in the daily rollup over the last 90 days;
- * for `$property`, the `name=value` pairs of the calls in the range (at most 1000).
+ * A variable's option query: the distinct values over the last 90 days, users from the
+ * per-user daily rollup, the rest from the coarse one; for `$property`, the `name=value` pairs
+ * of the calls in the range (at most 1000).
  */
 export function variableQuery(name: VariableName): string {
   if (name === PROPERTY_VARIABLE.name) {
@@ -70,7 +74,8 @@ LIMIT 1000`;
   const v = FILTER_VARIABLES.find((x) => x.name === name);
   if (!v) throw new Error(`no variable ${name}`);
   const where = ["day >= toDate($__toTime, 'UTC') - 90", ...v.dependsOn.map((d) => filter([d as FilterName]))];
-  return `SELECT DISTINCT ${v.column} FROM ai_usage_daily\nWHERE ${where.join('\n  AND ')}\nORDER BY ${v.column}`;
+  const rollup = name === 'user' ? 'ai_user_daily' : 'ai_rollup_daily';
+  return `SELECT DISTINCT ${v.column} FROM ${rollup}\nWHERE ${where.join('\n  AND ')}\nORDER BY ${v.column}`;
 }
 
 export function datasourceVariable(): DatasourceVariableBuilder {

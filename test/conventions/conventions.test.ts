@@ -574,7 +574,7 @@ describe.each(PEERS.map((p) => [`${p.pkg}@${version(p.pkg)} over OTLP ${p.protoc
       const wantCost = formatScaled(costs.reduce<bigint>((s, c) => s + (c === null ? 0n : parseUsd(c)), 0n));
       const unpriced = costs.filter((c) => c === null).length;
       expect(usd(raw!.cost)).toBe(wantCost);
-      for (const table of ['ai_usage_hourly', 'ai_usage_daily']) {
+      for (const table of ['ai_rollup_hourly', 'ai_rollup_daily', 'ai_user_daily']) {
         const [r] = await query<{
           requests: string;
           errors: string;
@@ -643,8 +643,8 @@ describe.each(STACKS.map((s) => [s.title, s] as const))('two instrumentations on
     const [r] = await query<{ calls: string; hourly: string; daily: string }>(
       svc,
       `SELECT (SELECT count() FROM ai_calls WHERE service = '${service}') AS calls,
-              (SELECT sum(requests) FROM ai_usage_hourly WHERE service = '${service}') AS hourly,
-              (SELECT sum(requests) FROM ai_usage_daily WHERE service = '${service}') AS daily`,
+              (SELECT sum(requests) FROM ai_rollup_hourly WHERE service = '${service}') AS hourly,
+              (SELECT sum(requests) FROM ai_rollup_daily WHERE service = '${service}') AS daily`,
     );
     expect([Number(r!.calls), Number(r!.hourly), Number(r!.daily)]).toEqual([stack.calls, stack.calls, stack.calls]);
   });

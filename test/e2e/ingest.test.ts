@@ -164,7 +164,7 @@ describe.each([
   });
 
   it('rolls up to the same sums, hourly and daily, as the raw rows and what was sent', async () => {
-    for (const table of ['ai_usage_hourly', 'ai_usage_daily']) {
+    for (const table of ['ai_rollup_hourly', 'ai_rollup_daily', 'ai_user_daily']) {
       const [r] = await query<{
         requests: string;
         errors: string;
@@ -218,9 +218,9 @@ describe('a retried request body', () => {
         svc,
         `SELECT (SELECT count() FROM ai_calls WHERE tenant = 'retry-tenant') AS calls,
                 (SELECT count() FROM otel_traces WHERE TenantId = 'retry-tenant') AS spans,
-                (SELECT sum(requests) FROM ai_usage_hourly WHERE tenant = 'retry-tenant') AS hourly,
-                (SELECT toString(sum(cost_usd)) FROM ai_usage_daily WHERE tenant = 'retry-tenant') AS daily_cost,
-                (SELECT sum(input_tokens) FROM ai_usage_daily WHERE tenant = 'retry-tenant') AS daily_input`,
+                (SELECT sum(requests) FROM ai_rollup_hourly WHERE tenant = 'retry-tenant') AS hourly,
+                (SELECT toString(sum(cost_usd)) FROM ai_rollup_daily WHERE tenant = 'retry-tenant') AS daily_cost,
+                (SELECT sum(input_tokens) FROM ai_rollup_daily WHERE tenant = 'retry-tenant') AS daily_input`,
       );
     const post = () =>
       fetch(`${svc.url}/v1/traces`, {

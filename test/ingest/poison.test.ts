@@ -481,8 +481,8 @@ async function expectStoredWithin(ms: number, feature: string, n: number): Promi
     const [row] = await sql<{ raw: string; hourly: string; daily: string }>(
       `SELECT
          (SELECT count() FROM ai_calls WHERE tenant = 'alpha' AND feature = '${feature}') AS raw,
-         (SELECT sum(requests) FROM ai_usage_hourly WHERE tenant = 'alpha' AND feature = '${feature}') AS hourly,
-         (SELECT sum(requests) FROM ai_usage_daily WHERE tenant = 'alpha' AND feature = '${feature}') AS daily`,
+         (SELECT sum(requests) FROM ai_rollup_hourly WHERE tenant = 'alpha' AND feature = '${feature}') AS hourly,
+         (SELECT sum(requests) FROM ai_rollup_daily WHERE tenant = 'alpha' AND feature = '${feature}') AS daily`,
     );
     seen = { raw: Number(row!.raw), hourly: Number(row!.hourly), daily: Number(row!.daily) };
     if (seen.raw === n && seen.hourly === n && seen.daily === n) return;

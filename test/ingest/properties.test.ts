@@ -127,7 +127,7 @@ describe('custom properties from the usage context', () => {
       PLAN.map((c) => ({ ...(c.plan ? { plan: c.plan } : {}), arm: c.arm, attempt: '1' })),
     );
     for (const r of rows) expect(r.attrs.filter((k) => k.startsWith('tokenmeter.property.'))).toEqual([]);
-    for (const table of ['ai_usage_hourly', 'ai_usage_daily']) {
+    for (const table of ['ai_rollup_hourly', 'ai_rollup_daily', 'ai_user_daily']) {
       const cols = await query<{ name: string }>(svc, `SELECT name FROM system.columns WHERE table = '${table}'`);
       expect(cols.map((c) => c.name)).not.toContain('properties');
     }

@@ -35,7 +35,7 @@ describe('drift alerts through a real Alertmanager', () => {
     };
     tracked = await rows<{ model: string; cost: string }>(
       store,
-      `SELECT model, toString(sum(cost_usd)) AS cost FROM ${store.database}.ai_usage_daily
+      `SELECT model, toString(sum(cost_usd)) AS cost FROM ${store.database}.ai_rollup_daily
        WHERE provider = 'openai' GROUP BY model`,
     );
   });

@@ -220,7 +220,7 @@ describe('the running service: prices, reprice, reconcile, forget-user, advice t
     expect(costs.map((c) => c.cost)).toEqual([...Array(12).fill('0.00014'), ...Array(12).fill('0.0012')]);
     const [daily] = await rows<{ cost: string; requests: string }>(
       svc.store,
-      `SELECT toString(sum(cost_usd)) AS cost, sum(requests) AS requests FROM ${svc.store.database}.ai_usage_daily
+      `SELECT toString(sum(cost_usd)) AS cost, sum(requests) AS requests FROM ${svc.store.database}.ai_rollup_daily
        WHERE day = {d:Date} AND model = 'gpt-4.1-nano'`,
       { d: D0 },
     );
@@ -233,7 +233,7 @@ describe('the running service: prices, reprice, reconcile, forget-user, advice t
   it('reconcile --date from the CLI, with a progress bar: a matching day', async () => {
     const tracked = await rows<{ model: string; cost: string }>(
       svc.store,
-      `SELECT model, toString(sum(cost_usd)) AS cost FROM ${svc.store.database}.ai_usage_daily
+      `SELECT model, toString(sum(cost_usd)) AS cost FROM ${svc.store.database}.ai_rollup_daily
        WHERE day = {d:Date} AND provider = 'openai' GROUP BY model`,
       { d: D },
     );

@@ -75,7 +75,7 @@ describe('retention: raw rows expire, rollups stay, and the TTL follows the sett
   const rollupRequests = async () =>
     rows<{ d: string; n: string }>(
       store,
-      `SELECT toString(day) AS d, sum(requests) AS n FROM ${store.database}.ai_usage_daily GROUP BY d ORDER BY d`,
+      `SELECT toString(day) AS d, sum(requests) AS n FROM ${store.database}.ai_rollup_daily GROUP BY d ORDER BY d`,
     );
   const dayOf = (age: number) => ago(age).toISOString().slice(0, 10);
 
@@ -92,7 +92,7 @@ describe('retention: raw rows expire, rollups stay, and the TTL follows the sett
     expect(
       await count(
         store,
-        `SELECT count() AS n FROM ${store.database}.ai_usage_hourly WHERE toDate(hour) = '${dayOf(100)}'`,
+        `SELECT count() AS n FROM ${store.database}.ai_rollup_hourly WHERE toDate(hour) = '${dayOf(100)}'`,
       ),
     ).toBeGreaterThan(0);
   });
@@ -206,7 +206,7 @@ describe('forget-user', () => {
     expect(carol).toBeGreaterThan(5);
     const everyTable = () => mentions(store, 'carol');
     expect(Object.keys(await everyTable()).sort()).toEqual(
-      ['ai_calls', 'ai_usage_daily', 'ai_usage_hourly', 'alert_events', 'budgets', 'otel_traces'].sort(),
+      ['ai_calls', 'ai_user_daily', 'alert_events', 'budgets', 'otel_traces'].sort(),
     );
 
     const result = await forgetUser(store, { userId: 'carol', tenant: '*', actor: 'test-admin' });
@@ -217,7 +217,7 @@ describe('forget-user', () => {
 
     expect(await count(store, `SELECT count() AS n FROM ${store.database}.ai_calls`)).toBe(others);
     expect(await count(store, `SELECT count() AS n FROM ${store.database}.otel_traces`)).toBe(others);
-    expect(await count(store, `SELECT sum(requests) AS n FROM ${store.database}.ai_usage_daily`)).toBe(others);
+    expect(await count(store, `SELECT sum(requests) AS n FROM ${store.database}.ai_rollup_daily`)).toBe(others);
     expect(await count(store, `SELECT count() AS n FROM ${store.database}.budgets`)).toBe(1);
     await expectRollupsEqualRaw(store);
   });

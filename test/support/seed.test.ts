@@ -50,7 +50,7 @@ describe('seedCalls', () => {
     const daily = await rows<{ day: string; cost: string; requests: string }>(
       store,
       `SELECT toString(day) AS day, toString(sum(cost_usd)) AS cost, sum(requests) AS requests
-       FROM ${store.database}.ai_usage_daily GROUP BY day ORDER BY day`,
+       FROM ${store.database}.ai_rollup_daily GROUP BY day ORDER BY day`,
     );
     expect(daily.map((d) => d.day)).toEqual(Object.keys(summary.byDay).sort());
     for (const d of daily) {

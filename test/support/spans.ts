@@ -153,7 +153,8 @@ export async function storedCalls(url: string, key: string, tenant: string) {
     output: Number(raw!.output),
     cost: raw!.cost,
     ids: new Set(raw!.ids),
-    hourly: await rollup('ai_usage_hourly'),
-    daily: await rollup('ai_usage_daily'),
+    hourly: await rollup('ai_rollup_hourly'),
+    daily: await rollup('ai_rollup_daily'),
+    userDaily: await rollup('ai_user_daily'),
   };
 }

@@ -11,7 +11,8 @@ import { migrate } from '../../ingest/src/store/migrate.ts';
  */
 export async function openTestStore(
   name: string,
-  opts: { ttlDays?: number } = {},
+  /** `migrate: false`: an empty database, for tests that migrate themselves (older schemas). */
+  opts: { ttlDays?: number; migrate?: boolean } = {},
 ): Promise<Store & { dataDir: string }> {
   const dataDir = mkdtempSync(join(tmpdir(), `tm-${name}-`));
   const database = `t_${name.replace(/[^a-z0-9_]/gi, '_')}`;
@@ -23,7 +24,7 @@ export async function openTestStore(
     cluster: undefined,
     dataDir,
   });
-  await migrate(store, { ttlDays: opts.ttlDays ?? 90 });
+  if (opts.migrate !== false) await migrate(store, { ttlDays: opts.ttlDays ?? 90 });
   const close = store.close.bind(store);
   return Object.assign(store, {
     dataDir,

@@ -174,7 +174,10 @@ describe('numbers on screen equal raw SQL over the same range', () => {
     }
     const top = await sql<{ user_id: string; cost: number }>(
       svc,
-      `SELECT user_id, toFloat64(sum(cost_usd)) AS cost FROM ai_calls WHERE ${inRange(from, to)} GROUP BY user_id ORDER BY cost DESC LIMIT 1`,
+      // Top spenders reads the per-user daily rollup: the range counts in whole UTC days.
+      `SELECT user_id, toFloat64(sum(cost_usd)) AS cost FROM ai_calls
+       WHERE toDate(timestamp) BETWEEN toDate(fromUnixTimestamp64Milli(${from})) AND toDate(fromUnixTimestamp64Milli(${to}))
+       GROUP BY user_id ORDER BY cost DESC LIMIT 1`,
     );
     const bar = panel(w.page, 'Top spenders').locator('.bar-row').first();
     expect(await bar.locator('.bar-label').innerText()).toBe(top[0]?.user_id);

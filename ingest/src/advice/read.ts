@@ -34,12 +34,12 @@ export async function readTraffic(
     store,
     `SELECT service, feature, provider, model,
             sum(requests) AS g_requests, sum(errors) AS g_errors, sum(unpriced_requests) AS g_unpriced,
-            sumIf(requests, user_id = '') AS g_anonymous,
+            sum(anonymous_requests) AS g_anonymous,
             sum(input_tokens) AS g_input_tokens, sum(output_tokens) AS g_output_tokens,
             sum(cache_read_tokens) AS g_cache_read_tokens, sum(cache_write_tokens) AS g_cache_write_tokens,
             toString(sum(cost_usd)) AS g_cost_usd,
             NOT isNaN(quantilesTDigestIfMerge(0.5, 0.95, 0.99)(ttft_ms_quantiles)[1]) AS g_streamed
-     FROM ${table(store, 'ai_usage_daily')}
+     FROM ${table(store, 'ai_rollup_daily')}
      WHERE tenant = {tenant:String} AND day >= {from:Date} AND day < {to:Date}
      GROUP BY service, feature, provider, model
      ORDER BY service, feature, provider, model`,
@@ -47,7 +47,7 @@ export async function readTraffic(
   );
   const [d] = await select<{ n: string }>(
     store,
-    `SELECT uniqExact(day) AS n FROM ${table(store, 'ai_usage_daily')}
+    `SELECT uniqExact(day) AS n FROM ${table(store, 'ai_rollup_daily')}
      WHERE tenant = {tenant:String} AND day >= {from:Date} AND day < {to:Date}`,
     params,
   );

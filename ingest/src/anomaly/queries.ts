@@ -18,7 +18,7 @@ export async function hourlyByKey(store: Store, from: Date, to: Date): Promise<H
     store,
     `SELECT tenant, service, model, toUnixTimestamp(hour) AS hour, toFloat64(sum(cost_usd)) AS cost,
             sum(requests) AS requests, sum(errors) AS errors
-     FROM ai_usage_hourly
+     FROM ai_rollup_hourly
      WHERE hour >= {from:DateTime('UTC')} AND hour < {to:DateTime('UTC')}
      GROUP BY tenant, service, model, hour`,
     { from: Math.floor(from.getTime() / 1000), to: Math.floor(to.getTime() / 1000) },
@@ -53,8 +53,8 @@ export async function unpricedModels(store: Store, from: Date, to: Date): Promis
     store,
     `SELECT tenant, provider, model, sum(unpriced) AS n, sum(defaulted) AS d
      FROM (
-       SELECT tenant, provider, model, sum(unpriced_requests) AS unpriced, toUInt64(0) AS defaulted
-       FROM ai_usage_hourly
+       SELECT tenant, provider, model, toUInt64(sum(unpriced_requests)) AS unpriced, toUInt64(0) AS defaulted
+       FROM ai_rollup_hourly
        WHERE hour >= {from:DateTime('UTC')} AND hour < {to:DateTime('UTC')}
        GROUP BY tenant, provider, model
        UNION ALL

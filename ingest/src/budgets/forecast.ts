@@ -2,18 +2,18 @@ import type { Store } from '../store/client.js';
 import { projectSpend, type Projection } from '../usage/projection.js';
 import { readRows } from '../usage/read.js';
 import { isoDay } from './period.js';
-import { SCOPE_SQL } from './status.js';
+import { scopeSource } from './status.js';
 import type { BudgetStatus } from './types.js';
 
 const DAY_MS = 86_400_000;
 /** Complete days the run-rate is taken from (as GET /api/v1/usage/projection). */
 export const TRAILING_DAYS = 7;
 
-const DAILY_SPEND = `
+const dailySpend = (src: { table: string; where: string }) => `
 SELECT toString(day) AS d, toFloat64(sum(cost_usd)) AS spend
-FROM ai_usage_daily
+FROM ${src.table}
 WHERE tenant = {tenant:String} AND day >= {start:Date} AND day < {end:Date}
-  AND ${SCOPE_SQL}
+  AND ${src.where}
 GROUP BY d`;
 
 /** A budget's status with where its spend is heading by period end. */
@@ -36,7 +36,7 @@ export async function budgetForecasts(
   const from = today - TRAILING_DAYS * DAY_MS;
   const out: BudgetForecast[] = [];
   for (const s of statuses) {
-    const rows = await readRows<{ d: string; spend: number }>(store, DAILY_SPEND, {
+    const rows = await readRows<{ d: string; spend: number }>(store, dailySpend(scopeSource(s.budget.scope)), {
       tenant: s.budget.tenant,
       start: isoDay(new Date(from)),
       end: isoDay(new Date(today)),

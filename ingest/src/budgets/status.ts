@@ -33,29 +33,35 @@ export function budgetStatus(budget: Budget, spendUsd: string, now: Date): Budge
 }
 
 /**
- * The calls a budget's scope counts (the daily rollup's columns); shared by its spend and its
- * forecast. A model budget counts the alias and its dated snapshots (gpt-4o-mini-2024-07-18),
- * as the guard matches.
+ * The calls a budget's scope counts, and the rollup that holds them: a scope naming a user reads
+ * the per-user daily rollup (its key starts with the user), any other the coarse daily rollup
+ * (no user). Shared by a budget's spend and its forecast. A model budget counts the alias and
+ * its dated snapshots (gpt-4o-mini-2024-07-18), as the guard matches.
  */
-export const SCOPE_SQL = `({team:String} = '' OR team = {team:String})
-  AND ({user:String} = '' OR user_id = {user:String})
+export function scopeSource(scope: { user: string }): { table: string; where: string } {
+  return scope.user
+    ? { table: 'ai_user_daily', where: `user_id = {user:String}\n  AND ${SCOPE_SQL}` }
+    : { table: 'ai_rollup_daily', where: SCOPE_SQL };
+}
+
+const SCOPE_SQL = `({team:String} = '' OR team = {team:String})
   AND ({feature:String} = '' OR feature = {feature:String})
   AND ({model:String} = '' OR model = {model:String}
        OR (startsWith(model, concat({model:String}, '-'))
            AND match(substring(model, length({model:String}) + 2), '^20[0-9]{2}-?[0-9]{2}-?[0-9]{2}$')))`;
 
-const SPEND = `
+const spendSql = (src: { table: string; where: string }) => `
 SELECT toString(sum(cost_usd)) AS spend
-FROM ai_usage_daily
+FROM ${src.table}
 WHERE tenant = {tenant:String} AND day >= {start:Date} AND day < {end:Date}
-  AND ${SCOPE_SQL}`;
+  AND ${src.where}`;
 
-/** Spend of each budget in its current period, from the daily rollup. */
+/** Spend of each budget in its current period, from the daily rollups. */
 export async function budgetStatuses(store: Store, budgets: readonly Budget[], now: Date): Promise<BudgetStatus[]> {
   const out: BudgetStatus[] = [];
   for (const b of budgets) {
     const { start, end } = periodBounds(b.period, now);
-    const [row] = await readRows<{ spend: string }>(store, SPEND, {
+    const [row] = await readRows<{ spend: string }>(store, spendSql(scopeSource(b.scope)), {
       tenant: b.tenant,
       start: isoDay(start),
       end: isoDay(end),
@@ -68,7 +74,7 @@ export async function budgetStatuses(store: Store, budgets: readonly Budget[], n
 
 const USER_SPEND = `
 SELECT tenant, user_id, toString(sum(cost_usd)) AS spend
-FROM ai_usage_daily
+FROM ai_user_daily
 WHERE ({all:UInt8} = 1 OR tenant = {tenant:String}) AND day >= {start:Date} AND day < {end:Date}
   AND user_id != '' AND ({user:String} = '' OR user_id = {user:String})
 GROUP BY tenant, user_id

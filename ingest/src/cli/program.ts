@@ -47,7 +47,7 @@ export function buildProgram(env: NodeJS.ProcessEnv): Command {
 
   program
     .command('migrate')
-    .description('apply pending schema migrations and exit')
+    .description('apply pending schema migrations (the rollup backfill with a progress bar) and exit')
     .action(async () => {
       const { migrateOnce } = await import('./serve.js');
       await migrateOnce(env);

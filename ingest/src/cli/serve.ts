@@ -5,6 +5,7 @@ import { startServer } from '../server.js';
 import { openStore } from '../store/client.js';
 import { migrate } from '../store/migrate.js';
 import { startDemo } from '../demo/start.js';
+import { ProgressBar } from './progress.js';
 
 /** `tokenmeter serve`: the service until SIGTERM/SIGINT, with the demo on an empty store under `npm start`. */
 export async function serve(env: NodeJS.ProcessEnv): Promise<void> {
@@ -33,13 +34,19 @@ export async function serve(env: NodeJS.ProcessEnv): Promise<void> {
   process.once('SIGINT', () => stop('SIGINT'));
 }
 
-/** `tokenmeter migrate`: apply pending migrations and exit. */
+/** `tokenmeter migrate`: apply pending migrations (the rollup backfill with a progress bar) and exit. */
 export async function migrateOnce(env: NodeJS.ProcessEnv): Promise<void> {
   const config = readConfig(env);
   const log = createLogger(config.logLevel);
   const store = await openStore(config.clickhouse);
   try {
-    const result = await migrate(store, { ttlDays: config.ttlDays, log: (m) => log.info(m) });
+    const bar = new ProgressBar('backfill');
+    const result = await migrate(store, {
+      ttlDays: config.ttlDays,
+      log: (m) => log.info(m),
+      onProgress: (done, total, step) => bar.update(done, total, step),
+    });
+    bar.finish();
     process.stdout.write(`applied ${result.applied.length} migration(s), ${result.skipped.length} already applied\n`);
   } finally {
     await store.close();

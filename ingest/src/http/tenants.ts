@@ -6,7 +6,7 @@ import { type KeyResolver, requireRole } from './auth.js';
 /** Tenants with calls (the daily rollup) or budgets, by name; bounded like a dashboard variable. */
 const TENANTS_SQL = `
 SELECT tenant FROM (
-  SELECT DISTINCT tenant FROM ai_usage_daily
+  SELECT DISTINCT tenant FROM ai_rollup_daily
   UNION DISTINCT
   SELECT DISTINCT tenant FROM budgets
 )

@@ -5,6 +5,7 @@ import { recordAudit } from '../retention/audit.js';
 import { type Grain, rebuildRollups, rollupKey } from '../retention/rollups.js';
 import { chDateTime, localTable, onCluster, select, table } from '../retention/sql.js';
 import { insertSettings, type Store } from '../store/client.js';
+import { ROLLUP_VIEWS } from '../store/rollup-views.js';
 import { repriceCall } from './reprice-call.js';
 
 export interface RepriceOptions {
@@ -43,7 +44,7 @@ const DAY = 24 * HOUR;
  * 1. each changed call is written again with a newer `ingested_at`: ai_calls is a
  *    ReplacingMergeTree(ingested_at), so FINAL (and, after step 3, a plain read) sees only
  *    the new version; the materialized views also count the new row, which step 2 undoes;
- * 2. the hourly and daily rollup rows of every (tenant, hour|day, provider, model) that
+ * 2. the rollup rows (coarse hourly and daily, per user daily) of every (tenant, hour|day, provider, model) that
  *    changed are deleted and recomputed from ai_calls FINAL;
  * 3. the touched day partitions of ai_calls are merged (OPTIMIZE … FINAL), so the old
  *    versions are gone for readers without FINAL too;
@@ -171,12 +172,12 @@ export async function reprice(store: Store, opts: RepriceOptions): Promise<Repri
   return result;
 }
 
-/** The materialized views on ai_calls whose targets reprice rebuilds (migration 003). */
-const REBUILT_VIEWS = ['ai_usage_hourly_mv', 'ai_usage_daily_mv'];
+/** The materialized views on ai_calls whose targets reprice rebuilds (migration 021). */
+const REBUILT_VIEWS: readonly string[] = ROLLUP_VIEWS;
 
 /**
  * Re-inserted calls also reach every materialized view on ai_calls; reprice rebuilds only
- * the two rollups. A view added later would count re-priced calls twice, so refuse until
+ * the rollups. A view added later would count re-priced calls twice, so refuse until
  * reprice knows how to rebuild its target.
  */
 async function checkViews(store: Store): Promise<void> {

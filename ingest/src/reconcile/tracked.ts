@@ -18,7 +18,7 @@ export async function trackedDay(store: Store, day: string, provider: string, te
     store,
     `SELECT model, service, toString(sum(cost_usd)) AS cost, sum(requests) AS requests, sum(unpriced_requests) AS unpriced,
             sum(input_tokens) AS input_tokens, sum(output_tokens) AS output_tokens, sum(cache_read_tokens) AS cache_read_tokens
-     FROM ${table(store, 'ai_usage_daily')}
+     FROM ${table(store, 'ai_rollup_daily')}
      WHERE day = {day:Date} AND provider = {provider:String} AND ({tenant:String} = '*' OR tenant = {tenant:String})
      GROUP BY model, service`,
     { day, provider, tenant },

@@ -1,5 +1,5 @@
 import { createHash, randomUUID } from 'node:crypto';
-import type { Store } from '../store/client.js';
+import { insertSettings, type Store } from '../store/client.js';
 import { recordAudit } from './audit.js';
 import { localTable, onCluster, SYNC_MUTATION, select, table } from './sql.js';
 
@@ -20,8 +20,12 @@ const USER_KEY = `positionCaseInsensitive(k, 'user') > 0`;
 /**
  * Remove one user's rows from every table (right to erasure), then record that it was done.
  *
- * - ai_calls and the hourly/daily rollups: rows with that user_id (the rollups group by it,
- *   so the other users' rows stay exact and nothing needs rebuilding);
+ * - ai_calls and ai_user_daily: rows with that user_id;
+ * - the coarse rollups (ai_rollup_hourly/daily, no user in their key): the user's calls still
+ *   in ai_calls are subtracted (negative rows: the other users' sums stay exact, and a call
+ *   arriving meanwhile is not disturbed). Their t-digests keep the user's durations (numbers
+ *   without an id), and days whose raw calls expired keep the user's share in the tenant's
+ *   totals, as the rollups keep any expired day;
  * - otel_traces: the spans of those calls, and any span or resource attribute naming a user
  *   with that value;
  * - budgets scoped to the user and their alert events (scope "…user=<id>…").
@@ -51,12 +55,33 @@ export async function forgetUser(
   const targets: [string, string][] = [
     ['otel_traces', spanMatch],
     ['ai_calls', `user_id = {id:String} AND ${inTenant('tenant')}`],
-    ['ai_usage_hourly', `user_id = {id:String} AND ${inTenant('tenant')}`],
-    ['ai_usage_daily', `user_id = {id:String} AND ${inTenant('tenant')}`],
+    ['ai_user_daily', `user_id = {id:String} AND ${inTenant('tenant')}`],
     ['alert_events', alertMatch],
     ['budgets', budgetMatch],
   ];
   const removed: Record<string, number> = {};
+  const runId = randomUUID();
+  // A retry after a failure part-way must not subtract twice: the token names what is subtracted.
+  const [mine] = await select<{ n: string; cost: string; last: string }>(
+    store,
+    `SELECT count() AS n, toString(sum(ifNull(cost_usd, 0))) AS cost, toString(max(ingested_at)) AS last
+     FROM ${table(store, 'ai_calls')} FINAL WHERE user_id = {id:String} AND ${inTenant('tenant')}`,
+    params,
+  );
+  const subtraction = createHash('sha256')
+    .update(JSON.stringify([id, opts.tenant, mine?.n, mine?.cost, mine?.last]))
+    .digest('hex')
+    .slice(0, 32);
+  for (const [name, time] of [
+    ['ai_rollup_hourly', 'toStartOfHour(timestamp)'],
+    ['ai_rollup_daily', 'toDate(timestamp)'],
+  ] as const) {
+    await store.writer.command({
+      query: subtractUser(store, name, time, `user_id = {id:String} AND ${inTenant('tenant')}`),
+      query_params: params,
+      clickhouse_settings: insertSettings(`forget-${subtraction}-${name}`),
+    });
+  }
   for (const [name, where] of targets) {
     const [row] = await select<{ n: string }>(
       store,
@@ -78,10 +103,39 @@ export async function forgetUser(
     action: 'forget_user',
     actor: opts.actor,
     details: { userSha256, removed, remaining },
-    token: `forget-${randomUUID()}`,
+    token: `forget-${runId}`,
     now: opts.now,
   });
   return { userSha256, removed, remaining };
+}
+
+const SUBTRACTED = [
+  ['requests', 'count()'],
+  ['errors', "countIf(status = 'error')"],
+  ['unpriced_requests', 'countIf(NOT priced)'],
+  ['estimated_requests', 'countIf(estimated)'],
+  ...[
+    'input_tokens',
+    'output_tokens',
+    'cache_read_tokens',
+    'cache_write_tokens',
+    'reasoning_tokens',
+    'input_audio_tokens',
+    'output_audio_tokens',
+  ].map((c) => [c, `sum(${c})`]),
+] as const;
+
+/** The user's calls in ai_calls, negated, as rows of a coarse rollup (t-digest columns left empty). */
+function subtractUser(store: Store, rollup: string, time: string, where: string): string {
+  const dims = 'tenant, service, provider, model, operation, team, feature';
+  const timeCol = rollup === 'ai_rollup_hourly' ? 'hour' : 'day';
+  const cols = SUBTRACTED.map(([c]) => c);
+  return `INSERT INTO ${table(store, rollup)} (${timeCol}, ${dims}, ${cols.join(', ')}, cost_usd, cache_savings_usd)
+SELECT ${time} AS ${timeCol}, ${dims}, ${SUBTRACTED.map(([, e]) => `-toInt64(${e})`).join(', ')},
+  -sum(ifNull(cost_usd, toDecimal128(0, 12))), -sum(cache_savings_usd)
+FROM ${table(store, 'ai_calls')} FINAL
+WHERE ${where}
+GROUP BY ${timeCol}, ${dims}`;
 }
 
 /**

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { backfillRollups, type BackfillProgress } from './backfill.js';
 import type { Store } from './client.js';
 
 /** ingest/migrations: numbered .sql files, applied in order, each recorded once. */
@@ -18,7 +19,23 @@ export interface MigrateOptions {
   ttlDays: number;
   dir?: string;
   log?: (msg: string) => void;
+  /** Progress of long data steps (the rollup backfill), for a progress bar. */
+  onProgress?: BackfillProgress;
+  /**
+   * How long after the cutover of a new materialized view the backfill waits before reading
+   * what was inserted before it (inserts already under way when the cutover passed). 1000 ms.
+   */
+  settleMs?: number;
 }
+
+/**
+ * Data steps that run right after a migration's SQL and before it is recorded: if one fails,
+ * `migrate` stops and the next run applies the SQL again (IF NOT EXISTS) and resumes the step.
+ */
+const STEPS: Record<number, (store: Store, ctx: RenderContext, opts: MigrateOptions) => Promise<void>> = {
+  21: (store, ctx, opts) =>
+    backfillRollups(store, { settleMs: opts.settleMs ?? 1000, onProgress: opts.onProgress, log: opts.log }),
+};
 
 export function loadMigrations(dir = MIGRATIONS_DIR): Migration[] {
   return readdirSync(dir)
@@ -47,6 +64,8 @@ export interface RenderContext {
  * - `{local:NAME}`: NAME, or NAME_local on a cluster (the shard-local table);
  * - `{engine:Kind(args)}`: Kind(args), or ReplicatedKind('/clickhouse/tables/{shard}/db/NAME', '{replica}', args);
  * - `{ttl_days}`: raw data retention;
+ * - `{engine_everywhere:Kind(args)}`: as `{engine:…}`, but on a cluster one replication path for
+ *   every shard, so that each node holds the rows (small tables the views read locally);
  * - `-- @distributed NAME sharding_key`: on a cluster, a Distributed table NAME over NAME_local.
  * - `-- @distributed-alter NAME clause`: on a cluster, `ALTER TABLE NAME … clause` for that
  *   Distributed table (a column added to NAME_local must be added to it too).
@@ -68,11 +87,14 @@ export function renderMigration(sql: string, ctx: RenderContext): string[] {
         .replaceAll('{on_cluster}', cluster ? `ON CLUSTER '${cluster}'` : '')
         .replaceAll('{ttl_days}', String(ctx.ttlDays))
         .replace(/\{local:([a-z0-9_]+)\}/g, (_, name: string) => (cluster ? `${name}_local` : name))
-        .replace(/\{engine:([A-Za-z]+)(?:\(([^)]*)\))?\}/g, (_, kind: string, args: string | undefined) => {
-          if (!cluster) return args !== undefined ? `${kind}(${args})` : kind;
-          const path = `'/clickhouse/tables/{shard}/${ctx.database}/${table}_local'`;
-          return `Replicated${kind}(${[path, "'{replica}'", ...(args ? [args] : [])].join(', ')})`;
-        }),
+        .replace(
+          /\{engine(_everywhere)?:([A-Za-z]+)(?:\(([^)]*)\))?\}/g,
+          (_, everywhere: string | undefined, kind: string, args: string | undefined) => {
+            if (!cluster) return args !== undefined ? `${kind}(${args})` : kind;
+            const path = `'/clickhouse/tables/${everywhere ? 'all' : '{shard}'}/${ctx.database}/${table}_local'`;
+            return `Replicated${kind}(${[path, "'{replica}'", ...(args ? [args] : [])].join(', ')})`;
+          },
+        ),
     );
   }
   if (cluster) {
@@ -124,6 +146,7 @@ export async function migrate(store: Store, opts: MigrateOptions): Promise<{ app
     for (const statement of renderMigration(m.sql, ctx)) {
       await store.writer.command({ query: statement });
     }
+    await STEPS[m.version]?.(store, ctx, opts);
     await store.writer.insert({
       table: `${store.database}.schema_migrations`,
       values: [{ version: m.version, name: m.name, checksum: m.checksum, applied_at: Date.now() }],

@@ -61,8 +61,9 @@ describe('sticky per-query settings on embedded chdb (ARCHITECTURE.md pitfall)',
       clickhouse_settings: insertSettings('tok-1'),
     });
     expect(await count("SELECT count() AS n FROM ai_calls WHERE tenant = 't'")).toBe(2);
-    expect(await count("SELECT sum(requests) AS n FROM ai_usage_hourly WHERE tenant = 't'")).toBe(2);
-    expect(await count("SELECT sum(requests) AS n FROM ai_usage_daily WHERE tenant = 't'")).toBe(2);
+    for (const rollup of ['ai_rollup_hourly', 'ai_rollup_daily', 'ai_user_daily']) {
+      expect(await count(`SELECT sum(requests) AS n FROM ${rollup} WHERE tenant = 't'`)).toBe(2);
+    }
   });
 
   it('keeps readonly on the reader connection: the writer still writes after a read-only query', async () => {
@@ -106,11 +107,16 @@ describe('migrations', () => {
     expect(byName).toMatchObject({
       otel_traces: 'MergeTree',
       ai_calls: 'ReplacingMergeTree',
-      ai_usage_hourly: 'AggregatingMergeTree',
-      ai_usage_daily: 'AggregatingMergeTree',
-      ai_usage_hourly_mv: 'MaterializedView',
-      ai_usage_daily_mv: 'MaterializedView',
+      ai_rollup_hourly: 'AggregatingMergeTree',
+      ai_rollup_daily: 'AggregatingMergeTree',
+      ai_user_daily: 'AggregatingMergeTree',
+      ai_rollup_hourly_mv: 'MaterializedView',
+      ai_rollup_daily_mv: 'MaterializedView',
+      ai_user_daily_mv: 'MaterializedView',
     });
+    // The 003 rollups (keyed by user) are gone after 022.
+    expect(byName.ai_usage_hourly).toBeUndefined();
+    expect(byName.ai_usage_daily_mv).toBeUndefined();
     const [cost] = await rows<{ type: string }>(
       store,
       "SELECT type FROM system.columns WHERE database = currentDatabase() AND table = 'ai_calls' AND name = 'cost_usd'",
@@ -138,9 +144,25 @@ describe('migrations', () => {
     );
     expect(local).toBeGreaterThan(-1);
     expect(dist).toBeGreaterThan(local);
-    const mv = all.find((s) => s.includes('MATERIALIZED VIEW IF NOT EXISTS tm.ai_usage_hourly_mv_local'))!;
-    expect(mv).toContain('TO tm.ai_usage_hourly_local');
-    expect(mv).toContain('FROM tm.ai_calls_local');
+    for (const rollup of ['ai_rollup_hourly', 'ai_rollup_daily', 'ai_user_daily']) {
+      const mv = all.find((s) => s.includes(`MATERIALIZED VIEW IF NOT EXISTS tm.${rollup}_mv_local`))!;
+      expect(mv).toContain(`TO tm.${rollup}_local`);
+      expect(mv).toContain('FROM tm.ai_calls_local');
+      // The views count from the cutover every node holds locally (one replication path for all shards).
+      expect(mv).toContain('WHERE ingested_at >= ifNull((SELECT maxOrNull(cutover) FROM tm.rollup_cutover_local)');
+      expect(all.find((s) => s.startsWith(`CREATE TABLE IF NOT EXISTS tm.${rollup}_local`))).toContain(
+        `ReplicatedAggregatingMergeTree('/clickhouse/tables/{shard}/tm/${rollup}_local', '{replica}')`,
+      );
+      expect(all).toContain(
+        `CREATE TABLE IF NOT EXISTS tm.${rollup} ON CLUSTER 'prod' AS tm.${rollup}_local ENGINE = Distributed('prod', 'tm', '${rollup}_local', cityHash64(tenant))`,
+      );
+    }
+    expect(all.find((s) => s.startsWith('CREATE TABLE IF NOT EXISTS tm.rollup_cutover_local'))).toContain(
+      "ReplicatedReplacingMergeTree('/clickhouse/tables/all/tm/rollup_cutover_local', '{replica}', set_at)",
+    );
+    // 022 drops the 003 rollups: the Distributed tables and the shard tables, ON CLUSTER.
+    expect(all).toContain("DROP TABLE IF EXISTS tm.ai_usage_hourly ON CLUSTER 'prod' SYNC");
+    expect(all).toContain("DROP TABLE IF EXISTS tm.ai_usage_hourly_local ON CLUSTER 'prod' SYNC");
     expect(all.filter((s) => /ENGINE = (MergeTree|ReplacingMergeTree|AggregatingMergeTree)\b/.test(s))).toEqual([]);
     // Without a cluster: plain engines, no ON CLUSTER, no Distributed tables.
     const single = loadMigrations().flatMap((m) =>

@@ -3,8 +3,10 @@ import type { Store } from '../store/client.js';
 import { readRows } from './read.js';
 
 /**
- * The usage queries, over the rollups (`ai_usage_daily`, `ai_usage_hourly`), read with sum()
- * and GROUP BY so they never depend on merges. A query that filters or groups by a custom
+ * The usage queries, over the rollups, read with sum() and GROUP BY so they never depend on
+ * merges. Each reads the smallest table that can answer it (`sourceOf`): the coarse
+ * `ai_rollup_daily` / `ai_rollup_hourly` (no user), or `ai_user_daily` when a user is filtered
+ * or grouped by (with a user filter, partial-day windows count whole UTC days). A query that filters or groups by a custom
  * property reads the raw `ai_calls` rows instead (properties are never in a rollup's key),
  * within raw retention and by its primary key (tenant, hour). Identifiers come from the fixed
  * lists below; every value — property names included — is a bound parameter.
@@ -57,8 +59,10 @@ interface Source {
   hour: string;
   measures: Record<Measure, string>;
 }
-const DAILY: Source = { table: 'ai_usage_daily', day: 'day', hour: '', measures: MEASURES };
-const HOURLY: Source = { table: 'ai_usage_hourly', day: 'toDate(hour)', hour: 'hour', measures: MEASURES };
+const DAILY: Source = { table: 'ai_rollup_daily', day: 'day', hour: '', measures: MEASURES };
+const HOURLY: Source = { table: 'ai_rollup_hourly', day: 'toDate(hour)', hour: 'hour', measures: MEASURES };
+/** Per user and day: no hour, so hourly questions about one user count whole days. */
+const USER_DAILY: Source = { table: 'ai_user_daily', day: 'day', hour: '', measures: MEASURES };
 const RAW: Source = {
   table: 'ai_calls',
   day: 'toDate(timestamp)',
@@ -113,12 +117,18 @@ export const FILTER_NAMES: (keyof Omit<UsageFilters, 'properties'>)[] = [
   'feature',
 ];
 
-const FILTER_SQL = FILTER_NAMES.map((f) => `({f_${f}:String} = '' OR ${GROUP_BY[f]} = {f_${f}:String})`).join(' AND ');
+const filterSql = (names: readonly (keyof typeof GROUP_BY)[]) =>
+  names.map((f) => `({f_${f}:String} = '' OR ${GROUP_BY[f]} = {f_${f}:String})`).join(' AND ');
+const FILTER_SQL = filterSql(FILTER_NAMES);
+const FILTER_SQL_NO_USER = filterSql(FILTER_NAMES.filter((f) => f !== 'user'));
 
-/** The filters' WHERE clause and parameters (property conditions only for raw calls). */
-function filterOf(f: UsageFilters): { sql: string; params: Record<string, string> } {
+/**
+ * The filters' WHERE clause and parameters (property conditions only for raw calls). The coarse
+ * rollups have no user_id: they are read only when the user filter is empty.
+ */
+function filterOf(f: UsageFilters, src: Source): { sql: string; params: Record<string, string> } {
   const params: Record<string, string> = Object.fromEntries(FILTER_NAMES.map((k) => [`f_${k}`, f[k]]));
-  const conds = [FILTER_SQL];
+  const conds = [src === DAILY || src === HOURLY ? FILTER_SQL_NO_USER : FILTER_SQL];
   Object.entries(f.properties ?? {}).forEach(([name, value], i) => {
     conds.push(`properties[{fp_name_${i}:String}] = {fp_value_${i}:String}`);
     params[`fp_name_${i}`] = name;
@@ -130,6 +140,18 @@ function filterOf(f: UsageFilters): { sql: string; params: Record<string, string
 /** True when the query must read raw calls: a custom property filters or groups it. */
 function needsRaw(f: UsageFilters, g?: Grouping): boolean {
   return Object.keys(f.properties ?? {}).length > 0 || (g !== undefined && typeof g !== 'string');
+}
+
+/** The table a usage query reads: raw calls for properties, per user only when the question names users. */
+function sourceOf(grain: 'daily' | 'hourly', f: UsageFilters, g?: Grouping): Source {
+  if (needsRaw(f, g)) return RAW;
+  if (f.user !== '' || g === 'user') return USER_DAILY;
+  return grain === 'daily' ? DAILY : HOURLY;
+}
+
+/** The table name `sourceOf` picks (for tests and the docs). */
+export function usageTable(grain: 'daily' | 'hourly', f: UsageFilters, g?: Grouping): string {
+  return sourceOf(grain, f, g).table;
 }
 
 function groupKey(g: Grouping | undefined): { sql: string; params: Record<string, string> } {
@@ -172,9 +194,9 @@ export async function usageSummary(
   store: Store,
   q: { tenant: string; periodStart: Date; periodEnd: Date; today: Date; groupBy?: Grouping; filters: UsageFilters },
 ): Promise<SummaryRow[]> {
-  const src = needsRaw(q.filters, q.groupBy) ? RAW : DAILY;
+  const src = sourceOf('daily', q.filters, q.groupBy);
   const key = groupKey(q.groupBy);
-  const where = filterOf(q.filters);
+  const where = filterOf(q.filters, src);
   const day = src.day;
   const sql = `
 SELECT ${key.sql} AS key,
@@ -211,9 +233,9 @@ export async function usageDaily(
   store: Store,
   q: { tenant: string; from: Date; to: Date; groupBy?: Grouping; filters: UsageFilters },
 ): Promise<DailyRow[]> {
-  const src = needsRaw(q.filters, q.groupBy) ? RAW : DAILY;
+  const src = sourceOf('daily', q.filters, q.groupBy);
   const key = groupKey(q.groupBy);
-  const where = filterOf(q.filters);
+  const where = filterOf(q.filters, src);
   // Raw rows: bound the hour (the table's key) too, so only the range's parts are read.
   const range =
     src === RAW
@@ -236,17 +258,24 @@ ORDER BY day_text, key`;
   return rows.map((r) => ({ day: String(r.day_text), key: String(r.key), ...totalsOf(r, '') }));
 }
 
-/** Usage in [from, to) from the hourly rollup (partial days: projection, the current hour). */
+/**
+ * Usage in [from, to) from the hourly rollup (partial days: projection, the current hour); with
+ * a user filter from the per-user daily rollup, in the whole UTC days that [from, to) touches.
+ */
 export async function usageBetween(
   store: Store,
   q: { tenant: string; from: Date; to: Date; filters: UsageFilters },
 ): Promise<Totals> {
-  const src = needsRaw(q.filters) ? RAW : HOURLY;
-  const where = filterOf(q.filters);
+  const src = sourceOf('hourly', q.filters);
+  const where = filterOf(q.filters, src);
+  const time =
+    src === USER_DAILY
+      ? "day >= toDate({from:DateTime('UTC')}) AND day <= toDate({to:DateTime('UTC')} - 1)"
+      : `${src.hour} >= {from:DateTime('UTC')} AND ${src.hour} < {to:DateTime('UTC')}`;
   const sql = `
 SELECT ${measureSql(src, '', undefined)}
 FROM ${src.table}
-WHERE tenant = {tenant:String} AND ${src.hour} >= {from:DateTime('UTC')} AND ${src.hour} < {to:DateTime('UTC')}
+WHERE tenant = {tenant:String} AND ${time}
   AND ${where.sql}`;
   const [row] = await readRows<Record<string, unknown>>(store, sql, {
     tenant: q.tenant,
@@ -262,8 +291,9 @@ export async function hourlySpend(
   store: Store,
   q: { tenant: string; from: Date; to: Date; filters: UsageFilters },
 ): Promise<{ hour: number; costUsd: number }[]> {
-  const src = needsRaw(q.filters) ? RAW : HOURLY;
-  const where = filterOf(q.filters);
+  // Per hour and one user: only raw calls know (the per-user rollup is daily).
+  const src = needsRaw(q.filters) || q.filters.user !== '' ? RAW : HOURLY;
+  const where = filterOf(q.filters, src);
   const sql = `
 SELECT toUnixTimestamp(${src.hour}) AS hour_s, toFloat64(sum(${src.measures.costUsd})) AS cost
 FROM ${src.table}
@@ -302,7 +332,7 @@ export async function callDistribution(
   store: Store,
   q: { tenant: string; from: Date; to: Date; filters: UsageFilters },
 ): Promise<CallDistribution> {
-  const where = filterOf(q.filters);
+  const where = filterOf(q.filters, RAW);
   const sql = `
 SELECT count() AS calls,
   quantilesExact(0.1, 0.5, 0.9)(input_tokens + output_tokens) AS tq,
