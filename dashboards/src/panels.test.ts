@@ -177,3 +177,17 @@ describe('each panel reads the table the README names', () => {
     expect(read).toEqual(declared);
   });
 });
+
+describe("panels about every user read ai_user_daily's by_user_day projection", () => {
+  it.each(['Top spenders', 'Per user: today, month, all time', 'Teams'])('%s', async (title) => {
+    const users = DASHBOARDS.find((d) => d.uid === 'tokenmeter-users') as DashboardSpec;
+    const panel = panelsOf(users).find((p) => p.title === title) as PanelSpec;
+    const bound = expandPanelSql(panel.sql, options(allVars));
+    const plan = await rows<{ explain: string }>(
+      store,
+      `EXPLAIN ${qualifyTables(bound.sql, store.database)}`,
+      bound.params,
+    );
+    expect(plan.map((r) => r.explain).join('\n')).toMatch(/ReadFromMergeTree \(by_user_day\)/);
+  });
+});

@@ -40,14 +40,19 @@ LIMIT 10`,
             'Each user’s cost today and month to date (UTC, at the range end) and all time (whatever the range).',
           kind: 'table',
           format: 'table',
+          // Summed per user, day and team first: the shape of ai_user_daily's by_user_day projection.
           sql: `SELECT user_id, arrayStringConcat(arraySort(groupUniqArray(team)), ', ') AS teams,
-  sumIf(cost_usd, day = ${TODAY}) AS today,
-  sumIf(cost_usd, day >= ${MONTH_START}) AS month_to_date,
-  sum(cost_usd) AS all_time,
-  sum(requests) AS calls
-FROM ai_user_daily
-WHERE day <= ${TODAY}
-  AND ${F}
+  sumIf(c, day = ${TODAY}) AS today,
+  sumIf(c, day >= ${MONTH_START}) AS month_to_date,
+  sum(c) AS all_time,
+  sum(r) AS calls
+FROM (
+  SELECT user_id, day, team, sum(cost_usd) AS c, sum(requests) AS r
+  FROM ai_user_daily
+  WHERE day <= ${TODAY}
+    AND ${F}
+  GROUP BY user_id, day, team
+)
 GROUP BY user_id
 ORDER BY month_to_date DESC, user_id`,
           columns: ['user_id', 'teams', 'today', 'month_to_date', 'all_time', 'calls'],
@@ -98,10 +103,15 @@ ORDER BY cost DESC`,
           description: 'Per team in the range (whole UTC days): active users, calls and cost.',
           kind: 'table',
           format: 'table',
-          sql: `SELECT team, uniqExact(user_id) AS users, sum(requests) AS calls, sum(cost_usd) AS cost
-FROM ai_user_daily
-WHERE $__dateFilter(day)
-  AND ${F}
+          // Summed per team and user first: the shape of ai_user_daily's by_user_day projection.
+          sql: `SELECT team, uniqExact(user_id) AS users, sum(r) AS calls, sum(c) AS cost
+FROM (
+  SELECT team, user_id, sum(requests) AS r, sum(cost_usd) AS c
+  FROM ai_user_daily
+  WHERE $__dateFilter(day)
+    AND ${F}
+  GROUP BY team, user_id
+)
 GROUP BY team
 ORDER BY cost DESC`,
           columns: ['team', 'users', 'calls', 'cost'],
