@@ -115,12 +115,12 @@ describe('npm start on an empty store: a demo with a past', () => {
     const [cycle] = await sql<{ weekday: number; weekend: number; day: number; night: number }>(
       `SELECT
          avgIf(n, toDayOfWeek(d) <= 5) AS weekday, avgIf(n, toDayOfWeek(d) >= 6) AS weekend
-       FROM (SELECT day AS d, sum(requests) AS n FROM ai_usage_daily WHERE tenant = 'demo' AND day < today() GROUP BY day)`,
+       FROM (SELECT day AS d, sum(requests) AS n FROM ai_rollup_daily WHERE tenant = 'demo' AND day < today() GROUP BY day)`,
     );
     expect(cycle!.weekday).toBeGreaterThan(2 * cycle!.weekend);
     const [hours] = await sql<{ day: number; night: number }>(
       `SELECT sumIf(requests, toHour(hour) BETWEEN 12 AND 15) AS day, sumIf(requests, toHour(hour) BETWEEN 0 AND 3) AS night
-       FROM ai_usage_hourly WHERE tenant = 'demo' AND hour < toStartOfDay(now())`,
+       FROM ai_rollup_hourly WHERE tenant = 'demo' AND hour < toStartOfDay(now())`,
     );
     expect(Number(hours!.day)).toBeGreaterThan(3 * Number(hours!.night));
     const statuses = await sql<{ status: string; n: string }>(

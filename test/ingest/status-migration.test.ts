@@ -73,12 +73,12 @@ it("migration 045 turns stored 'unset' into 'ok' and leaves errors and rollups a
     format: 'JSONEachRow',
     values: [call(0, '0a'.repeat(8), 'unset'), call(0, '0b'.repeat(8), 'unset'), call(2, '0c'.repeat(8), 'error')],
   });
-  const errorsBefore = await rows(store, 'SELECT sum(errors) AS e, sum(requests) AS r FROM ai_usage_hourly');
+  const errorsBefore = await rows(store, 'SELECT sum(errors) AS e, sum(requests) AS r FROM ai_rollup_hourly');
   const result = await migrate(store, { ttlDays: 90 });
   expect(result.applied).toContain('045_call_status_ok');
   expect(await rows(store, 'SELECT status, count() AS n FROM ai_calls GROUP BY status ORDER BY status')).toEqual([
     { status: 'error', n: 1 },
     { status: 'ok', n: 2 },
   ]);
-  expect(await rows(store, 'SELECT sum(errors) AS e, sum(requests) AS r FROM ai_usage_hourly')).toEqual(errorsBefore);
+  expect(await rows(store, 'SELECT sum(errors) AS e, sum(requests) AS r FROM ai_rollup_hourly')).toEqual(errorsBefore);
 });

@@ -44,7 +44,7 @@ describe('reconciliation: an unread bill is unknown everywhere, drift has one si
     await seedCalls(svc.store, { days: 3, end: END, seed: 21, callsPerHour: 4 });
     const byModel = await rows<{ model: string; cost: string }>(
       svc.store,
-      `SELECT model, toString(sum(cost_usd)) AS cost FROM ${svc.store.database}.ai_usage_daily
+      `SELECT model, toString(sum(cost_usd)) AS cost FROM ${svc.store.database}.ai_rollup_daily
        WHERE day = {d:Date} AND provider = 'openai' GROUP BY model ORDER BY model`,
       { d: D_DRIFT },
     );
