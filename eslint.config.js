@@ -35,6 +35,7 @@ export default tseslint.config(
         TextDecoder: 'readonly',
         queueMicrotask: 'readonly',
         Response: 'readonly',
+        ReadableStream: 'readonly',
         Request: 'readonly',
         Headers: 'readonly',
         document: 'readonly',
