@@ -160,8 +160,8 @@ describe('money is bounded and exact', () => {
       ADMIN,
       `SELECT
          (SELECT toString(sum(cost_usd)) FROM ai_calls WHERE tenant = 'acme') AS raw,
-         (SELECT toString(sum(cost_usd)) FROM ai_usage_hourly WHERE tenant = 'acme') AS hourly,
-         (SELECT toString(sum(cost_usd)) FROM ai_usage_daily WHERE tenant = 'acme') AS daily`,
+         (SELECT toString(sum(cost_usd)) FROM ai_rollup_hourly WHERE tenant = 'acme') AS hourly,
+         (SELECT toString(sum(cost_usd)) FROM ai_rollup_daily WHERE tenant = 'acme') AS daily`,
     );
     expect(sums).toEqual({ raw: TOTAL, hourly: TOTAL, daily: TOTAL });
     const summary = (await (

@@ -328,7 +328,7 @@ const CASES: Case[] = [
     check: async () => {
       // Neither raw nor the rollups: raw would drop it at once, the rollups would keep it.
       const [row] = await sql<{ n: string }>(
-        `SELECT sum(requests) AS n FROM ai_usage_daily WHERE tenant = 'bravo' AND day < today() - 89`,
+        `SELECT sum(requests) AS n FROM ai_rollup_daily WHERE tenant = 'bravo' AND day < today() - 89`,
       );
       expect(Number(row!.n)).toBe(0);
     },
@@ -347,7 +347,7 @@ const CASES: Case[] = [
     span: () => ({ span: chatSpan(RUN, { startMs: Date.now() - 89 * DAY }) }),
     check: async (id) => {
       const [row] = await sql<{ n: string }>(
-        `SELECT sum(requests) AS n FROM ai_usage_daily WHERE tenant = 'bravo' AND day = toDate(now() - INTERVAL 89 DAY)`,
+        `SELECT sum(requests) AS n FROM ai_rollup_daily WHERE tenant = 'bravo' AND day = toDate(now() - INTERVAL 89 DAY)`,
       );
       expect(Number(row!.n)).toBeGreaterThanOrEqual(1);
       expect(await callOf(id)).toBeDefined();
