@@ -1,11 +1,13 @@
 /**
- * Bedrock runtime: InvokeModel (Anthropic bodies) and Converse, plain and streamed.
+ * Bedrock runtime: InvokeModel (Anthropic bodies, and every other family's from
+ * bedrock-families.ts) and Converse, plain and streamed.
  * Streams use the AWS event-stream binary framing, encoded by the codec the AWS SDK itself
  * ships (@smithy/core/event-streams, where @smithy/eventstream-codec now lives).
  * Bedrock always reports usage, so `no-usage` changes nothing here.
  */
 import { EventStreamCodec } from '@smithy/core/event-streams';
 import { anthropicMessage, anthropicStreamEvents } from './anthropic.js';
+import { type FamilyFixture, familyOf, invocationMetrics, tokenCountHeaders } from './bedrock-families.js';
 import type { Fixture, ReportedUsage } from './fixtures.js';
 import { type Frame, jsonReply, piecesOf, type RenderInput, type Reply, type RouteSpec } from './reply.js';
 
@@ -59,7 +61,23 @@ function invokeMetrics(f: Fixture) {
   };
 }
 
+/** Another family's answer (bedrock-families.ts): its body, Bedrock's token headers or stream metrics. */
+function renderFamily(f: FamilyFixture, stream: boolean): Reply {
+  if (!stream || !f.chunks) {
+    return jsonReply(f.body, { 'x-amzn-requestid': INVOKE_REQUEST_ID, ...tokenCountHeaders(f) });
+  }
+  const chunks = f.chunks;
+  const frames = chunks.map((chunk, i) => {
+    const body =
+      i === chunks.length - 1 ? { ...chunk, 'amazon-bedrock-invocationMetrics': invocationMetrics(f) } : chunk;
+    return eventMessage('chunk', { bytes: Buffer.from(JSON.stringify(body)).toString('base64') });
+  });
+  return eventStreamReply(frames, INVOKE_REQUEST_ID, { 'x-amzn-bedrock-content-type': 'application/json' });
+}
+
 function renderInvoke({ fixture: f, model, stream }: RenderInput): Reply {
+  const family = familyOf(model);
+  if (family) return renderFamily(family, stream);
   const name = anthropicModelName(model);
   if (!stream) {
     const u = f.usage!;

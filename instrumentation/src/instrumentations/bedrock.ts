@@ -44,11 +44,45 @@ function ownSendTarget(m: any): object | undefined {
   return proto;
 }
 
+/** Bedrock's token-count headers of each InvokeModel output, read by the client middleware below. */
+const headersOf = new WeakMap<object, bedrock.TokenCountHeaders>();
+const HAS_MIDDLEWARE = Symbol('tokenmeter.bedrockTokenHeaders');
+
+/**
+ * InvokeModel's output does not expose the response headers, where Bedrock puts the token counts
+ * of every model family. A client middleware (outermost step, so it sees the raw response beside
+ * the parsed output) notes them per output object; it changes nothing the app sees.
+ */
+function ensureHeaderMiddleware(client: any): void {
+  if (!client || client[HAS_MIDDLEWARE] || typeof client.middlewareStack?.add !== 'function') return;
+  client[HAS_MIDDLEWARE] = true;
+  client.middlewareStack.add(
+    (next: (args: unknown) => Promise<any>) => async (args: unknown) => {
+      const result = await next(args);
+      try {
+        const found = bedrock.tokenCountHeaders(result?.response?.headers);
+        if (found && result.output && typeof result.output === 'object') headersOf.set(result.output, found);
+      } catch (err) {
+        recordFault('bedrock.headers', err);
+      }
+      return result;
+    },
+    { step: 'initialize', name: 'tokenmeterBedrockTokenHeaders', override: true },
+  );
+}
+
 export function wrapSend(original: (...args: any[]) => any) {
   return function send(this: any, command: any, ...rest: any[]) {
     const kind = bedrock.kindOf(command);
     // Callback style and other commands: untouched.
     if (!kind || typeof rest[rest.length - 1] === 'function') return original.call(this, command, ...rest);
+    if (kind === 'invoke') {
+      try {
+        ensureHeaderMiddleware(this);
+      } catch (err) {
+        recordFault('bedrock.headers', err);
+      }
+    }
     return runCall(
       () => bedrock.describe(command, kind),
       () => original.call(this, command, ...rest),
@@ -67,7 +101,7 @@ export function wrapSend(original: (...args: any[]) => any) {
 function observeResponse(response: any, kind: bedrock.BedrockKind, call: Call): any {
   try {
     if (kind === 'converse') bedrock.readConverse(response, call);
-    else if (kind === 'invoke') bedrock.readInvoke(response, call);
+    else if (kind === 'invoke') bedrock.readInvoke(response, call, headersOf.get(response));
     else {
       const field = kind === 'converse-stream' ? 'stream' : 'body';
       const source = response?.[field];
