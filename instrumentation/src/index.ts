@@ -22,6 +22,7 @@ export {
   AnthropicInstrumentation,
   BedrockInstrumentation,
   GoogleGenAIInstrumentation,
+  MastraInstrumentation,
   OpenAIInstrumentation,
   VercelAIInstrumentation,
   tokenmeterInstrumentations,

@@ -2,6 +2,7 @@ import { AnthropicInstrumentation } from './anthropic.js';
 import type { TokenmeterInstrumentation, TokenmeterInstrumentationConfig } from './base.js';
 import { BedrockInstrumentation } from './bedrock.js';
 import { GoogleGenAIInstrumentation } from './google.js';
+import { MastraInstrumentation } from './mastra.js';
 import { OpenAIInstrumentation } from './openai.js';
 import { VercelAIInstrumentation } from './vercel-ai.js';
 
@@ -9,6 +10,7 @@ export {
   AnthropicInstrumentation,
   BedrockInstrumentation,
   GoogleGenAIInstrumentation,
+  MastraInstrumentation,
   OpenAIInstrumentation,
   VercelAIInstrumentation,
 };
@@ -20,6 +22,7 @@ export const INSTRUMENTED_MODULES = [
   '@google/genai',
   '@aws-sdk/client-bedrock-runtime',
   'ai',
+  '@mastra/core',
 ];
 
 /** One of each, for `new NodeSDK({ instrumentations: tokenmeterInstrumentations() })`. */
@@ -30,6 +33,7 @@ export function tokenmeterInstrumentations(config: TokenmeterInstrumentationConf
     new GoogleGenAIInstrumentation(config),
     new BedrockInstrumentation(config),
     new VercelAIInstrumentation(config),
+    new MastraInstrumentation(config),
   ];
 }
 
