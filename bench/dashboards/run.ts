@@ -1,0 +1,263 @@
+/**
+ * bench/dashboards: every panel of every dashboard on N calls over 90 days, with "All" and with
+ * one user, one service and one feature chosen, over the last 7, 30 and 90 days: p50 and p95 of
+ * the panel's SQL as the built-in view runs it (same expansion, bound parameters, read-only
+ * settings), plus the Overview drawn in Chromium end to end (bench/ui/overview.ts's page).
+ *
+ *   npm run build && nice -n 10 npx tsx bench/dashboards/run.ts [--calls 1000000] [--runs 7]
+ *       [--data-dir /tmp/bench-dash-1m] [--no-ui]
+ *
+ * Data: generated inside ClickHouse (INSERT … SELECT … FROM numbers(N)) into ai_calls; the
+ * materialized views fill the rollups as ingest would. 5 tenants, 10,000 users, 50 services,
+ * 30 features, 20 models. Attribution is correlated the way it is in a company: a user belongs
+ * to a tenant and mostly calls one service (one in five calls goes to another service of the
+ * tenant), a service belongs to a team and serves three features, and uses four models.
+ * Goals (issue 13): p95 ≤ 50 ms at 50 M calls; the 50 M figure ≤ 2 × the 1 M one; the
+ * Overview drawn ≤ 500 ms. Results: bench/results/dashboards-<calls>.json.
+ */
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { DASHBOARDS, expandPanelSql, grafanaInterval, panelsOf, qualifyTables } from '@tokenmeter/dashboards';
+import { readConfig } from '../../ingest/src/config.ts';
+import { startServer } from '../../ingest/src/server.ts';
+import { insertSettings, readOnlySettings } from '../../ingest/src/store/client.ts';
+import { PANEL_LIMITS } from '../../ingest/src/web/router.ts';
+import { drawOverview } from './overview-page.ts';
+
+const { values: args } = parseArgs({
+  options: {
+    calls: { type: 'string', default: '1000000' },
+    runs: { type: 'string', default: '7' },
+    'data-dir': { type: 'string' },
+    'no-ui': { type: 'boolean', default: false },
+  },
+});
+const CALLS = Number(args.calls);
+const DAYS = 90;
+const RUNS = Number(args.runs);
+const KEY = 'bench-dashboards-admin-key';
+const DAY_MS = 86_400_000;
+
+const quantile = (xs: number[], q: number) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.ceil(q * s.length) - 1)] as number;
+};
+
+const keep = args['data-dir'] !== undefined;
+const dataDir = keep ? (args['data-dir'] as string) : mkdtempSync(join(tmpdir(), 'tm-bench-dash-'));
+mkdirSync(dataDir, { recursive: true });
+const svc = await startServer(
+  readConfig({
+    PORT: '0',
+    HOST: '127.0.0.1',
+    TOKENMETER_DATA_DIR: dataDir,
+    CLICKHOUSE_DATABASE: 'bench_dash',
+    TOKENMETER_ADMIN_KEY: KEY,
+    TOKENMETER_DEMO: 'false',
+    TOKENMETER_STATS_INTERVAL_MS: '0',
+    TOKENMETER_RATE_LIMIT_RPS: '0',
+    LOG_LEVEL: 'warn',
+  }),
+);
+const one = async (sql: string) =>
+  (await (await svc.store.writer.query({ query: sql, format: 'JSONEachRow' })).json<{ n: string }>())[0]?.n ?? '0';
+
+const MODELS = [
+  ['openai', 'gpt-4o'],
+  ['openai', 'gpt-4o-mini'],
+  ['openai', 'gpt-4.1'],
+  ['openai', 'gpt-4.1-mini'],
+  ['openai', 'o3'],
+  ['openai', 'o4-mini'],
+  ['anthropic', 'claude-sonnet-4-5'],
+  ['anthropic', 'claude-haiku-4-5'],
+  ['anthropic', 'claude-opus-4-1'],
+  ['anthropic', 'claude-3-5-haiku'],
+  ['anthropic', 'claude-sonnet-4'],
+  ['gcp.gemini', 'gemini-2.5-flash'],
+  ['gcp.gemini', 'gemini-2.5-pro'],
+  ['gcp.gemini', 'gemini-2.0-flash'],
+  ['gcp.gemini', 'gemini-2.5-flash-lite'],
+  ['gcp.gemini', 'gemini-1.5-pro'],
+  ['aws.bedrock', 'amazon.nova-pro-v1:0'],
+  ['aws.bedrock', 'amazon.nova-lite-v1:0'],
+  ['aws.bedrock', 'meta.llama3-70b-instruct-v1:0'],
+  ['aws.bedrock', 'mistral.mistral-large-2402-v1:0'],
+];
+const list = (xs: string[]) => `[${xs.map((x) => `'${x}'`).join(', ')}]`;
+
+const end = Math.floor(Date.now() / 3_600_000) * 3_600_000;
+const spanMs = DAYS * DAY_MS;
+try {
+  const t0 = performance.now();
+  const reuse = keep && Number(await one('SELECT count() AS n FROM ai_calls')) === CALLS;
+  if (!reuse) {
+    await svc.store.writer.command({
+      query: `INSERT INTO ai_calls (timestamp, tenant, service, trace_id, span_id, scope_name, convention, provider, operation,
+        request_model, response_model, model, user_id, team, feature, input_tokens, output_tokens, cache_read_tokens,
+        reasoning_tokens, is_streaming, priced, cost_usd, cost_source, price_id, price_version, cache_savings_usd,
+        duration_ms, ttft_ms, status, error_type)
+      SELECT
+        fromUnixTimestamp64Milli(toInt64(${end - spanMs} + intDiv(number * ${spanMs}, ${CALLS}))) AS timestamp,
+        ['acme', 'globex', 'initech', 'umbrella', 'hooli'][u % 5 + 1] AS tenant,
+        concat('svc-', toString(s)) AS service,
+        lower(hex(cityHash64(number, 1))) || lower(hex(cityHash64(number, 2))) AS trace_id,
+        lower(hex(cityHash64(number, 3))) AS span_id,
+        '@tokenmeter/instrumentation', 'gen_ai',
+        ${list(MODELS.map((m) => m[0] as string))}[mi + 1] AS provider,
+        if(f % 10 = 0, 'embeddings', 'chat') AS operation,
+        ${list(MODELS.map((m) => m[1] as string))}[mi + 1] AS m, m, m,
+        concat('user-', toString(u)) AS user_id,
+        ['search', 'support', 'growth', 'platform', 'sales', 'legal', 'finance', 'data'][s % 8 + 1] AS team,
+        concat('feature-', toString(f)) AS feature,
+        200 + cityHash64(number, 5) % 4000 AS input_tokens,
+        20 + cityHash64(number, 6) % 800 AS output_tokens,
+        if(number % 4 = 0, 100 + cityHash64(number, 7) % 1000, 0) AS cache_read_tokens,
+        0, number % 3 = 0, mi != 19,
+        if(mi != 19, toDecimal128((input_tokens * 2.5 + output_tokens * 10) / 1000000, 12), NULL) AS cost_usd,
+        if(mi != 19, 'ingest', ''), m, '2026-01', toDecimal128(cache_read_tokens * 1.25 / 1000000, 12),
+        300 + cityHash64(number, 8) % 5000 AS duration_ms,
+        if(number % 3 = 0, toNullable(toFloat64(80 + cityHash64(number, 9) % 800)), NULL),
+        if(number % 50 = 0, 'error', 'ok'), if(number % 50 = 0, '429', '')
+      FROM (
+        SELECT number,
+          cityHash64(number, 4) % 10000 AS u,
+          if(cityHash64(number, 10) % 5 = 0, u % 5 + 5 * (cityHash64(number, 11) % 10), u % 50) AS s,
+          (s * 3 + cityHash64(number, 12) % 3) % 30 AS f,
+          (s + 5 * (cityHash64(number, 13) % 4)) % 20 AS mi
+        FROM numbers(${CALLS})
+      )`,
+      clickhouse_settings: { ...insertSettings(`bench-dash-${CALLS}-${end}`), max_insert_threads: 2 },
+    });
+    for (const t of ['ai_rollup_hourly', 'ai_rollup_daily', 'ai_user_daily']) {
+      await svc.store.writer.command({ query: `OPTIMIZE TABLE ${t} FINAL` });
+    }
+  }
+  const insertS = reuse ? 0 : (performance.now() - t0) / 1000;
+  const sizes: Record<string, number> = {};
+  for (const t of ['ai_calls', 'ai_rollup_hourly', 'ai_rollup_daily', 'ai_user_daily']) {
+    sizes[t] = Number(await one(`SELECT count() AS n FROM ${t}`));
+  }
+  console.log(
+    `${reuse ? 'reusing' : `inserted in ${insertS.toFixed(0)} s:`} ` +
+      Object.entries(sizes)
+        .map(([t, n]) => `${t} ${n.toLocaleString('en-US')} rows`)
+        .join(', '),
+  );
+
+  // A user, a service and a feature with traffic in the last 7 days (the first of each).
+  const pick = async (col: string, table: string) =>
+    (
+      await (
+        await svc.store.writer.query({
+          query: `SELECT ${col} AS n FROM ${table} WHERE day >= today() - 7 ORDER BY ${col} LIMIT 1`,
+          format: 'JSONEachRow',
+        })
+      ).json<{ n: string }>()
+    )[0]?.n as string;
+  const selections: Record<string, Record<string, string[]>> = {
+    All: {},
+    user: { user: [await pick('user_id', 'ai_user_daily')] },
+    service: { service: [await pick('service', 'ai_rollup_daily')] },
+    feature: { feature: [await pick('feature', 'ai_rollup_daily')] },
+  };
+  const VARS = ['tenant', 'service', 'provider', 'model', 'user', 'feature'];
+
+  interface Row {
+    dashboard: string;
+    panel: string;
+    selection: string;
+    days: number;
+    p50: number;
+    p95: number;
+  }
+  const results: Row[] = [];
+  for (const days of [7, 30, 90]) {
+    const from = new Date(end - days * DAY_MS);
+    const to = new Date(end);
+    for (const [selection, chosen] of Object.entries(selections)) {
+      const variables = Object.fromEntries(VARS.map((v) => [v, chosen[v] ?? ['$__all']]));
+      const queries = DASHBOARDS.flatMap((d) =>
+        panelsOf(d)
+          .filter(() => selection === 'All' || d.variables.includes(Object.keys(chosen)[0] as never))
+          .map((p) => {
+            const bound = expandPanelSql(p.sql, {
+              from,
+              to,
+              intervalSeconds: grafanaInterval(from, to, 1000),
+              variables,
+            });
+            return { d, p, sql: qualifyTables(bound.sql, 'bench_dash'), params: bound.params };
+          }),
+      );
+      const times = new Map<string, number[]>();
+      for (let run = 0; run <= RUNS; run++) {
+        for (const q of queries) {
+          const t = performance.now();
+          const rs = await svc.store.reader.query({
+            query: q.sql,
+            query_params: q.params,
+            format: 'JSONCompact',
+            clickhouse_settings: readOnlySettings(PANEL_LIMITS),
+          });
+          await rs.json();
+          if (run === 0) continue; // warm-up
+          const k = `${q.d.uid}\u0000${q.p.title}`;
+          times.set(k, [...(times.get(k) ?? []), performance.now() - t]);
+        }
+      }
+      for (const [k, ms] of times) {
+        const [dashboard = '', panel = ''] = k.split('\u0000');
+        results.push({ dashboard, panel, selection, days, p50: quantile(ms, 0.5), p95: quantile(ms, 0.95) });
+      }
+    }
+  }
+
+  const ui = args['no-ui']
+    ? undefined
+    : {
+        days7: await drawOverview(svc, KEY, { from: end - 7 * DAY_MS, to: end, runs: RUNS }),
+        days90: await drawOverview(svc, KEY, { from: end - 90 * DAY_MS, to: end, runs: RUNS }),
+      };
+
+  console.log(`\n${CALLS.toLocaleString('en-US')} calls over ${DAYS} days: panel SQL p50 / p95 in ms`);
+  const header = ['panel', ...[7, 30, 90].flatMap((d) => Object.keys(selections).map((s) => `${s} ${d}d`))];
+  const table: string[][] = [];
+  const keys = [...new Set(results.map((r) => `${r.dashboard}\u0000${r.panel}`))];
+  for (const k of keys) {
+    const [dashboard = '', panel = ''] = k.split('\u0000');
+    const cells = [7, 30, 90].flatMap((d) =>
+      Object.keys(selections).map((s) => {
+        const r = results.find(
+          (x) => x.dashboard === dashboard && x.panel === panel && x.selection === s && x.days === d,
+        );
+        return r ? `${r.p50.toFixed(0)}/${r.p95.toFixed(0)}` : '–';
+      }),
+    );
+    table.push([`${dashboard.replace('tokenmeter-', '')} / ${panel}`, ...cells]);
+  }
+  const widths = header.map((h, i) => Math.max(h.length, ...table.map((r) => (r[i] as string).length)));
+  const line = (r: string[]) => r.map((c, i) => c.padEnd(widths[i] as number)).join('  ');
+  console.log(line(header));
+  for (const r of table) console.log(line(r));
+  const worst = results.reduce((a, r) => (r.p95 > a.p95 ? r : a));
+  console.log(
+    `\nworst p95: ${worst.p95.toFixed(1)} ms (${worst.dashboard} / ${worst.panel}, ${worst.selection}, ${worst.days}d); goal ≤ 50 ms at 50 M`,
+  );
+  if (ui) {
+    console.log(
+      `Overview in Chromium ("All"): 7 days median ${ui.days7.medianMs} ms (${ui.days7.runsMs.join(', ')}); ` +
+        `90 days median ${ui.days90.medianMs} ms (${ui.days90.runsMs.join(', ')}); goal ≤ 500 ms`,
+    );
+  }
+  mkdirSync('bench/results', { recursive: true });
+  writeFileSync(
+    `bench/results/dashboards-${CALLS}.json`,
+    `${JSON.stringify({ calls: CALLS, days: DAYS, runs: RUNS, insertSeconds: insertS, sizes, selections, results, ui }, null, 2)}\n`,
+  );
+} finally {
+  await svc.close();
+  if (!keep) rmSync(dataDir, { recursive: true, force: true });
+}
