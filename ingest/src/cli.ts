@@ -6,8 +6,6 @@ import { CliError } from './cli/errors.js';
 import { buildProgram, commandPath } from './cli/program.js';
 import { ConfigError } from './config.js';
 
-export { CliError } from './cli/errors.js';
-
 /**
  * `tokenmeter …`: run one command line; resolves to the exit code. A user error is one line
  * on stderr and exit 2, a failure one line and exit 1; a stack only with TOKENMETER_DEBUG=1.

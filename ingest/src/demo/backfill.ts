@@ -128,7 +128,7 @@ interface DemoBudget {
 }
 
 /** Budgets in use: a user at ~80 %, a hard team limit with room left, the whole tenant. */
-export const DEMO_BUDGETS: DemoBudget[] = [
+const DEMO_BUDGETS: DemoBudget[] = [
   { name: 'ada monthly', scope: { user: 'ada' }, mode: 'soft', used: 0.8 },
   { name: 'support hard cap', scope: { team: 'support' }, mode: 'hard', used: 0.45 },
   { name: 'demo shop monthly', scope: {}, mode: 'soft', used: 0.55 },

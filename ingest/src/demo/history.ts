@@ -8,7 +8,7 @@ import { attr, type OtlpSpan } from '../otlp/encode.js';
  * agent two days ago that costs many times its usual hour.
  */
 export const DEMO_TENANT = 'demo';
-export const DEMO_USERS = ['ada', 'grace', 'linus', 'margaret', 'ken', 'barbara'] as const;
+const DEMO_USERS = ['ada', 'grace', 'linus', 'margaret', 'ken', 'barbara'] as const;
 const TEAMS = ['search', 'support', 'growth'];
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
@@ -42,7 +42,7 @@ const FEATURES: Record<string, { input: number; output: number; share: number }>
 const PLANS = ['free', 'pro', 'enterprise'];
 
 /** The runaway agent: this user and feature, on this model, for two hours starting at `spikeStart`. */
-export const DEMO_SPIKE = { user: 'linus', feature: 'agent', model: 'claude-sonnet-4-6', callsPerHour: 50 };
+const DEMO_SPIKE = { user: 'linus', feature: 'agent', model: 'claude-sonnet-4-6', callsPerHour: 50 };
 
 export interface HistoryOptions {
   now: number;
