@@ -13,7 +13,7 @@ import * as openaiV7 from 'openai-v7';
 import { afterAll, describe, expect, test } from 'vitest';
 import { instrument } from '../../instrumentation/src/instrument.js';
 import { OpenAIInstrumentation } from '../../instrumentation/src/instrumentations/openai.js';
-import { instrumentAiModule } from '../../instrumentation/src/instrumentations/vercel-ai.js';
+import { instrumentAiModule, instrumentModel } from '../../instrumentation/src/instrumentations/vercel-ai.js';
 import { replayBedrockClients } from '../replay/client-helpers.js';
 import { FIXTURES } from '../replay/fixtures.js';
 import { replayOpenAI } from './ai-openai.js';
@@ -93,6 +93,16 @@ describe('instrument(client): each SDK, nothing hooked', () => {
     await new Promise((r) => setImmediate(r));
     process.off('warning', onWarning);
     expect(warnings.filter((w) => w.includes('instrument() was given'))).toHaveLength(1);
+  });
+
+  test("instrumentModel() given a model id (Mastra's model config): returned as it is, with one warning", async () => {
+    const warnings: string[] = [];
+    const onWarning = (w: Error) => warnings.push(w.message);
+    process.on('warning', onWarning);
+    expect(instrumentModel('openai/gpt-4o-mini')).toBe('openai/gpt-4o-mini');
+    await new Promise((r) => setImmediate(r));
+    process.off('warning', onWarning);
+    expect(warnings.filter((w) => w.includes("the model id 'openai/gpt-4o-mini'"))).toHaveLength(1);
   });
 });
 

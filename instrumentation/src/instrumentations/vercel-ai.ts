@@ -1,6 +1,7 @@
 import { InstrumentationNodeModuleDefinition } from '@opentelemetry/instrumentation';
 import type { Call } from '../core/call.js';
 import { recordFault } from '../core/faults.js';
+import { warnOnce } from '../core/registry.js';
 import { runCall } from '../core/run.js';
 import * as ai from '../providers/vercel-ai.js';
 import { type MethodPatch, TokenmeterInstrumentation, type TokenmeterInstrumentationConfig } from './base.js';
@@ -144,8 +145,23 @@ function unwrapped(model: object): object {
  * `generateText({ model: instrumentModel(openai('gpt-4o')), … })`. (Through the instrumented
  * entry points, the ai SDK's retries of a request also continue its span.)
  */
-export function instrumentModel<M extends object>(model: M): M {
-  return wrapModel(model, undefined);
+export function instrumentModel<M>(model: M): M {
+  const m = model as any;
+  if (!m || typeof m !== 'object' || !isModel(m)) {
+    // A model id or a framework's model config (Mastra's 'openai/gpt-4o-mini'): nothing to wrap.
+    warnOnce(
+      'instrument-model-config',
+      `instrumentModel() was given ${typeof m === 'string' ? `the model id '${m}'` : 'something that is not an ai model object'}: ` +
+        'its calls are not recorded. Give it the model object (openai("gpt-4o-mini")); model ids given to ai or Mastra ' +
+        'are recorded by the hooks under register.',
+    );
+    return model;
+  }
+  return wrapModel(m, undefined) as M;
+}
+
+function isModel(m: any): boolean {
+  return typeof m.doGenerate === 'function' || typeof m.doStream === 'function' || typeof m.doEmbed === 'function';
 }
 
 function wrapModel<M extends object>(model: M, holds: RetryHolds | undefined): M {
