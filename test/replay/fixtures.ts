@@ -227,6 +227,21 @@ export const FIXTURES = {
     }),
   },
 
+  /**
+   * POST /v1/images/generations. gpt-image-1 reports token usage (a 1024×1024 high-quality image
+   * is 4160 output tokens); dall-e models answer per image, with no usage (test/replay/openai.ts).
+   */
+  openaiImages: {
+    ok: fixture({
+      id: '',
+      model: 'gpt-image-1',
+      text: '',
+      finishReason: '',
+      usage: reported({ input: 10, output: 4160, total: 4170 }),
+      tokens: tokens({ inputTokens: 10, outputTokens: 4160 }),
+    }),
+  },
+
   /** POST /v1/messages. */
   anthropicMessages: {
     ok: fixture({

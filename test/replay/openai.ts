@@ -303,6 +303,37 @@ function renderEmbeddings({ fixture: f, model, body, noUsage }: RenderInput): Re
   return jsonReply({ object: 'list', data, model, ...(usage ? { usage } : {}) });
 }
 
+/** One tiny PNG (1×1, transparent): the SDK hands it over without decoding it. */
+const PNG_B64 = 'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAQAAAC1HAwCAAAAC0lEQVR42mNkYAAAAAYAAjCB0C8AAAAASUVORK5CYII=';
+
+/** gpt-image-1: the image and its token usage; dall-e-2/3: per image, no usage (as OpenAI answers). */
+function renderImages({ fixture: f, model, body }: RenderInput): Reply {
+  const n = typeof body.n === 'number' ? body.n : 1;
+  const created = nowSeconds();
+  if (model.startsWith('dall-e')) {
+    const data = Array.from({ length: n }, () => ({
+      url: 'https://images.example.invalid/img-replay.png',
+      revised_prompt: String(body.prompt ?? ''),
+    }));
+    return jsonReply({ created, data });
+  }
+  const u = f.usage!;
+  return jsonReply({
+    created,
+    background: 'opaque',
+    data: Array.from({ length: n }, () => ({ b64_json: PNG_B64 })),
+    output_format: 'png',
+    quality: 'high',
+    size: '1024x1024',
+    usage: {
+      input_tokens: u.input,
+      input_tokens_details: { image_tokens: 0, text_tokens: u.input },
+      output_tokens: u.output,
+      total_tokens: u.total,
+    },
+  });
+}
+
 const isStreamBody = ({ body }: { body: Record<string, any> }) => body.stream === true;
 
 function chatHasToolResult(body: Record<string, any>): boolean {
@@ -352,5 +383,13 @@ export const openaiRoutes: RouteSpec[] = [
     pattern: /\/embeddings$/,
     isStream: () => false,
     render: renderEmbeddings,
+  },
+  {
+    name: 'openaiImages',
+    errors: 'openai',
+    method: 'POST',
+    pattern: /\/images\/generations$/,
+    isStream: () => false,
+    render: renderImages,
   },
 ];

@@ -11,7 +11,7 @@ import {
 const PLAIN_CHAT = openai.chatReader(false);
 const INJECTED_CHAT = openai.chatReader(true);
 
-/** `openai` v4 to v7: chat completions, responses, embeddings (and every OpenAI-compatible host). */
+/** `openai` v4 to v7: chat completions, responses, embeddings, image generation (and every OpenAI-compatible host). */
 export class OpenAIInstrumentation extends TokenmeterInstrumentation {
   constructor(config: TokenmeterInstrumentationConfig = {}) {
     super('openai', config);
@@ -37,6 +37,11 @@ export class OpenAIInstrumentation extends TokenmeterInstrumentation {
         target: (m) => mainExport(m, 'OpenAI')?.Embeddings?.prototype,
         method: 'create',
         wrap: wrapEmbeddingsCreate,
+      },
+      {
+        target: (m) => mainExport(m, 'OpenAI')?.Images?.prototype,
+        method: 'generate',
+        wrap: wrapImagesGenerate,
       },
     ];
   }
@@ -74,6 +79,18 @@ export function wrapEmbeddingsCreate(original: (...args: any[]) => any) {
       () => openai.describe(this, body, 'embeddings'),
       () => original.call(this, body, options),
       (result, call) => observeApiPromise(result, call, openai.embeddingsReader),
+    );
+  };
+}
+
+export function wrapImagesGenerate(original: (...args: any[]) => any) {
+  return function generate(this: any, body: any, options?: any) {
+    // A streamed image generation (partial images) is not read: left untouched.
+    if (body?.stream === true) return original.call(this, body, options);
+    return runCall(
+      () => openai.describe(this, body, 'generate_content'),
+      () => original.call(this, body, options),
+      (result, call) => observeApiPromise(result, call, openai.imagesReader),
     );
   };
 }

@@ -29,8 +29,14 @@ export function describe(self: Resource, body: Body, operation: GenAiOperation):
     temperature: body?.temperature ?? undefined,
     topP: body?.top_p ?? undefined,
     input: body,
-    readInput: operation === 'embeddings' ? embeddingsInput : chatInput,
+    readInput:
+      operation === 'embeddings' ? embeddingsInput : operation === 'generate_content' ? promptInput : chatInput,
   };
+}
+
+/** images.generate: the prompt. */
+function promptInput(body: Body): { role: string; content: string }[] {
+  return [{ role: 'user', content: typeof body?.prompt === 'string' ? body.prompt : '' }];
 }
 
 function embeddingsInput(body: Body): { role: string; content: string }[] {
@@ -164,6 +170,24 @@ export const responsesReader: ResultReader = {
     }
     return true;
   },
+};
+
+/**
+ * images.generate. gpt-image-1 reports tokens (input text and image tokens, output image tokens),
+ * priced per token by the catalogue. DALL·E models are priced per image and report no usage: the
+ * call gets zero tokens, so the price engine finds no per-token price and marks it unpriced (and
+ * alerted) instead of guessing tokens or recording $0.
+ */
+export const imagesReader: ResultReader = {
+  read(data, call) {
+    const u = data?.usage;
+    if (u && typeof u.input_tokens === 'number') {
+      call.usage = { inputTokens: u.input_tokens, outputTokens: u.output_tokens ?? 0 };
+    } else if (data && Array.isArray(data.data)) {
+      call.usage = { inputTokens: 0, outputTokens: 0 };
+    }
+  },
+  chunk: () => true,
 };
 
 export const embeddingsReader: ResultReader = {
