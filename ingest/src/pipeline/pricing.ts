@@ -40,12 +40,15 @@ export class IngestPricer {
       batch: call.isBatch,
       tenant,
     };
-    const stored = this.capSavings(costOfCall(request, this.overrides, call.spanCost));
-    if (stored.source !== 'span' || !call.spanCost) return stored;
-    const catalogue = this.capSavings(costOfCall(request, this.overrides));
-    const reason = judgeSpanCost(call.spanCost.usd, catalogue.usd, this.bounds);
-    if (!reason) return stored;
-    return { ...catalogue, refused: { reason, claimUsd: call.spanCost.usd.slice(0, 64) } };
+    let reason: CostRefusal | undefined;
+    const cost = this.capSavings(
+      costOfCall(request, this.overrides, call.spanCost, (claim, priced) => {
+        reason = judgeSpanCost(claim, priced, this.bounds);
+        return reason === undefined;
+      }),
+    );
+    if (!reason || !call.spanCost) return cost;
+    return { ...cost, refused: { reason, claimUsd: call.spanCost.usd.slice(0, 64) } };
   }
 
   /** What the cache saved is bounded like a cost, so its sums cannot wrap either. */

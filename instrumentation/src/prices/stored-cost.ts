@@ -25,10 +25,22 @@ export const UNPRICED: CallCost = { source: '', usd: null, priceId: '', priceVer
  * it here. A cost the span carried is kept, unless an override covers the call: an override is the
  * operator's explicit correction (a negotiated rate, a tenant's contract) and wins over what the
  * app knew. Otherwise the call is priced by `priceCall`; a call nothing prices is unpriced (NULL).
+ * `believe` lets the ingest side refuse an implausible claim (then the call is priced as if it
+ * carried none) without pricing the call twice.
  */
-export function costOfCall(req: PriceRequest, overrides: readonly PriceOverride[], spanCost?: SpanCost): CallCost {
+export function costOfCall(
+  req: PriceRequest,
+  overrides: readonly PriceOverride[],
+  spanCost?: SpanCost,
+  /** Whether to keep the span's claim, given what the call is priced at here (null: unpriced). Default: yes. */
+  believe?: (claimUsd: string, pricedUsd: string | null) => boolean,
+): CallCost {
   const priced = priceCall(req, overrides);
-  if (spanCost && !(priced.priced && priced.source === 'override')) {
+  if (
+    spanCost &&
+    !(priced.priced && priced.source === 'override') &&
+    (believe?.(spanCost.usd, priced.priced ? priced.costUsd : null) ?? true)
+  ) {
     return {
       source: 'span',
       usd: spanCost.usd,
