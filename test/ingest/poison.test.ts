@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import protobuf from 'protobufjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readConfig } from '../../ingest/src/config.ts';
+import { StatsFlusher } from '../../ingest/src/pipeline/stats.ts';
 import { type Running, startServer } from '../../ingest/src/server.ts';
 import {
   type OtlpAttribute,
@@ -453,6 +454,28 @@ describe('a hostile span from tenant B never holds up tenant A', () => {
     const quarantined = await metricSamples(running.url, ADMIN, 'tokenmeter_spool_quarantined_total');
     expect(failures.get('')).toBe(0);
     expect(sum(quarantined)).toBe(0);
+  });
+
+  it('the repairs and refused costs reach ingest_stats by reason, as /metrics counts them', async () => {
+    const stats = new StatsFlusher({
+      store: running.store,
+      metrics: running.metrics,
+      log: running.log,
+      intervalMs: 0,
+      instance: 'poison-0',
+    });
+    await stats.flush(new Date());
+    const rows = await sql<{ metric: string; reason: string; value: number }>(
+      `SELECT metric, reason, value FROM ingest_stats WHERE instance = 'poison-0' AND metric IN ('values_repaired', 'span_costs_refused')`,
+    );
+    const repaired = await metricSamples(running.url, ADMIN, 'tokenmeter_values_repaired_total');
+    const refused = await metricSamples(running.url, ADMIN, 'tokenmeter_span_costs_refused_total');
+    const expected = [
+      ...[...repaired].map(([label, v]) => ['values_repaired', /"(.*)"/.exec(label)![1], v]),
+      ...[...refused].map(([label, v]) => ['span_costs_refused', /"(.*)"/.exec(label)![1], v]),
+    ];
+    expect(expected.length).toBe(6); // four repair reasons, two cost refusals
+    expect(rows.map((r) => [r.metric, r.reason, Number(r.value)]).sort()).toEqual(expected.sort());
   });
 });
 

@@ -8,6 +8,8 @@ const COUNTERS = {
   spans_received: 'tokenmeter_spans_received_total',
   spans_accepted: 'tokenmeter_spans_accepted_total',
   spans_rejected: 'tokenmeter_spans_rejected_total',
+  values_repaired: 'tokenmeter_values_repaired_total',
+  span_costs_refused: 'tokenmeter_span_costs_refused_total',
   requests_rejected: 'tokenmeter_requests_rejected_total',
   dedup_hits: 'tokenmeter_dedup_hits_total',
   batches_written: 'tokenmeter_batches_written_total',
