@@ -1,11 +1,6 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import fc from 'fast-check';
-import protobuf from 'protobufjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { readConfig } from '../../ingest/src/config.ts';
-import { type Running, startServer } from '../../ingest/src/server.ts';
+import { ADMIN_KEY as ADMIN, startTestService } from '../support/inprocess.ts';
 import {
   type OtlpAttribute,
   type OtlpValue,
@@ -15,6 +10,7 @@ import {
   postTraces,
   str,
   toProtobuf,
+  REPAIRED as FIX,
 } from '../support/otlp.ts';
 import { querySql } from '../support/spans.ts';
 
@@ -27,32 +23,19 @@ import { querySql } from '../support/spans.ts';
  * into embedded ClickHouse, JSON and protobuf. TM_PROPERTY_RUNS runs of 4 spans (default 30).
  */
 const RUNS = Number(process.env.TM_PROPERTY_RUNS ?? 30);
-const ADMIN = 'property-bootstrap-key';
-let dir: string;
-let running: Running;
+let running: Awaited<ReturnType<typeof startTestService>>;
 let key: string;
 
 beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'tm-ack-property-'));
-  running = await startServer(
-    readConfig({
-      TOKENMETER_DATA_DIR: dir,
-      CLICKHOUSE_DATABASE: 'ack_property',
-      TOKENMETER_ADMIN_KEY: ADMIN,
-      TOKENMETER_BATCH_MAX_DELAY_MS: '10',
-      TOKENMETER_RATE_LIMIT_RPS: '0',
-      TOKENMETER_STATS_INTERVAL_MS: '0',
-      HOST: '127.0.0.1',
-      PORT: '0',
-      LOG_LEVEL: 'silent',
-    }),
-  );
+  running = await startTestService('ack_property', {
+    TOKENMETER_RATE_LIMIT_RPS: '0',
+    TOKENMETER_STATS_INTERVAL_MS: '0',
+  });
   ({ key } = await running.keyStore.create({ tenant: 'prop', role: 'ingest', name: 'p' }, 'test'));
 });
 
 afterAll(async () => {
   await running?.close();
-  rmSync(dir, { recursive: true, force: true });
 });
 
 /** Any UTF-16 string: code units at random (lone surrogates likely), astral characters, ASCII. */
@@ -104,16 +87,6 @@ const spanArb = fc.record({
   name: anyString,
   encoding: fc.constantFrom<'json' | 'protobuf'>('json', 'protobuf'),
 });
-
-/** What a string is once stored (see test/ingest/poison.test.ts FIX). */
-const FIX = {
-  json: (s: string) => s.replace(/[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g, '\ufffd'),
-  protobuf: (s: string) => {
-    const buf = Buffer.alloc(protobuf.util.utf8.length(s));
-    protobuf.util.utf8.write(s, buf, 0);
-    return buf.toString('utf8');
-  },
-};
 
 describe('every acknowledged span is stored', () => {
   it(`holds for ${RUNS} runs of 4 generated spans`, async () => {

@@ -1,9 +1,5 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { readConfig } from '../../ingest/src/config.ts';
-import { type Running, startServer } from '../../ingest/src/server.ts';
+import { ADMIN_KEY as ADMIN, startTestService } from '../support/inprocess.ts';
 import { type OtlpValue, chatSpan, metricSamples, otlpRequest, postTraces, str } from '../support/otlp.ts';
 import { querySql } from '../support/spans.ts';
 
@@ -16,39 +12,26 @@ import { querySql } from '../support/spans.ts';
  * silence a $1/day hard budget. Here every sum (raw, both rollups, the usage API, the budget)
  * is the exact expected figure, non-negative, and the hard budget is in the enforcement view.
  */
-const ADMIN = 'money-bootstrap-key';
 const CAP = '100';
-let dir: string;
-let running: Running;
+let running: Awaited<ReturnType<typeof startTestService>>;
 let ingestKey: string;
 let adminKey: string;
 
 beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'tm-money-'));
-  running = await startServer(
-    readConfig({
-      TOKENMETER_DATA_DIR: dir,
-      CLICKHOUSE_DATABASE: 'money',
-      TOKENMETER_ADMIN_KEY: ADMIN,
-      TOKENMETER_BATCH_MAX_DELAY_MS: '10',
-      TOKENMETER_RATE_LIMIT_RPS: '0',
-      TOKENMETER_STATS_INTERVAL_MS: '0',
-      TOKENMETER_EVALUATE_INTERVAL_MS: '0',
-      TOKENMETER_ENFORCEMENT_CACHE_MS: '0',
-      TOKENMETER_MAX_CALL_COST_USD: CAP,
-      TOKENMETER_SPAN_COST_FACTOR: '10',
-      HOST: '127.0.0.1',
-      PORT: '0',
-      LOG_LEVEL: 'silent',
-    }),
-  );
+  running = await startTestService('money', {
+    TOKENMETER_RATE_LIMIT_RPS: '0',
+    TOKENMETER_STATS_INTERVAL_MS: '0',
+    TOKENMETER_EVALUATE_INTERVAL_MS: '0',
+    TOKENMETER_ENFORCEMENT_CACHE_MS: '0',
+    TOKENMETER_MAX_CALL_COST_USD: CAP,
+    TOKENMETER_SPAN_COST_FACTOR: '10',
+  });
   ({ key: ingestKey } = await running.keyStore.create({ tenant: 'acme', role: 'ingest', name: 'i' }, 'test'));
   ({ key: adminKey } = await running.keyStore.create({ tenant: 'acme', role: 'admin', name: 'a' }, 'test'));
 });
 
 afterAll(async () => {
   await running?.close();
-  rmSync(dir, { recursive: true, force: true });
 });
 
 const RUN = 77;

@@ -1,11 +1,6 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import protobuf from 'protobufjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { readConfig } from '../../ingest/src/config.ts';
 import { StatsFlusher } from '../../ingest/src/pipeline/stats.ts';
-import { type Running, startServer } from '../../ingest/src/server.ts';
+import { ADMIN_KEY as ADMIN, startTestService } from '../support/inprocess.ts';
 import {
   type OtlpAttribute,
   type OtlpSpan,
@@ -17,6 +12,7 @@ import {
   str,
   svcAttr,
   toProtobuf,
+  REPAIRED as FIX,
 } from '../support/otlp.ts';
 import { querySql } from '../support/spans.ts';
 
@@ -27,37 +23,24 @@ import { querySql } from '../support/spans.ts';
  * B's span is repaired (stored, counted by reason) or rejected (counted by reason). At the
  * end no insert has failed and nothing was quarantined: what was acknowledged was insertable.
  */
-const ADMIN = 'poison-bootstrap-key';
 const MAX_LEN = 4096;
 const RUN = 18;
-let dir: string;
-let running: Running;
+let running: Awaited<ReturnType<typeof startTestService>>;
 let keyA: string;
 let keyB: string;
 
 beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'tm-poison-'));
-  running = await startServer(
-    readConfig({
-      TOKENMETER_DATA_DIR: dir,
-      CLICKHOUSE_DATABASE: 'poison',
-      TOKENMETER_ADMIN_KEY: ADMIN,
-      TOKENMETER_BATCH_MAX_DELAY_MS: '10',
-      TOKENMETER_RATE_LIMIT_RPS: '0',
-      TOKENMETER_STATS_INTERVAL_MS: '0',
-      TOKENMETER_MAX_ATTRIBUTE_LENGTH: String(MAX_LEN),
-      HOST: '127.0.0.1',
-      PORT: '0',
-      LOG_LEVEL: 'silent',
-    }),
-  );
+  running = await startTestService('poison', {
+    TOKENMETER_RATE_LIMIT_RPS: '0',
+    TOKENMETER_STATS_INTERVAL_MS: '0',
+    TOKENMETER_MAX_ATTRIBUTE_LENGTH: String(MAX_LEN),
+  });
   ({ key: keyA } = await running.keyStore.create({ tenant: 'alpha', role: 'ingest', name: 'a' }, 'test'));
   ({ key: keyB } = await running.keyStore.create({ tenant: 'bravo', role: 'ingest', name: 'b' }, 'test'));
 });
 
 afterAll(async () => {
   await running?.close();
-  rmSync(dir, { recursive: true, force: true });
 });
 
 type Outcome =
@@ -76,20 +59,6 @@ interface Case {
   /** What B's stored span must look like (repaired and stored cases). */
   check?: (spanId: string, fix: (sent: string) => string) => Promise<void>;
 }
-
-/**
- * What a sent string is once repaired: in JSON a lone surrogate arrives as an escape and
- * becomes U+FFFD; in protobuf the sender's encoder (protobufjs, as in the OTel exporters)
- * writes it as UTF-8 bytes of a surrogate, which Node's decoder turns into U+FFFDs.
- */
-const FIX = {
-  json: (s: string) => s.replace(/[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g, '\ufffd'),
-  protobuf: (s: string) => {
-    const buf = Buffer.alloc(protobuf.util.utf8.length(s));
-    protobuf.util.utf8.write(s, buf, 0);
-    return buf.toString('utf8');
-  },
-};
 
 const sql = <T = Record<string, unknown>>(q: string) => querySql<T>(running.url, ADMIN, q);
 const callOf = async (spanId: string) =>

@@ -149,3 +149,17 @@ export async function metricSamples(url: string, key: string, name: string): Pro
   }
   return out;
 }
+
+/**
+ * What a sent string is once the service repaired it: in JSON a lone surrogate arrives as an
+ * escape and becomes U+FFFD; in protobuf the sender's encoder (protobufjs, as in the OTel
+ * exporters) writes it as UTF-8 bytes of a surrogate, which Node's decoder turns into U+FFFDs.
+ */
+export const REPAIRED = {
+  json: (s: string) => s.replace(/[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g, '\ufffd'),
+  protobuf: (s: string) => {
+    const buf = Buffer.alloc(protobuf.util.utf8.length(s));
+    protobuf.util.utf8.write(s, buf, 0);
+    return buf.toString('utf8');
+  },
+};
