@@ -1,8 +1,7 @@
 import { normalizeSpan, type SpanInput } from '@tokenmeter/instrumentation/normalize';
 import type { SpanRejection } from '../otlp/decode.js';
 import type { IngestPricer } from './pricing.js';
-import type { CostRefusal } from './span-cost.js';
-import { exceedsCap } from './span-cost.js';
+import { type CostRefusal, exceedsCap } from './span-cost.js';
 import {
   boundProperties,
   DEFAULT_PROPERTY_LIMITS,
