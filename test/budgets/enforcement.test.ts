@@ -92,7 +92,6 @@ describe('budget guard', () => {
     replay.reset();
     tracing.reset();
 
-    const t0 = performance.now();
     const err = await withUsageContext({ userId: 'alice', team: 'search', feature: 'chat' }, async () => {
       try {
         await ask();
@@ -101,16 +100,14 @@ describe('budget guard', () => {
         return e;
       }
     });
-    const blockedMs = performance.now() - t0;
     expect(err).toBeInstanceOf(BudgetExceededError);
     const e = err as BudgetExceededError;
     expect(e.scope).toEqual({ team: '', user: 'alice', feature: '', model: '' });
     expect(e.spendUsd).toBe('5.25');
     expect(e.limitUsd).toBe('5');
     expect(replay.requests).toHaveLength(0);
-    // No network round-trip: the guard made no request for this call, and it took well under one.
+    // No network round-trip: the guard made no request for this call (speed is bench/'s job, not a timed test).
     expect(guardRequests.length).toBe(fetchesAfterStart);
-    expect(blockedMs).toBeLessThan(50);
     // The blocked call still leaves a span, ended with the error.
     await settle();
     const [span] = tracing.ours();
