@@ -64,6 +64,8 @@ export const ATTR_TM_PRICE_VERSION = 'tokenmeter.price.version';
 export const ATTR_TM_UNPRICED = 'tokenmeter.cost.unpriced';
 export const ATTR_TM_USAGE_ESTIMATED = 'tokenmeter.usage.estimated';
 /** The part of cache_creation.input_tokens written with the 1-hour TTL (Anthropic). */
+/** The part of the cache reads that is audio (Gemini cacheTokensDetails AUDIO): also part of the input audio. */
+export const ATTR_TM_USAGE_CACHE_READ_AUDIO_INPUT_TOKENS = 'tokenmeter.usage.cache_read.audio.input_tokens';
 export const ATTR_TM_USAGE_CACHE_CREATION_1H_INPUT_TOKENS = 'tokenmeter.usage.cache_creation_1h.input_tokens';
 export const ATTR_TM_BATCH = 'tokenmeter.request.batch';
 /**

@@ -38,6 +38,7 @@ function expectedTokens(f: FamilyFixture) {
     reasoningTokens: 0,
     inputAudioTokens: 0,
     outputAudioTokens: 0,
+    cacheAudioReadTokens: 0,
   };
 }
 

@@ -112,6 +112,23 @@ describe('audio tokens (promptTokensDetails / candidatesTokensDetails by modalit
   );
 
   test.each(Object.keys(calls) as (keyof typeof calls)[])(
+    '%s, cached content holding audio: the cached audio is priced once, at the cached-audio rate',
+    async (kind) => {
+      const f = FIXTURES.googleGenerateContent['cached-audio'];
+      await inContext(() => calls[kind]('cached-audio', f.model));
+      const span = await oneSpan();
+      expect(span.attributes['gen_ai.usage.cache_read.input_tokens']).toBe(812);
+      expect(span.attributes['gen_ai.usage.audio.input_tokens']).toBe(800);
+      expect(span.attributes['tokenmeter.usage.cache_read.audio.input_tokens']).toBe(800);
+      // Gemini 2.0 Flash (ai.google.dev/gemini-api/docs/pricing, read 2026-12-07), per 1M tokens:
+      // text input $0.10, cached text $0.025, cached audio $0.175, output $0.40.
+      // 9 × 0.10e-6 + 12 × 0.025e-6 + 800 × 0.175e-6 + 17 × 0.40e-6 = $0.000148.
+      expect(span.attributes['gen_ai.usage.cost.amount']).toBe('0.000148');
+      expectContext(span);
+    },
+  );
+
+  test.each(Object.keys(calls) as (keyof typeof calls)[])(
     '%s, a TTS answer: the AUDIO candidates are gen_ai.usage.audio.output_tokens',
     async (kind) => {
       const f = FIXTURES.googleGenerateContent.speech;

@@ -56,6 +56,7 @@ export function tokensOf(span: ReadableSpan): TokenUsage {
     reasoningTokens: n('gen_ai.usage.reasoning.output_tokens'),
     inputAudioTokens: n('gen_ai.usage.audio.input_tokens'),
     outputAudioTokens: n('gen_ai.usage.audio.output_tokens'),
+    cacheAudioReadTokens: n('tokenmeter.usage.cache_read.audio.input_tokens'),
   };
 }
 
@@ -68,6 +69,7 @@ export function engineCost(provider: string, model: string, t: TokenUsage): stri
   if (t.reasoningTokens) usage.reasoningTokens = t.reasoningTokens;
   if (t.inputAudioTokens) usage.inputAudioTokens = t.inputAudioTokens;
   if (t.outputAudioTokens) usage.outputAudioTokens = t.outputAudioTokens;
+  if (t.cacheAudioReadTokens) usage.cacheAudioReadTokens = t.cacheAudioReadTokens;
   const r = priceCall({ provider, model, usage, timestamp: new Date() });
   if (!r.priced) throw new Error(`fixture model ${provider}/${model} has no price: ${r.detail}`);
   return r.costUsd;

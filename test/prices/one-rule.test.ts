@@ -60,6 +60,7 @@ const usageArb: fc.Arbitrary<Usage> = fc
     output: fc.integer({ min: 0, max: 60_000 }),
     reasoningShare: fc.double({ min: 0, max: 1, noNaN: true }),
     audioIn: fc.oneof(fc.constant(0), fc.integer({ min: 0, max: 5_000 })),
+    cachedAudioShare: fc.double({ min: 0, max: 1, noNaN: true }),
   })
   .map((r) => {
     const u: Usage = {
@@ -73,6 +74,9 @@ const usageArb: fc.Arbitrary<Usage> = fc
     const reasoning = Math.floor(r.output * r.reasoningShare);
     if (reasoning) u.reasoningTokens = reasoning;
     if (r.audioIn) u.inputAudioTokens = r.audioIn;
+    // Cached audio (Gemini context caching): part of the cache reads and of the input audio.
+    const cachedAudio = Math.floor(Math.min(r.cacheRead, r.audioIn) * r.cachedAudioShare);
+    if (cachedAudio) u.cacheAudioReadTokens = cachedAudio;
     return u;
   });
 

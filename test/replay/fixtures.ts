@@ -9,7 +9,7 @@
  */
 
 /** Scenarios that pick a different body. The others (see server.ts) modify the `ok` body or replace it with an error. */
-export type ContentScenario = 'ok' | 'tool-call' | 'reasoning' | 'cache' | 'audio' | 'speech';
+export type ContentScenario = 'ok' | 'tool-call' | 'reasoning' | 'cache' | 'audio' | 'cached-audio' | 'speech';
 
 /**
  * Usage as the provider reports it. 0 means "reported as 0 or not reported".
@@ -35,6 +35,8 @@ export interface ReportedUsage {
   reasoning: number;
   audioInput: number;
   audioOutput: number;
+  /** Gemini cacheTokensDetails AUDIO: the audio part of cacheRead (and of audioInput). */
+  cacheAudioRead: number;
   total: number;
 }
 
@@ -48,6 +50,7 @@ export interface TokenUsage {
   reasoningTokens: number;
   inputAudioTokens: number;
   outputAudioTokens: number;
+  cacheAudioReadTokens: number;
 }
 
 export interface ToolCallFixture {
@@ -98,6 +101,7 @@ function reported(u: Partial<ReportedUsage>): ReportedUsage {
     reasoning: 0,
     audioInput: 0,
     audioOutput: 0,
+    cacheAudioRead: 0,
     total: 0,
     ...u,
   };
@@ -113,6 +117,7 @@ function tokens(u: Partial<TokenUsage>): TokenUsage {
     reasoningTokens: 0,
     inputAudioTokens: 0,
     outputAudioTokens: 0,
+    cacheAudioReadTokens: 0,
     ...u,
   };
 }
@@ -335,6 +340,23 @@ export const FIXTURES = {
       finishReason: 'STOP',
       usage: reported({ input: 812, audioInput: 800, output: 17, total: 829 }),
       tokens: tokens({ inputTokens: 812, inputAudioTokens: 800, outputTokens: 17 }),
+    }),
+    // The same voice memo from a context cache (cachedContent): 800 audio and 12 text tokens
+    // cached, a 9-token question. The cached audio is in promptTokensDetails AUDIO and in
+    // cacheTokensDetails AUDIO alike: it must be priced once, at the cached-audio rate.
+    'cached-audio': fixture({
+      id: 'Qt0JaRuOQ6R2uzLWz5t8pHX',
+      model: 'gemini-2.0-flash',
+      text: "The caller asks to move Thursday's design review to Friday at 10 a.m.",
+      finishReason: 'STOP',
+      usage: reported({ input: 821, audioInput: 800, cacheRead: 812, cacheAudioRead: 800, output: 17, total: 838 }),
+      tokens: tokens({
+        inputTokens: 821,
+        inputAudioTokens: 800,
+        cacheReadTokens: 812,
+        cacheAudioReadTokens: 800,
+        outputTokens: 17,
+      }),
     }),
     // Text to speech: the answer is about 3 s of 24 kHz PCM, all of candidatesTokensDetails AUDIO.
     speech: fixture({

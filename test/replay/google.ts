@@ -22,7 +22,7 @@ function usageMetadata(u: ReportedUsage) {
     totalTokenCount: u.total,
     ...(u.cacheRead ? { cachedContentTokenCount: u.cacheRead } : {}),
     promptTokensDetails: byModality(u.input, u.audioInput),
-    ...(u.cacheRead ? { cacheTokensDetails: [{ modality: 'TEXT', tokenCount: u.cacheRead }] } : {}),
+    ...(u.cacheRead ? { cacheTokensDetails: byModality(u.cacheRead, u.cacheAudioRead) } : {}),
     // Gemini 2.5 lists the candidates by modality when they hold audio (a TTS answer).
     ...(u.audioOutput ? { candidatesTokensDetails: byModality(u.output, u.audioOutput) } : {}),
     ...(u.reasoning ? { thoughtsTokenCount: u.reasoning } : {}),

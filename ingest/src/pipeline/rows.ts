@@ -30,6 +30,7 @@ export interface CallRow {
   cache_write_1h_tokens: number;
   reasoning_tokens: number;
   input_audio_tokens: number;
+  cache_audio_read_tokens: number;
   output_audio_tokens: number;
   estimated: boolean;
   is_streaming: boolean;
@@ -128,6 +129,7 @@ export function toCallRow(call: AiCall, tenant: string, cost: CallCost, attribut
     cache_write_1h_tokens: u.cacheWrite1hTokens ?? 0,
     reasoning_tokens: u.reasoningTokens ?? 0,
     input_audio_tokens: u.inputAudioTokens ?? 0,
+    cache_audio_read_tokens: u.cacheAudioReadTokens ?? 0,
     output_audio_tokens: u.outputAudioTokens ?? 0,
     estimated: call.estimated,
     is_streaming: call.isStreaming,

@@ -44,6 +44,8 @@ function partExceedingTotal(u: AiCall['usage']): string | undefined {
     ['reasoning', u.reasoningTokens ?? 0, 'output', u.outputTokens],
     ['output audio', u.outputAudioTokens ?? 0, 'output', u.outputTokens],
     ['1-hour cache write', u.cacheWrite1hTokens ?? 0, 'cache write', u.cacheWriteTokens ?? 0],
+    ['cached audio', u.cacheAudioReadTokens ?? 0, 'cache read', u.cacheReadTokens ?? 0],
+    ['cached audio', u.cacheAudioReadTokens ?? 0, 'input audio', u.inputAudioTokens ?? 0],
   ];
   for (const [part, n, whole, total] of parts) {
     if (n > total) return `${part} tokens (${n}) exceed ${whole} tokens (${total}), which must include them`;

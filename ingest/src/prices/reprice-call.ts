@@ -34,6 +34,7 @@ export function repriceCall(row: CallRow, overrides: readonly PriceOverride[]): 
       cacheWrite1hTokens: Number(row.cache_write_1h_tokens),
       reasoningTokens: Number(row.reasoning_tokens),
       inputAudioTokens: Number(row.input_audio_tokens),
+      cacheAudioReadTokens: Number(row.cache_audio_read_tokens ?? 0),
       outputAudioTokens: Number(row.output_audio_tokens),
     },
     timestamp: new Date(`${row.timestamp.slice(0, 23).replace(' ', 'T')}Z`),

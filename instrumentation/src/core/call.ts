@@ -281,6 +281,7 @@ export function setUsageAttributes(span: Span, u: Usage): void {
   if (u.cacheWrite1hTokens) span.setAttribute(S.ATTR_TM_USAGE_CACHE_CREATION_1H_INPUT_TOKENS, u.cacheWrite1hTokens);
   if (u.reasoningTokens) span.setAttribute(S.ATTR_GEN_AI_USAGE_REASONING_OUTPUT_TOKENS, u.reasoningTokens);
   if (u.inputAudioTokens) span.setAttribute(S.ATTR_GEN_AI_USAGE_AUDIO_INPUT_TOKENS, u.inputAudioTokens);
+  if (u.cacheAudioReadTokens) span.setAttribute(S.ATTR_TM_USAGE_CACHE_READ_AUDIO_INPUT_TOKENS, u.cacheAudioReadTokens);
   if (u.outputAudioTokens) span.setAttribute(S.ATTR_GEN_AI_USAGE_AUDIO_OUTPUT_TOKENS, u.outputAudioTokens);
 }
 

@@ -273,6 +273,8 @@ function readUsage(a: Attributes, c: Convention, inputExcludesCache: boolean, pr
   const audioOut = get(S.ATTR_GEN_AI_USAGE_AUDIO_OUTPUT_TOKENS, S.OPENINFERENCE.audioCompletion);
   if (audioIn) usage.inputAudioTokens = audioIn;
   if (audioOut) usage.outputAudioTokens = audioOut;
+  const cachedAudio = get(S.ATTR_TM_USAGE_CACHE_READ_AUDIO_INPUT_TOKENS);
+  if (cachedAudio) usage.cacheAudioReadTokens = cachedAudio;
   return usage;
 }
 

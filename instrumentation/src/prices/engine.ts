@@ -41,12 +41,16 @@ export function priceCall(req: PriceRequest, overrides: readonly PriceOverride[]
     if ('reason' in chosen) return { priced: false, ...chosen };
     let savings = '0';
     if (usage.cache_read_tokens) {
-      // The same price, as if every input token had been read uncached.
-      const uncached = { ...usage, cache_read_tokens: undefined };
-      const full = chosen.price(uncached);
-      if (full) {
-        const diff = subtractScaled(full.scaled, chosen.result.scaled);
-        if (isPositive(diff)) savings = formatCost(diff);
+      // The same price, as if every input token had been read uncached (cached audio as audio).
+      const uncached = { ...usage, cache_read_tokens: undefined, cache_audio_read_tokens: undefined };
+      try {
+        const full = chosen.price(uncached);
+        if (full) {
+          const diff = subtractScaled(full.scaled, chosen.result.scaled);
+          if (isPositive(diff)) savings = formatCost(diff);
+        }
+      } catch {
+        // A price that cannot be re-run without the cache states no savings; the cost stands.
       }
     }
     const r = chosen.result;

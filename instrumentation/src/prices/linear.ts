@@ -18,6 +18,7 @@ const KEYS = [
   'cache_write_1h_tokens',
   'input_audio_tokens',
   'output_audio_tokens',
+  'cache_audio_read_tokens',
 ] as const;
 type Key = (typeof KEYS)[number];
 const M = 1_000_000;
@@ -34,6 +35,10 @@ const PROBES: Record<Key, [Partial<Record<Key, number>>, Partial<Record<Key, num
   ],
   input_audio_tokens: [{ input_tokens: M, input_audio_tokens: M }, { input_tokens: M }],
   output_audio_tokens: [{ output_tokens: M, output_audio_tokens: M }, { output_tokens: M }],
+  cache_audio_read_tokens: [
+    { input_tokens: M, cache_read_tokens: M, input_audio_tokens: M, cache_audio_read_tokens: M },
+    { input_tokens: M, cache_read_tokens: M, input_audio_tokens: M },
+  ],
 };
 
 export interface LinearPrice {

@@ -154,6 +154,7 @@ const USAGE_KEYS = [
   'cacheWrite1hTokens',
   'reasoningTokens',
   'inputAudioTokens',
+  'cacheAudioReadTokens',
   'outputAudioTokens',
 ] as const;
 
@@ -224,6 +225,10 @@ export function checkUsage(u: Usage): string | undefined {
   if (cacheParts > u.inputTokens) {
     return `cache tokens (${cacheParts}) exceed inputTokens (${u.inputTokens}); inputTokens must include them`;
   }
+  const cachedAudio = u.cacheAudioReadTokens ?? 0;
+  if (cachedAudio > (u.cacheReadTokens ?? 0) || cachedAudio > (u.inputAudioTokens ?? 0)) {
+    return 'usage.cacheAudioReadTokens exceeds the cache reads or the input audio it is part of';
+  }
   if ((u.cacheWrite1hTokens ?? 0) > (u.cacheWriteTokens ?? 0)) {
     return 'usage.cacheWrite1hTokens exceeds usage.cacheWriteTokens';
   }
@@ -240,6 +245,7 @@ export function toCatalogueUsage(u: Usage): CatalogueUsage {
   if (u.cacheWriteTokens) usage.cache_write_tokens = u.cacheWriteTokens;
   if (u.cacheWrite1hTokens) usage.cache_write_1h_tokens = u.cacheWrite1hTokens;
   if (u.inputAudioTokens) usage.input_audio_tokens = u.inputAudioTokens;
+  if (u.cacheAudioReadTokens) usage.cache_audio_read_tokens = u.cacheAudioReadTokens;
   if (u.outputAudioTokens) usage.output_audio_tokens = u.outputAudioTokens;
   return usage;
 }

@@ -14,6 +14,8 @@ export interface Usage {
   cacheWrite1hTokens?: number;
   reasoningTokens?: number;
   inputAudioTokens?: number;
+  /** The part of cacheReadTokens that is audio; it is also part of inputAudioTokens (priced once, at the cached-audio rate). */
+  cacheAudioReadTokens?: number;
   outputAudioTokens?: number;
 }
 

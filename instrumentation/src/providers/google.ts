@@ -74,6 +74,10 @@ export function googleUsage(m: any): Usage | undefined {
   const audioIn = modality(m.promptTokensDetails, 'AUDIO');
   const audioOut = modality(m.candidatesTokensDetails, 'AUDIO');
   if (audioIn) usage.inputAudioTokens = audioIn;
+  // Cached audio is in both the cache reads and the prompt's audio: name it, so that it is priced
+  // once, at the cached-audio rate, not as audio and as a cache read.
+  const cachedAudio = modality(m.cacheTokensDetails, 'AUDIO');
+  if (cachedAudio) usage.cacheAudioReadTokens = cachedAudio;
   if (audioOut) usage.outputAudioTokens = audioOut;
   return usage;
 }
