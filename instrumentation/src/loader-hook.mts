@@ -7,7 +7,7 @@
  */
 import { createRequire } from 'node:module';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { packageOfFile } from './instrumentations/packages.js';
+import { isPackageEntry, packageOfFile } from './instrumentations/packages.js';
 
 interface HookData {
   /** Package names (from package.json) to wrap. */
@@ -28,13 +28,6 @@ const { createHook } = (await import(new URL('create-hook.mjs', iitmHookUrl).hre
   createHook(meta: { url: string }): Hook;
 };
 const hook = createHook({ url: iitmHookUrl });
-
-/** `openai`, `@scope/pkg`, `openai-f0ed28f090f94724`: a package's entry, not a file or subpath. */
-function isPackageEntry(specifier: string): boolean {
-  if (specifier.startsWith('.') || specifier.startsWith('/') || specifier.includes(':')) return false;
-  const slashes = specifier.split('/').length - 1;
-  return specifier.startsWith('@') ? slashes === 1 : slashes === 0;
-}
 
 export async function initialize(data: HookData | undefined): Promise<void> {
   const packages = new Set(data?.packages ?? []);

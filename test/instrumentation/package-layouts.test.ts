@@ -129,8 +129,7 @@ describe('packages found by their package.json name, whatever their path', () =>
   test.each([
     // openai twice: the SDK's call, and the `ai` call over @ai-sdk/openai (fetch, no SDK below it).
     ['import', '--import', 'app.mjs', ['anthropic', 'bedrock', 'openai', 'openai']],
-    // require() of a package linked from outside every node_modules folder is not seen (see README).
-    ['require', '-r', 'app.cjs', ['anthropic', 'openai', 'openai']],
+    ['require', '-r', 'app.cjs', ['anthropic', 'bedrock', 'openai', 'openai']],
   ] as const)('%s: hashed link, npm alias, pnpm store, linked folder', async (_how, flag, file, expected) => {
     const result = await run([flag, '@tokenmeter/instrumentation/register', join(dir, '.next/server', file)]);
     expect(result.code, result.out).toBe(0);

@@ -39,6 +39,13 @@ export function packageOf(dir: string): PackageInfo | undefined {
   return found ?? undefined;
 }
 
+/** `openai`, `@scope/pkg`, `openai-f0ed28f090f94724`: a package's entry, not a file, a URL or a subpath. */
+export function isPackageEntry(specifier: string): boolean {
+  if (specifier.startsWith('.') || specifier.startsWith('/') || specifier.includes(':')) return false;
+  const slashes = specifier.split('/').length - 1;
+  return specifier.startsWith('@') ? slashes === 1 : slashes === 0;
+}
+
 /** The package of a file (an absolute path). */
 export function packageOfFile(file: string): PackageInfo | undefined {
   return packageOf(dirname(file));
