@@ -4,21 +4,15 @@
  * tokenmeter inside the bundle uses the provider `register` started outside it; and when nothing
  * can be recorded, one warning says why instead of silence. Spans on a real OTLP/HTTP endpoint.
  */
-import { execFileSync, spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
-import { afterAll, beforeAll, beforeEach, describe, expect, test } from 'vitest';
+import { afterAll, describe, expect, test } from 'vitest';
 import { FIXTURES } from '../replay/fixtures.js';
-import { type ReplayServer, startReplayServer } from '../replay/server.js';
-import { type OtlpReceiver, startOtlpReceiver } from './otlp-receiver.js';
+import { lastLine, repoRoot as root, runApp, useChildApps } from './child-apps.js';
 import { engineCost } from './support.js';
 
-const root = fileURLToPath(new URL('../..', import.meta.url));
 let dir: string;
-let replay: ReplayServer;
-let otlp: OtlpReceiver;
 
 const WRAPPED = `
 import { instrument, start } from '@tokenmeter/instrumentation';
@@ -51,8 +45,7 @@ const openai = new OpenAI({ apiKey: 'sk-test', baseURL: process.env.REPLAY_URL +
 })();
 `;
 
-beforeAll(async () => {
-  execFileSync('npx', ['tsc', '-b', 'instrumentation'], { cwd: root, stdio: 'pipe' });
+const apps = useChildApps(async () => {
   mkdirSync(join(root, 'test/artifacts'), { recursive: true });
   dir = mkdtempSync(join(root, 'test/artifacts/bundled-'));
   for (const [name, source] of [
@@ -71,49 +64,21 @@ beforeAll(async () => {
       logLevel: 'error',
     });
   }
-  replay = await startReplayServer();
-  otlp = await startOtlpReceiver();
-}, 120_000);
+});
 
-afterAll(async () => {
-  await replay?.close();
-  await otlp?.close();
+afterAll(() => {
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
-beforeEach(() => {
-  replay.reset();
-  otlp.reset();
-});
-
-function run(
-  args: string[],
-  env: Record<string, string> = {},
-): Promise<{ code: number | null; out: string; err: string }> {
-  const child = spawn(process.execPath, args, {
-    cwd: root,
-    env: {
-      PATH: process.env.PATH ?? '',
-      REPLAY_URL: replay.url,
-      OPENAI_MODEL: FIXTURES.openaiChat.ok.model,
-      OTEL_EXPORTER_OTLP_ENDPOINT: otlp.url,
-      ...env,
-    },
-  });
-  let out = '';
-  let err = '';
-  child.stdout.on('data', (d) => (out += d));
-  child.stderr.on('data', (d) => (err += d));
-  return new Promise((resolve) => child.on('exit', (code) => resolve({ code, out, err })));
-}
+const run = (args: string[], env: Record<string, string> = {}) => runApp(apps, args, env);
 
 const f = FIXTURES.openaiChat.ok;
 const EXPECTED = { chat: f.text, streamed: f.text, text: f.text, streamText: f.text };
 
 async function expectFourExactCalls() {
-  const calls = await otlp.waitForCalls(4);
+  const calls = await apps.otlp.waitForCalls(4);
   await new Promise((r) => setTimeout(r, 200));
-  expect(otlp.calls()).toHaveLength(4);
+  expect(apps.otlp.calls()).toHaveLength(4);
   for (const c of calls) {
     expect(c.provider).toBe('openai');
     expect(c.usage.inputTokens).toBe(f.tokens!.inputTokens);
@@ -123,7 +88,6 @@ async function expectFourExactCalls() {
   expect(calls.filter((c) => c.isStreaming)).toHaveLength(2);
 }
 
-const lastLine = (s: string) => JSON.parse(s.trim().split('\n').at(-1) ?? '{}');
 const warnings = (err: string, words: string) => err.split('\n').filter((l) => l.includes(words));
 
 describe('an esbuild-bundled function', () => {
@@ -151,10 +115,10 @@ describe('an esbuild-bundled function', () => {
     expect(r.err).toContain('tokenmeter was never started in this process');
     expect(r.err).toContain('@tokenmeter/instrumentation/register');
     // No span will be exported: stream_options.include_usage is not injected.
-    const streamed = replay.requests.find((q) => (q.body as { stream?: boolean })?.stream === true);
+    const streamed = apps.replay.requests.find((q) => (q.body as { stream?: boolean })?.stream === true);
     expect((streamed?.body as { stream_options?: unknown }).stream_options).toBeUndefined();
     await new Promise((r) => setTimeout(r, 300));
-    expect(otlp.spans()).toHaveLength(0);
+    expect(apps.otlp.spans()).toHaveLength(0);
   });
 
   test('an SDK in the bundle, not wrapped, under register: one warning on the first AI call', async () => {
@@ -163,8 +127,8 @@ describe('an esbuild-bundled function', () => {
     expect(lastLine(r.out)).toEqual({ done: true });
     const said = warnings(r.err, 'TokenmeterWarning');
     expect(said, r.err).toHaveLength(1);
-    expect(said[0]).toContain(`POST ${replay.url}/v1/chat/completions`);
+    expect(said[0]).toContain(`POST ${apps.replay.url}/v1/chat/completions`);
     expect(said[0]).toContain('instrument(new OpenAI())');
-    expect(replay.requests).toHaveLength(2);
+    expect(apps.replay.requests).toHaveLength(2);
   });
 });

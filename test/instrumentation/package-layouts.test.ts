@@ -8,22 +8,16 @@
  *   node_modules/.pnpm/@anthropic-ai+sdk@…/node_modules/@anthropic-ai/sdk, linked from node_modules (pnpm)
  *   vendor/bedrock-runtime ← node_modules/@aws-sdk/client-bedrock-runtime   (linked from outside node_modules)
  */
-import { execFileSync, spawn } from 'node:child_process';
 import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { afterAll, beforeAll, beforeEach, describe, expect, test } from 'vitest';
+import { afterAll, describe, expect, test } from 'vitest';
 import type { AiCall } from '../../instrumentation/src/normalize/types.js';
 import { FIXTURES } from '../replay/fixtures.js';
-import { type ReplayServer, startReplayServer } from '../replay/server.js';
-import { startOtlpReceiver, type OtlpReceiver } from './otlp-receiver.js';
+import { lastLine, repoRoot as root, runApp, useChildApps } from './child-apps.js';
 import { engineCost } from './support.js';
 
-const root = fileURLToPath(new URL('../..', import.meta.url));
 const rootModules = join(root, 'node_modules');
 let dir: string;
-let replay: ReplayServer;
-let otlp: OtlpReceiver;
 
 /** A package copied as a real folder (package.json and what it ships), as a registry install leaves it. */
 function copyPackage(name: string, to: string): void {
@@ -39,8 +33,7 @@ function link(target: string, at: string): void {
 
 const ANTHROPIC_VERSION = JSON.parse(readFileSync(join(rootModules, '@anthropic-ai/sdk/package.json'), 'utf8')).version;
 
-beforeAll(async () => {
-  execFileSync('npx', ['tsc', '-b', 'instrumentation'], { cwd: root, stdio: 'pipe' });
+const apps = useChildApps(() => {
   // Inside the repository (test/artifacts is ignored by git): the copies resolve their own
   // dependencies by walking up to the repository's node_modules, as in an app's tree.
   mkdirSync(join(root, 'test/artifacts'), { recursive: true });
@@ -55,19 +48,10 @@ beforeAll(async () => {
   mkdirSync(join(dir, '.next/server'), { recursive: true });
   writeFileSync(join(dir, '.next/server/app.mjs'), appSource('import'));
   writeFileSync(join(dir, '.next/server/app.cjs'), appSource('require'));
-  replay = await startReplayServer();
-  otlp = await startOtlpReceiver();
-}, 120_000);
-
-afterAll(async () => {
-  await replay?.close();
-  await otlp?.close();
-  if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
-beforeEach(() => {
-  replay.reset();
-  otlp.reset();
+afterAll(() => {
+  if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
 /** The same app as ESM (`await import(…)`) or CommonJS (`require(…)`). */
@@ -97,26 +81,6 @@ function appSource(how: 'import' | 'require'): string {
   return how === 'import' ? body : `(async () => {${body}})();`;
 }
 
-function run(args: string[]): Promise<{ code: number | null; out: string }> {
-  const child = spawn(process.execPath, args, {
-    cwd: root,
-    env: {
-      PATH: process.env.PATH ?? '',
-      REPLAY_URL: replay.url,
-      REPLAY_H2_URL: replay.h2Url,
-      OPENAI_MODEL: FIXTURES.openaiChat.ok.model,
-      ANTHROPIC_MODEL: FIXTURES.anthropicMessages.ok.model,
-      BEDROCK_MODEL: FIXTURES.bedrockConverse.ok.model,
-      ANTHROPIC_OPEN_TELEMETRY: 'false',
-      OTEL_EXPORTER_OTLP_ENDPOINT: otlp.url,
-    },
-  });
-  let out = '';
-  child.stdout.on('data', (d) => (out += d));
-  child.stderr.on('data', (d) => (out += d));
-  return new Promise((resolve) => child.on('exit', (code) => resolve({ code, out })));
-}
-
 function expectExact(call: AiCall | undefined, provider: string, fixture: { model: string; tokens?: unknown }) {
   const t = fixture.tokens as typeof FIXTURES.openaiChat.ok.tokens;
   expect(call, `a ${provider} call`).toBeDefined();
@@ -131,14 +95,14 @@ describe('packages found by their package.json name, whatever their path', () =>
     ['import', '--import', 'app.mjs', ['anthropic', 'bedrock', 'openai', 'openai']],
     ['require', '-r', 'app.cjs', ['anthropic', 'bedrock', 'openai', 'openai']],
   ] as const)('%s: hashed link, npm alias, pnpm store, linked folder', async (_how, flag, file, expected) => {
-    const result = await run([flag, '@tokenmeter/instrumentation/register', join(dir, '.next/server', file)]);
-    expect(result.code, result.out).toBe(0);
-    const answer = JSON.parse(result.out.trim().split('\n').at(-1) ?? '{}');
+    const result = await runApp(apps, [flag, '@tokenmeter/instrumentation/register', join(dir, '.next/server', file)]);
+    expect(result.code, result.err).toBe(0);
+    const answer = lastLine(result.out);
     // What the app sees is what the providers answered.
     expect(answer.chat).toBe(FIXTURES.openaiChat.ok.text);
     expect(answer.text).toBe(FIXTURES.openaiChat.ok.text);
     expect(answer.msg).toBe(FIXTURES.anthropicMessages.ok.text);
-    const calls = await otlp.waitForCalls(expected.length);
+    const calls = await apps.otlp.waitForCalls(expected.length);
     expect(calls.map((c) => c.provider).sort()).toEqual(expected);
     for (const c of calls.filter((c) => c.provider === 'openai')) expectExact(c, 'openai', FIXTURES.openaiChat.ok);
     expectExact(
