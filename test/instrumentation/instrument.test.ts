@@ -10,6 +10,7 @@ import { ConverseCommand } from '@aws-sdk/client-bedrock-runtime';
 import * as aiModule from 'ai';
 import OpenAI, * as openaiModule from 'openai';
 import * as openaiV7 from 'openai-v7';
+import { context, TraceFlags, trace } from '@opentelemetry/api';
 import { afterAll, describe, expect, test } from 'vitest';
 import { instrument } from '../../instrumentation/src/instrument.js';
 import { OpenAIInstrumentation } from '../../instrumentation/src/instrumentations/openai.js';
@@ -131,5 +132,26 @@ describe('hook and wrapper both apply: one span per call', () => {
     const f = FIXTURES.openaiChat.ok;
     await ai.generateText({ model: instrument(replayOpenAI(server).chat(f.model)), prompt: 'Hello' });
     expectExactCall((await spans(1))[0], 'openai', f.model, f.tokens!);
+  });
+});
+
+describe('a span that will not be exported', () => {
+  test('sampled out (parent not sampled): nothing added to the request, no span, the app sees the same chunks', async () => {
+    const f = FIXTURES.openaiChat.ok;
+    const client = instrument(new OpenAI({ apiKey: 'sk-test', baseURL: `${server.url}/v1` }));
+    const notSampled = trace.setSpanContext(context.active(), {
+      traceId: '0af7651916cd43dd8448eb211c80319c',
+      spanId: 'b7ad6b7169203331',
+      traceFlags: TraceFlags.NONE,
+    });
+    const chunks: unknown[] = [];
+    await context.with(notSampled, async () => {
+      const stream = await client.chat.completions.create({ model: f.model, messages: user, stream: true });
+      for await (const c of stream) chunks.push(c);
+    });
+    expect((server.requests.at(-1)?.body as { stream_options?: unknown }).stream_options).toBeUndefined();
+    expect(chunks.length).toBeGreaterThan(0);
+    await new Promise((r) => setTimeout(r, 50));
+    expect(tracing.ours()).toHaveLength(0);
   });
 });
