@@ -8,7 +8,8 @@
  *
  * Builds are slow: each variant is built once for this file, into test/artifacts (never committed).
  */
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { type ChildProcess, execFile, execFileSync, spawn } from 'node:child_process';
+import { promisify } from 'node:util';
 import { cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
@@ -31,7 +32,7 @@ type Variant = 'turbopack' | 'webpack' | 'defaults';
 const apps: Partial<Record<Variant, string>> = {};
 
 /** The example copied and built (inside the repository, so that it finds next and the SDKs in its node_modules). */
-function buildApp(variant: Variant): string {
+async function buildApp(variant: Variant): Promise<string> {
   const app = join(dir, variant);
   cpSync(example, app, { recursive: true, filter: (src) => !/\/(\.next|node_modules)(\/|$)/.test(src) });
   if (variant === 'defaults') writeFileSync(join(app, 'next.config.mjs'), 'export default {};\n');
@@ -42,11 +43,11 @@ function buildApp(variant: Variant): string {
   for (const file of ['package.json', 'README.md', 'dist']) {
     cpSync(join(root, 'instrumentation', file), join(installed, file), { recursive: true });
   }
-  execFileSync(process.execPath, [nextBin, 'build', ...(variant === 'webpack' ? ['--webpack'] : [])], {
+  await promisify(execFile)(process.execPath, [nextBin, 'build', ...(variant === 'webpack' ? ['--webpack'] : [])], {
     cwd: app,
     env: { PATH: process.env.PATH ?? '', NEXT_TELEMETRY_DISABLED: '1' },
-    stdio: 'pipe',
-    timeout: 300_000,
+    timeout: 600_000,
+    maxBuffer: 16 * 1024 * 1024,
   });
   return app;
 }
@@ -55,7 +56,10 @@ beforeAll(async () => {
   execFileSync('npx', ['tsc', '-b', 'instrumentation'], { cwd: root, stdio: 'pipe' });
   mkdirSync(join(root, 'test/artifacts'), { recursive: true });
   dir = mkdtempSync(join(root, 'test/artifacts/nextjs-'));
-  for (const v of ['turbopack', 'webpack', 'defaults'] as const) apps[v] = buildApp(v);
+  // The three builds at once: on two cores they overlap (Turbopack's threads, webpack's one).
+  const variants = ['turbopack', 'webpack', 'defaults'] as const;
+  const built = await Promise.all(variants.map((v) => buildApp(v)));
+  variants.forEach((v, i) => (apps[v] = built[i]));
   replay = await startReplayServer();
   otlp = await startOtlpReceiver();
 }, 900_000);
