@@ -120,7 +120,61 @@ function renderMessages({ fixture: f, model, stream }: RenderInput): Reply {
   return sseReply(frames, headers);
 }
 
+/** Batch results carry the batch's service tier. */
+const SHAPE_BATCH: AnthropicShape = { serviceTier: true };
+
+/** A Message Batch that has ended; its results at a path of this server (the SDK resolves it against its base URL). */
+function renderBatch({ params }: RenderInput): Reply {
+  return jsonReply({
+    id: params.id,
+    type: 'message_batch',
+    processing_status: 'ended',
+    request_counts: { processing: 0, succeeded: 1, errored: 1, canceled: 0, expired: 0 },
+    created_at: '2026-12-06T10:00:00.000000+00:00',
+    ended_at: '2026-12-06T10:41:07.000000+00:00',
+    expires_at: '2026-12-07T10:00:00.000000+00:00',
+    archived_at: null,
+    cancel_initiated_at: null,
+    results_url: `/v1/messages/batches/${params.id}/results`,
+  });
+}
+
+/** The results file: JSON Lines, one per request, in no particular order. */
+function renderBatchResults({ fixture: f }: RenderInput): Reply {
+  const lines = [
+    { custom_id: 'ticket-1', result: { type: 'succeeded', message: anthropicMessage(f, f.model, SHAPE_BATCH) } },
+    {
+      custom_id: 'ticket-2',
+      result: {
+        type: 'errored',
+        error: { type: 'error', error: { type: 'invalid_request_error', message: 'max_tokens: Field required' } },
+      },
+    },
+  ];
+  return {
+    status: 200,
+    headers: { 'content-type': 'application/binary' },
+    body: lines.map((l) => `${JSON.stringify(l)}\n`).join(''),
+  };
+}
+
 export const anthropicRoutes: RouteSpec[] = [
+  {
+    name: 'anthropicBatches',
+    errors: 'anthropic',
+    method: 'GET',
+    pattern: /^\/v1\/messages\/batches\/(?<id>[^/]+)\/results$/,
+    isStream: () => false,
+    render: renderBatchResults,
+  },
+  {
+    name: 'anthropicBatches',
+    errors: 'anthropic',
+    method: 'GET',
+    pattern: /^\/v1\/messages\/batches\/(?<id>[^/]+)$/,
+    isStream: () => false,
+    render: renderBatch,
+  },
   {
     name: 'anthropicMessages',
     errors: 'anthropic',

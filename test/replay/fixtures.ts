@@ -247,6 +247,21 @@ export const FIXTURES = {
     }),
   },
 
+  /**
+   * GET /v1/messages/batches/{id} and …/results: a Message Batch that ended with one succeeded
+   * request (this message, billed at the batch price) and one errored (not billed).
+   */
+  anthropicBatches: {
+    ok: fixture({
+      id: 'msg_01BtchK7pQ2wE4rT6yU8iO0p',
+      model: 'claude-haiku-4-5-20251001',
+      text: PARIS,
+      finishReason: 'end_turn',
+      usage: reported({ input: 120_000, output: 40_000 }),
+      tokens: tokens({ inputTokens: 120_000, outputTokens: 40_000 }),
+    }),
+  },
+
   /** POST /v1/messages. */
   anthropicMessages: {
     ok: fixture({

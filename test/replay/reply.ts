@@ -39,7 +39,7 @@ export interface RenderInput {
 export interface RouteSpec {
   name: RouteName;
   errors: ErrorFamily;
-  method: 'POST';
+  method: 'POST' | 'GET';
   /** Matched against the decoded pathname. A named group `model` takes the model from the path, else from body.model. */
   pattern: RegExp;
   /** The request header that names the model instead (the AI Gateway's `ai-language-model-id`). */

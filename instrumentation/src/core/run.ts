@@ -14,6 +14,11 @@ export function setInstrumentationEnabled(on: boolean): void {
   enabled = on;
 }
 
+/** Whether wrappers record (for the few that start calls themselves, as batch results do). */
+export function isInstrumentationEnabled(): boolean {
+  return enabled;
+}
+
 /**
  * What a blocked call returns: every wrapped SDK method returns a promise (a Stainless
  * `APIPromise` for openai and Anthropic), so a block is a rejection, as an API error would be,

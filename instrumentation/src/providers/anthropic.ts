@@ -66,6 +66,25 @@ interface StreamUsage {
 }
 const streamState = new WeakMap<Call, StreamUsage>();
 
+/**
+ * One result line of a Message Batch (`messages.batches.results()`): a succeeded request is a
+ * call billed at the batch price; the others (errored, canceled, expired) are not billed.
+ */
+export function batchResultCall(self: { _client?: { baseURL?: string } }, line: any): CallSpec | undefined {
+  const message = line?.result?.type === 'succeeded' ? line.result.message : undefined;
+  if (!message || typeof message.model !== 'string' || !message.usage) return undefined;
+  const host = hostOf(self?._client?.baseURL, 'anthropic');
+  return {
+    provider: host.provider,
+    operation: 'chat',
+    requestModel: message.model,
+    isStreaming: false,
+    serverAddress: host.address,
+    serverPort: host.port,
+    batch: true,
+  };
+}
+
 export const messagesReader: ResultReader = {
   read(data, call) {
     call.responseId = data?.id;
