@@ -61,12 +61,11 @@ export function wrapMessagesCreate(original: (...args: any[]) => any) {
 export function wrapBatchResults(original: (...args: any[]) => any) {
   return function results(this: any, ...args: any[]) {
     if (!isInstrumentationEnabled()) return original.apply(this, args);
-    const self = this;
     const pending = original.apply(this, args);
     if (!pending || typeof pending.then !== 'function') return pending;
     return pending.then((decoder: any) => {
       try {
-        observeBatchLines(self, decoder);
+        observeBatchLines(this, decoder);
       } catch (err) {
         recordFault('anthropic.batch', err);
       }
