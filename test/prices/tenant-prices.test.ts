@@ -14,6 +14,7 @@ import { DEFAULT_ERROR_RULES, DEFAULT_SPIKE_RULES } from '../../ingest/src/anoma
 import { evaluateAnomalies } from '../../ingest/src/anomaly/evaluate.ts';
 import { ADMIN_KEY, startCostService } from '../reconcile/service.ts';
 import { runCli } from '../support/cli.ts';
+import { chatSpan, otlpRequest, str, svcAttr } from '../support/otlp.ts';
 import { rows } from '../support/store.ts';
 import { expectRollupsEqualRaw } from './consistency.ts';
 
@@ -23,42 +24,15 @@ const AT = Math.floor(Date.now() / HOUR) * HOUR - 3 * HOUR;
 
 const cli = (url: string, ...argv: string[]) => runCli(argv, { TOKENMETER_URL: url, TOKENMETER_KEY: ADMIN_KEY });
 
-/** One OTLP/JSON span without a cost (ingest prices it), for a tenant. */
+/** One OTLP/JSON call without a cost (ingest prices it): 1M input and 100k output tokens, for a tenant. */
 function span(tenant: string, model: string, spanId: string, startMs = AT + 60_000) {
-  const attr = (key: string, value: string | number) => ({
-    key,
-    value: typeof value === 'number' ? { intValue: String(value) } : { stringValue: value },
+  const call = chatSpan(15, {
+    input: 1_000_000,
+    output: 100_000,
+    startMs,
+    extra: [str('gen_ai.request.model', model), str('tokenmeter.tenant', tenant)],
   });
-  return {
-    resourceSpans: [
-      {
-        resource: { attributes: [attr('service.name', 'support-bot')] },
-        scopeSpans: [
-          {
-            scope: { name: 'test' },
-            spans: [
-              {
-                traceId: `${spanId}${spanId}`,
-                spanId,
-                name: `chat ${model}`,
-                kind: 3,
-                startTimeUnixNano: `${startMs}000000`,
-                endTimeUnixNano: `${startMs + 500}000000`,
-                attributes: [
-                  attr('gen_ai.provider.name', 'openai'),
-                  attr('gen_ai.operation.name', 'chat'),
-                  attr('gen_ai.request.model', model),
-                  attr('gen_ai.usage.input_tokens', 1_000_000),
-                  attr('gen_ai.usage.output_tokens', 100_000),
-                  attr('tokenmeter.tenant', tenant),
-                ],
-              },
-            ],
-          },
-        ],
-      },
-    ],
-  };
+  return otlpRequest([{ ...call, spanId }], [svcAttr('support-bot')]);
 }
 
 describe('prices per tenant', () => {
