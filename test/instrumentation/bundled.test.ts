@@ -121,6 +121,19 @@ describe('an esbuild-bundled function', () => {
     expect(apps.otlp.spans()).toHaveLength(0);
   });
 
+  test('traces turned off on purpose (OTEL_TRACES_EXPORTER=none, OTEL_SDK_DISABLED=true): no warning, nothing added', async () => {
+    for (const env of [{ OTEL_TRACES_EXPORTER: 'none' }, { OTEL_SDK_DISABLED: 'true' }]) {
+      apps.replay.reset();
+      const r = await run(['-r', '@tokenmeter/instrumentation/register', join(dir, 'wrapped.cjs')], env);
+      expect(r.code, r.err).toBe(0);
+      expect(lastLine(r.out)).toEqual(EXPECTED);
+      expect(r.err, JSON.stringify(env)).not.toContain('TokenmeterWarning');
+      // The openai SDK's streamed call (the first stream; @ai-sdk/openai asks usage by itself).
+      const streamed = apps.replay.requests.find((q) => (q.body as { stream?: boolean })?.stream === true);
+      expect((streamed?.body as { stream_options?: unknown }).stream_options).toBeUndefined();
+    }
+  });
+
   test('an SDK in the bundle, not wrapped, under register: one warning on the first AI call', async () => {
     const r = await run(['-r', '@tokenmeter/instrumentation/register', join(dir, 'bare.cjs')]);
     expect(r.code, r.err).toBe(0);

@@ -58,7 +58,8 @@ export function runCall<T>(
   try {
     // Nothing would be exported, checked or counted: the bare call (nothing added to the request).
     if (!isTracingConfigured() && !hasGuard() && !metricsEnabled()) {
-      if (!registry().tracesOff) warnNoTracerProvider();
+      // Traces turned off on purpose (OTEL_TRACES_EXPORTER=none, OTEL_SDK_DISABLED) are not a problem to report.
+      if (!registry().tracesOff && process.env.OTEL_SDK_DISABLED?.toLowerCase() !== 'true') warnNoTracerProvider();
       return invoke(undefined);
     }
     const spec = describe();

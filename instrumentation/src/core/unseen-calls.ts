@@ -51,8 +51,8 @@ function onHttp(message: unknown): void {
 function check(method: string | undefined, host: string, path: string | undefined): void {
   try {
     if (method !== 'POST' || !path || !MODEL_API_PATH.test(path) || activeCall()) return;
-    // Instrumented, but with nothing to export to: that was said already, with its own fix.
-    if (registry().warned.has('no-tracer-provider')) return;
+    // Instrumented, but with nothing to export to: said already, with its own fix; or traces are off on purpose.
+    if (registry().warned.has('no-tracer-provider') || registry().tracesOff) return;
     stop();
     warnOnce('unseen-call', unseenCallMessage(`${method} ${host}${path.split('?')[0]}`));
   } catch (err) {
