@@ -148,6 +148,7 @@ describe('static files', () => {
   it('serves only the app files, with their types, and nosniff everywhere', async () => {
     for (const path of ['/app.js.map', '/app.css.map', '/types/main.d.ts', '/types/.tsbuildinfo', '/types/']) {
       const res = await fetch(`${svc.url}${path}`);
+      await res.arrayBuffer();
       expect(res.status, path).toBe(404);
       expect(res.headers.get('x-content-type-options'), path).toBe('nosniff');
     }
@@ -159,6 +160,9 @@ describe('static files', () => {
     };
     for (const [path, type] of Object.entries(types)) {
       const res = await fetch(`${svc.url}${path}`);
+      // Every body read: an unread app.js leaves its answer half-written (backpressure), and
+      // the server's close then waits (about a minute) for undici to drop that connection.
+      await res.arrayBuffer();
       expect(res.status, path).toBe(200);
       expect(res.headers.get('content-type'), path).toMatch(type);
       expect(res.headers.get('x-content-type-options'), path).toBe('nosniff');
@@ -166,6 +170,7 @@ describe('static files', () => {
     expect(await (await fetch(`${svc.url}/app.js`)).text()).not.toMatch(/sourceMappingURL/);
     for (const path of ['/healthz', '/readyz', '/api/v1/budgets', '/nope']) {
       const res = await fetch(`${svc.url}${path}`, { headers: auth });
+      await res.arrayBuffer();
       expect(res.headers.get('x-content-type-options'), path).toBe('nosniff');
     }
   });
