@@ -1,6 +1,13 @@
 import { type CallCost, costOfCall, type PriceOverride } from '@tokenmeter/instrumentation/prices';
 import type { AiCall } from '@tokenmeter/instrumentation/normalize';
-import { type CostBounds, type CostRefusal, DEFAULT_COST_BOUNDS, exceedsCap, judgeSpanCost } from './span-cost.js';
+import {
+  claimExcerpt,
+  type CostBounds,
+  type CostRefusal,
+  DEFAULT_COST_BOUNDS,
+  exceedsCap,
+  judgeSpanCost,
+} from './span-cost.js';
 
 /** A call's cost, and the span's own claim when it was not believed (kept on the row as attributes). */
 export interface IngestCost extends CallCost {
@@ -48,7 +55,7 @@ export class IngestPricer {
       }),
     );
     if (!reason || !call.spanCost) return cost;
-    return { ...cost, refused: { reason, claimUsd: call.spanCost.usd.slice(0, 64) } };
+    return { ...cost, refused: { reason, claimUsd: claimExcerpt(call.spanCost.usd) } };
   }
 
   /** What the cache saved is bounded like a cost, so its sums cannot wrap either. */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { exceedsCap, judgeSpanCost } from './span-cost.js';
+import { claimExcerpt, exceedsCap, judgeSpanCost } from './span-cost.js';
 
 const bounds = { factor: 10, maxCallUsd: '1000' };
 
@@ -34,5 +34,19 @@ describe('judgeSpanCost: a span cost is believed only when it is a plausible dec
   it('exceedsCap compares exactly', () => {
     expect(exceedsCap('1000', bounds)).toBe(false);
     expect(exceedsCap('1000.000000000001', bounds)).toBe(true);
+  });
+});
+
+describe('claimExcerpt: the kept part of a refused claim', () => {
+  it('cuts between code points, never inside a surrogate pair', () => {
+    const claim = `${'9'.repeat(63)}😀😀`; // the 64th character is an emoji: units 63 and 64
+    const kept = claimExcerpt(claim);
+    expect(kept).toBe(`${'9'.repeat(63)}😀`);
+    expect(kept.isWellFormed()).toBe(true);
+    expect(claim.slice(0, 64).isWellFormed()).toBe(false); // what a plain slice would have stored
+  });
+
+  it('keeps a short claim as it is', () => {
+    expect(claimExcerpt('0.5')).toBe('0.5');
   });
 });

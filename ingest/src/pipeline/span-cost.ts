@@ -41,3 +41,12 @@ export function judgeSpanCost(claim: string, catalogueUsd: string | null, bounds
 export function exceedsCap(usd: string, bounds: CostBounds): boolean {
   return parseUsd(usd) > parseUsd(bounds.maxCallUsd);
 }
+
+/**
+ * What is kept of a refused claim (as `tokenmeter.cost.claimed_usd`): its first 64 characters,
+ * cut between code points. A cut inside a surrogate pair would store a lone surrogate, and
+ * ClickHouse refuses the whole row.
+ */
+export function claimExcerpt(claim: string, max = 64): string {
+  return claim.length <= max ? claim : Array.from(claim).slice(0, max).join('');
+}
