@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { mulberry32 } from '../../ingest/src/demo/history.ts';
 import { insertSettings, type Store } from '../../ingest/src/store/client.ts';
 import { type CallRow, costFromPrice, toCallRow } from '../../ingest/src/pipeline/rows.ts';
 import type { AiCall } from '../../instrumentation/src/normalize/types.ts';
@@ -85,17 +86,8 @@ export const DEFAULT_SERVICES = ['chat-api', 'batch-worker'];
 
 const HOUR_MS = 3_600_000;
 
-/** mulberry32: a tiny seeded PRNG, enough for test data. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** mulberry32 (the demo history's): a tiny seeded PRNG, enough for test data. */
+export const prng = mulberry32;
 
 const PLANS = ['pro', 'free', 'team'] as const;
 

@@ -170,7 +170,8 @@ function lognormal(random: () => number): number {
   return Math.exp(0.5 * z - 0.125);
 }
 
-function mulberry32(seed: number): () => number {
+/** mulberry32: a tiny seeded PRNG, enough for demo and test data (test/support/seed.ts uses it too). */
+export function mulberry32(seed: number): () => number {
   let a = seed >>> 0;
   return () => {
     a = (a + 0x6d2b79f5) >>> 0;

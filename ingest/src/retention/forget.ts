@@ -1,4 +1,5 @@
 import { createHash, randomUUID } from 'node:crypto';
+import { ROLLUP_TOKEN_COLUMNS } from '../store/backfill.js';
 import { insertSettings, type Store } from '../store/client.js';
 import { recordAudit } from './audit.js';
 import { localTable, onCluster, SYNC_MUTATION, select, table } from './sql.js';
@@ -114,15 +115,7 @@ const SUBTRACTED = [
   ['errors', "countIf(status = 'error')"],
   ['unpriced_requests', 'countIf(NOT priced)'],
   ['estimated_requests', 'countIf(estimated)'],
-  ...[
-    'input_tokens',
-    'output_tokens',
-    'cache_read_tokens',
-    'cache_write_tokens',
-    'reasoning_tokens',
-    'input_audio_tokens',
-    'output_audio_tokens',
-  ].map((c) => [c, `sum(${c})`]),
+  ...ROLLUP_TOKEN_COLUMNS.map((c) => [c, `sum(${c})`]),
 ] as const;
 
 /** The user's calls in ai_calls, negated, as rows of a coarse rollup (t-digest columns left empty). */

@@ -139,10 +139,8 @@ async function setCutover(store: Store, log?: (msg: string) => void): Promise<st
   return (await read()) ?? '';
 }
 
-const SUMS = [
-  'errors',
-  'unpriced_requests',
-  'estimated_requests',
+/** The token columns every rollup sums (forget-user subtracts the same ones). */
+export const ROLLUP_TOKEN_COLUMNS = [
   'input_tokens',
   'output_tokens',
   'cache_read_tokens',
@@ -150,7 +148,9 @@ const SUMS = [
   'reasoning_tokens',
   'input_audio_tokens',
   'output_audio_tokens',
-];
+] as const;
+
+const SUMS = ['errors', 'unpriced_requests', 'estimated_requests', ...ROLLUP_TOKEN_COLUMNS];
 
 /** One day of a 003 rollup, regrouped for a 021 rollup (the 003 columns are UInt64). */
 function copyFromOld(db: string, target: string): string {
