@@ -286,29 +286,6 @@ WHERE tenant = {tenant:String} AND ${time}
   return row ? totalsOf(row, '') : emptyTotals();
 }
 
-/** Spend per hour in [from, to), hours with no usage left out. */
-export async function hourlySpend(
-  store: Store,
-  q: { tenant: string; from: Date; to: Date; filters: UsageFilters },
-): Promise<{ hour: number; costUsd: number }[]> {
-  // Per hour and one user: only raw calls know (the per-user rollup is daily).
-  const src = needsRaw(q.filters) || q.filters.user !== '' ? RAW : HOURLY;
-  const where = filterOf(q.filters, src);
-  const sql = `
-SELECT toUnixTimestamp(${src.hour}) AS hour_s, toFloat64(sum(${src.measures.costUsd})) AS cost
-FROM ${src.table}
-WHERE tenant = {tenant:String} AND ${src.hour} >= {from:DateTime('UTC')} AND ${src.hour} < {to:DateTime('UTC')}
-  AND ${where.sql}
-GROUP BY hour_s ORDER BY hour_s`;
-  const rows = await readRows<{ hour_s: number; cost: number }>(store, sql, {
-    tenant: q.tenant,
-    from: Math.floor(q.from.getTime() / 1000),
-    to: Math.floor(q.to.getTime() / 1000),
-    ...where.params,
-  });
-  return rows.map((r) => ({ hour: Number(r.hour_s) * 1000, costUsd: Number(r.cost) }));
-}
-
 export interface CallDistribution {
   calls: number;
   /** Tokens per call (input + output), quantiles and variance. */
