@@ -191,7 +191,10 @@ function budgetEditor(
   const error = el('p', { class: 'form-error', role: 'alert' });
   const save = el('button', { class: 'btn primary', type: 'submit', text: budget ? 'Save changes' : 'Create budget' });
   const cancel = el('button', { class: 'btn', type: 'button', text: 'Cancel' });
-  cancel.addEventListener('click', onCancel);
+  cancel.addEventListener('click', () => {
+    stopPreview();
+    onCancel();
+  });
 
   const body = () => {
     const list = thresholds.i.value
@@ -212,6 +215,12 @@ function budgetEditor(
 
   let timer: ReturnType<typeof setTimeout> | undefined;
   let inflight: AbortController | undefined;
+  // Once the form is saved or closed, no preview may follow it: a late one would name a
+  // budget that the next click may already have deleted (a 404 in the console).
+  const stopPreview = () => {
+    clearTimeout(timer);
+    inflight?.abort();
+  };
   const refresh = () => {
     clearTimeout(timer);
     timer = setTimeout(() => {
@@ -257,6 +266,7 @@ function budgetEditor(
   form.addEventListener('change', refresh);
   form.addEventListener('submit', (e) => {
     e.preventDefault();
+    stopPreview();
     save.disabled = true;
     error.textContent = '';
     const path = budget ? `/api/v1/budgets/${encodeURIComponent(budget.id)}` : '/api/v1/budgets';
