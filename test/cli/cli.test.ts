@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../support/cli.ts';
 import { completionCandidates } from '../../ingest/src/cli/completion.ts';
 import { buildProgram } from '../../ingest/src/cli/program.ts';
-import { seedCalls } from '../support/seed.ts';
+import { UNPRICED_MODEL, seedCalls } from '../support/seed.ts';
 import { ADMIN_KEY, startBudgetService } from '../budgets/service.ts';
 
 /** The command tree in this process: exit codes, one-line errors, tenants, completion. */
@@ -119,6 +119,35 @@ describe('an operator key and tenants', () => {
     const r = await run(['report'], { TOKENMETER_KEY: key });
     expect(r.code, r.err).toBe(0);
     expect(r.out).toContain('tenant globex');
+  });
+});
+
+describe('report', () => {
+  it('shows a model no price covers as unpriced, never $0.00, and says how many calls a total leaves out', async () => {
+    const end = new Date(Math.floor(Date.now() / HOUR) * HOUR + HOUR);
+    const seeded = await seedCalls(svc.store, {
+      tenant: 'initech',
+      days: 1,
+      end,
+      seed: 5,
+      callsPerHour: 6,
+      unpricedRate: 0.3,
+    });
+    expect(seeded.unpriced).toBeGreaterThan(0);
+    const r = await run(['report', '--days', '2', '--tenant', 'initech']);
+    expect(r.code, r.err).toBe(0);
+    const byModel = r.out.split('by model\n')[1]!.split('\nby user')[0]!;
+    const unpricedLine = byModel.split('\n').find((l) => l.startsWith(UNPRICED_MODEL.model));
+    expect(unpricedLine, byModel).toBeDefined();
+    const calls = /^\S+\s+unpriced\s+unpriced\s+(\d+)/.exec(unpricedLine!)?.[1];
+    expect(unpricedLine).not.toContain('$0.00');
+    // The month's headline counts every call and names the ones its dollar figure leaves out:
+    // as many as the unpriced model's row (the seed's days may straddle a month's start).
+    const month = /month to date \$[\d,]+\.\d+ \+ (\d+) unpriced \(\d+ calls\)/.exec(r.out);
+    expect(month, r.out).not.toBeNull();
+    expect(Number(month![1])).toBe(Number(calls));
+    expect(Number(calls)).toBeGreaterThan(0);
+    expect(Number(calls)).toBeLessThanOrEqual(seeded.unpriced);
   });
 });
 

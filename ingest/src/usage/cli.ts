@@ -24,7 +24,19 @@ interface BudgetWithStatus {
 
 interface Totals {
   requests: number;
+  unpricedRequests: number;
   costUsd: string;
+}
+
+/**
+ * A cost as the report shows it: a call no price covers adds nothing to the sum, so a total
+ * made only of such calls reads "unpriced", never $0.00, and a partly priced one says how many
+ * calls it leaves out.
+ */
+export function costText(t: Totals): string {
+  const unpriced = t.unpricedRequests ?? 0;
+  if (unpriced > 0 && unpriced === t.requests) return 'unpriced';
+  return unpriced > 0 ? `${usd(t.costUsd)} + ${unpriced} unpriced` : usd(t.costUsd);
 }
 
 function scopeText(scope: Record<string, string>): string {
@@ -153,8 +165,8 @@ export const addUsageCommands: AddCommands = (program, { client }) => {
       );
       out.push(
         `tokenmeter report — tenant ${overall.tenant}, ${d(to)} (UTC)\n` +
-          `today ${usd(overall.totals.today.costUsd)} (${overall.totals.today.requests} calls)   ` +
-          `month to date ${usd(overall.totals.period.costUsd)} (${overall.totals.period.requests} calls)   ` +
+          `today ${costText(overall.totals.today)} (${overall.totals.today.requests} calls)   ` +
+          `month to date ${costText(overall.totals.period)} (${overall.totals.period.requests} calls)   ` +
           `last ${days} days ${sparkline(series.series.map((p) => Number(p.costUsd)))}\n`,
       );
       for (const dim of ['model', 'user', 'feature'] as const) {
@@ -173,8 +185,8 @@ export const addUsageCommands: AddCommands = (program, { client }) => {
           .slice(0, top)
           .map((g) => ({
             [dim]: String(g[dim]) || '(none)',
-            today: usd(g.today.costUsd),
-            'month to date': usd(g.period.costUsd),
+            today: costText(g.today),
+            'month to date': costText(g.period),
             calls: g.period.requests,
             [`last ${days} days`]: spark.get(String(g[dim])) ?? '',
           }));
