@@ -64,6 +64,14 @@ function cost(provider: string, model: string, usage: Usage, ctx: AdviceContext,
   return r.priced ? parseUsd(r.costUsd) : undefined;
 }
 
+function priceIdOf(provider: string, model: string, ctx: AdviceContext): string | undefined {
+  const r = priceCall(
+    { provider, model, usage: { inputTokens: 1, outputTokens: 1 }, timestamp: ctx.at, tenant: ctx.tenant },
+    ctx.overrides,
+  );
+  return r.priced ? r.priceId : undefined;
+}
+
 function monthly(windowSaving: bigint, ctx: AdviceContext): { monthlySavingsUsd: string; monthlySavings: number } {
   const m = (windowSaving * 30n) / BigInt(ctx.daysObserved);
   return { monthlySavingsUsd: formatScaled(m), monthlySavings: Number((m + SCALE / 200n) / (SCALE / 100n)) / 100 };
@@ -94,9 +102,13 @@ export function cheaperModel(g: TrafficGroup, ctx: AdviceContext): Advice | unde
   if (avg.usage.inputTokens > SMALL_CALL.maxInputTokens || avg.usage.outputTokens > SMALL_CALL.maxOutputTokens)
     return undefined;
   const current = parseUsd(g.costUsd);
+  // The price the group's own model resolves to: a dated snapshot or alias of a listed model
+  // (claude-haiku-4-5-20251001) is that model, never advice to move to itself.
+  const own = priceIdOf(g.provider, g.model, ctx);
   const options: { model: string; windowCost: bigint }[] = [];
   for (const model of candidates) {
-    if (model === g.model) break; // only models listed as smaller than the current one
+    // Only models listed as smaller than the current one.
+    if (model === g.model || (own !== undefined && priceIdOf(g.provider, model, ctx) === own)) break;
     const each = cost(g.provider, model, avg.usage, ctx);
     if (each === undefined) continue;
     const windowCost = each * BigInt(avg.calls);
