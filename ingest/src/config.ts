@@ -11,8 +11,11 @@ import { type CostBounds, DEFAULT_COST_BOUNDS } from './pipeline/span-cost.js';
 export interface Config {
   port: number;
   host: string;
-  /** How long a client may take to send a request: its headers, and its headers and body (408 past either). */
-  http: { headersTimeoutMs: number; requestTimeoutMs: number };
+  /**
+   * How long a client may take to send a request: its headers, and its headers and body (408 past
+   * either); and how long a shutdown waits for requests in flight before it closes their connections.
+   */
+  http: { headersTimeoutMs: number; requestTimeoutMs: number; shutdownGraceMs: number };
   clickhouse: {
     /** Unset: embedded ClickHouse (chdb) at dataDir. */
     url: string | undefined;
@@ -154,7 +157,11 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): Config {
   return {
     port: int(env, 'PORT', 4318, 0, 65535),
     host: env.HOST || '0.0.0.0',
-    http: { headersTimeoutMs, requestTimeoutMs },
+    http: {
+      headersTimeoutMs,
+      requestTimeoutMs,
+      shutdownGraceMs: int(env, 'TOKENMETER_SHUTDOWN_GRACE_MS', 10_000, 0, 600_000),
+    },
     clickhouse: {
       url: env.CLICKHOUSE_URL || undefined,
       user: env.CLICKHOUSE_USER || 'default',

@@ -123,7 +123,12 @@ export async function startServer(
       closing ??= (async () => {
         const closed = new Promise<void>((r) => server.close(() => r()));
         server.closeIdleConnections();
+        // Requests in flight get the grace to finish; past it, a client still sending its body or
+        // not reading its answer loses its connection (an unanswered OTLP export is retried by its
+        // exporter, nothing acknowledged is lost) instead of holding the shutdown for minutes.
+        const grace = setTimeout(() => server.closeAllConnections(), config.http.shutdownGraceMs);
         await closed;
+        clearTimeout(grace);
         await evaluator.stop();
         await costJobs.close();
         await writer.close();
