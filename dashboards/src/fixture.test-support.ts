@@ -196,6 +196,9 @@ export function ingestStats(fromMs: number, toMs: number, opts: { stopAcceptingA
       rows.push({ ts, instance, metric: 'spans_rejected', reason: 'invalid_usage', value: accepting ? 2 : 0 });
       rows.push({ ts, instance, metric: 'spans_rejected', reason: 'payload_too_large', value: accepting ? 1 : 0 });
       rows.push({ ts, instance, metric: 'dedup_hits', reason: '', value: accepting ? 3 : 0 });
+      rows.push({ ts, instance, metric: 'values_repaired', reason: 'lone_surrogate', value: accepting ? 1 : 0 });
+      const refused = accepting && (t / 60_000) % 10 === 0 ? 1 : 0;
+      rows.push({ ts, instance, metric: 'span_costs_refused', reason: 'above_cap', value: refused });
       rows.push({ ts, instance, metric: 'batches_written', reason: '', value: accepting ? 4 : 0 });
       rows.push({ ts, instance, metric: 'spool_bytes', reason: '', value: 4096 });
       rows.push({ ts, instance, metric: 'spool_age_seconds', reason: '', value: 2 });

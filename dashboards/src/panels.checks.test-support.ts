@@ -229,6 +229,10 @@ export const CHECKS: Record<string, Check> = {
     value: sum('events', { metric: 'dedup_hits' }),
     raw: "SELECT sum(value) AS v FROM ingest_stats WHERE $__timeFilter(ts) AND metric = 'dedup_hits'",
   },
+  [`${P} / Values repaired and span costs refused`]: {
+    value: sum('events', { what: 'span_costs_refused: above_cap' }),
+    raw: "SELECT sum(value) AS v FROM ingest_stats WHERE $__timeFilter(ts) AND metric = 'span_costs_refused' AND reason = 'above_cap'",
+  },
   [`${P} / Spool size`]: {
     value: (rows) => Math.max(...rows.map((r) => num(r.spool_bytes))),
     raw: "SELECT max(value) AS v FROM ingest_stats WHERE metric = 'spool_bytes'",

@@ -115,6 +115,25 @@ ORDER BY time, metric`,
           w: 12,
           h: 8,
         },
+        {
+          title: 'Values repaired and span costs refused',
+          description:
+            'Per interval, by reason: values in accepted spans the service repaired so ClickHouse takes them (a lone surrogate or invalid UTF-8 replaced by U+FFFD, an empty or repeated attribute key), and costs claimed on spans that it did not believe (not a decimal, above TOKENMETER_MAX_CALL_COST_USD, or outside TOKENMETER_SPAN_COST_FACTOR of the catalogue price) and priced itself instead.',
+          kind: 'timeseries',
+          format: 'timeseries',
+          sql: `SELECT $__timeInterval(ts) AS time, concat(metric, ': ', reason) AS what, sum(value) AS events
+FROM ingest_stats
+WHERE $__timeFilter(ts)
+  AND metric IN ('values_repaired', 'span_costs_refused')
+GROUP BY time, what
+ORDER BY time, what`,
+          columns: ['time', 'what', 'events'],
+          unit: 'short',
+          bars: true,
+          stacked: true,
+          w: 12,
+          h: 8,
+        },
       ],
     },
     {
