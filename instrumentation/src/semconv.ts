@@ -68,6 +68,10 @@ export const ATTR_TM_USAGE_ESTIMATED = 'tokenmeter.usage.estimated';
 export const ATTR_TM_USAGE_CACHE_READ_AUDIO_INPUT_TOKENS = 'tokenmeter.usage.cache_read.audio.input_tokens';
 export const ATTR_TM_USAGE_CACHE_CREATION_1H_INPUT_TOKENS = 'tokenmeter.usage.cache_creation_1h.input_tokens';
 export const ATTR_TM_BATCH = 'tokenmeter.request.batch';
+/** Seconds of input audio a call reports (transcription by whisper-1, priced per minute of audio). */
+export const ATTR_TM_USAGE_AUDIO_INPUT_SECONDS = 'tokenmeter.usage.audio.input_seconds';
+/** Characters of input text (speech by tts-1 / tts-1-hd, priced per 1M characters). */
+export const ATTR_TM_USAGE_INPUT_CHARACTERS = 'tokenmeter.usage.input_characters';
 /**
  * Set on a GenAI span that encloses another span recording the same call with exact usage
  * (the Vercel `ai` SDK's doGenerate around an instrumented provider SDK, for instance):
@@ -111,6 +115,10 @@ export const GEN_AI_OPERATIONS = [
   'execute_tool',
   'create_agent',
   'invoke_agent',
+  // Custom values (the convention allows them where none of its own applies): OpenAI's audio endpoints.
+  'transcription',
+  'translation',
+  'speech',
 ] as const;
 export type GenAiOperation = (typeof GEN_AI_OPERATIONS)[number];
 

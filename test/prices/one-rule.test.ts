@@ -61,6 +61,15 @@ const usageArb: fc.Arbitrary<Usage> = fc
     reasoningShare: fc.double({ min: 0, max: 1, noNaN: true }),
     audioIn: fc.oneof(fc.constant(0), fc.integer({ min: 0, max: 5_000 })),
     cachedAudioShare: fc.double({ min: 0, max: 1, noNaN: true }),
+    // Items priced per unit (whisper-1's seconds of audio, tts-1's characters): now and then.
+    audioSeconds: fc.oneof(
+      { weight: 9, arbitrary: fc.constant(0) },
+      { weight: 1, arbitrary: fc.integer({ min: 1, max: 7200 }) },
+    ),
+    characters: fc.oneof(
+      { weight: 9, arbitrary: fc.constant(0) },
+      { weight: 1, arbitrary: fc.integer({ min: 1, max: 4096 }) },
+    ),
   })
   .map((r) => {
     const u: Usage = {
@@ -77,6 +86,8 @@ const usageArb: fc.Arbitrary<Usage> = fc
     // Cached audio (Gemini context caching): part of the cache reads and of the input audio.
     const cachedAudio = Math.floor(Math.min(r.cacheRead, r.audioIn) * r.cachedAudioShare);
     if (cachedAudio) u.cacheAudioReadTokens = cachedAudio;
+    if (r.audioSeconds) u.audioSeconds = r.audioSeconds;
+    if (r.characters) u.inputCharacters = r.characters;
     return u;
   });
 
@@ -218,11 +229,17 @@ describe('one pricing rule: instrumentation, ingest and reprice agree', () => {
             'anthropic.claude-3-5-haiku-20241022-v1:0',
           ),
           effectiveFrom: fc.constantFrom('2020-01-01T00:00:00.000Z', '2099-01-01T00:00:00.000Z'),
-          prices: fc.record({
-            input_mtok: fc.integer({ min: 0, max: 20_000 }).map((n) => n / 1000),
-            output_mtok: fc.integer({ min: 0, max: 80_000 }).map((n) => n / 1000),
-            cache_read_mtok: fc.integer({ min: 0, max: 2_000 }).map((n) => n / 1000),
-          }),
+          prices: fc
+            .record({
+              input_mtok: fc.integer({ min: 0, max: 20_000 }).map((n) => n / 1000),
+              output_mtok: fc.integer({ min: 0, max: 80_000 }).map((n) => n / 1000),
+              cache_read_mtok: fc.integer({ min: 0, max: 2_000 }).map((n) => n / 1000),
+              audio_hours: fc.constantFrom(undefined, 0.36),
+              input_mchars: fc.constantFrom(undefined, 15),
+            })
+            .map(
+              (p) => Object.fromEntries(Object.entries(p).filter(([, v]) => v !== undefined)) as Record<string, number>,
+            ),
         }),
         { maxLength: 6 },
       );
@@ -247,7 +264,7 @@ describe('one pricing rule: instrumentation, ingest and reprice agree', () => {
           }
         },
       ),
-      { numRuns: 300, seed: 16 },
+      { numRuns: 500, seed: 16 },
     );
     expect(byOverride).toBeGreaterThan(20);
     expect(byDefault).toBeGreaterThan(3);

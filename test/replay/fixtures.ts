@@ -84,6 +84,8 @@ export interface Fixture {
   dimensions?: number;
   /** Bedrock: metrics.latencyMs / invocationLatency the response reports. */
   latencyMs?: number;
+  /** Audio transcription: the input audio's duration as the API reports it (whisper-1's `duration`). */
+  durationSeconds?: number;
 }
 
 /** Splits text into stream chunks the way tokenizers tend to: a word with its leading space. */
@@ -260,6 +262,28 @@ export const FIXTURES = {
       usage: reported({ input: 120_000, output: 40_000 }),
       tokens: tokens({ inputTokens: 120_000, outputTokens: 40_000 }),
     }),
+  },
+
+  /**
+   * POST /v1/audio/transcriptions and /v1/audio/translations (multipart). gpt-4o-transcribe and
+   * gpt-4o-mini-transcribe report tokens (the audio part of the input among them); whisper-1
+   * reports the audio's duration instead (test/replay/openai.ts).
+   */
+  openaiTranscriptions: {
+    ok: fixture({
+      id: '',
+      model: 'gpt-4o-transcribe',
+      text: 'Thanks for calling. Your order shipped this morning and should arrive on Thursday.',
+      finishReason: '',
+      durationSeconds: 89.6,
+      usage: reported({ input: 1200, audioInput: 1180, output: 310, total: 1510 }),
+      tokens: tokens({ inputTokens: 1200, inputAudioTokens: 1180, outputTokens: 310 }),
+    }),
+  },
+
+  /** POST /v1/audio/speech: the audio itself (binary), no usage. */
+  openaiSpeech: {
+    ok: fixture({ id: '', model: 'tts-1', text: '', finishReason: '', usage: null, tokens: null }),
   },
 
   /** POST /v1/messages. */

@@ -334,7 +334,56 @@ function renderImages({ fixture: f, model, body }: RenderInput): Reply {
   });
 }
 
+/**
+ * audio.transcriptions / audio.translations: whisper-1 reports the audio's duration (`usage` of
+ * type duration in json, `duration` in verbose_json, nothing in text/srt/vtt); the gpt-4o
+ * transcribe models report tokens, and stream `transcript.text.delta` / `transcript.text.done`
+ * (with the usage) when asked to. Form fields arrive as strings.
+ */
+function renderAudioText(task: 'transcribe' | 'translate') {
+  return ({ fixture: f, model, body, stream }: RenderInput): Reply => {
+    const format = String(body.response_format ?? 'json');
+    const seconds = f.durationSeconds ?? 0;
+    if (format === 'text') {
+      return { status: 200, headers: { 'content-type': 'text/plain; charset=utf-8' }, body: `${f.text}\n` };
+    }
+    if (model.startsWith('whisper')) {
+      const usage = { type: 'duration', seconds: Math.ceil(seconds) };
+      if (format !== 'verbose_json')
+        return jsonReply(task === 'translate' ? { text: f.text } : { text: f.text, usage });
+      return jsonReply({
+        task,
+        language: 'english',
+        duration: seconds,
+        text: f.text,
+        segments: [{ id: 0, seek: 0, start: 0, end: seconds, text: f.text, tokens: [50364, 2561], temperature: 0 }],
+        ...(task === 'transcribe' ? { usage } : {}),
+      });
+    }
+    const u = f.usage!;
+    const usage = {
+      type: 'tokens',
+      input_tokens: u.input,
+      input_token_details: { text_tokens: u.input - u.audioInput, audio_tokens: u.audioInput },
+      output_tokens: u.output,
+      total_tokens: u.total,
+    };
+    if (!stream) return jsonReply({ text: f.text, usage });
+    const frames = f.chunks.map((delta) => sseData({ type: 'transcript.text.delta', delta, logprobs: [] }));
+    frames.push(sseData({ type: 'transcript.text.done', text: f.text, logprobs: [], usage }));
+    return sseReply(frames);
+  };
+}
+
+/** audio.speech: a few bytes of MP3 frame header stand for the audio (the SDK hands the Response over unread). */
+const MP3_BYTES = new Uint8Array([0xff, 0xf3, 0x84, 0xc4, 0x00, 0x00, 0x00, 0x03, 0x48, 0x00, 0x00, 0x00, 0x00]);
+function renderSpeech(): Reply {
+  return { status: 200, headers: { 'content-type': 'audio/mpeg' }, body: MP3_BYTES };
+}
+
 const isStreamBody = ({ body }: { body: Record<string, any> }) => body.stream === true;
+/** A multipart form says `stream=true` as text. */
+const isStreamForm = ({ body }: { body: Record<string, any> }) => body.stream === true || body.stream === 'true';
 
 function chatHasToolResult(body: Record<string, any>): boolean {
   return Array.isArray(body.messages) && body.messages.some((m: { role?: string }) => m?.role === 'tool');
@@ -391,5 +440,29 @@ export const openaiRoutes: RouteSpec[] = [
     pattern: /\/images\/generations$/,
     isStream: () => false,
     render: renderImages,
+  },
+  {
+    name: 'openaiTranscriptions',
+    errors: 'openai',
+    method: 'POST',
+    pattern: /\/audio\/transcriptions$/,
+    isStream: isStreamForm,
+    render: renderAudioText('transcribe'),
+  },
+  {
+    name: 'openaiTranscriptions',
+    errors: 'openai',
+    method: 'POST',
+    pattern: /\/audio\/translations$/,
+    isStream: () => false,
+    render: renderAudioText('translate'),
+  },
+  {
+    name: 'openaiSpeech',
+    errors: 'openai',
+    method: 'POST',
+    pattern: /\/audio\/speech$/,
+    isStream: () => false,
+    render: renderSpeech,
   },
 ];

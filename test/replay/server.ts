@@ -21,7 +21,10 @@ export interface RecordedRequest {
   /** Path and query exactly as received (percent-encoding kept). */
   path: string;
   headers: Record<string, string | string[] | undefined>;
-  /** Parsed JSON, or the raw text when the body is not JSON ('' when empty). */
+  /**
+   * Parsed JSON, or the raw text when the body is not JSON ('' when empty). A multipart form
+   * (audio uploads) is its fields: text as strings, files as `{ filename, size }`.
+   */
   body: unknown;
   /** Date.now() when the body had arrived. */
   at: number;
@@ -185,10 +188,19 @@ type Res = http.ServerResponse | http2.Http2ServerResponse;
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-async function readBody(req: Req): Promise<string> {
+async function readBody(req: Req): Promise<Buffer> {
   const chunks: Buffer[] = [];
   for await (const chunk of req) chunks.push(Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk));
-  return Buffer.concat(chunks).toString('utf8');
+  return Buffer.concat(chunks);
+}
+
+/** A multipart form's fields, parsed by the platform's own form-data parser; else JSON or text. */
+async function parseRequestBody(raw: Buffer, contentType: string | undefined): Promise<unknown> {
+  if (!contentType?.startsWith('multipart/form-data')) return parseBody(raw.toString('utf8'));
+  const form = await new Response(raw, { headers: { 'content-type': contentType } }).formData();
+  const fields: Record<string, unknown> = {};
+  for (const [k, v] of form) fields[k] = typeof v === 'string' ? v : { filename: v.name, size: v.size };
+  return fields;
 }
 
 async function send(res: Res, reply: Reply, slow: boolean): Promise<void> {
@@ -218,14 +230,14 @@ async function send(res: Res, reply: Reply, slow: boolean): Promise<void> {
 function handlerFor(state: State) {
   return async (req: Req, res: Res) => {
     try {
-      const text = await readBody(req);
+      const raw = await readBody(req);
       const headers: RecordedRequest['headers'] = {};
       for (const [k, v] of Object.entries(req.headers)) if (!k.startsWith(':')) headers[k] = v;
       const rec: RecordedRequest = {
         method: req.method ?? 'GET',
         path: req.url ?? '/',
         headers,
-        body: parseBody(text),
+        body: await parseRequestBody(raw, firstHeader(headers['content-type'])),
         at: Date.now(),
       };
       state.requests.push(rec);

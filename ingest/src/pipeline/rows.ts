@@ -32,6 +32,9 @@ export interface CallRow {
   input_audio_tokens: number;
   cache_audio_read_tokens: number;
   output_audio_tokens: number;
+  /** Items priced per unit (migration 033): seconds of transcribed audio, characters spoken. */
+  audio_seconds: number;
+  input_characters: number;
   estimated: boolean;
   is_streaming: boolean;
   is_batch: boolean;
@@ -131,6 +134,8 @@ export function toCallRow(call: AiCall, tenant: string, cost: CallCost, attribut
     input_audio_tokens: u.inputAudioTokens ?? 0,
     cache_audio_read_tokens: u.cacheAudioReadTokens ?? 0,
     output_audio_tokens: u.outputAudioTokens ?? 0,
+    audio_seconds: u.audioSeconds ?? 0,
+    input_characters: u.inputCharacters ?? 0,
     estimated: call.estimated,
     is_streaming: call.isStreaming,
     is_batch: call.isBatch,

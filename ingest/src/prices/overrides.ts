@@ -10,7 +10,11 @@ import { chDateTime, select, table } from '../retention/sql.js';
  * for models no catalogue knows, `<model>:batch` a model's batch price.
  */
 
-/** @pydantic/genai-prices price keys an override may set (USD per million tokens, or per thousand requests). */
+/**
+ * @pydantic/genai-prices price keys an override may set: USD per million tokens, per thousand
+ * requests, and for items priced per unit, per hour of transcribed audio and per million
+ * characters of speech input.
+ */
 export const PRICE_KEYS = [
   'input_mtok',
   'output_mtok',
@@ -21,7 +25,12 @@ export const PRICE_KEYS = [
   'output_audio_mtok',
   'cache_audio_read_mtok',
   'requests_kcount',
+  'audio_hours',
+  'input_mchars',
 ] as const;
+
+/** Keys that price a model on their own (whisper-1 by the hour, tts-1 by the character). */
+const ITEM_ONLY: readonly string[] = ['audio_hours', 'input_mchars'];
 
 export interface StoredOverride extends PriceOverride {
   tenant: string;
@@ -78,8 +87,8 @@ export function parseOverride(body: unknown): OverrideInput {
     }
     out[k] = v;
   }
-  if (out.input_mtok === undefined && out.output_mtok === undefined) {
-    throw new OverrideError('prices needs at least input_mtok or output_mtok');
+  if (out.input_mtok === undefined && out.output_mtok === undefined && !ITEM_ONLY.some((k) => out[k] !== undefined)) {
+    throw new OverrideError('prices needs at least input_mtok or output_mtok (or audio_hours / input_mchars alone)');
   }
   const note = b.note === undefined ? '' : b.note;
   if (typeof note !== 'string' || note.length > 1000) throw new OverrideError('note must be text of ≤ 1000 characters');

@@ -36,6 +36,8 @@ export function repriceCall(row: CallRow, overrides: readonly PriceOverride[]): 
       inputAudioTokens: Number(row.input_audio_tokens),
       cacheAudioReadTokens: Number(row.cache_audio_read_tokens ?? 0),
       outputAudioTokens: Number(row.output_audio_tokens),
+      audioSeconds: Number(row.audio_seconds ?? 0),
+      inputCharacters: Number(row.input_characters ?? 0),
     },
     timestamp: new Date(`${row.timestamp.slice(0, 23).replace(' ', 'T')}Z`),
     batch: isTrue(row.is_batch),

@@ -283,6 +283,8 @@ export function setUsageAttributes(span: Span, u: Usage): void {
   if (u.inputAudioTokens) span.setAttribute(S.ATTR_GEN_AI_USAGE_AUDIO_INPUT_TOKENS, u.inputAudioTokens);
   if (u.cacheAudioReadTokens) span.setAttribute(S.ATTR_TM_USAGE_CACHE_READ_AUDIO_INPUT_TOKENS, u.cacheAudioReadTokens);
   if (u.outputAudioTokens) span.setAttribute(S.ATTR_GEN_AI_USAGE_AUDIO_OUTPUT_TOKENS, u.outputAudioTokens);
+  if (u.audioSeconds) span.setAttribute(S.ATTR_TM_USAGE_AUDIO_INPUT_SECONDS, u.audioSeconds);
+  if (u.inputCharacters) span.setAttribute(S.ATTR_TM_USAGE_INPUT_CHARACTERS, u.inputCharacters);
 }
 
 /** Low-cardinality error type: the HTTP status class of an API error, else the error's class name. */

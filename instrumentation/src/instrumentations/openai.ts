@@ -11,7 +11,10 @@ import {
 const PLAIN_CHAT = openai.chatReader(false);
 const INJECTED_CHAT = openai.chatReader(true);
 
-/** `openai` v4 to v7: chat completions, responses, embeddings, image generation (and every OpenAI-compatible host). */
+/**
+ * `openai` v4 to v7: chat completions, responses, embeddings, image generation, audio
+ * (transcriptions, translations, speech), and every OpenAI-compatible host.
+ */
 export class OpenAIInstrumentation extends TokenmeterInstrumentation {
   constructor(config: TokenmeterInstrumentationConfig = {}) {
     super('openai', config);
@@ -42,6 +45,21 @@ export class OpenAIInstrumentation extends TokenmeterInstrumentation {
         target: (m) => mainExport(m, 'OpenAI')?.Images?.prototype,
         method: 'generate',
         wrap: wrapImagesGenerate,
+      },
+      {
+        target: (m) => mainExport(m, 'OpenAI')?.Audio?.Transcriptions?.prototype,
+        method: 'create',
+        wrap: wrapTranscriptionsCreate,
+      },
+      {
+        target: (m) => mainExport(m, 'OpenAI')?.Audio?.Translations?.prototype,
+        method: 'create',
+        wrap: wrapTranslationsCreate,
+      },
+      {
+        target: (m) => mainExport(m, 'OpenAI')?.Audio?.Speech?.prototype,
+        method: 'create',
+        wrap: wrapSpeechCreate,
       },
     ];
   }
@@ -91,6 +109,37 @@ export function wrapImagesGenerate(original: (...args: any[]) => any) {
       () => openai.describe(this, body, 'generate_content'),
       () => original.call(this, body, options),
       (result, call) => observeApiPromise(result, call, openai.imagesReader),
+    );
+  };
+}
+
+export function wrapTranscriptionsCreate(original: (...args: any[]) => any) {
+  return function create(this: any, body: any, options?: any) {
+    return runCall(
+      () => openai.describe(this, body, 'transcription'),
+      () => original.call(this, body, options),
+      (result, call) => observeApiPromise(result, call, openai.transcriptionReader),
+    );
+  };
+}
+
+export function wrapTranslationsCreate(original: (...args: any[]) => any) {
+  return function create(this: any, body: any, options?: any) {
+    return runCall(
+      () => openai.describe(this, body, 'translation'),
+      () => original.call(this, body, options),
+      (result, call) => observeApiPromise(result, call, openai.transcriptionReader),
+    );
+  };
+}
+
+/** The app gets the SDK's Response as is: its body (the audio) is never read here. */
+export function wrapSpeechCreate(original: (...args: any[]) => any) {
+  return function create(this: any, body: any, options?: any) {
+    return runCall(
+      () => openai.describe(this, body, 'speech'),
+      () => original.call(this, body, options),
+      (result, call) => observeApiPromise(result, call, openai.speechReader(body)),
     );
   };
 }

@@ -275,6 +275,10 @@ function readUsage(a: Attributes, c: Convention, inputExcludesCache: boolean, pr
   if (audioOut) usage.outputAudioTokens = audioOut;
   const cachedAudio = get(S.ATTR_TM_USAGE_CACHE_READ_AUDIO_INPUT_TOKENS);
   if (cachedAudio) usage.cacheAudioReadTokens = cachedAudio;
+  const audioSeconds = get(S.ATTR_TM_USAGE_AUDIO_INPUT_SECONDS);
+  if (audioSeconds) usage.audioSeconds = audioSeconds;
+  const characters = get(S.ATTR_TM_USAGE_INPUT_CHARACTERS);
+  if (characters) usage.inputCharacters = characters;
   return usage;
 }
 

@@ -647,6 +647,33 @@ describe('priceCall: the one rule (model choice, batch, tenants, defaults, savin
     expect(catalogueOf({ model: 'whisper-1', usage: u(1000, 50) })).toBe('not_per_token');
   });
 
+  it('prices items by their own rates, and never a call whose items its price has no rate for', () => {
+    // whisper-1: $0.006 a minute (the catalogue's audio_hours 0.36): 150 s = $0.015.
+    expect(catalogueOf({ model: 'whisper-1', usage: u(0, 0, { audioSeconds: 150 }) })).toEqual([
+      '0.015',
+      'catalogue:openai/whisper-1',
+    ]);
+    // Characters of speech on a model priced per token only: tokens alone would understate it.
+    expect(catalogueOf({ usage: u(0, 0, { inputCharacters: 44 }) })).toBe('no_item_price');
+    const perChar: PriceOverride = {
+      id: 'tts',
+      provider: 'openai',
+      model: 'tts-1-hd',
+      effectiveFrom: '2023-11-06T00:00:00Z',
+      prices: { input_mchars: 30 },
+    };
+    // tts-1-hd: $30 per 1M characters: 1,000 characters = $0.03.
+    expect(priceCall(req({ model: 'tts-1-hd', usage: u(0, 0, { inputCharacters: 1000 }) }), [perChar])).toMatchObject({
+      costUsd: '0.03',
+      priceId: 'override:tts',
+    });
+    // A default price per token only does not price characters either.
+    const byToken: PriceOverride = { ...perChar, id: 'd', model: '*', prices: { input_mtok: 1 } };
+    expect(priceCall(req({ model: 'tts-2', usage: u(0, 0, { inputCharacters: 1000 }) }), [byToken])).toMatchObject({
+      priced: false,
+    });
+  });
+
   it('states what cache reads saved, with the same price', () => {
     // 1M input of which 400k cached: 600k × 0.15 + 400k × 0.075 = 0.12; uncached 0.15 → saved 0.03.
     const r = priceCall(req({ usage: u(1_000_000, 0, { cacheReadTokens: 400_000 }) }));

@@ -8,6 +8,7 @@ import {
   formatCost,
   isPositive,
   type ModelPrice,
+  type NotPriceable,
   nanoUsd,
   overridePrice,
   subtractScaled,
@@ -76,7 +77,7 @@ interface Chosen {
   /** The same price for another usage (cache savings). */
   price: (usage: CatalogueUsage) => ModelPrice | null;
 }
-type NotChosen = { reason: 'unknown_model' | 'no_batch_price' | 'not_per_token'; detail: string };
+type NotChosen = { reason: 'unknown_model' | 'no_batch_price' | NotPriceable; detail: string };
 
 function choosePrice(
   req: PriceRequest,
@@ -89,7 +90,7 @@ function choosePrice(
   if (overrides.length === 0) {
     const first = firstModelName(req.provider, req.model, req.responseModel);
     const hit = fromCatalogue({ provider: req.provider, model: first }, suffix, usage, at);
-    if (hit && hit !== 'not_per_token') return hit;
+    if (hit && typeof hit !== 'string') return hit;
   }
   const names = modelNames(req.provider, req.model, req.responseModel);
   const tenant = req.tenant ?? '';
@@ -97,15 +98,18 @@ function choosePrice(
     const o = findOverride(overrides, tenant, names, suffix, at.getTime());
     if (o) return byOverride(o, 'override', usage, at);
   }
-  let notPerToken = false;
+  let notPriceable: NotPriceable | undefined;
   for (const n of names) {
     const hit = fromCatalogue(n, suffix, usage, at);
-    if (hit === 'not_per_token') notPerToken = true;
+    if (typeof hit === 'string') notPriceable ??= hit;
     else if (hit) return hit;
   }
   const label = `${req.provider}/${req.responseModel || req.model}`;
-  if (notPerToken) {
-    return { reason: 'not_per_token', detail: `the catalogue prices ${label} by something other than tokens` };
+  if (notPriceable === 'not_per_token') {
+    return { reason: 'not_per_token', detail: `the catalogue prices ${label} by something the call does not report` };
+  }
+  if (notPriceable === 'no_item_price') {
+    return { reason: 'no_item_price', detail: `the catalogue has no rate for an item of this ${label} call` };
   }
   if (suffix && names.some((n) => cataloguePrice(catalogueProviderId(n.provider), n.model, usage, at) !== null)) {
     return { reason: 'no_batch_price', detail: `no batch price for ${label}` };
@@ -117,11 +121,11 @@ function choosePrice(
   return { reason: 'unknown_model', detail: `no price for ${label}` };
 }
 
-function fromCatalogue(n: ModelName, suffix: string, usage: CatalogueUsage, at: Date): Chosen | 'not_per_token' | null {
+function fromCatalogue(n: ModelName, suffix: string, usage: CatalogueUsage, at: Date): Chosen | NotPriceable | null {
   const providerId = catalogueProviderId(n.provider);
   const model = n.model + suffix;
   const result = cataloguePrice(providerId, model, usage, at);
-  if (result === null || result === 'not_per_token') return result;
+  if (result === null || typeof result === 'string') return result;
   // The catalogue matches loosely (prefixes, regexes): a batch price must be a batch entry.
   if (suffix && !result.matchedModel.toLowerCase().endsWith(suffix)) return null;
   return {
@@ -129,7 +133,7 @@ function fromCatalogue(n: ModelName, suffix: string, usage: CatalogueUsage, at: 
     source: 'catalogue',
     price: (u) => {
       const p = cataloguePrice(providerId, model, u, at);
-      return p === 'not_per_token' ? null : p;
+      return typeof p === 'string' ? null : p;
     },
   };
 }

@@ -31,28 +31,56 @@ export interface ModelPrice {
   matchedModel: string;
 }
 
+/** Why a known price cannot price a call (see UnpricedCall's reasons). */
+export type NotPriceable = 'not_per_token' | 'no_item_price';
+
 /**
  * The catalogue's price of `model` under a catalogue provider id: null when the catalogue does
  * not know the model, 'not_per_token' when it knows it but prices it by something other than
- * tokens (hours of audio, images): then tokens alone cannot give its cost.
+ * tokens (hours of audio, images) that the call does not report, 'no_item_price' when the call
+ * has items (seconds of audio, characters, tool calls) the price has no rate for: tokens alone
+ * would then understate its cost.
  */
 export function cataloguePrice(
   providerId: string,
   model: string,
   usage: CatalogueUsage,
   timestamp: Date,
-): ModelPrice | 'not_per_token' | null {
+): ModelPrice | NotPriceable | null {
   const entry = lookup(model, providerId, usage, timestamp);
   if (!entry) return null;
-  if (!entry.perToken) return 'not_per_token';
-  const result = catalogueScaled(entry, model, usage, timestamp);
-  if (!result) return null;
+  const items = hasItems(usage);
+  if (!entry.perToken && !items) return 'not_per_token';
+  const result = catalogueScaled(entry, model, usage, timestamp, items);
+  if (result === null || typeof result === 'string') return result;
   return {
     scaled: result.scaled,
     priceId: entry.priceId,
     priceVersion: result.priceVersion,
     matchedModel: entry.matchedModel,
   };
+}
+
+/**
+ * Usage priced per item (catalogue usage key → the price keys that can price it). A call with
+ * such an item is priced only by a price that has a rate for it.
+ */
+const ITEM_PRICE_KEYS: readonly (readonly [string, readonly string[]])[] = [
+  ['audio_seconds', ['audio_hours']],
+  ['input_characters', ['input_mchars']],
+];
+
+function hasItems(usage: CatalogueUsage): boolean {
+  for (const [key] of ITEM_PRICE_KEYS) if (usage[key]) return true;
+  return false;
+}
+
+/** The first item the call has that `prices` (the prices in force) has no rate for. */
+function itemWithoutPrice(usage: CatalogueUsage, prices: Record<string, unknown>): string | undefined {
+  for (const [key, priceKeys] of ITEM_PRICE_KEYS) {
+    if (usage[key] && !priceKeys.some((k) => prices[k] !== undefined)) return key;
+  }
+  return undefined;
 }
 
 /** An override's price (its keys are the catalogue's), or null if it cannot price the usage. */
@@ -64,7 +92,7 @@ export function overridePrice(o: PriceOverride, usage: CatalogueUsage, timestamp
     models: [{ id: o.model, match: { equals: o.model }, prices: o.prices }],
   };
   const result = calcPrice(usage, o.model, { provider, timestamp });
-  if (!result) return null;
+  if (!result || itemWithoutPrice(usage, o.prices)) return null;
   return {
     scaled: toScaledInteger(result.total_price),
     priceId: `override:${o.id}`,
@@ -123,8 +151,15 @@ function lookup(model: string, providerId: string, usage: CatalogueUsage, timest
   return entry;
 }
 
-function catalogueScaled(entry: Matched, model: string, usage: CatalogueUsage, timestamp: Date) {
-  const linear = entry.linear;
+function catalogueScaled(
+  entry: Matched,
+  model: string,
+  usage: CatalogueUsage,
+  timestamp: Date,
+  items: boolean,
+): { scaled: Scaled; priceVersion: string } | 'no_item_price' | null {
+  // The fast path knows token rates only: a call with items is priced by the catalogue itself.
+  const linear = items ? null : entry.linear;
   if (linear && linear.checks === 0) {
     const fast = linearCost(linear, usage);
     if (fast !== undefined) return { scaled: fast, priceVersion: FAST_PRICE_VERSION };
@@ -134,6 +169,7 @@ function catalogueScaled(entry: Matched, model: string, usage: CatalogueUsage, t
     timestamp,
   });
   if (!result) return null;
+  if (items && itemWithoutPrice(usage, result.model_price)) return 'no_item_price';
   const scaled = toScaledInteger(result.total_price);
   if (linear && linear.checks > 0) {
     linear.checks--;
@@ -156,6 +192,8 @@ const USAGE_KEYS = [
   'inputAudioTokens',
   'cacheAudioReadTokens',
   'outputAudioTokens',
+  'audioSeconds',
+  'inputCharacters',
 ] as const;
 
 const FAST_PRICE_VERSION = `genai-prices@${CATALOGUE_VERSION}`;
@@ -247,6 +285,12 @@ export function toCatalogueUsage(u: Usage): CatalogueUsage {
   if (u.inputAudioTokens) usage.input_audio_tokens = u.inputAudioTokens;
   if (u.cacheAudioReadTokens) usage.cache_audio_read_tokens = u.cacheAudioReadTokens;
   if (u.outputAudioTokens) usage.output_audio_tokens = u.outputAudioTokens;
+  // Transcribed audio is input audio: both keys, so a price by either (audio_hours, input_audio_hours) applies.
+  if (u.audioSeconds) {
+    usage.audio_seconds = u.audioSeconds;
+    usage.input_audio_seconds = u.audioSeconds;
+  }
+  if (u.inputCharacters) usage.input_characters = u.inputCharacters;
   return usage;
 }
 

@@ -17,6 +17,13 @@ export interface Usage {
   /** The part of cacheReadTokens that is audio; it is also part of inputAudioTokens (priced once, at the cached-audio rate). */
   cacheAudioReadTokens?: number;
   outputAudioTokens?: number;
+  /**
+   * Items priced per unit rather than per token, beside the tokens (never part of them):
+   * seconds of input audio (whisper-1: per minute), characters of input text (tts-1: per 1M
+   * characters). A price without a rate for an item the call has leaves the call unpriced.
+   */
+  audioSeconds?: number;
+  inputCharacters?: number;
 }
 
 export interface PriceRequest {
@@ -56,8 +63,10 @@ export interface PricedCall {
 export interface UnpricedCall {
   priced: false;
   /** unknown_model: no price for any of its names; no_batch_price: a batch call whose model has
-   * no batch price; not_per_token: priced by something other than tokens (audio hours, images). */
-  reason: 'unknown_model' | 'invalid_usage' | 'no_batch_price' | 'not_per_token';
+   * no batch price; not_per_token: priced by something other than tokens (audio hours, images)
+   * that the call does not report; no_item_price: the call has items (seconds of audio,
+   * characters) its price has no rate for. */
+  reason: 'unknown_model' | 'invalid_usage' | 'no_batch_price' | 'not_per_token' | 'no_item_price';
   detail: string;
 }
 

@@ -29,9 +29,24 @@ export function describe(self: Resource, body: Body, operation: GenAiOperation):
     temperature: body?.temperature ?? undefined,
     topP: body?.top_p ?? undefined,
     input: body,
-    readInput:
-      operation === 'embeddings' ? embeddingsInput : operation === 'generate_content' ? promptInput : chatInput,
+    readInput: INPUT_READERS[operation] ?? chatInput,
   };
+}
+
+/** Audio endpoints: a transcription or translation reads no text (its input is the audio file). */
+const INPUT_READERS: Partial<
+  Record<GenAiOperation, ((body: Body) => { role: string; content: string }[]) | undefined>
+> = {
+  embeddings: embeddingsInput,
+  generate_content: promptInput,
+  speech: speechInput,
+  transcription: undefined,
+  translation: undefined,
+};
+
+/** audio.speech.create: the text to speak. */
+function speechInput(body: Body): { role: string; content: string }[] {
+  return [{ role: 'user', content: typeof body?.input === 'string' ? body.input : '' }];
 }
 
 /** images.generate: the prompt. */
@@ -189,6 +204,72 @@ export const imagesReader: ResultReader = {
   },
   chunk: () => true,
 };
+
+/**
+ * audio.transcriptions / audio.translations. gpt-4o-transcribe and gpt-4o-mini-transcribe report
+ * tokens (text and audio input, text output); whisper-1 is priced per minute and reports the
+ * audio's duration (`usage.type = 'duration'` in json, `duration` in verbose_json), rounded to the
+ * second as OpenAI bills it. A text, srt or vtt answer reports neither: zero tokens and no
+ * duration, which leaves whisper-1 unpriced (flagged), never $0.
+ */
+export function transcriptionUsage(u: any, duration?: unknown): Usage {
+  if (u && typeof u.input_tokens === 'number') {
+    const usage: Usage = { inputTokens: u.input_tokens, outputTokens: u.output_tokens ?? 0 };
+    const audio = u.input_token_details?.audio_tokens;
+    if (typeof audio === 'number' && audio > 0) usage.inputAudioTokens = audio;
+    return usage;
+  }
+  const seconds = u?.type === 'duration' && typeof u.seconds === 'number' ? u.seconds : duration;
+  const usage: Usage = { inputTokens: 0, outputTokens: 0 };
+  if (typeof seconds === 'number' && Number.isFinite(seconds) && seconds > 0) usage.audioSeconds = Math.round(seconds);
+  return usage;
+}
+
+export const transcriptionReader: ResultReader = {
+  read(data, call) {
+    if (typeof data === 'string') {
+      call.outputText = data;
+      call.usage = { inputTokens: 0, outputTokens: 0 };
+      return;
+    }
+    if (typeof data?.text === 'string') call.outputText = data.text;
+    call.usage = transcriptionUsage(data?.usage, data?.duration);
+  },
+  chunk(event, call) {
+    const type = event?.type;
+    if (type === 'transcript.text.delta' && typeof event.delta === 'string') call.outputText += event.delta;
+    else if (type === 'transcript.text.done') {
+      if (typeof event.text === 'string') call.outputText = event.text;
+      call.usage = transcriptionUsage(event.usage);
+      call.usageFinal = true;
+    }
+    return true;
+  },
+};
+
+/** Characters (code points) of a text, as text-to-speech is billed. */
+function characters(text: string): number {
+  let n = 0;
+  for (const _ of text) n++;
+  return n;
+}
+
+/**
+ * audio.speech.create answers with the audio itself (a Response the app reads; never touched
+ * here) and reports no usage: the call records the characters it asked to speak. tts-1 and
+ * tts-1-hd are priced per 1M characters; gpt-4o-mini-tts per token, which the answer does not
+ * report, so it stays unpriced (flagged) rather than priced by a guess.
+ */
+export function speechReader(body: Body): ResultReader {
+  return {
+    read(_data, call) {
+      const input = typeof body?.input === 'string' ? body.input : '';
+      call.usage = { inputTokens: 0, outputTokens: 0 };
+      if (input) call.usage.inputCharacters = characters(input);
+    },
+    chunk: () => true,
+  };
+}
 
 export const embeddingsReader: ResultReader = {
   read(data, call) {
