@@ -3,6 +3,7 @@ import { DEFAULT_PROPERTY_LIMITS } from './pipeline/properties.js';
 import { type CostConfig, readCostConfig } from './reconcile/config.js';
 import { DEFAULT_RETENTION_DAYS } from './pipeline/build.js';
 import { type CostBounds, DEFAULT_COST_BOUNDS } from './pipeline/span-cost.js';
+import { type GatewayConfig, GatewayConfigError, readGatewayConfig } from './gateway/config.js';
 
 /**
  * Everything the service reads from the environment, in one place. The deploy
@@ -65,6 +66,8 @@ export interface Config {
   /** Reconciliation with provider bills, price overrides (ingest/src/reconcile, ingest/src/prices). */
   cost: CostConfig;
   logLevel: string;
+  /** The gateway (ingest/src/gateway): on with a port or a path of its own. */
+  gateway: GatewayConfig;
   /** Demo traffic on an empty store (tenant `demo`, ingest/src/demo/start.ts): on, off, or auto (`npm start` only). */
   demo: 'on' | 'off' | 'auto';
 }
@@ -134,6 +137,10 @@ export const ENV_VARS = [
   'ANTHROPIC_BILLING_BASE_URL',
   'LOG_LEVEL',
   'TOKENMETER_DEMO',
+  'TOKENMETER_GATEWAY_PORT',
+  'TOKENMETER_GATEWAY_PATH',
+  'TOKENMETER_GATEWAY_ROUTES',
+  'TOKENMETER_GATEWAY_CONFIG',
 ] as const;
 
 export class ConfigError extends Error {}
@@ -217,7 +224,17 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): Config {
     cost: readCostConfig(env),
     logLevel: env.LOG_LEVEL || 'info',
     demo: demoMode(env.TOKENMETER_DEMO),
+    gateway: gatewayConfig(env),
   };
+}
+
+function gatewayConfig(env: NodeJS.ProcessEnv): GatewayConfig {
+  try {
+    return readGatewayConfig(env);
+  } catch (err) {
+    if (err instanceof GatewayConfigError) throw new ConfigError(err.message);
+    throw err;
+  }
 }
 
 function readSpanCostBounds(env: NodeJS.ProcessEnv): CostBounds {

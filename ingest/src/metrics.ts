@@ -47,6 +47,23 @@ export function createMetrics() {
       labelNames: ['cost_source'] as const,
       registers: [registry],
     }),
+    gatewayRequests: new Counter({
+      name: 'tokenmeter_gateway_requests_total',
+      help: 'Requests through the gateway, by route and kind (call: an AI call recorded; passed: forwarded unread; refused: answered by the gateway itself)',
+      labelNames: ['route', 'kind'] as const,
+      registers: [registry],
+    }),
+    gatewayRefused: new Counter({
+      name: 'tokenmeter_gateway_refused_total',
+      help: 'Gateway requests answered by the gateway instead of the provider, by reason (missing_key, wrong_key, budget_exceeded, body_too_large, upstream_unreachable, unknown_route)',
+      labelNames: ['reason'] as const,
+      registers: [registry],
+    }),
+    gatewayUnrecorded: new Counter({
+      name: 'tokenmeter_gateway_unrecorded_total',
+      help: 'Gateway calls whose row the write path refused (spool full or shutting down); the call itself went through',
+      registers: [registry],
+    }),
     propertiesDropped: new Counter({
       name: 'tokenmeter_properties_dropped_total',
       help: 'Custom properties dropped from calls, by reason (too_many, name_too_long, invalid_name, value_too_long)',

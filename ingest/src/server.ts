@@ -18,6 +18,7 @@ import { createAlertmanagerClient } from './alerts/alertmanager.js';
 import { AlertEvaluator } from './alerts/evaluator.js';
 import type { Clock } from './scheduler/clock.js';
 import { type CostJobs, startCostJobs } from './scheduler/jobs.js';
+import { type GatewayService, startGateway } from './gateway/serve.js';
 
 export interface Running {
   url: string;
@@ -31,6 +32,8 @@ export interface Running {
   costJobs: CostJobs;
   /** Budget and anomaly alerts, each interval (or now: evaluateOnce). */
   evaluator: AlertEvaluator;
+  /** The gateway, when configured (TOKENMETER_GATEWAY_PORT or _PATH). */
+  gateway: GatewayService | undefined;
   /** The service's counters into ingest_stats, each interval (or now: flushNow). */
   stats: StatsFlusher;
   log: Logger;
@@ -88,13 +91,22 @@ export async function startServer(
   // A slow client cannot hold a connection: its headers, then its whole request (body
   // included), must arrive in time, or Node answers 408 and closes. The check runs every
   // second (Node's default, 30 s, would let a 10 s bound stretch to 40 s).
+  const gateway = await startGateway({ config, store, writer, pricer, keys, metrics, log });
+  const prefix = config.gateway.path;
   const server = createServer(
     {
       headersTimeout: config.http.headersTimeoutMs,
       requestTimeout: config.http.requestTimeoutMs,
       connectionsCheckingInterval: Math.min(1000, config.http.headersTimeoutMs),
     },
-    app,
+    gateway && prefix
+      ? (req, res) => {
+          const url = req.url ?? '/';
+          if (url.startsWith(prefix) && url.charCodeAt(prefix.length) === 47) {
+            gateway.handle(req, res, url.slice(prefix.length));
+          } else app(req, res);
+        }
+      : app,
   );
   server.listen(config.port, config.host);
   await new Promise<void>((resolve, reject) => {
@@ -117,6 +129,7 @@ export async function startServer(
     keyStore,
     costJobs,
     evaluator,
+    gateway,
     stats,
     log,
     close() {
@@ -129,6 +142,7 @@ export async function startServer(
         const grace = setTimeout(() => server.closeAllConnections(), config.http.shutdownGraceMs);
         await closed;
         clearTimeout(grace);
+        await gateway?.close();
         await evaluator.stop();
         await costJobs.close();
         await writer.close();

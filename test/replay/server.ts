@@ -28,6 +28,8 @@ export interface RecordedRequest {
   body: unknown;
   /** Date.now() when the body had arrived. */
   at: number;
+  /** How the answer ended: sent whole, or cut off because the client went away (set when it ends). */
+  outcome?: 'complete' | 'cancelled';
 }
 
 export interface ReplayServer {
@@ -203,28 +205,29 @@ async function parseRequestBody(raw: Buffer, contentType: string | undefined): P
   return fields;
 }
 
-async function send(res: Res, reply: Reply, slow: boolean): Promise<void> {
+async function send(res: Res, reply: Reply, slow: boolean): Promise<'complete' | 'cancelled'> {
   let closed = false;
   res.on('close', () => {
     closed = true;
   });
   if ('body' in reply) {
     if (slow) await sleep(SLOW_BODY_DELAY_MS);
-    if (closed) return;
+    if (closed) return 'cancelled';
     const headers = { ...reply.headers, 'content-length': String(Buffer.byteLength(reply.body)) };
     (res as http.ServerResponse).writeHead(reply.status, headers);
     res.end(reply.body);
-    return;
+    return 'complete';
   }
   (res as http.ServerResponse).writeHead(reply.status, reply.headers);
   if ('flushHeaders' in res) res.flushHeaders();
   for (const frame of reply.frames) {
     if (slow) await sleep(SLOW_FRAME_GAP_MS);
     // The client went away (an aborted stream): stop, as a provider would.
-    if (closed) return;
+    if (closed) return 'cancelled';
     (res as http.ServerResponse).write(frame);
   }
   res.end();
+  return 'complete';
 }
 
 function handlerFor(state: State) {
@@ -242,7 +245,7 @@ function handlerFor(state: State) {
       };
       state.requests.push(rec);
       const { reply, slow } = answer(state, rec, new URL(rec.path, 'http://replay.local'));
-      await send(res, reply, slow);
+      rec.outcome = await send(res, reply, slow);
     } catch (err) {
       console.error('replay server: failed to answer', err);
       if (!res.headersSent) {

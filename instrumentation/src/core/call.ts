@@ -6,6 +6,7 @@ import {
   type Span,
   SpanKind,
   trace,
+  type Tracer,
 } from '@opentelemetry/api';
 import { priceCall } from '../prices/engine.js';
 import type { Usage } from '../prices/types.js';
@@ -224,9 +225,10 @@ export class Call {
 
 /**
  * Start a call's span as a child of the active context. Attribution from the usage context and
- * W3C baggage goes on at start, so samplers see it too.
+ * W3C baggage goes on at start, so samplers see it too. `tracer`: the gateway's own (it records
+ * calls of other processes); the instrumentation's calls go to the app's.
  */
-export function startCall(spec: CallSpec, parentCtx: Context = context.active()): Call {
+export function startCall(spec: CallSpec, parentCtx: Context = context.active(), tracer?: Tracer): Call {
   const attributes: Attributes = {
     [S.ATTR_GEN_AI_OPERATION_NAME]: spec.operation,
     [S.ATTR_GEN_AI_PROVIDER_NAME]: S.GEN_AI_PROVIDER_NAMES[spec.provider] ?? spec.provider,
@@ -241,7 +243,7 @@ export function startCall(spec: CallSpec, parentCtx: Context = context.active())
   if (spec.batch) attributes[S.ATTR_TM_BATCH] = true;
   const usageAttrs = usageAttributes(parentCtx);
   for (const k in usageAttrs) attributes[k] = usageAttrs[k];
-  const span = currentTracer().startSpan(
+  const span = (tracer ?? currentTracer()).startSpan(
     spec.requestModel ? `${spec.operation} ${spec.requestModel}` : spec.operation,
     { kind: SpanKind.CLIENT, attributes },
     parentCtx,

@@ -73,13 +73,8 @@ export function wrapGenerateStream(original: (...args: any[]) => any) {
       () => original.call(this, params, ...rest),
       (result: Promise<AsyncGenerator<unknown>>, call) =>
         result.then(
-          (generator) => {
-            const read = (chunk: unknown, c: Call) => {
-              google.readResponse(chunk, c);
-              return true;
-            };
-            return observeStream(generator, call, read) as unknown as AsyncGenerator<unknown>;
-          },
+          (generator) =>
+            observeStream(generator, call, google.generateReader.chunk) as unknown as AsyncGenerator<unknown>,
           (err) => {
             call.end(err);
             throw err;

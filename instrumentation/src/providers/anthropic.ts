@@ -13,7 +13,12 @@ import type { ResultReader } from './stainless.js';
 type Params = Record<string, any>;
 
 export function describe(self: { _client?: { baseURL?: string } }, params: Params): CallSpec {
-  const host = hostOf(self?._client?.baseURL, 'anthropic');
+  return describeRequest(self?._client?.baseURL, params);
+}
+
+/** A Messages request body sent to `baseURL` (by the SDK, or through the gateway). */
+export function describeRequest(baseURL: unknown, params: Params): CallSpec {
+  const host = hostOf(baseURL, 'anthropic');
   return {
     provider: host.provider,
     operation: 'chat',

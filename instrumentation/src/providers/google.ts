@@ -2,6 +2,7 @@ import type { Call, CallSpec } from '../core/call.js';
 import { contentText } from '../core/privacy.js';
 import type { Usage } from '../prices/types.js';
 import type { GenAiOperation } from '../semconv.js';
+import type { ResultReader } from './stainless.js';
 
 /**
  * `@google/genai`: generateContent, generateContentStream, embedContent. Gemini's
@@ -19,6 +20,27 @@ export function describe(self: ModelsLike, params: Params, operation: GenAiOpera
   try {
     vertex = self?.apiClient?.isVertexAI?.() === true;
   } catch {}
+  return describeParams(params, operation, isStreaming, vertex);
+}
+
+/**
+ * A REST request (`POST …/models/{model}:generateContent`, through the gateway) as the SDK's
+ * parameters: the model from the path, `generationConfig` and `systemInstruction` as `config`.
+ */
+export function paramsOfRequest(model: string, body: Params): Params {
+  return {
+    model,
+    contents: body?.contents,
+    config: { ...body?.generationConfig, systemInstruction: body?.systemInstruction },
+  };
+}
+
+export function describeParams(
+  params: Params,
+  operation: GenAiOperation,
+  isStreaming: boolean,
+  vertex: boolean,
+): CallSpec {
   const model =
     typeof params?.model === 'string' ? params.model.replace(/^(models|publishers\/google\/models)\//, '') : '';
   const config = params?.config ?? {};
@@ -115,3 +137,21 @@ export function readEmbedding(r: any, call: Call): void {
   }
   if (seen) call.usage = { inputTokens: tokens, outputTokens: 0 };
 }
+
+/** generateContent and its stream (each chunk is a whole GenerateContentResponse): what the SDK wrapper and the gateway read. */
+export const generateReader: ResultReader = {
+  read(data, call) {
+    // streamGenerateContent without alt=sse answers one JSON array of chunks.
+    if (Array.isArray(data)) for (const r of data) readResponse(r, call);
+    else readResponse(data, call);
+  },
+  chunk(chunk, call) {
+    readResponse(chunk, call);
+    return true;
+  },
+};
+
+export const embedReader: ResultReader = {
+  read: readEmbedding,
+  chunk: () => true,
+};

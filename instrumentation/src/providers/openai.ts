@@ -17,7 +17,12 @@ interface Resource {
 }
 
 export function describe(self: Resource, body: Body, operation: GenAiOperation): CallSpec {
-  const host = hostOf(self?._client?.baseURL, 'openai');
+  return describeRequest(self?._client?.baseURL, body, operation);
+}
+
+/** A request body sent to the OpenAI-compatible API at `baseURL` (by the SDK, or through the gateway). */
+export function describeRequest(baseURL: unknown, body: Body, operation: GenAiOperation): CallSpec {
+  const host = hostOf(baseURL, 'openai');
   return {
     provider: host.provider,
     operation,
@@ -86,8 +91,13 @@ function chatInput(body: Body): { role: string; content: string }[] {
  * (the usage-only last chunk, and `usage: null` on every other chunk).
  */
 export function withIncludeUsage(self: Resource, body: Body): Body | undefined {
+  return withIncludeUsageAt(self?._client?.baseURL, body);
+}
+
+/** The same for a request body going to `baseURL` (the gateway's upstream). */
+export function withIncludeUsageAt(baseURL: unknown, body: Body): Body | undefined {
   if (body?.stream !== true || body.stream_options?.include_usage === true) return undefined;
-  if (!ACCEPTS_INCLUDE_USAGE.has(hostOf(self?._client?.baseURL, 'openai').provider)) return undefined;
+  if (!ACCEPTS_INCLUDE_USAGE.has(hostOf(baseURL, 'openai').provider)) return undefined;
   return {
     ...body,
     stream_options: { ...body.stream_options, include_usage: true },

@@ -1,0 +1,123 @@
+import type { HrTime, Tracer } from '@opentelemetry/api';
+import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-proto';
+import { resourceFromAttributes } from '@opentelemetry/resources';
+import {
+  BasicTracerProvider,
+  BatchSpanProcessor,
+  type ReadableSpan,
+  type SpanProcessor,
+} from '@opentelemetry/sdk-trace-base';
+import type { Attributes, SpanInput } from '@tokenmeter/instrumentation/normalize';
+import { ATTR_TM_TENANT } from '@tokenmeter/instrumentation/semconv';
+import type { Logger } from 'pino';
+import type { Metrics } from '../metrics.js';
+import { buildRows } from '../pipeline/build.js';
+import type { IngestPricer } from '../pipeline/pricing.js';
+import type { PropertyLimits } from '../pipeline/properties.js';
+import type { CallRow } from '../pipeline/rows.js';
+import type { BatchWriter } from '../pipeline/writer.js';
+
+/** Told of each call's row (its cost) once it is built, and when the row is written. */
+export interface RowListener {
+  built(spanId: string, row: CallRow | undefined): void;
+  written(spanId: string): void;
+}
+
+export interface RecorderDeps {
+  writer: BatchWriter;
+  pricer: IngestPricer;
+  metrics: Metrics;
+  log: Logger;
+  limits: PropertyLimits;
+  retentionDays: number;
+  listener?: RowListener;
+  env: NodeJS.ProcessEnv;
+}
+
+/**
+ * The gateway's calls are spans of the instrumentation's own lifecycle (`startCall`), on a
+ * tracer provider of the gateway's: each ended span is turned into rows by the pipeline's
+ * `buildRows` (the same pricing, validation, property bounds as an OTLP span) and handed to the
+ * same `BatchWriter` (spool, dedup, rollups); no OTLP round-trip. With an OTLP endpoint in the
+ * environment (OTEL_EXPORTER_OTLP_[TRACES_]ENDPOINT) the spans are exported there as well.
+ */
+export function gatewayTracer(deps: RecorderDeps): { tracer: Tracer; shutdown(): Promise<void> } {
+  const processors: SpanProcessor[] = [new RowsProcessor(deps)];
+  if (deps.env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT || deps.env.OTEL_EXPORTER_OTLP_ENDPOINT) {
+    processors.push(new BatchSpanProcessor(new OTLPTraceExporter()));
+  }
+  const provider = new BasicTracerProvider({
+    resource: resourceFromAttributes({ 'service.name': deps.env.OTEL_SERVICE_NAME || 'tokenmeter-gateway' }),
+    spanProcessors: processors,
+  });
+  return { tracer: provider.getTracer('@tokenmeter/gateway', '0.1.0'), shutdown: () => provider.shutdown() };
+}
+
+class RowsProcessor implements SpanProcessor {
+  constructor(private readonly deps: RecorderDeps) {}
+
+  onStart(): void {}
+
+  onEnd(span: ReadableSpan): void {
+    const { deps } = this;
+    const input = spanInput(span);
+    const tenant = typeof input.attributes[ATTR_TM_TENANT] === 'string' ? input.attributes[ATTR_TM_TENANT] : 'default';
+    const built = buildRows([input], () => tenant, deps.pricer, Date.now(), deps.limits, deps.retentionDays);
+    for (const r of built.rejected) {
+      deps.metrics.spansRejected.inc({ reason: r.reason });
+      deps.log.info({ reason: r.reason, detail: r.detail }, 'gateway call not recorded');
+    }
+    for (const d of built.droppedProperties) deps.metrics.propertiesDropped.inc({ reason: d.reason });
+    deps.listener?.built(input.spanId, built.calls[0]);
+    if (built.traces.length === 0) return;
+    deps.writer.write(built.traces, built.calls).then(
+      () => deps.listener?.written(input.spanId),
+      (err: Error) => {
+        // The caller has its answer already; the row is lost only when the spool itself refuses.
+        deps.metrics.gatewayUnrecorded.inc();
+        deps.log.warn({ err: err.message, tenant }, 'gateway call not recorded: the write path refused it');
+      },
+    );
+  }
+
+  forceFlush(): Promise<void> {
+    return Promise.resolve();
+  }
+
+  shutdown(): Promise<void> {
+    return Promise.resolve();
+  }
+}
+
+const ns = (t: HrTime): bigint => BigInt(t[0]) * 1_000_000_000n + BigInt(t[1]);
+
+/** A finished SDK span as the pipeline's decoded-span shape (what decodeTraces gives for OTLP). */
+export function spanInput(span: ReadableSpan): SpanInput {
+  const sc = span.spanContext();
+  return {
+    traceId: sc.traceId,
+    spanId: sc.spanId,
+    parentSpanId: span.parentSpanContext?.spanId ?? '',
+    traceState: sc.traceState?.serialize() ?? '',
+    name: span.name,
+    // The API's SpanKind starts at INTERNAL = 0; OTLP's at UNSPECIFIED = 0.
+    kind: span.kind + 1,
+    startTimeUnixNano: ns(span.startTime),
+    endTimeUnixNano: ns(span.endTime),
+    attributes: span.attributes as Attributes,
+    resource: span.resource.attributes as Attributes,
+    scope: { name: span.instrumentationScope.name, version: span.instrumentationScope.version ?? '' },
+    status: { code: span.status.code, message: span.status.message ?? '' },
+    events: span.events.map((e) => ({
+      name: e.name,
+      timeUnixNano: ns(e.time),
+      attributes: (e.attributes ?? {}) as Attributes,
+    })),
+    links: span.links.map((l) => ({
+      traceId: l.context.traceId,
+      spanId: l.context.spanId,
+      traceState: l.context.traceState?.serialize() ?? '',
+      attributes: (l.attributes ?? {}) as Attributes,
+    })),
+  };
+}
