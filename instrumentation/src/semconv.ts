@@ -72,6 +72,9 @@ export const ATTR_TM_BATCH = 'tokenmeter.request.batch';
 export const ATTR_TM_USAGE_AUDIO_INPUT_SECONDS = 'tokenmeter.usage.audio.input_seconds';
 /** Characters of input text (speech by tts-1 / tts-1-hd, priced per 1M characters). */
 export const ATTR_TM_USAGE_INPUT_CHARACTERS = 'tokenmeter.usage.input_characters';
+/** Built-in tool calls a response reports (OpenAI Responses `web_search_call` / `file_search_call` items), billed per 1,000. */
+export const ATTR_TM_USAGE_WEB_SEARCH_CALLS = 'tokenmeter.usage.web_search.calls';
+export const ATTR_TM_USAGE_FILE_SEARCH_CALLS = 'tokenmeter.usage.file_search.calls';
 /**
  * Set on a GenAI span that encloses another span recording the same call with exact usage
  * (the Vercel `ai` SDK's doGenerate around an instrumented provider SDK, for instance):

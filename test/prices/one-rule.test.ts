@@ -32,6 +32,8 @@ const MODELS: Record<string, string[]> = {
     'gpt-4o-mini-2099-01-01',
     'gpt-4o',
     'o3',
+    'gpt-5',
+    'gpt-4.1-nano',
     'openai/gpt-4o-mini',
     'whisper-1',
     'acme-7b',
@@ -70,6 +72,15 @@ const usageArb: fc.Arbitrary<Usage> = fc
       { weight: 9, arbitrary: fc.constant(0) },
       { weight: 1, arbitrary: fc.integer({ min: 1, max: 4096 }) },
     ),
+    // Built-in tool calls (OpenAI Responses web search and file search), billed per 1,000.
+    webSearches: fc.oneof(
+      { weight: 9, arbitrary: fc.constant(0) },
+      { weight: 1, arbitrary: fc.integer({ min: 1, max: 20 }) },
+    ),
+    fileSearches: fc.oneof(
+      { weight: 9, arbitrary: fc.constant(0) },
+      { weight: 1, arbitrary: fc.integer({ min: 1, max: 20 }) },
+    ),
   })
   .map((r) => {
     const u: Usage = {
@@ -88,6 +99,8 @@ const usageArb: fc.Arbitrary<Usage> = fc
     if (cachedAudio) u.cacheAudioReadTokens = cachedAudio;
     if (r.audioSeconds) u.audioSeconds = r.audioSeconds;
     if (r.characters) u.inputCharacters = r.characters;
+    if (r.webSearches) u.webSearchCalls = r.webSearches;
+    if (r.fileSearches) u.fileSearchCalls = r.fileSearches;
     return u;
   });
 
@@ -169,6 +182,7 @@ describe('one pricing rule: instrumentation, ingest and reprice agree', () => {
   it('on generated calls without overrides (cost, price id, version): 0 differences', () => {
     const pricer = new IngestPricer();
     let priced = 0;
+    let pricedTools = 0;
     let differences = 0;
     fc.assert(
       fc.property(callArb, (c) => {
@@ -202,6 +216,7 @@ describe('one pricing rule: instrumentation, ingest and reprice agree', () => {
         expect(kept.cost_usd).toBe(fromSpan.cost);
         expect(kept.cache_savings_usd).toBe(ingested.cache_savings_usd);
         if (fromSpan.cost !== null) priced++;
+        if (fromSpan.cost !== null && (c.usage.webSearchCalls || c.usage.fileSearchCalls)) pricedTools++;
       }),
       { numRuns: 400, seed: 15 },
     );
@@ -209,6 +224,8 @@ describe('one pricing rule: instrumentation, ingest and reprice agree', () => {
     // The generator must exercise priced and unpriced calls alike.
     expect(priced).toBeGreaterThan(100);
     expect(priced).toBeLessThan(400);
+    // ... and calls priced with their built-in tool calls (gpt-4o, gpt-5, o3 have rates for them).
+    expect(pricedTools).toBeGreaterThan(5);
   });
 
   it('ingest and reprice agree under global and tenant overrides and defaults', () => {
@@ -236,6 +253,8 @@ describe('one pricing rule: instrumentation, ingest and reprice agree', () => {
               cache_read_mtok: fc.integer({ min: 0, max: 2_000 }).map((n) => n / 1000),
               audio_hours: fc.constantFrom(undefined, 0.36),
               input_mchars: fc.constantFrom(undefined, 15),
+              web_searches_kcount: fc.constantFrom(undefined, 10),
+              storage_searches_kcount: fc.constantFrom(undefined, 2.5),
             })
             .map(
               (p) => Object.fromEntries(Object.entries(p).filter(([, v]) => v !== undefined)) as Record<string, number>,

@@ -9,7 +9,8 @@
  */
 
 /** Scenarios that pick a different body. The others (see server.ts) modify the `ok` body or replace it with an error. */
-export type ContentScenario = 'ok' | 'tool-call' | 'reasoning' | 'cache' | 'audio' | 'cached-audio' | 'speech';
+export type ContentScenario =
+  'ok' | 'tool-call' | 'reasoning' | 'cache' | 'audio' | 'cached-audio' | 'speech' | 'web-search';
 
 /**
  * Usage as the provider reports it. 0 means "reported as 0 or not reported".
@@ -86,6 +87,8 @@ export interface Fixture {
   latencyMs?: number;
   /** Audio transcription: the input audio's duration as the API reports it (whisper-1's `duration`). */
   durationSeconds?: number;
+  /** OpenAI Responses built-in tools the answer ran: `web_search_call` and `file_search_call` output items. */
+  builtInTools?: { webSearches: number; fileSearches: number };
 }
 
 /** Splits text into stream chunks the way tokenizers tend to: a word with its leading space. */
@@ -218,6 +221,16 @@ export const FIXTURES = {
       finishReason: 'completed',
       usage: reported({ input: 3072, cacheRead: 2944, output: 15, total: 3087 }),
       tokens: tokens({ inputTokens: 3072, cacheReadTokens: 2944, outputTokens: 15 }),
+    }),
+    /** Built-in tools: two web searches and one file search ran before the answer (each an output item). */
+    'web-search': fixture({
+      id: 'resp_68a1c2e4b7d08190a3f5e6d7c8b9a0f1',
+      model: 'gpt-5',
+      text: 'The 2026 refund window is 30 days (policy §4.2); the city council confirmed it on 3 March.',
+      finishReason: 'completed',
+      builtInTools: { webSearches: 2, fileSearches: 1 },
+      usage: reported({ input: 2400, output: 300, reasoning: 128, total: 2700 }),
+      tokens: tokens({ inputTokens: 2400, outputTokens: 300, reasoningTokens: 128 }),
     }),
   },
 

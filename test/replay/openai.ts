@@ -161,7 +161,13 @@ function responsesUsage(u: ReportedUsage) {
 
 function itemIds(f: Fixture) {
   const suffix = f.id.replace(/^resp_/, '');
-  return { message: `msg_${suffix}`, reasoning: `rs_${suffix}`, call: `fc_${suffix}` };
+  return {
+    message: `msg_${suffix}`,
+    reasoning: `rs_${suffix}`,
+    call: `fc_${suffix}`,
+    webSearch: (i: number) => `ws_${suffix}${i}`,
+    fileSearch: (i: number) => `fs_${suffix}${i}`,
+  };
 }
 
 function outputText(text: string) {
@@ -175,6 +181,25 @@ function responseOutput(f: Fixture, body: Record<string, any>) {
   if (f.reasoning) {
     const summary = body.reasoning?.summary ? [{ type: 'summary_text', text: f.reasoning.text }] : [];
     output.push({ id: ids.reasoning, type: 'reasoning', summary });
+  }
+  // Built-in tools run before the answer, each one output item (OpenAI bills each as one tool call).
+  for (let i = 0; i < (f.builtInTools?.webSearches ?? 0); i++) {
+    const query = i === 0 ? 'refund window 2026 policy' : 'city council refund vote March 2026';
+    output.push({
+      id: ids.webSearch(i),
+      type: 'web_search_call',
+      status: 'completed',
+      action: { type: 'search', query },
+    });
+  }
+  for (let i = 0; i < (f.builtInTools?.fileSearches ?? 0); i++) {
+    output.push({
+      id: ids.fileSearch(i),
+      type: 'file_search_call',
+      status: 'completed',
+      queries: ['refund window'],
+      results: null,
+    });
   }
   if (f.toolCall) {
     output.push({
@@ -266,6 +291,13 @@ function renderResponses(input: RenderInput): Reply {
         name: item.name,
         arguments: item.arguments,
       });
+      emit('response.output_item.done', { output_index: outputIndex, item });
+    } else if (item.type === 'web_search_call' || item.type === 'file_search_call') {
+      const tool = item.type.replace(/_call$/, '');
+      emit('response.output_item.added', { output_index: outputIndex, item: { ...item, status: 'in_progress' } });
+      for (const phase of ['in_progress', 'searching', 'completed']) {
+        emit(`response.${tool}_call.${phase}`, { item_id: item.id, output_index: outputIndex });
+      }
       emit('response.output_item.done', { output_index: outputIndex, item });
     } else {
       const at = { item_id: item.id, output_index: outputIndex, content_index: 0 };

@@ -52,6 +52,7 @@ export const SCENARIOS = [
   'audio',
   'cached-audio',
   'speech',
+  'web-search',
   'rate-limit-once',
   'error-500',
   'overloaded',
@@ -68,7 +69,16 @@ export const SLOW_FRAME_GAP_MS = 50;
 export const SLOW_BODY_DELAY_MS = 250;
 
 const ROUTES: RouteSpec[] = [...openaiRoutes, ...anthropicRoutes, ...googleRoutes, ...bedrockRoutes, ...gatewayRoutes];
-const CONTENT_SCENARIOS = new Set<string>(['ok', 'tool-call', 'reasoning', 'cache', 'audio', 'cached-audio', 'speech']);
+const CONTENT_SCENARIOS = new Set<string>([
+  'ok',
+  'tool-call',
+  'reasoning',
+  'cache',
+  'audio',
+  'cached-audio',
+  'speech',
+  'web-search',
+]);
 const ERROR_SCENARIOS: Partial<Record<Scenario, ErrorKind>> = { 'error-500': 'server', overloaded: 'overloaded' };
 
 function isScenario(value: string): value is Scenario {

@@ -35,6 +35,9 @@ export interface CallRow {
   /** Items priced per unit (migration 033): seconds of transcribed audio, characters spoken. */
   audio_seconds: number;
   input_characters: number;
+  /** Built-in tool calls billed per 1,000 (migration 034). */
+  web_search_calls: number;
+  file_search_calls: number;
   estimated: boolean;
   is_streaming: boolean;
   is_batch: boolean;
@@ -136,6 +139,8 @@ export function toCallRow(call: AiCall, tenant: string, cost: CallCost, attribut
     output_audio_tokens: u.outputAudioTokens ?? 0,
     audio_seconds: u.audioSeconds ?? 0,
     input_characters: u.inputCharacters ?? 0,
+    web_search_calls: u.webSearchCalls ?? 0,
+    file_search_calls: u.fileSearchCalls ?? 0,
     estimated: call.estimated,
     is_streaming: call.isStreaming,
     is_batch: call.isBatch,

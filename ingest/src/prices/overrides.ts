@@ -27,6 +27,8 @@ export const PRICE_KEYS = [
   'requests_kcount',
   'audio_hours',
   'input_mchars',
+  'web_searches_kcount',
+  'storage_searches_kcount',
 ] as const;
 
 /** Keys that price a model on their own (whisper-1 by the hour, tts-1 by the character). */

@@ -38,6 +38,8 @@ export function repriceCall(row: CallRow, overrides: readonly PriceOverride[]): 
       outputAudioTokens: Number(row.output_audio_tokens),
       audioSeconds: Number(row.audio_seconds ?? 0),
       inputCharacters: Number(row.input_characters ?? 0),
+      webSearchCalls: Number(row.web_search_calls ?? 0),
+      fileSearchCalls: Number(row.file_search_calls ?? 0),
     },
     timestamp: new Date(`${row.timestamp.slice(0, 23).replace(' ', 'T')}Z`),
     batch: isTrue(row.is_batch),

@@ -287,6 +287,8 @@ export function setUsageAttributes(span: Span, u: Usage): void {
   if (u.outputAudioTokens) span.setAttribute(S.ATTR_GEN_AI_USAGE_AUDIO_OUTPUT_TOKENS, u.outputAudioTokens);
   if (u.audioSeconds) span.setAttribute(S.ATTR_TM_USAGE_AUDIO_INPUT_SECONDS, u.audioSeconds);
   if (u.inputCharacters) span.setAttribute(S.ATTR_TM_USAGE_INPUT_CHARACTERS, u.inputCharacters);
+  if (u.webSearchCalls) span.setAttribute(S.ATTR_TM_USAGE_WEB_SEARCH_CALLS, u.webSearchCalls);
+  if (u.fileSearchCalls) span.setAttribute(S.ATTR_TM_USAGE_FILE_SEARCH_CALLS, u.fileSearchCalls);
 }
 
 /** Low-cardinality error type: the HTTP status class of an API error, else the error's class name. */

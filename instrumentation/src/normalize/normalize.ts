@@ -279,6 +279,10 @@ function readUsage(a: Attributes, c: Convention, inputExcludesCache: boolean, pr
   if (audioSeconds) usage.audioSeconds = audioSeconds;
   const characters = get(S.ATTR_TM_USAGE_INPUT_CHARACTERS);
   if (characters) usage.inputCharacters = characters;
+  const webSearches = get(S.ATTR_TM_USAGE_WEB_SEARCH_CALLS);
+  if (webSearches) usage.webSearchCalls = webSearches;
+  const fileSearches = get(S.ATTR_TM_USAGE_FILE_SEARCH_CALLS);
+  if (fileSearches) usage.fileSearchCalls = fileSearches;
   return usage;
 }
 

@@ -68,6 +68,8 @@ export function cataloguePrice(
 const ITEM_PRICE_KEYS: readonly (readonly [string, readonly string[]])[] = [
   ['audio_seconds', ['audio_hours']],
   ['input_characters', ['input_mchars']],
+  ['web_searches', ['web_searches_kcount']],
+  ['storage_searches', ['storage_searches_kcount']],
 ];
 
 function hasItems(usage: CatalogueUsage): boolean {
@@ -194,6 +196,8 @@ const USAGE_KEYS = [
   'outputAudioTokens',
   'audioSeconds',
   'inputCharacters',
+  'webSearchCalls',
+  'fileSearchCalls',
 ] as const;
 
 const FAST_PRICE_VERSION = `genai-prices@${CATALOGUE_VERSION}`;
@@ -291,6 +295,9 @@ export function toCatalogueUsage(u: Usage): CatalogueUsage {
     usage.input_audio_seconds = u.audioSeconds;
   }
   if (u.inputCharacters) usage.input_characters = u.inputCharacters;
+  // The catalogue calls file search "storage searches".
+  if (u.webSearchCalls) usage.web_searches = u.webSearchCalls;
+  if (u.fileSearchCalls) usage.storage_searches = u.fileSearchCalls;
   return usage;
 }
 

@@ -24,6 +24,9 @@ export interface Usage {
    */
   audioSeconds?: number;
   inputCharacters?: number;
+  /** Built-in tool calls the provider ran and bills per 1,000 calls (OpenAI Responses web search, file search). */
+  webSearchCalls?: number;
+  fileSearchCalls?: number;
 }
 
 export interface PriceRequest {

@@ -177,8 +177,27 @@ function readResponse(r: any, call: Call): void {
   if (r.model) call.responseModel = r.model;
   const reason = r.incomplete_details?.reason ?? r.status;
   if (reason) call.finishReasons = [reason];
-  if (r.usage) call.usage = responsesUsage(r.usage);
+  if (r.usage) {
+    call.usage = responsesUsage(r.usage);
+    if (call.usage && Array.isArray(r.output)) addBuiltInToolCalls(call.usage, r.output);
+  }
   if (typeof r.output_text === 'string' && !call.outputText) call.outputText = r.output_text;
+}
+
+/**
+ * Built-in tools the response ran, billed per call on top of the tokens (OpenAI pricing, "Built-in
+ * tools"): each `web_search_call` and `file_search_call` item of the output is one call.
+ */
+function addBuiltInToolCalls(usage: Usage, output: any[]): void {
+  let web = 0;
+  let file = 0;
+  for (const item of output) {
+    const type = item?.type;
+    if (type === 'web_search_call') web++;
+    else if (type === 'file_search_call') file++;
+  }
+  if (web) usage.webSearchCalls = web;
+  if (file) usage.fileSearchCalls = file;
 }
 
 export const responsesReader: ResultReader = {
