@@ -6,8 +6,9 @@
  */
 import { createHash } from 'node:crypto';
 import type { Logger } from 'pino';
-import { insertSettings, type Store } from '../store/client.js';
+import type { Store } from '../store/client.js';
 import type { Metrics } from '../metrics.js';
+import { insertRows } from './insert.js';
 import { classifyInsertError, type InsertFailure } from './insert-errors.js';
 import { type CallRow, spanKey } from './rows.js';
 import type { Spool, SpoolEntry } from './spool.js';
@@ -309,14 +310,8 @@ export class SpoolDrainer {
     return !this.stopDrain;
   }
 
-  private async insert(table: string, values: unknown[], keys: string[]): Promise<void> {
-    const token = `${table}:${createHash('sha256').update(keys.sort().join('\n')).digest('hex')}`;
-    await this.opts.store.writer.insert({
-      table: `${this.opts.store.database}.${table}`,
-      values,
-      format: 'JSONEachRow',
-      clickhouse_settings: insertSettings(token),
-    });
+  private insert(table: string, values: unknown[], keys: string[]): Promise<void> {
+    return insertRows(this.opts.store, table, values, keys);
   }
 }
 
