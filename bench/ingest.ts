@@ -34,10 +34,9 @@ import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor } from '
 import { decodeTraces } from '../ingest/src/otlp/decode.ts';
 import { buildRows } from '../ingest/src/pipeline/build.ts';
 import { SpanDedup } from '../ingest/src/pipeline/dedup.ts';
-import { insertRows } from '../ingest/src/pipeline/insert.ts';
+import { insertBody } from '../ingest/src/pipeline/insert.ts';
 import { checkSpanLimits } from '../ingest/src/pipeline/limits.ts';
 import { IngestPricer } from '../ingest/src/pipeline/pricing.ts';
-import { spanKey } from '../ingest/src/pipeline/rows.ts';
 import { Spool } from '../ingest/src/pipeline/spool.ts';
 import { decodeRecord, encodeRecord } from '../ingest/src/pipeline/spool-record.ts';
 import { openStore, type Store } from '../ingest/src/store/client.ts';
@@ -314,21 +313,11 @@ async function stages(templates: Template[], store: Store, spoolDir: string): Pr
     cpu.spool += cpuUs() - t;
     t = cpuUs();
     const started = performance.now();
-    await insertRows(
-      store,
-      'otel_traces',
-      batch.traces,
-      batch.traces.map((r) => spanKey(r.TenantId, r.TraceId, r.SpanId)),
-    );
-    await insertRows(
-      store,
-      'ai_calls',
-      batch.calls,
-      batch.calls.map((c) => spanKey(c.tenant, c.trace_id, c.span_id)),
-    );
+    await insertBody(store, 'otel_traces', batch.traces);
+    await insertBody(store, 'ai_calls', batch.calls);
     insertMs += performance.now() - started;
     cpu.insert += cpuUs() - t;
-    spans += batch.traces.length;
+    spans += batch.traces.keys.length;
   }
   await spool.close();
   const perSpan = (us: number) => us / spans;
@@ -410,7 +399,7 @@ try {
       `(one core's ceiling ${fmt(1e6 / total)} spans/s)`,
   );
   console.log(
-    `baseline (a), raw insert of the service's rows (same client, format, settings): ${fmt(rawRate)} spans/s`,
+    `baseline (a), raw insert of the service's rows (same client, format, settings as the drainer): ${fmt(rawRate)} spans/s`,
   );
   const engineStore = await openStore({ ...base, database: 'bench_engine' });
   await migrate(engineStore, { ttlDays: 90 });

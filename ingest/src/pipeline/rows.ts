@@ -83,6 +83,87 @@ export interface TraceRow {
   TenantId: string;
 }
 
+/** otel_traces columns, in the order a spool record's body lists them. */
+export const TRACE_COLUMNS = [
+  'Timestamp',
+  'TraceId',
+  'SpanId',
+  'ParentSpanId',
+  'TraceState',
+  'SpanName',
+  'SpanKind',
+  'ServiceName',
+  'ResourceAttributes',
+  'ScopeName',
+  'ScopeVersion',
+  'SpanAttributes',
+  'Duration',
+  'StatusCode',
+  'StatusMessage',
+  'Events.Timestamp',
+  'Events.Name',
+  'Events.Attributes',
+  'Links.TraceId',
+  'Links.SpanId',
+  'Links.TraceState',
+  'Links.Attributes',
+  'TenantId',
+] as const satisfies readonly (keyof TraceRow)[];
+
+/** ai_calls columns, in the order a spool record's body lists them. */
+export const CALL_COLUMNS = [
+  'timestamp',
+  'tenant',
+  'service',
+  'trace_id',
+  'span_id',
+  'parent_span_id',
+  'scope_name',
+  'convention',
+  'provider',
+  'operation',
+  'request_model',
+  'response_model',
+  'model',
+  'response_id',
+  'finish_reasons',
+  'user_id',
+  'team',
+  'feature',
+  'session_id',
+  'request_id',
+  'input_tokens',
+  'output_tokens',
+  'cache_read_tokens',
+  'cache_write_tokens',
+  'cache_write_1h_tokens',
+  'reasoning_tokens',
+  'input_audio_tokens',
+  'cache_audio_read_tokens',
+  'output_audio_tokens',
+  'estimated',
+  'is_streaming',
+  'is_batch',
+  'priced',
+  'cost_usd',
+  'cost_source',
+  'price_id',
+  'price_version',
+  'cache_savings_usd',
+  'duration_ms',
+  'ttft_ms',
+  'status',
+  'error_type',
+  'attributes',
+  'properties',
+] as const satisfies readonly (keyof CallRow)[];
+
+// Every field of a row is a listed column (a field added to a row type and not here fails to compile).
+const everyTraceColumn: Exclude<keyof TraceRow, (typeof TRACE_COLUMNS)[number]> extends never ? true : never = true;
+const everyCallColumn: Exclude<keyof CallRow, (typeof CALL_COLUMNS)[number]> extends never ? true : never = true;
+void everyTraceColumn;
+void everyCallColumn;
+
 export type { CallCost };
 
 /** The cost columns of an `ai_calls` row for a price result (unpriced: NULL, never $0). */

@@ -8,11 +8,17 @@ import { createHash } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { Store } from '../store/client.js';
 import type { Metrics } from '../metrics.js';
-import { insertRows } from './insert.js';
+import { insertBody } from './insert.js';
 import { classifyInsertError, type InsertFailure } from './insert-errors.js';
-import { type CallRow, spanKey } from './rows.js';
 import type { Spool, SpoolEntry } from './spool.js';
-import { decodeRecord, type SpoolBatch } from './spool-record.js';
+import {
+  callBody,
+  decodeRecord,
+  type SpoolBatch,
+  type SpoolRecord,
+  type TableBody,
+  traceBody,
+} from './spool-record.js';
 import { type GroupSpan, type SplitPart, rowsOf, spansIn, spansOf, splitPart, wholeGroup } from './split.js';
 
 export interface DrainerOptions {
@@ -128,18 +134,17 @@ export class SpoolDrainer {
       }
       const started = performance.now();
       try {
-        const batches: SpoolBatch[] = [];
-        for (const e of group) batches.push(decodeRecord(await spool.read(e)));
-        const batch: SpoolBatch = { traces: batches.flatMap((b) => b.traces), calls: batches.flatMap((b) => b.calls) };
+        const records: SpoolRecord[] = [];
+        for (const e of group) records.push(decodeRecord(await spool.read(e)));
         const wasDegraded = this.degraded;
-        const stored = await this.insertGroup(group, batch);
+        const stored = await this.insertGroup(group, records);
         if (!stored) break; // stopping in the middle of a split: it resumes from split.json at next start
         metrics.insertSeconds.observe((performance.now() - started) / 1000);
         for (const e of group) await spool.ack(e);
         spool.clearSplit();
         metrics.batchesWritten.inc();
         metrics.spansAccepted.inc(stored.traces);
-        for (const c of stored.calls) metrics.aiCalls.inc({ cost_source: c.cost_source || 'unpriced' });
+        for (const source of stored.costSources) metrics.aiCalls.inc({ cost_source: source || 'unpriced' });
         if (wasDegraded) log.info({ pending: spool.pendingRecords }, 'ClickHouse writes recovered; draining');
         this.writing();
         backoffMs = 100;
@@ -175,39 +180,37 @@ export class SpoolDrainer {
    */
   private async insertGroup(
     group: SpoolEntry[],
-    batch: SpoolBatch,
-  ): Promise<{ traces: number; calls: CallRow[] } | undefined> {
+    records: SpoolRecord[],
+  ): Promise<{ traces: number; costSources: string[] } | undefined> {
     const { spool, metrics, log } = this.opts;
     const head = group[0]!;
-    // Listed only once the group has to be split: the hot path inserts the records as they are.
+    // Rows decoded and spans listed only once the group has to be split: the hot path inserts
+    // the records' bodies as they were spooled.
+    let merged: SpoolBatch | undefined;
+    const batch = () =>
+      (merged ??= {
+        traces: records.flatMap((r) => r.rows().traces),
+        calls: records.flatMap((r) => r.rows().calls),
+      });
     let listed: GroupSpan[] | undefined;
-    const spans = () => (listed ??= spansOf(batch));
+    const spans = () => (listed ??= spansOf(batch()));
     const saved = spool.loadSplit<SplitState>(head, group.length);
     const state: SplitState = saved ?? { parts: [wholeGroup()] };
     /** Whether split.json holds this group's parts (then every step is written down). */
     let split = saved !== undefined;
     if (saved) log.info({ parts: saved.parts.length }, 'resuming the split of a batch ClickHouse refused as data');
-    const stored = { traces: 0, calls: [] as CallRow[] };
+    const stored = { traces: 0, costSources: [] as string[] };
     while (state.parts.length > 0) {
       if (this.stopDrain) return undefined;
       const part = state.parts[0]!;
       if (part.failures > 0 && !(await this.pause(retryDelayMs(part.failures)))) return undefined;
-      const rows = rowsOf(batch, spans, part);
+      const bodies = bodiesOf(records, batch, spans, part);
       try {
-        if (rows.traces.length > 0) {
-          await this.insert(
-            'otel_traces',
-            rows.traces,
-            rows.traces.map((t) => spanKey(t.TenantId, t.TraceId, t.SpanId)),
-          );
+        if (bodies.traces.keys.length > 0) {
+          await insertBody(this.opts.store, 'otel_traces', bodies.traces);
           part.tracesDone = true;
         }
-        if (rows.calls.length > 0)
-          await this.insert(
-            'ai_calls',
-            rows.calls,
-            rows.calls.map((c) => spanKey(c.tenant, c.trace_id, c.span_id)),
-          );
+        await insertBody(this.opts.store, 'ai_calls', bodies.calls);
       } catch (err) {
         const failure = classifyInsertError(err);
         // Tried again as it is (what it wrote before failing is deduplicated by its tokens).
@@ -227,7 +230,7 @@ export class SpoolDrainer {
         } else if (part.failures < this.maxRetries) {
           state.parts.push({ ...part, failures: part.failures + 1 });
         } else {
-          this.quarantine(head, batch, spans(), part, failure);
+          this.quarantine(head, batch(), spans(), part, failure);
           this.writing();
         }
         spool.saveSplit(head, group.length, state);
@@ -235,8 +238,8 @@ export class SpoolDrainer {
         continue;
       }
       state.parts.shift();
-      stored.traces += rows.traces.length;
-      stored.calls.push(...rows.calls);
+      stored.traces += bodies.traces.keys.length;
+      stored.costSources.push(...bodies.costSources);
       this.writing();
       if (split && state.parts.length > 0) spool.saveSplit(head, group.length, state);
     }
@@ -309,10 +312,48 @@ export class SpoolDrainer {
     this.drainWake = undefined;
     return !this.stopDrain;
   }
+}
 
-  private insert(table: string, values: unknown[], keys: string[]): Promise<void> {
-    return insertRows(this.opts.store, table, values, keys);
+/**
+ * What a part inserts into each table: the records' bodies as spooled when the part is the
+ * whole group (the hot path), else its rows (split.ts) encoded the same way.
+ */
+function bodiesOf(
+  records: SpoolRecord[],
+  batch: () => SpoolBatch,
+  spans: () => GroupSpan[],
+  part: SplitPart,
+): { traces: TableBody; calls: TableBody; costSources: string[] } {
+  const first = records[0]!;
+  const sameColumns = records.every(
+    (r) => sameList(r.traces.columns, first.traces.columns) && sameList(r.calls.columns, first.calls.columns),
+  );
+  if (part.tenant === undefined && part.from === 0 && part.to === undefined && sameColumns) {
+    const join = (bodies: TableBody[]): TableBody =>
+      bodies.length === 1
+        ? bodies[0]!
+        : {
+            columns: bodies[0]!.columns,
+            text: bodies.map((b) => b.text).join(''),
+            keys: bodies.flatMap((b) => b.keys),
+          };
+    const traces = join(records.map((r) => r.traces));
+    return {
+      traces: part.tracesDone ? { ...traces, text: '', keys: [] } : traces,
+      calls: join(records.map((r) => r.calls)),
+      costSources: records.flatMap((r) => r.costSources),
+    };
   }
+  const rows = rowsOf(batch(), spans, part);
+  return {
+    traces: traceBody(rows.traces),
+    calls: callBody(rows.calls),
+    costSources: rows.calls.map((c) => c.cost_source),
+  };
+}
+
+function sameList(a: readonly string[], b: readonly string[]): boolean {
+  return a.length === b.length && a.every((x, i) => x === b[i]);
 }
 
 /** What split.json holds for a group being split: the parts still to insert, in order. */

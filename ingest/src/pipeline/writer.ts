@@ -83,7 +83,7 @@ export class BatchWriter {
     this.dedup.loadHorizon();
     let rows = 0;
     for (const entry of spool.list()) {
-      const batch = decodeRecord(await spool.read(entry));
+      const batch = decodeRecord(await spool.read(entry)).rows();
       this.dedup.takeSpooled(batch);
       rows += batch.traces.length;
     }
