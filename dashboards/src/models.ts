@@ -1,10 +1,14 @@
 import type { DashboardSpec } from './dashboard.js';
-import { DURATION_Q, usageRows } from './sql.js';
+import { DURATION_Q, usageGrouped } from './sql.js';
 import { filter, NOT_USER } from './variables.js';
 
 const FU = filter(NOT_USER);
-/** The usage rows in the range: coarse hourly rollup for "All" users, per-user daily otherwise. */
-const IN_RANGE = usageRows('hourly', '$__timeFilter(hour)', '$__dateFilter(day)', FU);
+/**
+ * The usage rows in the range, aggregated by `select` / `groupBy` in each branch (`usageGrouped`):
+ * the coarse hourly rollup (its by_model_hour projection) for "All" users, per-user daily otherwise.
+ */
+const grouped = (select: string, groupBy: string) =>
+  usageGrouped('hourly', '$__timeFilter(hour)', '$__dateFilter(day)', FU, select, groupBy);
 
 export const models: DashboardSpec = {
   uid: 'tokenmeter-models',
@@ -24,13 +28,12 @@ export const models: DashboardSpec = {
           format: 'table',
           sql: `SELECT provider, model, calls, failed, round(100 * failed / greatest(calls, 1), 2) AS error_rate,
   input, output, cost, cost / greatest(calls - unpriced, 1) AS cost_per_call, d[2] AS p95_ms, unpriced
-FROM (
-  SELECT provider, model,
+FROM ${grouped(
+            `provider, model,
     sum(requests) AS calls, sum(errors) AS failed, sum(unpriced_requests) AS unpriced,
-    sum(input_tokens) AS input, sum(output_tokens) AS output, sum(cost_usd) AS cost, ${DURATION_Q} AS d
-  FROM ${IN_RANGE.replace(/\n/g, '\n  ')}
-  GROUP BY provider, model
-)
+    sum(input_tokens) AS input, sum(output_tokens) AS output, sum(cost_usd) AS cost, ${DURATION_Q} AS d`,
+            'provider, model',
+          )}
 ORDER BY cost DESC, provider, model`,
           columns: [
             'provider',
@@ -62,9 +65,8 @@ ORDER BY cost DESC, provider, model`,
           description: 'How the cost in the range divides between providers.',
           kind: 'piechart',
           format: 'table',
-          sql: `SELECT provider, sum(cost_usd) AS cost
-FROM ${IN_RANGE}
-GROUP BY provider
+          sql: `SELECT provider, cost
+FROM ${grouped('provider, sum(cost_usd) AS cost', 'provider')}
 ORDER BY cost DESC`,
           columns: ['provider', 'cost'],
           unit: 'currencyUSD',
@@ -77,9 +79,8 @@ ORDER BY cost DESC`,
           description: 'Calls per interval, stacked by model.',
           kind: 'timeseries',
           format: 'timeseries',
-          sql: `SELECT $__timeInterval(hour) AS time, model, sum(requests) AS calls
-FROM ${IN_RANGE}
-GROUP BY time, model
+          sql: `SELECT time, model, calls
+FROM ${grouped('$__timeInterval(hour) AS time, model, sum(requests) AS calls', 'time, model')}
 ORDER BY time, model`,
           columns: ['time', 'model', 'calls'],
           unit: 'short',
@@ -93,11 +94,7 @@ ORDER BY time, model`,
           kind: 'timeseries',
           format: 'timeseries',
           sql: `SELECT time, provider, d[2] AS p95_ms
-FROM (
-  SELECT $__timeInterval(hour) AS time, provider, ${DURATION_Q} AS d
-  FROM ${IN_RANGE.replace(/\n/g, '\n  ')}
-  GROUP BY time, provider
-)
+FROM ${grouped(`$__timeInterval(hour) AS time, provider, ${DURATION_Q} AS d`, 'time, provider')}
 ORDER BY time, provider`,
           columns: ['time', 'provider', 'p95_ms'],
           unit: 'ms',
@@ -110,10 +107,12 @@ ORDER BY time, provider`,
           description: 'Models called without a known price: their calls have no cost until a price override exists.',
           kind: 'table',
           format: 'table',
-          sql: `SELECT provider, model, sum(unpriced_requests) AS calls, min(hour) AS first_seen, max(hour) AS last_seen
-FROM ${IN_RANGE}
-GROUP BY provider, model
-HAVING calls > 0
+          sql: `SELECT provider, model, calls, first_seen, last_seen
+FROM ${grouped(
+            'provider, model, sum(unpriced_requests) AS calls, min(hour) AS first_seen, max(hour) AS last_seen',
+            'provider, model',
+          )}
+WHERE calls > 0
 ORDER BY calls DESC`,
           columns: ['provider', 'model', 'calls', 'first_seen', 'last_seen'],
           unit: 'short',

@@ -1,10 +1,13 @@
 import type { DashboardSpec } from './dashboard.js';
-import { DAY_START, DURATION_Q, MONTH_START, TODAY, TTFT_Q, usageRows } from './sql.js';
+import { DAY_START, DURATION_Q, MONTH_START, TODAY, TTFT_Q, usageGrouped, usageRows } from './sql.js';
 import { filter, NOT_USER } from './variables.js';
 
 const FU = filter(NOT_USER);
 /** The usage rows in the range: coarse hourly rollup for "All" users, per-user daily otherwise. */
 const IN_RANGE = usageRows('hourly', '$__timeFilter(hour)', '$__dateFilter(day)', FU);
+/** The same rows, each branch aggregated by itself (`usageGrouped`): what lets "All" read a projection. */
+const grouped = (select: string, groupBy: string) =>
+  usageGrouped('hourly', '$__timeFilter(hour)', '$__dateFilter(day)', FU, select, groupBy);
 /** Since the first of the month, in whole days. */
 const MONTH = usageRows(
   'daily',
@@ -20,9 +23,8 @@ function costBy(column: 'provider' | 'model' | 'service', title: string) {
     description: `Cost per interval, stacked by ${column}. Unpriced calls count as nothing here (see "Unpriced calls").`,
     kind: 'timeseries' as const,
     format: 'timeseries' as const,
-    sql: `SELECT $__timeInterval(hour) AS time, ${column}, sum(cost_usd) AS cost
-FROM ${IN_RANGE}
-GROUP BY time, ${column}
+    sql: `SELECT time, ${column}, cost
+FROM ${grouped(`$__timeInterval(hour) AS time, ${column}, sum(cost_usd) AS cost`, `time, ${column}`)}
 ORDER BY time, ${column}`,
     columns: ['time', column, 'cost'],
     unit: 'currencyUSD' as const,
@@ -140,14 +142,16 @@ FROM ${IN_RANGE}`,
             'Input split into uncached, cache reads and cache writes; output split into visible and reasoning.',
           kind: 'timeseries',
           format: 'timeseries',
-          sql: `SELECT $__timeInterval(hour) AS time,
-  toInt64(sum(input_tokens)) - sum(cache_read_tokens) - sum(cache_write_tokens) AS input_uncached,
-  sum(cache_read_tokens) AS cache_read,
-  sum(cache_write_tokens) AS cache_write,
-  toInt64(sum(output_tokens)) - sum(reasoning_tokens) AS output_visible,
-  sum(reasoning_tokens) AS reasoning
-FROM ${IN_RANGE}
-GROUP BY time
+          sql: `SELECT time, input_uncached, cache_read, cache_write, output_visible, reasoning
+FROM ${grouped(
+            `$__timeInterval(hour) AS time,
+    toInt64(sum(input_tokens)) - sum(cache_read_tokens) - sum(cache_write_tokens) AS input_uncached,
+    sum(cache_read_tokens) AS cache_read,
+    sum(cache_write_tokens) AS cache_write,
+    toInt64(sum(output_tokens)) - sum(reasoning_tokens) AS output_visible,
+    sum(reasoning_tokens) AS reasoning`,
+            'time',
+          )}
 ORDER BY time`,
           columns: ['time', 'input_uncached', 'cache_read', 'cache_write', 'output_visible', 'reasoning'],
           unit: 'short',
@@ -160,9 +164,8 @@ ORDER BY time`,
           description: 'Calls per interval, and how many of them failed.',
           kind: 'timeseries',
           format: 'timeseries',
-          sql: `SELECT $__timeInterval(hour) AS time, sum(requests) AS calls, sum(errors) AS failed
-FROM ${IN_RANGE}
-GROUP BY time
+          sql: `SELECT time, calls, failed
+FROM ${grouped('$__timeInterval(hour) AS time, sum(requests) AS calls, sum(errors) AS failed', 'time')}
 ORDER BY time`,
           columns: ['time', 'calls', 'failed'],
           unit: 'short',
@@ -176,11 +179,7 @@ ORDER BY time`,
           kind: 'timeseries',
           format: 'timeseries',
           sql: `SELECT time, d[1] AS p50_ms, d[2] AS p95_ms, t[1] AS ttft_p50_ms, t[2] AS ttft_p95_ms
-FROM (
-  SELECT $__timeInterval(hour) AS time, ${DURATION_Q} AS d, ${TTFT_Q} AS t
-  FROM ${IN_RANGE.replace(/\n/g, '\n  ')}
-  GROUP BY time
-)
+FROM ${grouped(`$__timeInterval(hour) AS time, ${DURATION_Q} AS d, ${TTFT_Q} AS t`, 'time')}
 ORDER BY time`,
           columns: ['time', 'p50_ms', 'p95_ms', 'ttft_p50_ms', 'ttft_p95_ms'],
           unit: 'ms',
@@ -193,9 +192,8 @@ ORDER BY time`,
           description: 'What cache reads saved per interval against the full input price.',
           kind: 'timeseries',
           format: 'timeseries',
-          sql: `SELECT $__timeInterval(hour) AS time, sum(cache_savings_usd) AS saved
-FROM ${IN_RANGE}
-GROUP BY time
+          sql: `SELECT time, saved
+FROM ${grouped('$__timeInterval(hour) AS time, sum(cache_savings_usd) AS saved', 'time')}
 ORDER BY time`,
           columns: ['time', 'saved'],
           unit: 'currencyUSD',

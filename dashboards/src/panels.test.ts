@@ -178,8 +178,13 @@ describe('each panel reads the table the README names', () => {
   });
 });
 
-describe("panels about every user read ai_user_daily's by_user_day projection", () => {
-  it.each(['Top spenders', 'Per user: today, month, all time', 'Teams'])('%s', async (title) => {
+describe('panels about every user read the projections of ai_user_daily', () => {
+  it.each([
+    ['Top spenders', ['by_user_day']],
+    // Months before this one from by_user_month; on a store this small by_user_day reads as few marks.
+    ['Per user: today, month, all time', ['by_user_month|by_user_day', 'by_user_day']],
+    ['Teams', ['by_team_day']],
+  ])('%s: %s', async (title, projections) => {
     const users = DASHBOARDS.find((d) => d.uid === 'tokenmeter-users') as DashboardSpec;
     const panel = panelsOf(users).find((p) => p.title === title) as PanelSpec;
     const bound = expandPanelSql(panel.sql, options(allVars));
@@ -188,6 +193,40 @@ describe("panels about every user read ai_user_daily's by_user_day projection", 
       `EXPLAIN ${qualifyTables(bound.sql, store.database)}`,
       bound.params,
     );
-    expect(plan.map((r) => r.explain).join('\n')).toMatch(/ReadFromMergeTree \(by_user_day\)/);
+    const read = plan.map((r) => r.explain.match(/ReadFromMergeTree \((\w+)\)/)?.[1]).filter((x) => x !== undefined);
+    expect(read).toHaveLength(projections.length);
+    read.forEach((name, i) => expect((projections[i] as string).split('|')).toContain(name));
+  });
+});
+
+describe('"All" panels about providers, models, services or teams read a projection of ai_rollup_hourly', () => {
+  const PROJECTION: Record<string, string> = {
+    'tokenmeter-overview / Cost by provider': 'by_model_hour',
+    'tokenmeter-overview / Cost by model': 'by_model_hour',
+    'tokenmeter-overview / Cost by service': 'by_service_hour',
+    'tokenmeter-overview / Tokens by kind': 'by_model_hour',
+    'tokenmeter-overview / Requests and errors': 'by_model_hour',
+    'tokenmeter-overview / Latency p50 / p95': 'by_model_hour',
+    'tokenmeter-overview / Savings from cache reads': 'by_model_hour',
+    'tokenmeter-models / Models in range': 'by_model_hour',
+    'tokenmeter-models / Cost share by provider': 'by_model_hour',
+    'tokenmeter-models / Calls by model': 'by_model_hour',
+    'tokenmeter-models / p95 latency by provider': 'by_model_hour',
+    'tokenmeter-models / Unpriced models seen': 'by_model_hour',
+    'tokenmeter-users / Spend by team': 'by_service_hour',
+  };
+  const panels = DASHBOARDS.flatMap((d) => panelsOf(d).map((p) => [`${d.uid} / ${p.title}`, p] as const));
+  it.each(Object.entries(PROJECTION))('%s: %s', async (name, projection) => {
+    const panel = panels.find(([n]) => n === name)?.[1] as PanelSpec;
+    const bound = expandPanelSql(panel.sql, options(allVars));
+    const plan = await rows<{ explain: string }>(
+      store,
+      `EXPLAIN ${qualifyTables(bound.sql, store.database)}`,
+      bound.params,
+    );
+    const read = plan.map((r) => r.explain.match(/ReadFromMergeTree \((\S+)\)/)?.[1]).filter((x) => x !== undefined);
+    // The per-user branch's table is in the plan too; it reads no granule with $user "All".
+    expect(read).toContain(projection);
+    expect(read).not.toContain(`${store.database}.ai_rollup_hourly`);
   });
 });

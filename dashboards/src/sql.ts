@@ -97,18 +97,55 @@ export const USER_IS_ALL = '$__conditionalAll(1=0, $user)';
  */
 export function usageRows(grain: 'hourly' | 'daily', coarseTime: string, userTime: string, where: string): string {
   const time = grain === 'hourly' ? 'hour' : 'day';
-  const userTimeColumn = grain === 'hourly' ? "toDateTime(day, 'UTC') AS hour" : 'day';
-  const userCondition = '$__conditionalAll(user_id IN (${user:singlequote}), $user)';
   return `(
   SELECT ${time}, ${USAGE_COLUMNS}
   FROM ai_rollup_${grain}
   WHERE ${USER_IS_ALL} AND ${coarseTime}
     AND ${where}
   UNION ALL
-  SELECT ${userTimeColumn}, ${USAGE_COLUMNS}
+${userRows(grain, userTime, where)}
+)`;
+}
+
+/** The per-user branch of `usageRows`: ai_user_daily's rows for the chosen users, `hour` or `day` named as the coarse one. */
+function userRows(grain: 'hourly' | 'daily', userTime: string, where: string): string {
+  const userTimeColumn = grain === 'hourly' ? "toDateTime(day, 'UTC') AS hour" : 'day';
+  const userCondition = '$__conditionalAll(user_id IN (${user:singlequote}), $user)';
+  return `  SELECT ${userTimeColumn}, ${USAGE_COLUMNS}
   FROM ai_user_daily
   WHERE NOT (${USER_IS_ALL}) AND ${userTime}
     AND ${userCondition}
+    AND ${where}`;
+}
+
+/**
+ * Like `usageRows`, but each branch aggregates itself: `SELECT ${select} … GROUP BY ${groupBy}`
+ * over the coarse rollup's rows and over the chosen users' rows, as one subquery. ClickHouse
+ * answers an aggregate from a projection only when the query right above the table aggregates
+ * (not through a UNION ALL), so a panel written this way reads ai_rollup_hourly's projections
+ * (`by_model_hour`, `by_service_hour`, migration 027) when its columns and filters are in one.
+ * Only the branch for the current $user returns rows (both have a GROUP BY: no row when empty).
+ */
+export function usageGrouped(
+  grain: 'hourly' | 'daily',
+  coarseTime: string,
+  userTime: string,
+  where: string,
+  select: string,
+  groupBy: string,
+): string {
+  const indented = userRows(grain, userTime, where).replace(/\n/g, '\n  ');
+  return `(
+  SELECT ${select}
+  FROM ai_rollup_${grain}
+  WHERE ${USER_IS_ALL} AND ${coarseTime}
     AND ${where}
+  GROUP BY ${groupBy}
+  UNION ALL
+  SELECT ${select}
+  FROM (
+  ${indented}
+  )
+  GROUP BY ${groupBy}
 )`;
 }

@@ -1,10 +1,14 @@
 import type { DashboardSpec } from './dashboard.js';
-import { MONTH_START, TODAY, usageRows } from './sql.js';
+import { MONTH_START, TODAY, usageGrouped } from './sql.js';
 import { filter, NOT_USER, PROPERTY_PAIRS, propertyFilter } from './variables.js';
 
 const F = filter();
-/** The usage rows in the range: coarse hourly rollup for "All" users, per-user daily otherwise. */
-const IN_RANGE = usageRows('hourly', '$__timeFilter(hour)', '$__dateFilter(day)', filter(NOT_USER));
+/**
+ * The usage rows in the range, aggregated by `select` / `groupBy` in each branch (`usageGrouped`):
+ * the coarse hourly rollup (its by_service_hour projection for teams) for "All" users, per-user daily otherwise.
+ */
+const grouped = (select: string, groupBy: string) =>
+  usageGrouped('hourly', '$__timeFilter(hour)', '$__dateFilter(day)', filter(NOT_USER), select, groupBy);
 
 export const users: DashboardSpec = {
   uid: 'tokenmeter-users',
@@ -40,18 +44,26 @@ LIMIT 10`,
             'Each user’s cost today and month to date (UTC, at the range end) and all time (whatever the range).',
           kind: 'table',
           format: 'table',
-          // Summed per user, day and team first: the shape of ai_user_daily's by_user_day projection.
+          // Months before the range end's month summed per user, month and team (ai_user_daily's
+          // by_user_month projection), that month per user, day and team (by_user_day): each
+          // user's all-time total reads a row per month, not per day.
           sql: `SELECT user_id, arrayStringConcat(arraySort(groupUniqArray(team)), ', ') AS teams,
-  sumIf(c, day = ${TODAY}) AS today,
-  sumIf(c, day >= ${MONTH_START}) AS month_to_date,
+  sumIf(c, d = ${TODAY}) AS today,
+  sumIf(c, d >= ${MONTH_START}) AS month_to_date,
   sum(c) AS all_time,
   sum(r) AS calls
 FROM (
-  SELECT user_id, day, team, sum(cost_usd) AS c, sum(requests) AS r
+  SELECT user_id, toStartOfMonth(day) AS d, team, sum(cost_usd) AS c, sum(requests) AS r
   FROM ai_user_daily
-  WHERE day <= ${TODAY}
+  WHERE toStartOfMonth(day) < ${MONTH_START}
     AND ${F}
-  GROUP BY user_id, day, team
+  GROUP BY user_id, d, team
+  UNION ALL
+  SELECT user_id, day AS d, team, sum(cost_usd) AS c, sum(requests) AS r
+  FROM ai_user_daily
+  WHERE day >= ${MONTH_START} AND day <= ${TODAY}
+    AND ${F}
+  GROUP BY user_id, d, team
 )
 GROUP BY user_id
 ORDER BY month_to_date DESC, user_id`,
@@ -72,9 +84,8 @@ ORDER BY month_to_date DESC, user_id`,
           description: 'Cost per interval, stacked by team.',
           kind: 'timeseries',
           format: 'timeseries',
-          sql: `SELECT $__timeInterval(hour) AS time, team, sum(cost_usd) AS cost
-FROM ${IN_RANGE}
-GROUP BY time, team
+          sql: `SELECT time, team, cost
+FROM ${grouped('$__timeInterval(hour) AS time, team, sum(cost_usd) AS cost', 'time, team')}
 ORDER BY time, team`,
           columns: ['time', 'team', 'cost'],
           unit: 'currencyUSD',
@@ -88,9 +99,8 @@ ORDER BY time, team`,
           description: 'How the cost in the range divides between product features.',
           kind: 'piechart',
           format: 'table',
-          sql: `SELECT feature, sum(cost_usd) AS cost
-FROM ${IN_RANGE}
-GROUP BY feature
+          sql: `SELECT feature, cost
+FROM ${grouped('feature, sum(cost_usd) AS cost', 'feature')}
 ORDER BY cost DESC`,
           columns: ['feature', 'cost'],
           unit: 'currencyUSD',
@@ -103,15 +113,12 @@ ORDER BY cost DESC`,
           description: 'Per team in the range (whole UTC days): active users, calls and cost.',
           kind: 'table',
           format: 'table',
-          // Summed per team and user first: the shape of ai_user_daily's by_user_day projection.
-          sql: `SELECT team, uniqExact(user_id) AS users, sum(r) AS calls, sum(c) AS cost
-FROM (
-  SELECT team, user_id, sum(requests) AS r, sum(cost_usd) AS c
-  FROM ai_user_daily
-  WHERE $__dateFilter(day)
-    AND ${F}
-  GROUP BY team, user_id
-)
+          // One aggregation over the table: with nothing but the tenant chosen, ClickHouse answers it
+          // from ai_user_daily's by_team_day projection (a uniqExact state per team and day).
+          sql: `SELECT team, uniqExact(user_id) AS users, sum(requests) AS calls, sum(cost_usd) AS cost
+FROM ai_user_daily
+WHERE $__dateFilter(day)
+  AND ${F}
 GROUP BY team
 ORDER BY cost DESC`,
           columns: ['team', 'users', 'calls', 'cost'],
