@@ -14,6 +14,8 @@ import type { Usage } from '../../instrumentation/src/prices/types.js';
 import type { TokenUsage } from '../replay/fixtures.js';
 import { type ReplayServer, startReplayServer } from '../replay/server.js';
 import { mkdtempSync, rmSync } from 'node:fs';
+import { type ClickHouseHttpHarness, startClickHouseHttp } from '../support/clickhouse-http.ts';
+import { FaultProxy } from '../support/fault-proxy.ts';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -31,14 +33,27 @@ export interface GatewayEnv {
   key: string;
   /** Everything the service logged. */
   logs: () => string;
+  /** With `faults`: the TCP proxy between the service and ClickHouse (a chdb HTTP harness). */
+  proxy: FaultProxy | undefined;
 }
 
-export function useGateway(name: string, env: Record<string, string> = {}): GatewayEnv {
+/** `faults`: the service talks HTTP to ClickHouse through a FaultProxy (test/support), to take the store down. */
+export function useGateway(
+  name: string,
+  env: Record<string, string> = {},
+  opts: { faults?: boolean } = {},
+): GatewayEnv {
   const out = {} as GatewayEnv;
   let logText = '';
+  let clickhouse: ClickHouseHttpHarness | undefined;
   beforeAll(async () => {
     out.replay = await startReplayServer();
     out.dataDir = mkdtempSync(join(tmpdir(), `tm-gw-${name}-`));
+    if (opts.faults) {
+      clickhouse = await startClickHouseHttp({ dataDir: join(out.dataDir, 'clickhouse') });
+      out.proxy = await FaultProxy.start({ port: clickhouse.port });
+      env = { CLICKHOUSE_URL: out.proxy.url, TOKENMETER_STATS_INTERVAL_MS: '0', ...env };
+    }
     const config = readConfig({
       PORT: '0',
       HOST: '127.0.0.1',
@@ -69,6 +84,8 @@ export function useGateway(name: string, env: Record<string, string> = {}): Gate
   afterAll(async () => {
     await out.svc?.close();
     await out.replay?.close();
+    await out.proxy?.close();
+    await clickhouse?.close();
     if (out.dataDir) rmSync(out.dataDir, { recursive: true, force: true });
   });
   return out;

@@ -26,6 +26,9 @@ export interface Refusal {
   message: string;
 }
 
+/** How long a tenant's first call waits for its budgets to be read. */
+const FIRST_FETCH_WAIT_MS = 2000;
+
 interface Tracked {
   budget: Budget;
   limit: bigint;
@@ -55,8 +58,6 @@ interface Reservation {
   tenant: string;
   ids: string[];
   amount: bigint;
-  /** provider/model: the cost learnt when it settles. */
-  learn: string;
 }
 
 /**
@@ -101,7 +102,11 @@ export class GatewayBudgets implements RowListener {
     if (stale) {
       const refresh = this.refresh(tenant);
       if (!view) {
-        await refresh;
+        // A store that hangs must not hold the call: past the wait, it goes unchecked.
+        let timer: NodeJS.Timeout | undefined;
+        const waited = new Promise<void>((r) => (timer = setTimeout(r, FIRST_FETCH_WAIT_MS)));
+        await Promise.race([refresh, waited]);
+        clearTimeout(timer);
         view = this.views.get(tenant);
       }
     }
@@ -119,20 +124,24 @@ export class GatewayBudgets implements RowListener {
       hit.push(t);
     }
     if (hit.length === 0) return undefined;
-    const learn = `${spec.provider}/${scope.model}`;
+    const learn = `${tenant}/${spec.provider}/${spec.requestModel}`;
     const amount = this.learnt.get(learn) ?? estimate(spec, requestBytes);
     for (const t of hit) t.reserved += amount;
-    this.bySpan.set(spanId, { tenant, ids: hit.map((t) => t.budget.id), amount, learn });
+    this.bySpan.set(spanId, { tenant, ids: hit.map((t) => t.budget.id), amount });
     return undefined;
   }
 
   /** A call's row is built: its reservation becomes its cost. (No row: the reservation is dropped.) */
   built(spanId: string, row: CallRow | undefined): void {
+    // Every exact cost teaches what the next call to the model is expected to cost.
+    if (row?.cost_usd && !row.estimated && row.status === 'ok') {
+      if (this.learnt.size > 10_000) this.learnt.clear();
+      this.learnt.set(`${row.tenant}/${row.provider}/${row.request_model}`, parseUsd(row.cost_usd));
+    }
     const r = this.bySpan.get(spanId);
     if (!r) return;
     this.bySpan.delete(spanId);
     const cost = row?.cost_usd ? parseUsd(row.cost_usd) : 0n;
-    if (row?.cost_usd && !row.estimated) this.learnt.set(r.learn, cost);
     const view = this.views.get(r.tenant);
     for (const t of view?.budgets ?? []) {
       if (!r.ids.includes(t.budget.id)) continue;
