@@ -29,4 +29,5 @@ export {
 } from './instrumentations/index.js';
 export { instrumentModel, instrumentAiModule } from './instrumentations/vercel-ai.js';
 export { instrument } from './instrument.js';
+export { recordOpenAIBatchOutput } from './instrumentations/openai-batch.js';
 export type { TokenmeterInstrumentationConfig } from './instrumentations/base.js';

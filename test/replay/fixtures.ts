@@ -294,6 +294,21 @@ export const FIXTURES = {
     }),
   },
 
+  /**
+   * GET /v1/batches/{id} and GET /v1/files/{id}/content: a Batch that completed, and its output
+   * file (OPENAI_BATCH_LINES, one JSON line per request).
+   */
+  openaiBatches: {
+    ok: fixture({
+      id: 'batch_6813b0d5a1c48190b2f0e7a9c3d5e7f9',
+      model: 'gpt-4o-mini',
+      text: '',
+      finishReason: '',
+      usage: null,
+      tokens: null,
+    }),
+  },
+
   /** POST /v1/audio/speech: the audio itself (binary), no usage. */
   openaiSpeech: {
     ok: fixture({ id: '', model: 'tts-1', text: '', finishReason: '', usage: null, tokens: null }),
@@ -567,6 +582,35 @@ export const FIXTURES = {
 } satisfies Record<string, Partial<Record<ContentScenario, Fixture>>>;
 
 export type RouteName = keyof typeof FIXTURES;
+
+/** One request of an OpenAI Batch as its output file reports it; `usage` null: the request failed (not billed). */
+export interface BatchLine {
+  customId: string;
+  object: 'chat.completion' | 'list';
+  model: string;
+  usage: { input: number; output: number } | null;
+}
+
+/**
+ * The output file of FIXTURES.openaiBatches: two chat completions (gpt-4o-mini's dated snapshot,
+ * as batch output names it), one embedding request, and one request that failed with a 400.
+ */
+export const OPENAI_BATCH_LINES: BatchLine[] = [
+  {
+    customId: 'ticket-1',
+    object: 'chat.completion',
+    model: 'gpt-4o-mini-2024-07-18',
+    usage: { input: 1200, output: 300 },
+  },
+  {
+    customId: 'ticket-2',
+    object: 'chat.completion',
+    model: 'gpt-4o-mini-2024-07-18',
+    usage: { input: 800, output: 150 },
+  },
+  { customId: 'doc-1', object: 'list', model: 'text-embedding-3-small', usage: { input: 5000, output: 0 } },
+  { customId: 'ticket-3', object: 'chat.completion', model: 'gpt-4o-mini-2024-07-18', usage: null },
+];
 
 const WEATHER_ANSWER = 'It is 18 °C and sunny in Paris.';
 

@@ -4,7 +4,7 @@
  * prefix; Azure OpenAI puts the deployment in the path and adds content-filter results.
  */
 import type { Fixture, ReportedUsage } from './fixtures.js';
-import { embeddingVector } from './fixtures.js';
+import { embeddingVector, OPENAI_BATCH_LINES } from './fixtures.js';
 import {
   jsonReply,
   nowSeconds,
@@ -413,6 +413,97 @@ function renderSpeech(): Reply {
   return { status: 200, headers: { 'content-type': 'audio/mpeg' }, body: MP3_BYTES };
 }
 
+/** A Batch that completed; its output file is served by renderBatchOutput. */
+function renderBatch({ params }: RenderInput): Reply {
+  const suffix = params.id!.replace(/^batch_/, '');
+  return jsonReply({
+    id: params.id,
+    object: 'batch',
+    endpoint: '/v1/chat/completions',
+    errors: null,
+    input_file_id: `file-in${suffix}`,
+    completion_window: '24h',
+    status: 'completed',
+    output_file_id: `file-out${suffix}`,
+    error_file_id: null,
+    created_at: 1765090800,
+    in_progress_at: 1765090812,
+    expires_at: 1765177200,
+    finalizing_at: 1765094100,
+    completed_at: 1765094160,
+    failed_at: null,
+    expired_at: null,
+    cancelling_at: null,
+    cancelled_at: null,
+    request_counts: { total: OPENAI_BATCH_LINES.length, completed: 3, failed: 1 },
+    metadata: {},
+  });
+}
+
+/** A Batch output file: one JSON line per request, as OpenAI writes it (application/octet-stream). */
+function renderBatchOutput({ params }: RenderInput): Reply {
+  const lines = OPENAI_BATCH_LINES.map((l, i) => {
+    const id = `batch_req_${params.id!.replace(/^file-/, '')}${i}`;
+    const requestId = `req_${i}c0ffee${params.id!.length}`;
+    if (!l.usage) {
+      const error = {
+        message: "Invalid value for 'temperature': 3",
+        type: 'invalid_request_error',
+        param: 'temperature',
+        code: null,
+      };
+      return {
+        id,
+        custom_id: l.customId,
+        response: { status_code: 400, request_id: requestId, body: { error } },
+        error: null,
+      };
+    }
+    const body =
+      l.object === 'list'
+        ? {
+            object: 'list',
+            data: [{ object: 'embedding', index: 0, embedding: embeddingVector(0, 8) }],
+            model: l.model,
+            usage: { prompt_tokens: l.usage.input, total_tokens: l.usage.input },
+          }
+        : {
+            id: `chatcmpl-B${i}tch${params.id!.slice(-8)}`,
+            object: 'chat.completion',
+            created: 1765091000 + i,
+            model: l.model,
+            choices: [
+              {
+                index: 0,
+                message: { role: 'assistant', content: 'Refund approved.', refusal: null, annotations: [] },
+                logprobs: null,
+                finish_reason: 'stop',
+              },
+            ],
+            usage: {
+              prompt_tokens: l.usage.input,
+              completion_tokens: l.usage.output,
+              total_tokens: l.usage.input + l.usage.output,
+              prompt_tokens_details: { cached_tokens: 0, audio_tokens: 0 },
+              completion_tokens_details: {
+                reasoning_tokens: 0,
+                audio_tokens: 0,
+                accepted_prediction_tokens: 0,
+                rejected_prediction_tokens: 0,
+              },
+            },
+            service_tier: 'default',
+            system_fingerprint: 'fp_8bda4d3a2c',
+          };
+    return { id, custom_id: l.customId, response: { status_code: 200, request_id: requestId, body }, error: null };
+  });
+  return {
+    status: 200,
+    headers: { 'content-type': 'application/octet-stream' },
+    body: lines.map((l) => `${JSON.stringify(l)}\n`).join(''),
+  };
+}
+
 const isStreamBody = ({ body }: { body: Record<string, any> }) => body.stream === true;
 /** A multipart form says `stream=true` as text. */
 const isStreamForm = ({ body }: { body: Record<string, any> }) => body.stream === true || body.stream === 'true';
@@ -496,5 +587,21 @@ export const openaiRoutes: RouteSpec[] = [
     pattern: /\/audio\/speech$/,
     isStream: () => false,
     render: renderSpeech,
+  },
+  {
+    name: 'openaiBatches',
+    errors: 'openai',
+    method: 'GET',
+    pattern: /\/batches\/(?<id>batch_[^/]+)$/,
+    isStream: () => false,
+    render: renderBatch,
+  },
+  {
+    name: 'openaiBatches',
+    errors: 'openai',
+    method: 'GET',
+    pattern: /\/files\/(?<id>[^/]+)\/content$/,
+    isStream: () => false,
+    render: renderBatchOutput,
   },
 ];

@@ -1,4 +1,5 @@
 import { runCall } from '../core/run.js';
+import { wrapFilesContent } from './openai-batch.js';
 import * as openai from '../providers/openai.js';
 import { observeApiPromise } from '../providers/stainless.js';
 import {
@@ -13,7 +14,7 @@ const INJECTED_CHAT = openai.chatReader(true);
 
 /**
  * `openai` v4 to v7: chat completions, responses, embeddings, image generation, audio
- * (transcriptions, translations, speech), and every OpenAI-compatible host.
+ * (transcriptions, translations, speech), Batch output files, and every OpenAI-compatible host.
  */
 export class OpenAIInstrumentation extends TokenmeterInstrumentation {
   constructor(config: TokenmeterInstrumentationConfig = {}) {
@@ -60,6 +61,12 @@ export class OpenAIInstrumentation extends TokenmeterInstrumentation {
         target: (m) => mainExport(m, 'OpenAI')?.Audio?.Speech?.prototype,
         method: 'create',
         wrap: wrapSpeechCreate,
+      },
+      {
+        // Batch output files: one batch-priced span per succeeded request (openai-batch.ts).
+        target: (m) => mainExport(m, 'OpenAI')?.Files?.prototype,
+        method: 'content',
+        wrap: wrapFilesContent,
       },
     ];
   }
