@@ -1,5 +1,6 @@
 import { type CallCost, type PriceResult, UNPRICED } from '@tokenmeter/instrumentation/prices';
 import type { AiCall, AttrValue, Attributes, SpanInput } from '@tokenmeter/instrumentation/normalize';
+import * as S from '@tokenmeter/instrumentation/semconv';
 
 /** A row of `ai_calls`, as JSONEachRow values. Column names follow ingest/migrations/002_ai_calls.sql. */
 export interface CallRow {
@@ -190,6 +191,48 @@ export function costFromPrice(result: PriceResult): CallCost {
 const CONTENT_KEYS =
   /^(tokenmeter\.property\.|gen_ai\.(input|output)\.messages|gen_ai\.system_instructions|gen_ai\.(prompt|completion)(\.|$)|gen_ai\.tool\.call\.(arguments|result)|llm\.(input|output)_messages|llm\.prompts|(input|output)\.value$|embedding\.embeddings\.|ai\.(prompt|values?|embeddings?|response\.(text|object|toolCalls|reasoning))($|\.))/;
 
+/**
+ * Attributes an ai_calls row carries as columns (operation, provider, models, response id and
+ * finish reasons, streaming, time to first chunk, every token count and per-item usage, user,
+ * session, tenant,
+ * team, feature, request id, batch, estimated, error type), so ai_calls.attributes does not keep
+ * them a second time: the span's whole map is in otel_traces.SpanAttributes (join on tenant,
+ * trace id and span id), and ai_calls.attributes keeps what no column carries.
+ */
+const COLUMN_KEYS: ReadonlySet<string> = new Set([
+  S.ATTR_GEN_AI_OPERATION_NAME,
+  S.ATTR_GEN_AI_PROVIDER_NAME,
+  'gen_ai.system',
+  S.ATTR_GEN_AI_REQUEST_MODEL,
+  S.ATTR_GEN_AI_RESPONSE_MODEL,
+  S.ATTR_GEN_AI_RESPONSE_ID,
+  S.ATTR_GEN_AI_RESPONSE_FINISH_REASONS,
+  S.ATTR_GEN_AI_REQUEST_STREAM,
+  S.ATTR_GEN_AI_RESPONSE_TIME_TO_FIRST_CHUNK,
+  S.ATTR_GEN_AI_USAGE_INPUT_TOKENS,
+  S.ATTR_GEN_AI_USAGE_OUTPUT_TOKENS,
+  S.ATTR_GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS,
+  S.ATTR_GEN_AI_USAGE_CACHE_CREATION_INPUT_TOKENS,
+  S.ATTR_GEN_AI_USAGE_REASONING_OUTPUT_TOKENS,
+  S.ATTR_GEN_AI_USAGE_AUDIO_INPUT_TOKENS,
+  S.ATTR_GEN_AI_USAGE_AUDIO_OUTPUT_TOKENS,
+  S.ATTR_TM_USAGE_CACHE_READ_AUDIO_INPUT_TOKENS,
+  S.ATTR_TM_USAGE_CACHE_CREATION_1H_INPUT_TOKENS,
+  S.ATTR_TM_USAGE_AUDIO_INPUT_SECONDS,
+  S.ATTR_TM_USAGE_INPUT_CHARACTERS,
+  S.ATTR_TM_USAGE_WEB_SEARCH_CALLS,
+  S.ATTR_TM_USAGE_FILE_SEARCH_CALLS,
+  S.ATTR_USER_ID,
+  S.ATTR_SESSION_ID,
+  S.ATTR_TM_TENANT,
+  S.ATTR_TM_TEAM,
+  S.ATTR_TM_FEATURE,
+  S.ATTR_TM_REQUEST_ID,
+  S.ATTR_TM_BATCH,
+  S.ATTR_TM_USAGE_ESTIMATED,
+  S.ATTR_ERROR_TYPE,
+]);
+
 export function toCallRow(call: AiCall, tenant: string, cost: CallCost, attributes: Attributes): CallRow {
   const u = call.usage;
   return {
@@ -239,7 +282,7 @@ export function toCallRow(call: AiCall, tenant: string, cost: CallCost, attribut
     ttft_ms: call.ttftMs,
     status: call.status,
     error_type: call.errorType,
-    attributes: stringMap(attributes, CONTENT_KEYS),
+    attributes: stringMap(attributes, COLUMN_KEYS, CONTENT_KEYS),
     properties: call.properties,
   };
 }
@@ -295,11 +338,11 @@ function attrString(v: AttrValue | undefined): string {
   return typeof v === 'string' ? v : JSON.stringify(v);
 }
 
-function stringMap(attrs: Attributes, skip?: RegExp): Record<string, string> {
+function stringMap(attrs: Attributes, skipKeys?: ReadonlySet<string>, skip?: RegExp): Record<string, string> {
   // No prototype: a key named __proto__ is data like any other.
   const out = Object.create(null) as Record<string, string>;
   for (const key in attrs) {
-    if (skip?.test(key)) continue;
+    if (skipKeys?.has(key) || skip?.test(key)) continue;
     out[key] = attrString(attrs[key]);
   }
   return out;
