@@ -14,7 +14,8 @@ import { FIXTURES } from '../replay/fixtures.js';
 import { engineCost, PROVIDER_KEY, rowsOf, sql, useGateway } from './harness.js';
 
 const run = promisify(execFile);
-const env = useGateway('clients');
+// The gateway on its own port and under /gateway of the service's port.
+const env = useGateway('clients', { TOKENMETER_GATEWAY_PATH: '/gateway' });
 const f = FIXTURES.openaiChat.ok;
 const SECRET = 'GATEWAYSECRET';
 
@@ -38,7 +39,7 @@ describe('gateway: callers without an SDK', () => {
     }
   });
 
-  it('curl: a plain call and a stream (-N), rows with the attribution', async () => {
+  it("curl: a plain call (own port) and a stream (-N, under the service port's /gateway), rows with the attribution", async () => {
     const body = JSON.stringify({ model: f.model, messages: [{ role: 'user', content: 'Hi' }] });
     const headers = [
       `authorization: Bearer ${PROVIDER_KEY}`,
@@ -51,7 +52,8 @@ describe('gateway: callers without an SDK', () => {
     const url = `${env.gw}/openai/v1/chat/completions`;
     const plain = await run('curl', ['-sS', url, ...headers, '-d', body]);
     expect(JSON.parse(plain.stdout).choices[0].message.content).toBe(f.text);
-    const stream = await run('curl', ['-sSN', url, ...headers, '-d', body.replace('{', '{"stream":true,')]);
+    const prefixed = `${env.svc.url}/gateway/openai/v1/chat/completions`;
+    const stream = await run('curl', ['-sSN', prefixed, ...headers, '-d', body.replace('{', '{"stream":true,')]);
     expect(stream.stdout).toContain('data: [DONE]');
     expect(stream.stdout).not.toContain('"usage"');
     const rows = await rowsOf(env.svc, 'curl-1', 2);

@@ -1,0 +1,261 @@
+/**
+ * bench/gateway: the real `openai` SDK against a local upstream that streams like the API
+ * (upstream.mjs), through (a) nothing, (b) a bare Node.js pass-through proxy (proxy.mjs, the
+ * physical floor) and (c) tokenmeter's gateway (`tokenmeter serve` with TOKENMETER_GATEWAY_PORT,
+ * embedded ClickHouse, every call recorded), in one run, rounds in rotated order.
+ *
+ * Per target: plain requests paced at RATE/s for SECONDS (latency p50/p99), and STREAMS
+ * concurrent streams of CHUNKS chunks GAP ms apart (time to first chunk, and each chunk's delay:
+ * arrival − the upstream's write time, stamped in the chunk). Added = gateway − bare proxy.
+ * Peak RSS and CPU per call of the proxy and gateway processes from /proc.
+ *
+ *   npm run build && nice -n 10 npx tsx bench/gateway/run.ts [ROUNDS]
+ *   env: RATE (2000) SECONDS (5) STREAMS (500) CHUNKS (10) GAP (100)
+ */
+import { type ChildProcess, fork, spawn } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import OpenAI from 'openai';
+
+const ROUNDS = Number(process.argv[2] ?? 2);
+const RATE = Number(process.env.RATE ?? 2000);
+const SECONDS = Number(process.env.SECONDS ?? 5);
+const STREAMS = Number(process.env.STREAMS ?? 500);
+const CHUNKS = Number(process.env.CHUNKS ?? 10);
+const GAP = Number(process.env.GAP ?? 100);
+const ADMIN = 'bench-gateway-admin-key-0123456789';
+const here = (p: string) => fileURLToPath(new URL(p, import.meta.url));
+const now = () => performance.timeOrigin + performance.now();
+
+async function freePort(): Promise<number> {
+  const s = createServer().listen(0, '127.0.0.1');
+  await new Promise((r) => s.once('listening', r));
+  const port = (s.address() as { port: number }).port;
+  await new Promise((r) => s.close(r));
+  return port;
+}
+
+function forked(file: string, args: string[]): Promise<ChildProcess> {
+  const child = fork(here(file), args, { stdio: 'inherit' });
+  return new Promise((resolve, reject) => {
+    child.once('message', () => resolve(child));
+    child.once('exit', (code) => reject(new Error(`${file} exited ${code}`)));
+  });
+}
+
+async function startGateway(upstreamPort: number, dir: string): Promise<{ child: ChildProcess; port: number }> {
+  const port = await freePort();
+  const gwPort = await freePort();
+  const child = spawn(process.execPath, [here('../../ingest/dist/cli.js'), 'serve'], {
+    env: {
+      PATH: process.env.PATH ?? '',
+      HOST: '127.0.0.1',
+      PORT: String(port),
+      TOKENMETER_GATEWAY_PORT: String(gwPort),
+      TOKENMETER_GATEWAY_ROUTES: `openai=http://127.0.0.1:${upstreamPort}`,
+      TOKENMETER_ADMIN_KEY: ADMIN,
+      TOKENMETER_DATA_DIR: dir,
+      TOKENMETER_DEMO: 'false',
+      TOKENMETER_RATE_LIMIT_RPS: '0',
+      LOG_LEVEL: 'warn',
+    },
+    stdio: ['ignore', 'inherit', 'inherit'],
+  });
+  const deadline = Date.now() + 120_000;
+  while (Date.now() < deadline) {
+    try {
+      if ((await fetch(`http://127.0.0.1:${port}/readyz`)).ok) return { child, port: gwPort };
+    } catch {}
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new Error('the gateway did not start');
+}
+
+/** utime + stime of a process, in µs; and its peak RSS (VmHWM), in bytes. */
+function cpuMicros(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  return ((Number(fields[11]) + Number(fields[12])) * 1e6) / 100;
+}
+function peakRss(pid: number): number {
+  const kb = /VmHWM:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1];
+  return Number(kb ?? 0) * 1024;
+}
+
+interface Target {
+  name: 'direct' | 'proxy' | 'gateway';
+  baseURL: string;
+  pid: number | undefined;
+}
+
+function client(t: Target): OpenAI {
+  return new OpenAI({
+    apiKey: 'sk-bench',
+    baseURL: t.baseURL,
+    maxRetries: 0,
+    defaultHeaders: t.name === 'gateway' ? { 'x-tokenmeter-key': ADMIN, 'x-tokenmeter-user': 'bench' } : {},
+  });
+}
+
+const messages = [{ role: 'user' as const, content: 'What is the capital of France?' }];
+
+async function plain(t: Target): Promise<{ latency: number[]; errors: number }> {
+  const c = client(t);
+  const latency: number[] = [];
+  let errors = 0;
+  const total = RATE * SECONDS;
+  const started = performance.now();
+  const pending: Promise<void>[] = [];
+  // Open loop: each request starts at its scheduled time, whatever the earlier ones do.
+  for (let i = 0; i < total; i++) {
+    const at = started + (i * 1000) / RATE;
+    const wait = at - performance.now();
+    if (wait > 1) await new Promise((r) => setTimeout(r, wait));
+    const t0 = performance.now();
+    pending.push(
+      c.chat.completions.create({ model: 'gpt-4o-mini', messages }).then(
+        () => void latency.push(performance.now() - t0),
+        () => void errors++,
+      ),
+    );
+  }
+  await Promise.all(pending);
+  return { latency, errors };
+}
+
+async function streams(t: Target): Promise<{ ttfb: number[]; delay: number[]; errors: number }> {
+  const c = client(t);
+  const ttfb: number[] = [];
+  const delay: number[] = [];
+  let errors = 0;
+  await Promise.all(
+    Array.from({ length: STREAMS }, async () => {
+      try {
+        const t0 = performance.now();
+        const stream = await c.chat.completions.create({ model: 'gpt-4o-mini', messages, stream: true });
+        let first = true;
+        for await (const chunk of stream) {
+          const content = chunk.choices[0]?.delta?.content;
+          if (!content?.startsWith('@')) continue;
+          if (first) {
+            ttfb.push(performance.now() - t0);
+            first = false;
+          }
+          delay.push(now() - Number(content.slice(1)));
+        }
+      } catch {
+        errors++;
+      }
+    }),
+  );
+  return { ttfb, delay, errors };
+}
+
+const pct = (xs: number[], p: number) => {
+  if (xs.length === 0) return NaN;
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))]!;
+};
+
+interface Sample {
+  plain: number[];
+  ttfb: number[];
+  delay: number[];
+  errors: number;
+  cpuPerCallUs: number[];
+}
+
+async function main() {
+  const dir = mkdtempSync(join(tmpdir(), 'tm-bench-gateway-'));
+  const upPort = await freePort();
+  const proxyPort = await freePort();
+  const upstream = await forked('upstream.mjs', [String(upPort), String(CHUNKS), String(GAP)]);
+  const proxy = await forked('proxy.mjs', [String(proxyPort), String(upPort)]);
+  const gateway = await startGateway(upPort, join(dir, 'data'));
+  const targets: Target[] = [
+    { name: 'direct', baseURL: `http://127.0.0.1:${upPort}/v1`, pid: undefined },
+    { name: 'proxy', baseURL: `http://127.0.0.1:${proxyPort}/openai/v1`, pid: proxy.pid },
+    { name: 'gateway', baseURL: `http://127.0.0.1:${gateway.port}/openai/v1`, pid: gateway.child.pid },
+  ];
+  const samples = new Map(
+    targets.map((t) => [t.name, { plain: [], ttfb: [], delay: [], errors: 0, cpuPerCallUs: [] } as Sample]),
+  );
+  try {
+    // Warm-up: connections, JIT, the gateway's key and budget caches.
+    for (const t of targets) await client(t).chat.completions.create({ model: 'gpt-4o-mini', messages });
+    for (let round = 0; round < ROUNDS; round++) {
+      const order = targets.map((_, i) => targets[(i + round) % targets.length]!);
+      for (const t of order) {
+        const s = samples.get(t.name)!;
+        const cpu0 = t.pid ? cpuMicros(t.pid) : 0;
+        const p = await plain(t);
+        const st = await streams(t);
+        const calls = p.latency.length + p.errors + STREAMS;
+        if (t.pid) s.cpuPerCallUs.push((cpuMicros(t.pid) - cpu0) / calls);
+        s.plain.push(...p.latency);
+        s.ttfb.push(...st.ttfb);
+        s.delay.push(...st.delay);
+        s.errors += p.errors + st.errors;
+        process.stderr.write(
+          `round ${round + 1} ${t.name}: plain p50 ${pct(p.latency, 50).toFixed(2)} ms p99 ${pct(p.latency, 99).toFixed(2)} ms, ttfb p50 ${pct(st.ttfb, 50).toFixed(2)} ms, errors ${p.errors + st.errors}\n`,
+        );
+      }
+    }
+    const rows = targets.map((t) => {
+      const s = samples.get(t.name)!;
+      return {
+        target: t.name,
+        plainP50: pct(s.plain, 50),
+        plainP99: pct(s.plain, 99),
+        ttfbP50: pct(s.ttfb, 50),
+        ttfbP99: pct(s.ttfb, 99),
+        delayP50: pct(s.delay, 50),
+        delayP99: pct(s.delay, 99),
+        delayMax: pct(s.delay, 100),
+        errors: s.errors,
+        peakRssMiB: t.pid ? peakRss(t.pid) / 1024 / 1024 : NaN,
+        cpuPerCallUs: s.cpuPerCallUs.length ? s.cpuPerCallUs.reduce((a, b) => a + b, 0) / s.cpuPerCallUs.length : NaN,
+      };
+    });
+    const proxyRow = rows.find((r) => r.target === 'proxy')!;
+    const gwRow = rows.find((r) => r.target === 'gateway')!;
+    const added = {
+      plainP50: gwRow.plainP50 - proxyRow.plainP50,
+      plainP99: gwRow.plainP99 - proxyRow.plainP99,
+      ttfbP50: gwRow.ttfbP50 - proxyRow.ttfbP50,
+      ttfbP99: gwRow.ttfbP99 - proxyRow.ttfbP99,
+      chunkDelayP99: gwRow.delayP99 - proxyRow.delayP99,
+      chunkDelayMax: gwRow.delayMax - proxyRow.delayMax,
+    };
+    const f = (x: number) => (Number.isFinite(x) ? x.toFixed(2) : 'n/a');
+    const md = [
+      `# bench/gateway (${new Date().toISOString()}, load ${readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')})`,
+      '',
+      `${ROUNDS} rounds; plain ${RATE}/s for ${SECONDS} s; ${STREAMS} concurrent streams × ${CHUNKS} chunks ${GAP} ms apart. Times in ms.`,
+      '',
+      '| target | plain p50 | plain p99 | ttfb p50 | ttfb p99 | chunk delay p50 | p99 | max | errors | peak RSS MiB | CPU µs/call |',
+      '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
+      ...rows.map(
+        (r) =>
+          `| ${r.target} | ${f(r.plainP50)} | ${f(r.plainP99)} | ${f(r.ttfbP50)} | ${f(r.ttfbP99)} | ${f(r.delayP50)} | ${f(r.delayP99)} | ${f(r.delayMax)} | ${r.errors} | ${f(r.peakRssMiB)} | ${f(r.cpuPerCallUs)} |`,
+      ),
+      '',
+      `Added by the gateway over the bare proxy: plain p50 ${f(added.plainP50)}, p99 ${f(added.plainP99)}; time to first chunk p50 ${f(added.ttfbP50)}, p99 ${f(added.ttfbP99)}; chunk delay p99 ${f(added.chunkDelayP99)}, max ${f(added.chunkDelayMax)}.`,
+      '',
+    ].join('\n');
+    process.stdout.write(md);
+    mkdirSync(here('../results'), { recursive: true });
+    writeFileSync(here('../results/gateway.md'), md);
+    writeFileSync(here('../results/gateway.json'), JSON.stringify({ rows, added }, null, 2));
+  } finally {
+    upstream.kill();
+    proxy.kill();
+    gateway.child.kill('SIGTERM');
+    await new Promise((r) => gateway.child.once('exit', r));
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+await main();
