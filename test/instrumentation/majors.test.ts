@@ -62,6 +62,35 @@ describe('openai 7', () => {
     expect(chunks.map((c) => c.choices[0]!.delta.content ?? '').join('')).toBe(f.text);
     expectExactCall(await oneSpan(), 'openai', f.model, f.tokens!);
   });
+
+  test('items: a transcription by its tokens, speech untouched, built-in tool calls, a batch output file', async () => {
+    const f = FIXTURES.openaiTranscriptions.ok!;
+    const file = await openaiV7.toFile(Buffer.from('RIFF'), 'call.wav', { type: 'audio/wav' });
+    const t = await client('ok').audio.transcriptions.create({ model: 'gpt-4o-transcribe', file });
+    expect(t.text).toBe(f.text);
+    expect(tokensOf((await oneSpan())!)).toEqual(f.tokens);
+    tracing.reset();
+
+    const speech = await client('ok').audio.speech.create({ model: 'tts-1', voice: 'alloy', input: 'Hello there' });
+    expect(speech.bodyUsed).toBe(false);
+    expect((await speech.arrayBuffer()).byteLength).toBeGreaterThan(0);
+    expect((await oneSpan())!.attributes['tokenmeter.usage.input_characters']).toBe(11);
+    tracing.reset();
+
+    await client('web-search').responses.create({
+      model: 'gpt-5',
+      tools: [{ type: 'web_search' }, { type: 'file_search', vector_store_ids: ['vs_1'] }],
+      input: 'News?',
+    });
+    const searched = (await oneSpan())!;
+    expect(searched.attributes['tokenmeter.usage.web_search.calls']).toBe(2);
+    expect(searched.attributes['gen_ai.usage.cost.amount']).toBe('0.0285');
+    tracing.reset();
+
+    await (await client('ok').files.content('file-outV7')).text();
+    await until(() => tracing.ours().length >= 3);
+    expect(tracing.ours().every((s) => s.attributes['tokenmeter.request.batch'] === true)).toBe(true);
+  });
 });
 
 describe('@anthropic-ai/sdk 0.x', () => {
