@@ -1,48 +1,55 @@
 /**
- * The ESM loader hook `register` installs (`module.register`): import-in-the-middle's hook,
- * told to wrap a module when the package it resolves to is one we instrument, by the `name` in
- * that package's own package.json. The specifier alone misses Turbopack's hashed externals
- * (`import("openai-f0ed28f090f94724")`), npm aliases (`ai-v5`) and the like.
+ * The ESM loader hook `register` installs with `module.register` where Node has no in-thread
+ * hooks (Node 20; see esm-hooks.ts for Node 22+): import-in-the-middle's hook, told to wrap a
+ * module when the package it resolves to is one we instrument (esm-include.ts).
  * Runs in the loader thread: no OTel, no app state, only file reads (cached per directory).
+ * import-in-the-middle's loader itself is imported only when such a package is first resolved:
+ * until then each resolution costs the default one plus a package.json look-up for bare names.
  */
-import { createRequire } from 'node:module';
-import { fileURLToPath, pathToFileURL } from 'node:url';
-import { isPackageEntry, packageOfFile } from './instrumentations/packages.js';
+import { esmIncludes, iitmHookUrl } from './instrumentations/esm-include.js';
 
 interface HookData {
   /** Package names (from package.json) to wrap. */
   packages: string[];
 }
 
-type Hook = {
+type Next = (...args: any[]) => any;
+interface Hook {
   initialize(data: unknown): Promise<void>;
-  resolve(...args: unknown[]): unknown;
-  load(...args: unknown[]): unknown;
-};
-
-// The copy of import-in-the-middle that @opentelemetry/instrumentation uses: its main-thread
-// hooks and this loader must share one registry.
-const fromOtel = createRequire(createRequire(import.meta.url).resolve('@opentelemetry/instrumentation'));
-const iitmHookUrl = pathToFileURL(fromOtel.resolve('import-in-the-middle/hook.mjs')).href;
-const { createHook } = (await import(new URL('create-hook.mjs', iitmHookUrl).href)) as {
-  createHook(meta: { url: string }): Hook;
-};
-const hook = createHook({ url: iitmHookUrl });
-
-export async function initialize(data: HookData | undefined): Promise<void> {
-  const packages = new Set(data?.packages ?? []);
-  const shouldInclude = (url: string, specifier: string): boolean => {
-    if (packages.has(specifier)) return true;
-    if (!url.startsWith('file:') || !isPackageEntry(specifier)) return false;
-    try {
-      const pkg = packageOfFile(fileURLToPath(url));
-      return pkg !== undefined && packages.has(pkg.name);
-    } catch {
-      return false;
-    }
-  };
-  await hook.initialize({ shouldInclude });
+  resolve(specifier: string, context: unknown, next: Next): Promise<{ url: string }>;
+  load(url: string, context: unknown, next: Next): Promise<unknown>;
 }
 
-export const resolve = hook.resolve;
-export const load = hook.load;
+let shouldInclude: (url: string, specifier: string) => boolean = () => false;
+let loading: Promise<Hook> | undefined;
+/** Set once loaded: until then (its own files load through these hooks too) loads go the default way. */
+let hook: Hook | undefined;
+
+export async function initialize(data: HookData | undefined): Promise<void> {
+  shouldInclude = esmIncludes(new Set(data?.packages ?? []));
+}
+
+function iitm(): Promise<Hook> {
+  loading ??= (async () => {
+    const url = iitmHookUrl(import.meta.url);
+    const { createHook } = (await import(new URL('create-hook.mjs', url).href)) as {
+      createHook(meta: { url: string }): Hook;
+    };
+    const created = createHook({ url });
+    await created.initialize({ shouldInclude });
+    hook = created;
+    return created;
+  })();
+  return loading;
+}
+
+export async function resolve(specifier: string, context: unknown, next: Next): Promise<unknown> {
+  if (hook) return hook.resolve(specifier, context, next);
+  const result = (await next(specifier, context)) as { url: string };
+  if (!shouldInclude(result.url, specifier)) return result;
+  return (await iitm()).resolve(specifier, context, next);
+}
+
+export async function load(url: string, context: unknown, next: Next): Promise<unknown> {
+  return hook ? hook.load(url, context, next) : next(url, context);
+}

@@ -1,23 +1,15 @@
 import { context, DiagConsoleLogger, DiagLogLevel, diag, metrics, propagation } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
-import { CompositePropagator, W3CBaggagePropagator, W3CTraceContextPropagator } from '@opentelemetry/core';
-import { detectResources, envDetector, processDetector, resourceFromAttributes } from '@opentelemetry/resources';
-import {
-  BatchSpanProcessor,
-  ConsoleSpanExporter,
-  type SpanExporter,
-  type SpanProcessor,
-} from '@opentelemetry/sdk-trace-base';
-import { NodeTracerProvider } from '@opentelemetry/sdk-trace-node';
 import { configure } from './core/config.js';
+import { DeferredSpanExporter, DeferredTracerProvider, deferredPropagator } from './core/deferred.js';
+import { setInstrumentationEnabled } from './core/enabled.js';
 import { recordFault } from './core/faults.js';
 import { enableMetrics } from './core/metrics.js';
-import { setInstrumentationEnabled } from './core/run.js';
 import { registry } from './core/registry.js';
 import { watchUnseenCalls } from './core/unseen-calls.js';
 import { hasGlobalProvider, setFallbackTracerProvider } from './core/tracer.js';
-import { budgetGuardFromEnv } from './guard/budget-guard.js';
-import { allInstrumentations } from './instrumentations/index.js';
+import { watchInstrumentedPackages } from './instrumentations/lazy.js';
+import type { SpanExporter } from '@opentelemetry/sdk-trace-base';
 import type { InstrumentationOptions } from './types.js';
 
 export interface StartOptions extends InstrumentationOptions {
@@ -40,6 +32,12 @@ const STARTED = Symbol.for('@tokenmeter/instrumentation.started');
  * What `register` runs: hook the SDKs, then export spans with the OTLP exporters, configured
  * by the standard OTEL_* variables, unless the app runs its own tracer provider.
  * Idempotent; never throws.
+ *
+ * Start-up is paid by every process, most of which (a serverless cold start, a job) may never
+ * make an AI call: nothing is loaded before it is needed. An SDK's patch module (with the span,
+ * pricing and stream code) loads when that SDK does (instrumentations/lazy.ts); the tracing SDK
+ * on the first span; the configured exporter, and only that one, on the first export; the price
+ * catalogue on the first call it prices; the budget guard only when configured (core/deferred.ts).
  */
 export function start(options: StartOptions = {}): Started {
   // Once per process, also when a bundled copy of this package calls it again (core/registry.ts).
@@ -54,9 +52,15 @@ export function start(options: StartOptions = {}): Started {
   registry().started = true;
   diagnosticsFromEnv(env);
   configure(options);
-  budgetGuardFromEnv(env);
+  if (env.TOKENMETER_BUDGET_GUARD?.toLowerCase() === 'true') {
+    try {
+      (require('./guard/budget-guard.js') as typeof import('./guard/budget-guard.js')).budgetGuardFromEnv(env);
+    } catch (err) {
+      recordFault('budget-guard.start', err);
+    }
+  }
   try {
-    for (const i of allInstrumentations()) void i;
+    watchInstrumentedPackages();
   } catch (err) {
     recordFault('start.instrumentations', err);
   }
@@ -64,17 +68,19 @@ export function start(options: StartOptions = {}): Started {
   context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
   // A model API request that no wrapper of ours saw: said once (an SDK bundled or loaded too early).
   watchUnseenCalls();
-  propagation.setGlobalPropagator(
-    new CompositePropagator({ propagators: [new W3CTraceContextPropagator(), new W3CBaggagePropagator()] }),
-  );
-  let provider: NodeTracerProvider | undefined;
+  propagation.setGlobalPropagator(deferredPropagator());
+  let provider: DeferredTracerProvider | undefined;
   const exporterName = (env.OTEL_TRACES_EXPORTER ?? 'otlp').split(',')[0]?.trim().toLowerCase();
   registry().tracesOff = exporterName === 'none';
   if (!hasGlobalProvider() && exporterName !== 'none') {
     try {
-      provider = new NodeTracerProvider({
-        resource: resource(env),
-        spanProcessors: [new BatchSpanProcessor(traceExporter(exporterName, env))] as SpanProcessor[],
+      const createExporter = traceExporter(exporterName, env);
+      provider = new DeferredTracerProvider(() => {
+        const base = require('@opentelemetry/sdk-trace-base') as typeof import('@opentelemetry/sdk-trace-base');
+        return new base.BasicTracerProvider({
+          resource: resource(env),
+          spanProcessors: [new base.BatchSpanProcessor(new DeferredSpanExporter(createExporter))],
+        });
       });
       // Kept private (not registered globally): an app that starts its own NodeSDK later still
       // can, and our spans then go to its provider (see core/tracer.ts).
@@ -119,6 +125,8 @@ function configWarning(message: string): void {
 }
 
 function resource(env: NodeJS.ProcessEnv) {
+  const { detectResources, envDetector, processDetector, resourceFromAttributes } =
+    require('@opentelemetry/resources') as typeof import('@opentelemetry/resources');
   // OTEL_SERVICE_NAME and OTEL_RESOURCE_ATTRIBUTES are read by the env detector.
   const detected = detectResources({ detectors: [envDetector, processDetector] });
   const fallback = resourceFromAttributes({
@@ -132,22 +140,30 @@ function protocolOf(env: NodeJS.ProcessEnv, signal: 'TRACES' | 'METRICS'): strin
   return (env[`OTEL_EXPORTER_OTLP_${signal}_PROTOCOL`] ?? env.OTEL_EXPORTER_OTLP_PROTOCOL ?? 'http/protobuf').trim();
 }
 
-function traceExporter(name: string | undefined, env: NodeJS.ProcessEnv): SpanExporter {
-  if (name === 'console') return new ConsoleSpanExporter();
+/**
+ * How to make the configured span exporter, decided (and any configuration problem said) now,
+ * the exporter itself loaded on the first export: only that one exporter's packages are loaded.
+ */
+function traceExporter(name: string | undefined, env: NodeJS.ProcessEnv): () => SpanExporter {
+  if (name === 'console') {
+    return () =>
+      new (
+        require('@opentelemetry/sdk-trace-base') as typeof import('@opentelemetry/sdk-trace-base')
+      ).ConsoleSpanExporter();
+  }
   // Endpoint, headers, timeout and compression come from OTEL_EXPORTER_OTLP_* in the exporters.
   const protocol = protocolOf(env, 'TRACES');
   if (protocol === 'http/json') {
-    const { OTLPTraceExporter } = require('@opentelemetry/exporter-trace-otlp-http');
-    return new OTLPTraceExporter();
+    return () => new (require('@opentelemetry/exporter-trace-otlp-http').OTLPTraceExporter)();
   }
   if (protocol === 'grpc') {
-    const grpc = optionalGrpc('@opentelemetry/exporter-trace-otlp-grpc');
-    if (grpc) return new grpc.OTLPTraceExporter();
+    if (hasOptional('@opentelemetry/exporter-trace-otlp-grpc')) {
+      return () => new (require('@opentelemetry/exporter-trace-otlp-grpc').OTLPTraceExporter)();
+    }
   } else if (protocol !== 'http/protobuf') {
     configWarning(`unknown OTLP protocol ${protocol} (grpc, http/protobuf, http/json); exporting with http/protobuf`);
   }
-  const { OTLPTraceExporter } = require('@opentelemetry/exporter-trace-otlp-proto');
-  return new OTLPTraceExporter();
+  return () => new (require('@opentelemetry/exporter-trace-otlp-proto').OTLPTraceExporter)();
 }
 
 /**
@@ -155,16 +171,21 @@ function traceExporter(name: string | undefined, env: NodeJS.ProcessEnv): SpanEx
  * instrumented app, so it is loaded only when OTEL_EXPORTER_OTLP_PROTOCOL=grpc asks for it and
  * the app has installed the exporter. Without it: one clear warning, then http/protobuf.
  */
-function optionalGrpc(pkg: string): any {
+function hasOptional(pkg: string): boolean {
   try {
-    return require(pkg);
+    require.resolve(pkg);
+    return true;
   } catch {
     configWarning(
       `OTLP protocol grpc needs ${pkg} beside @tokenmeter/instrumentation (npm install ${pkg}); ` +
         'exporting with http/protobuf instead',
     );
-    return undefined;
+    return false;
   }
+}
+
+function optionalGrpc(pkg: string): any {
+  return hasOptional(pkg) ? require(pkg) : undefined;
 }
 
 function startMetrics(env: NodeJS.ProcessEnv): { forceFlush(): Promise<void>; shutdown(): Promise<void> } | undefined {

@@ -2,13 +2,13 @@ import {
   type Attributes,
   type Context,
   context,
-  createContextKey,
   type Span,
   SpanKind,
   trace,
   type Tracer,
 } from '@opentelemetry/api';
 import { priceCall } from '../prices/engine.js';
+import { CALL_KEY } from './call-key.js';
 import type { Usage } from '../prices/types.js';
 import * as S from '../semconv.js';
 import { settings } from './config.js';
@@ -37,8 +37,6 @@ export interface CallSpec {
   input?: unknown;
   readInput?: (input: any) => { role: string; content: string }[];
 }
-
-const CALL_KEY = createContextKey('tokenmeter.call');
 
 /**
  * One AI call: its span from start to end. Shared by every provider; adapters only feed it

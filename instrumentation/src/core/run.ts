@@ -1,5 +1,6 @@
 import { context } from '@opentelemetry/api';
 import { type Call, type CallSpec, startCall } from './call.js';
+import { isInstrumentationEnabled } from './enabled.js';
 import { recordFault } from './faults.js';
 import { checkGuard, hasGuard } from './guard.js';
 import { metricsEnabled } from './metrics.js';
@@ -7,17 +8,7 @@ import { registry, warnOnce } from './registry.js';
 import { isTracingConfigured } from './tracer.js';
 import { getUsageContext } from './usage-context.js';
 
-let enabled = true;
-
-/** Turn every wrapper into a pass-through (OTEL_SDK_DISABLED, instrumentation.disable()). */
-export function setInstrumentationEnabled(on: boolean): void {
-  enabled = on;
-}
-
-/** Whether wrappers record (for the few that start calls themselves, as batch results do). */
-export function isInstrumentationEnabled(): boolean {
-  return enabled;
-}
+export { isInstrumentationEnabled, setInstrumentationEnabled } from './enabled.js';
 
 /**
  * What a blocked call returns: every wrapped SDK method returns a promise (a Stainless
@@ -53,7 +44,7 @@ export function runCall<T>(
   invoke: (call: Call | undefined) => T,
   observe: (result: T, call: Call) => T,
 ): T {
-  if (!enabled) return invoke(undefined);
+  if (!isInstrumentationEnabled()) return invoke(undefined);
   let call: Call | undefined;
   try {
     // Nothing would be exported, checked or counted: the bare call (nothing added to the request).

@@ -1,5 +1,6 @@
 import diagnostics from 'node:diagnostics_channel';
-import { activeCall } from './call.js';
+import { context } from '@opentelemetry/api';
+import { CALL_KEY } from './call-key.js';
 import { recordFault } from './faults.js';
 import { registry, warnOnce } from './registry.js';
 
@@ -50,7 +51,8 @@ function onHttp(message: unknown): void {
 
 function check(method: string | undefined, host: string, path: string | undefined): void {
   try {
-    if (method !== 'POST' || !path || !MODEL_API_PATH.test(path) || activeCall()) return;
+    if (method !== 'POST' || !path || !MODEL_API_PATH.test(path) || context.active().getValue(CALL_KEY) !== undefined)
+      return;
     // Instrumented, but with nothing to export to: said already, with its own fix; or traces are off on purpose.
     if (registry().warned.has('no-tracer-provider') || registry().tracesOff) return;
     stop();

@@ -9,6 +9,7 @@ import {
   TokenmeterInstrumentation,
   type TokenmeterInstrumentationConfig,
 } from './base.js';
+import { TARGETS } from './targets.js';
 
 /**
  * `@anthropic-ai/sdk` 0.x and 1.x: `messages.create` and `messages.stream()` (also the beta
@@ -21,7 +22,7 @@ export class AnthropicInstrumentation extends TokenmeterInstrumentation {
   }
 
   protected target() {
-    return { module: '@anthropic-ai/sdk', versions: ['>=0.20.0 <3'] };
+    return TARGETS.anthropic;
   }
 
   protected patches(): MethodPatch[] {

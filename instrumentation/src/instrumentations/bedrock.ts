@@ -4,6 +4,7 @@ import { runCall } from '../core/run.js';
 import { endWhenDropped, observeStream, release } from '../core/stream.js';
 import * as bedrock from '../providers/bedrock.js';
 import { type MethodPatch, TokenmeterInstrumentation, type TokenmeterInstrumentationConfig } from './base.js';
+import { TARGETS } from './targets.js';
 
 /**
  * `@aws-sdk/client-bedrock-runtime`: `client.send(command)` for the four model-calling commands;
@@ -16,10 +17,7 @@ export class BedrockInstrumentation extends TokenmeterInstrumentation {
   }
 
   protected target() {
-    return {
-      module: '@aws-sdk/client-bedrock-runtime',
-      versions: ['>=3.0.0 <4'],
-    };
+    return TARGETS.bedrock;
   }
 
   protected patches(): MethodPatch[] {

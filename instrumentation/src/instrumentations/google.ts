@@ -5,6 +5,7 @@ import { runCall } from '../core/run.js';
 import { observeStream } from '../core/stream.js';
 import * as google from '../providers/google.js';
 import { type MethodPatch, TokenmeterInstrumentation, type TokenmeterInstrumentationConfig } from './base.js';
+import { TARGETS } from './targets.js';
 
 /**
  * `@google/genai`: the public `models.*` methods are per-instance arrow functions, so the
@@ -19,7 +20,7 @@ export class GoogleGenAIInstrumentation extends TokenmeterInstrumentation {
   }
 
   protected target() {
-    return { module: '@google/genai', versions: ['>=1.0.0 <3'] };
+    return TARGETS.google;
   }
 
   protected patches(): MethodPatch[] {

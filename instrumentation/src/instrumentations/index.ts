@@ -15,15 +15,7 @@ export {
   VercelAIInstrumentation,
 };
 
-/** The packages the ESM loader hook needs to intercept (nothing else is touched). */
-export const INSTRUMENTED_MODULES = [
-  'openai',
-  '@anthropic-ai/sdk',
-  '@google/genai',
-  '@aws-sdk/client-bedrock-runtime',
-  'ai',
-  '@mastra/core',
-];
+export { INSTRUMENTED_MODULES } from './targets.js';
 
 /** One of each, for `new NodeSDK({ instrumentations: tokenmeterInstrumentations() })`. */
 export function tokenmeterInstrumentations(config: TokenmeterInstrumentationConfig = {}): TokenmeterInstrumentation[] {

@@ -1,5 +1,6 @@
 import { recordFault } from '../core/faults.js';
 import { type MethodPatch, TokenmeterInstrumentation, type TokenmeterInstrumentationConfig } from './base.js';
+import { TARGETS } from './targets.js';
 import { instrumentModel } from './vercel-ai.js';
 
 /**
@@ -15,7 +16,7 @@ export class MastraInstrumentation extends TokenmeterInstrumentation {
   }
 
   protected target() {
-    return { module: '@mastra/core', versions: ['>=0.20.0 <2'] };
+    return TARGETS.mastra;
   }
 
   protected patches(): MethodPatch[] {

@@ -8,6 +8,7 @@ import {
   TokenmeterInstrumentation,
   type TokenmeterInstrumentationConfig,
 } from './base.js';
+import { TARGETS } from './targets.js';
 
 const PLAIN_CHAT = openai.chatReader(false);
 const INJECTED_CHAT = openai.chatReader(true);
@@ -22,7 +23,7 @@ export class OpenAIInstrumentation extends TokenmeterInstrumentation {
   }
 
   protected target() {
-    return { module: 'openai', versions: ['>=4.0.0 <8'] };
+    return TARGETS.openai;
   }
 
   protected patches(): MethodPatch[] {

@@ -5,6 +5,7 @@ import { warnOnce } from '../core/registry.js';
 import { runCall } from '../core/run.js';
 import * as ai from '../providers/vercel-ai.js';
 import { type MethodPatch, TokenmeterInstrumentation, type TokenmeterInstrumentationConfig } from './base.js';
+import { TARGETS } from './targets.js';
 import { instrumentAgents } from './vercel-ai-agents.js';
 import { continueCall, type ModelOperation, RetryHolds } from './vercel-ai-retries.js';
 
@@ -34,7 +35,7 @@ export class VercelAIInstrumentation extends TokenmeterInstrumentation {
   }
 
   protected target() {
-    return { module: 'ai', versions: ['>=5.0.0 <8'] };
+    return TARGETS.vercelAi;
   }
 
   protected patches(): MethodPatch[] {

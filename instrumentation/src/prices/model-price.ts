@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { type Usage as CatalogueUsage, calcPrice, type Provider } from '@pydantic/genai-prices';
+import type { Usage as CatalogueUsage, Provider } from '@pydantic/genai-prices';
+import { calcPrice } from './catalogue.js';
 import { type LinearPrice, linearCost, linearPriceOf } from './linear.js';
 import type { PriceOverride, Usage } from './types.js';
 

@@ -1,0 +1,73 @@
+import * as nodeModule from 'node:module';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { esmIncludes, iitmHookUrl } from './instrumentations/esm-include.js';
+
+type Next = (...args: any[]) => any;
+interface SyncHook {
+  applyOptions(options: { shouldInclude: (url: string, specifier: string) => boolean }): void;
+  resolveSync(specifier: string, context: ResolveContext, next: Next): { url: string };
+  loadSync(url: string, context: unknown, next: Next): unknown;
+}
+interface ResolveContext {
+  conditions?: string[];
+}
+
+/**
+ * Hook ESM loads of the packages we instrument. Where Node runs loader hooks in the app's own
+ * thread (`module.registerHooks`, from Node 22.22.3 / 24.11.1 with the fix import-in-the-middle
+ * needs), they are used: no loader thread to start (a second V8 isolate, ~40 ms of CPU and
+ * ~12 MiB on Node 20, measured). Elsewhere `module.register` with loader-hook.mts.
+ * Returns 'sync', 'thread' or 'none'.
+ */
+export function registerEsmHooks(packages: string[], parentFile: string): string {
+  const m = nodeModule as {
+    registerHooks?: (hooks: { resolve: Next; load: Next }) => unknown;
+    register?: typeof nodeModule.register;
+  };
+  if (typeof m.registerHooks === 'function' && syncHooksWork()) {
+    registerSync(m.registerHooks, esmIncludes(new Set(packages)), parentFile);
+    return 'sync';
+  }
+  if (!m.register) return 'none';
+  m.register('./loader-hook.mjs', pathToFileURL(parentFile), { data: { packages } });
+  return 'thread';
+}
+
+function syncHooksWork(): boolean {
+  // import-in-the-middle's own version check (an import-free module).
+  const url = iitmHookUrl(pathToFileURL(__filename).href);
+  const check = require(fileURLToPath(new URL('supports-sync-hooks.mjs', url))) as { supportsSyncHooks(): boolean };
+  return check.supportsSyncHooks();
+}
+
+function registerSync(
+  registerHooks: (hooks: { resolve: Next; load: Next }) => unknown,
+  shouldInclude: (url: string, specifier: string) => boolean,
+  parentFile: string,
+): void {
+  let hook: SyncHook | undefined;
+  const iitm = (): SyncHook => {
+    if (!hook) {
+      const url = iitmHookUrl(pathToFileURL(parentFile).href);
+      const { createHook } = require(fileURLToPath(new URL('create-hook.mjs', url))) as {
+        createHook(meta: { url: string }): SyncHook;
+      };
+      const created = createHook({ url });
+      created.applyOptions({ shouldInclude });
+      hook = created;
+    }
+    return hook;
+  };
+  registerHooks({
+    resolve(specifier: string, context: ResolveContext, next: Next) {
+      if (hook) return hook.resolveSync(specifier, context, next);
+      const result = next(specifier, context) as { url: string };
+      // require() is CommonJS's (package-hooks.ts); import-in-the-middle wraps ESM loads only.
+      if (context.conditions?.includes('require') || !shouldInclude(result.url, specifier)) return result;
+      return iitm().resolveSync(specifier, context, next);
+    },
+    load(url: string, context: unknown, next: Next) {
+      return hook ? hook.loadSync(url, context, next) : next(url, context);
+    },
+  });
+}

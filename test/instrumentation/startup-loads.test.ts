@@ -1,0 +1,89 @@
+/**
+ * Start-up loads only what the process needs (issue 14): a process that never imports an AI SDK
+ * loads none of the provider patches, no exporter and no price data; an SDK's patch loads with
+ * that SDK; the price catalogue with the first call it prices; the configured exporter, and no
+ * other, with the first export. Read from the child's own module lists (require.cache, and every
+ * URL its ESM loader saw), under `--import` and `-r`.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, describe, expect, test } from 'vitest';
+import { runApp, useChildApps } from './child-apps.js';
+
+const app = (name: string) => fileURLToPath(new URL(`./apps/${name}`, import.meta.url));
+const apps = useChildApps();
+const dir = mkdtempSync(join(tmpdir(), 'tm-loads-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+let runs = 0;
+/** Every file and URL the app loaded, with the module-load flag given. */
+async function loadsOf(flag: '--import' | '-r', env: Record<string, string> = {}): Promise<string[]> {
+  const file = join(dir, `loads-${runs++}.txt`);
+  const r = await runApp(
+    apps,
+    ['--import', app('record-loads.mjs'), flag, '@tokenmeter/instrumentation/register', app('loads.mjs')],
+    { LOADED_URLS_FILE: file, ...env },
+  );
+  expect(r.code, r.err).toBe(0);
+  const { cjs, esm } = JSON.parse(r.out.trim().split('\n').at(-1) ?? '{}') as { cjs: string[]; esm: string[] };
+  // One entry a file (under --import, register.js is both an ESM URL and a CommonJS module).
+  return [...new Set([...cjs, ...esm.map((u) => (u.startsWith('file:') ? fileURLToPath(u.replace(/\?.*$/, '')) : u))])];
+}
+
+const PATCHES = ['openai', 'anthropic', 'google', 'bedrock', 'vercel-ai', 'mastra'];
+const patch = (name: string) => new RegExp(`/instrumentation/dist/instrumentations/${name}\\.js$`);
+const SPAN_PATH = /\/instrumentation\/dist\/(core\/call|prices\/[^/]+)\.js$/;
+const PRICE_DATA = /\/@pydantic\/genai-prices\//;
+const TOKENIZER = /\/js-tiktoken\//;
+const EXPORTERS = {
+  'http/protobuf': /\/@opentelemetry\/exporter-trace-otlp-proto\//,
+  'http/json': /\/@opentelemetry\/exporter-trace-otlp-http\//,
+  grpc: /\/@opentelemetry\/exporter-trace-otlp-grpc\/|\/@grpc\/grpc-js\//,
+};
+const TRACING_SDK = /\/@opentelemetry\/(sdk-trace-base|sdk-trace-node|sdk-metrics|otlp-transformer|resources)\//;
+
+const matching = (files: string[], re: RegExp) => files.filter((f) => re.test(f));
+
+describe('a process that never imports an AI SDK', () => {
+  test.each(['--import', '-r'] as const)('under %s: no provider patch, no exporter, no price data', async (flag) => {
+    const files = await loadsOf(flag);
+    // The lists do see tokenmeter: its entry and start-up.
+    expect(matching(files, /\/instrumentation\/dist\/register\.js$/)).toHaveLength(1);
+    expect(matching(files, /\/instrumentation\/dist\/start\.js$/)).toHaveLength(1);
+    for (const name of PATCHES) expect(matching(files, patch(name))).toEqual([]);
+    expect(matching(files, SPAN_PATH)).toEqual([]);
+    expect(matching(files, PRICE_DATA)).toEqual([]);
+    expect(matching(files, TOKENIZER)).toEqual([]);
+    for (const re of Object.values(EXPORTERS)) expect(matching(files, re)).toEqual([]);
+    expect(matching(files, TRACING_SDK)).toEqual([]);
+  });
+
+  test('gRPC configured: its exporter is still not loaded', async () => {
+    const files = await loadsOf('-r', { OTEL_EXPORTER_OTLP_PROTOCOL: 'grpc' });
+    for (const re of Object.values(EXPORTERS)) expect(matching(files, re)).toEqual([]);
+  });
+});
+
+describe('what an SDK brings in', () => {
+  test('importing openai loads its patch only: no other patch, no price data, no exporter', async () => {
+    const files = await loadsOf('--import', { IMPORT: 'openai' });
+    expect(matching(files, patch('openai'))).toHaveLength(1);
+    for (const name of PATCHES.filter((n) => n !== 'openai')) expect(matching(files, patch(name))).toEqual([]);
+    expect(matching(files, PRICE_DATA)).toEqual([]);
+    for (const re of Object.values(EXPORTERS)) expect(matching(files, re)).toEqual([]);
+  });
+
+  test('the first call loads the price data; its export loads the configured exporter and no other', async () => {
+    const files = await loadsOf('-r', { IMPORT: 'openai', CALL: 'openai', OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json' });
+    expect(matching(files, PRICE_DATA).length).toBeGreaterThan(0);
+    expect(matching(files, EXPORTERS['http/json']).length).toBeGreaterThan(0);
+    expect(matching(files, EXPORTERS['http/protobuf'])).toEqual([]);
+    expect(matching(files, EXPORTERS.grpc)).toEqual([]);
+    for (const name of PATCHES.filter((n) => n !== 'openai')) expect(matching(files, patch(name))).toEqual([]);
+    // The span did leave, with its cost.
+    const calls = await apps.otlp.waitForCalls(1);
+    expect(calls[0]?.spanCost?.usd).toMatch(/^0\.\d+$/);
+  });
+});
