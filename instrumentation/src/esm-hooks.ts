@@ -1,4 +1,4 @@
-import * as nodeModule from 'node:module';
+import type * as nodeModule from 'node:module';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { esmIncludes, iitmHookUrl } from './instrumentations/esm-include.js';
 
@@ -16,12 +16,14 @@ interface ResolveContext {
  * Hook ESM loads of the packages we instrument. Where Node runs loader hooks in the app's own
  * thread (`module.registerHooks`, from Node 22.22.3 / 24.11.1 with the fix import-in-the-middle
  * needs), they are used: no loader thread to start (a second V8 isolate, ~40 ms of CPU and
- * ~12 MiB on Node 20, measured). Elsewhere `module.register` with loader-hook.mts.
+ * ~12 MiB on Node 20, measured). Elsewhere `module.register` with loader-hook.mts. Both kinds
+ * mix with other tools' `module.register` hooks (tsx and the like); a loader thread someone
+ * else starts runs a `-r` preload too, which register.ts recognises.
  * Returns 'sync', 'thread' or 'none'.
  */
 export function registerEsmHooks(packages: string[], parentFile: string): string {
-  const m = nodeModule as {
-    registerHooks?: (hooks: { resolve: Next; load: Next }) => unknown;
+  const m = require('node:module') as {
+    registerHooks?: (hooks: { resolve: Next; load: Next }) => { deregister(): void };
     register?: typeof nodeModule.register;
   };
   if (typeof m.registerHooks === 'function' && syncHooksWork()) {
@@ -41,10 +43,10 @@ function syncHooksWork(): boolean {
 }
 
 function registerSync(
-  registerHooks: (hooks: { resolve: Next; load: Next }) => unknown,
+  registerHooks: (hooks: { resolve: Next; load: Next }) => { deregister(): void },
   shouldInclude: (url: string, specifier: string) => boolean,
   parentFile: string,
-): void {
+): { deregister(): void } {
   let hook: SyncHook | undefined;
   const iitm = (): SyncHook => {
     if (!hook) {
@@ -58,7 +60,7 @@ function registerSync(
     }
     return hook;
   };
-  registerHooks({
+  return registerHooks({
     resolve(specifier: string, context: ResolveContext, next: Next) {
       if (hook) return hook.resolveSync(specifier, context, next);
       const result = next(specifier, context) as { url: string };

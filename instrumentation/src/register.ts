@@ -11,10 +11,15 @@
  * export, poll the budget guard and warn from that thread too. The thread inherits the
  * environment at its creation, so a mark set only around `register()` tells it apart from the
  * app's own worker threads (which are instrumented as usual). Nothing is loaded in that thread.
+ * Where Node says so itself (`isInternalThread`, Node 22.14+), that also covers a loader thread
+ * that someone else's `module.register` starts (ours, on Node 22, runs in the app's thread).
  */
 const LOADER_THREAD_MARK = 'TOKENMETER_INTERNAL_LOADER_THREAD';
+const inLoaderThread = () =>
+  process.env[LOADER_THREAD_MARK] === '1' ||
+  (require('node:worker_threads') as { isInternalThread?: boolean }).isInternalThread === true;
 
-if (process.env[LOADER_THREAD_MARK] !== '1') {
+if (!inLoaderThread()) {
   const { recordFault } = require('./core/faults.js') as typeof import('./core/faults.js');
   if (process.env.OTEL_SDK_DISABLED?.toLowerCase() !== 'true') {
     process.env[LOADER_THREAD_MARK] = '1';
