@@ -1,12 +1,4 @@
-import {
-  type Attributes,
-  type Context,
-  context,
-  type Span,
-  SpanKind,
-  trace,
-  type Tracer,
-} from '@opentelemetry/api';
+import { type Attributes, type Context, context, type Span, SpanKind, trace, type Tracer } from '@opentelemetry/api';
 import { priceCall } from '../prices/engine.js';
 import { CALL_KEY } from './call-key.js';
 import type { Usage } from '../prices/types.js';
