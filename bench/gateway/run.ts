@@ -11,6 +11,7 @@
  *
  *   npm run build && nice -n 10 npx tsx bench/gateway/run.ts [ROUNDS]
  *   env: RATE (2000) SECONDS (5) STREAMS (500) CHUNKS (10) GAP (100)
+ *        STORE: http (default: ClickHouse in a process of its own, as deployed) or embedded (chdb in the service)
  */
 import { type ChildProcess, fork, spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -26,6 +27,7 @@ const SECONDS = Number(process.env.SECONDS ?? 5);
 const STREAMS = Number(process.env.STREAMS ?? 500);
 const CHUNKS = Number(process.env.CHUNKS ?? 10);
 const GAP = Number(process.env.GAP ?? 100);
+const STORE = process.env.STORE ?? 'http';
 const ADMIN = 'bench-gateway-admin-key-0123456789';
 const here = (p: string) => fileURLToPath(new URL(p, import.meta.url));
 const now = () => performance.timeOrigin + performance.now();
@@ -38,15 +40,23 @@ async function freePort(): Promise<number> {
   return port;
 }
 
-function forked(file: string, args: string[]): Promise<ChildProcess> {
-  const child = fork(here(file), args, { stdio: 'inherit' });
+function forked(
+  file: string,
+  args: string[],
+  execArgv: string[] = [],
+): Promise<{ child: ChildProcess; message: unknown }> {
+  const child = fork(here(file), args, { stdio: 'inherit', execArgv });
   return new Promise((resolve, reject) => {
-    child.once('message', () => resolve(child));
+    child.once('message', (message) => resolve({ child, message }));
     child.once('exit', (code) => reject(new Error(`${file} exited ${code}`)));
   });
 }
 
-async function startGateway(upstreamPort: number, dir: string): Promise<{ child: ChildProcess; port: number }> {
+async function startGateway(
+  upstreamPort: number,
+  dir: string,
+  clickhouseUrl: string | undefined,
+): Promise<{ child: ChildProcess; port: number }> {
   const port = await freePort();
   const gwPort = await freePort();
   const child = spawn(process.execPath, [here('../../ingest/dist/cli.js'), 'serve'], {
@@ -58,6 +68,7 @@ async function startGateway(upstreamPort: number, dir: string): Promise<{ child:
       TOKENMETER_GATEWAY_ROUTES: `openai=http://127.0.0.1:${upstreamPort}`,
       TOKENMETER_ADMIN_KEY: ADMIN,
       TOKENMETER_DATA_DIR: dir,
+      ...(clickhouseUrl ? { CLICKHOUSE_URL: clickhouseUrl } : {}),
       TOKENMETER_DEMO: 'false',
       TOKENMETER_RATE_LIMIT_RPS: '0',
       LOG_LEVEL: 'warn',
@@ -171,9 +182,12 @@ async function main() {
   const dir = mkdtempSync(join(tmpdir(), 'tm-bench-gateway-'));
   const upPort = await freePort();
   const proxyPort = await freePort();
-  const upstream = await forked('upstream.mjs', [String(upPort), String(CHUNKS), String(GAP)]);
-  const proxy = await forked('proxy.mjs', [String(proxyPort), String(upPort)]);
-  const gateway = await startGateway(upPort, join(dir, 'data'));
+  const { child: upstream } = await forked('upstream.mjs', [String(upPort), String(CHUNKS), String(GAP)]);
+  const { child: proxy } = await forked('proxy.mjs', [String(proxyPort), String(upPort)]);
+  const store =
+    STORE === 'http' ? await forked('clickhouse.ts', [join(dir, 'clickhouse')], ['--import', 'tsx']) : undefined;
+  const clickhouseUrl = store ? `http://127.0.0.1:${store.message as number}` : undefined;
+  const gateway = await startGateway(upPort, join(dir, 'data'), clickhouseUrl);
   const targets: Target[] = [
     { name: 'direct', baseURL: `http://127.0.0.1:${upPort}/v1`, pid: undefined },
     { name: 'proxy', baseURL: `http://127.0.0.1:${proxyPort}/openai/v1`, pid: proxy.pid },
@@ -233,7 +247,7 @@ async function main() {
     const md = [
       `# bench/gateway (${new Date().toISOString()}, load ${readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')})`,
       '',
-      `${ROUNDS} rounds; plain ${RATE}/s for ${SECONDS} s; ${STREAMS} concurrent streams × ${CHUNKS} chunks ${GAP} ms apart. Times in ms.`,
+      `${ROUNDS} rounds; plain ${RATE}/s for ${SECONDS} s; ${STREAMS} concurrent streams × ${CHUNKS} chunks ${GAP} ms apart; store ${STORE === 'http' ? 'ClickHouse over HTTP in its own process' : 'embedded in the service (chdb)'}. Times in ms.`,
       '',
       '| target | plain p50 | plain p99 | ttfb p50 | ttfb p99 | chunk delay p50 | p99 | max | errors | peak RSS MiB | CPU µs/call |',
       '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
@@ -254,6 +268,7 @@ async function main() {
     proxy.kill();
     gateway.child.kill('SIGTERM');
     await new Promise((r) => gateway.child.once('exit', r));
+    store?.child.kill();
     rmSync(dir, { recursive: true, force: true });
   }
 }

@@ -4,22 +4,24 @@
  * `acme`, and the service's log captured (to grep for keys). The SDKs under test are the real
  * packages with their base URL set to the gateway.
  */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import pino from 'pino';
 import { afterAll, beforeAll, expect } from 'vitest';
 import { readConfig } from '../../ingest/src/config.ts';
 import { type Running, startServer } from '../../ingest/src/server.ts';
-import { priceCall } from '../../instrumentation/src/prices/engine.js';
-import type { Usage } from '../../instrumentation/src/prices/types.js';
+import { engineCost as instrumentationEngineCost } from '../instrumentation/support.js';
 import type { TokenUsage } from '../replay/fixtures.js';
 import { type ReplayServer, startReplayServer } from '../replay/server.js';
-import { mkdtempSync, rmSync } from 'node:fs';
 import { type ClickHouseHttpHarness, startClickHouseHttp } from '../support/clickhouse-http.ts';
 import { FaultProxy } from '../support/fault-proxy.ts';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { ADMIN_KEY, query as sql } from '../support/inprocess.ts';
+import { createKey } from '../web/support.js';
 
-export const ADMIN_KEY = 'test-admin-key-0123456789';
+export { ADMIN_KEY, sql };
+
 /** A provider key as a caller would send it: it must reach the upstream and nowhere else. */
 export const PROVIDER_KEY = 'sk-proj-GATEWAYSECRET-4f9c2a7e1b3d5f60';
 
@@ -91,28 +93,6 @@ export function useGateway(
   return out;
 }
 
-export async function createKey(svc: { url: string }, tenant: string, role: string): Promise<string> {
-  const res = await fetch(`${svc.url}/api/v1/keys`, {
-    method: 'POST',
-    headers: { authorization: `Bearer ${ADMIN_KEY}`, 'content-type': 'application/json' },
-    body: JSON.stringify({ tenant, role, name: `gateway test ${role}` }),
-  });
-  const body = (await res.json()) as { key?: string; error?: string };
-  if (!res.ok || !body.key) throw new Error(`key create failed ${res.status}: ${body.error}`);
-  return body.key;
-}
-
-export async function sql<T = Record<string, unknown>>(svc: { url: string }, query: string): Promise<T[]> {
-  const res = await fetch(`${svc.url}/api/v1/query`, {
-    method: 'POST',
-    headers: { authorization: `Bearer ${ADMIN_KEY}`, 'content-type': 'application/json' },
-    body: JSON.stringify({ sql: query }),
-  });
-  const body = (await res.json()) as { data?: T[]; error?: string };
-  if (!res.ok) throw new Error(`query failed ${res.status}: ${body.error}`);
-  return body.data ?? [];
-}
-
 export interface CallRowView {
   provider: string;
   request_model: string;
@@ -162,14 +142,7 @@ export async function rowsOf(svc: { url: string }, requestId: string, n = 1): Pr
 
 /** What the price engine says this usage costs, as ClickHouse prints a Decimal(38, 12). */
 export function engineCost(provider: string, model: string, t: TokenUsage): string {
-  const usage: Usage = { inputTokens: t.inputTokens, outputTokens: t.outputTokens };
-  if (t.cacheReadTokens) usage.cacheReadTokens = t.cacheReadTokens;
-  if (t.cacheWriteTokens) usage.cacheWriteTokens = t.cacheWriteTokens;
-  if (t.cacheWrite1hTokens) usage.cacheWrite1hTokens = t.cacheWrite1hTokens;
-  if (t.reasoningTokens) usage.reasoningTokens = t.reasoningTokens;
-  const r = priceCall({ provider, model, usage, timestamp: new Date() });
-  if (!r.priced) throw new Error(`no price for ${provider}/${model}`);
-  return trimDecimal(r.costUsd);
+  return trimDecimal(instrumentationEngineCost(provider, model, t));
 }
 
 export function trimDecimal(s: string): string {

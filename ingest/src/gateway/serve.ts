@@ -1,5 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { estimateTokens } from '@tokenmeter/instrumentation/providers';
 import type { Logger } from 'pino';
 import type { Config } from '../config.js';
 import type { KeyResolver } from '../http/auth.js';
@@ -35,6 +36,9 @@ export async function startGateway(deps: {
   const { config, log } = deps;
   const gc = config.gateway;
   if (gc.port === undefined && gc.path === undefined) return undefined;
+  // The token estimator (for streams cut short) loads its ranks synchronously on first use, ~0.5 s:
+  // at start, not in the middle of traffic.
+  estimateTokens('warm up');
   const budgets = new GatewayBudgets({ store: deps.store, cacheMs: config.budgets.enforcementCacheMs, log });
   const recorder = gatewayTracer({
     writer: deps.writer,

@@ -5,6 +5,7 @@
  */
 export { Call, type CallSpec, errorType, startCall } from '../core/call.js';
 export { contextWithUsage } from '../core/usage-context.js';
+export { estimateTokens } from '../core/estimate.js';
 export { modelAlias } from '../prices/model-alias.js';
 export type { ResultReader } from './stainless.js';
 export { type WireCall, wireCall } from './wire.js';
