@@ -179,10 +179,11 @@ describe('each panel reads the table the README names', () => {
 });
 
 describe('panels about every user read the projections of ai_user_daily', () => {
+  // On a store this small several projections read as few marks, and ClickHouse may take any
+  // of them: each read must be one of the panel's projections, never the table's rows.
   it.each([
-    ['Top spenders', ['by_user_day']],
-    // Months before this one from by_user_month; on a store this small by_user_day reads as few marks.
-    ['Per user: today, month, all time', ['by_user_month|by_user_day', 'by_user_day']],
+    ['Top spenders', ['by_user_day_total', 'by_user_day']],
+    ['Per user: today, month, all time', ['by_user_team', 'by_user_month_total', 'by_user_day_total', 'by_user_day']],
     ['Teams', ['by_team_day']],
   ])('%s: %s', async (title, projections) => {
     const users = DASHBOARDS.find((d) => d.uid === 'tokenmeter-users') as DashboardSpec;
@@ -193,9 +194,9 @@ describe('panels about every user read the projections of ai_user_daily', () => 
       `EXPLAIN ${qualifyTables(bound.sql, store.database)}`,
       bound.params,
     );
-    const read = plan.map((r) => r.explain.match(/ReadFromMergeTree \((\w+)\)/)?.[1]).filter((x) => x !== undefined);
-    expect(read).toHaveLength(projections.length);
-    read.forEach((name, i) => expect((projections[i] as string).split('|')).toContain(name));
+    const read = plan.map((r) => r.explain.match(/ReadFromMergeTree \((\S+)\)/)?.[1]).filter((x) => x !== undefined);
+    expect(read.length).toBeGreaterThan(0);
+    for (const name of read) expect(projections).toContain(name);
   });
 });
 

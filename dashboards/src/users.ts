@@ -3,6 +3,33 @@ import { MONTH_START, TODAY, usageGrouped } from './sql.js';
 import { filter, NOT_USER, PROPERTY_PAIRS, propertyFilter } from './variables.js';
 
 const F = filter();
+/** The Per user table's rows: the users with the highest month to date. */
+const PER_USER_ROWS = 200;
+/**
+ * The Per user table's sums for the users it shows: months before the range end's month from
+ * ai_user_daily's by_user_month_total projection, that month's days from by_user_day_total (a row
+ * per user and month or day).
+ */
+const PER_USER_SHOWN = `(
+  SELECT user_id, sumIf(c, d = ${TODAY}) AS today, sumIf(c, d >= ${MONTH_START}) AS month_to_date,
+    sum(c) AS all_time, sum(r) AS calls
+  FROM (
+    SELECT user_id, toStartOfMonth(day) AS d, sum(cost_usd) AS c, sum(requests) AS r
+    FROM ai_user_daily
+    WHERE toStartOfMonth(day) < ${MONTH_START}
+      AND ${F.replace(/\n/g, '\n    ')}
+    GROUP BY user_id, d
+    UNION ALL
+    SELECT user_id, day AS d, sum(cost_usd) AS c, sum(requests) AS r
+    FROM ai_user_daily
+    WHERE day >= ${MONTH_START} AND day <= ${TODAY}
+      AND ${F.replace(/\n/g, '\n    ')}
+    GROUP BY user_id, d
+  )
+  GROUP BY user_id
+  ORDER BY month_to_date DESC, user_id
+  LIMIT ${PER_USER_ROWS}
+)`;
 /**
  * The usage rows in the range, aggregated by `select` / `groupBy` in each branch (`usageGrouped`):
  * the coarse hourly rollup (its by_service_hour projection for teams) for "All" users, per-user daily otherwise.
@@ -41,31 +68,24 @@ LIMIT 10`,
         {
           title: 'Per user: today, month, all time',
           description:
-            'Each user’s cost today and month to date (UTC, at the range end) and all time (whatever the range).',
+            `The ${PER_USER_ROWS} users with the highest month to date: cost today and month to date (UTC, at the range end), ` +
+            'all time (whatever the range), calls, and the teams their calls were made for. Choose a user to see that user.',
           kind: 'table',
           format: 'table',
-          // Months before the range end's month summed per user, month and team (ai_user_daily's
-          // by_user_month projection), that month per user, day and team (by_user_day): each
-          // user's all-time total reads a row per month, not per day.
-          sql: `SELECT user_id, arrayStringConcat(arraySort(groupUniqArray(team)), ', ') AS teams,
-  sumIf(c, d = ${TODAY}) AS today,
-  sumIf(c, d >= ${MONTH_START}) AS month_to_date,
-  sum(c) AS all_time,
-  sum(r) AS calls
-FROM (
-  SELECT user_id, toStartOfMonth(day) AS d, team, sum(cost_usd) AS c, sum(requests) AS r
-  FROM ai_user_daily
-  WHERE toStartOfMonth(day) < ${MONTH_START}
-    AND ${F}
-  GROUP BY user_id, d, team
-  UNION ALL
-  SELECT user_id, day AS d, team, sum(cost_usd) AS c, sum(requests) AS r
-  FROM ai_user_daily
-  WHERE day >= ${MONTH_START} AND day <= ${TODAY}
-    AND ${F}
-  GROUP BY user_id, d, team
-)
-GROUP BY user_id
+          // Teams from by_user_team (a row per user and team, all time): a set of team names per
+          // user and day costs more to read than all the sums.
+          sql: `SELECT user_id, teams, today, month_to_date, all_time, calls
+FROM ${PER_USER_SHOWN} AS shown
+LEFT JOIN (
+  SELECT user_id, arrayStringConcat(arraySort(groupArray(team)), ', ') AS teams
+  FROM (
+    SELECT user_id, team, sum(requests) AS r
+    FROM ai_user_daily
+    WHERE ${F.replace(/\n/g, '\n    ')}
+    GROUP BY user_id, team
+  )
+  GROUP BY user_id
+) AS t USING (user_id)
 ORDER BY month_to_date DESC, user_id`,
           columns: ['user_id', 'teams', 'today', 'month_to_date', 'all_time', 'calls'],
           unit: 'currencyUSD',
