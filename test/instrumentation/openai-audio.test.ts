@@ -186,6 +186,17 @@ describe('OpenAI audio.speech', () => {
     expect(repriced(row, overrides).cost_usd).toBe('0.00066');
   });
 
+  test('asResponse(): the raw Response unread, the same characters, not estimated', async () => {
+    const res = await openai().audio.speech.create({ model: 'tts-1', voice: 'alloy', input }).asResponse();
+    expect(res.bodyUsed).toBe(false);
+    expect((await res.arrayBuffer()).byteLength).toBe(13);
+    const span = await oneSpan(tracing);
+    expect(span.attributes['tokenmeter.usage.input_characters']).toBe(input.length);
+    expect(span.attributes['gen_ai.usage.input_tokens']).toBe(0);
+    expect(span.attributes['tokenmeter.usage.estimated']).toBeUndefined();
+    expect(span.attributes['tokenmeter.cost.unpriced']).toBe(true);
+  });
+
   test('gpt-4o-mini-tts: priced per token, which the audio answer does not report: unpriced', async () => {
     const res = await openai().audio.speech.create({ model: 'gpt-4o-mini-tts', voice: 'coral', input });
     expect(res.bodyUsed).toBe(false);

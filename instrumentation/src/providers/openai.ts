@@ -290,14 +290,13 @@ function characters(text: string): number {
  * report, so it stays unpriced (flagged) rather than priced by a guess.
  */
 export function speechReader(body: Body): ResultReader {
-  return {
-    read(_data, call) {
-      const input = typeof body?.input === 'string' ? body.input : '';
-      call.usage = { inputTokens: 0, outputTokens: 0 };
-      if (input) call.usage.inputCharacters = characters(input);
-    },
-    chunk: () => true,
+  const read = (_data: unknown, call: Call) => {
+    const input = typeof body?.input === 'string' ? body.input : '';
+    call.usage = { inputTokens: 0, outputTokens: 0 };
+    if (input) call.usage.inputCharacters = characters(input);
   };
+  // The same when the app takes the raw Response (asResponse()): the body is never read either way.
+  return { read, raw: read, chunk: () => true };
 }
 
 export const embeddingsReader: ResultReader = {

@@ -20,6 +20,8 @@ export interface ResultReader {
   read(data: any, call: Call): void;
   /** Read one stream event; false hides it from the app. */
   chunk: ChunkReader<any>;
+  /** A binary answer the app took raw (`asResponse()`): what the call is known by without its body (speech). */
+  raw?(response: Response, call: Call): void;
 }
 
 export function isApiPromise(p: unknown): p is ApiPromiseLike {
@@ -119,6 +121,7 @@ function readRawResponse(response: Response, call: Call, reader: ResultReader): 
   try {
     const type = response.headers.get('content-type') ?? '';
     if (!type.includes('json')) {
+      reader.raw?.(response, call);
       call.end();
       return;
     }
