@@ -1,7 +1,7 @@
 import type { Call } from '../core/call.js';
 import { recordFault } from '../core/faults.js';
 import { runCall } from '../core/run.js';
-import { endWhenDropped, observeStream, release } from '../core/stream.js';
+import { type Dropped, endWhenDropped, observeStream } from '../core/stream.js';
 import * as bedrock from '../providers/bedrock.js';
 import { type MethodPatch, TokenmeterInstrumentation, type TokenmeterInstrumentationConfig } from './base.js';
 import { TARGETS } from './targets.js';
@@ -106,15 +106,24 @@ function observeResponse(response: any, kind: bedrock.BedrockKind, call: Call): 
       if (response?.$metadata?.requestId) call.responseId = response.$metadata.requestId;
       if (source && typeof source[Symbol.asyncIterator] === 'function') {
         const read = kind === 'converse-stream' ? bedrock.readConverseEvent : bedrock.readInvokeEvent;
+        let dropped: Dropped | undefined;
         const observed = {
           [Symbol.asyncIterator]: () => {
-            release(dropped);
-            return observeStream(source[Symbol.asyncIterator](), call, read);
+            // The first iterator takes the registration over (see core/stream.ts).
+            const held = dropped;
+            dropped = undefined;
+            return observeStream(
+              source[Symbol.asyncIterator](),
+              call,
+              read,
+              undefined,
+              held && { held, owner: observed },
+            );
           },
         };
         response[field] = observed;
         // Never iterated: the span still ends, when the app lets go of the stream.
-        const dropped = endWhenDropped(observed, call);
+        dropped = endWhenDropped(observed, call);
         return response;
       }
     }

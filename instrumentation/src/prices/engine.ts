@@ -128,14 +128,23 @@ function fromCatalogue(n: ModelName, suffix: string, usage: CatalogueUsage, at: 
   if (result === null || typeof result === 'string') return result;
   // The catalogue matches loosely (prefixes, regexes): a batch price must be a batch entry.
   if (suffix && !result.matchedModel.toLowerCase().endsWith(suffix)) return null;
-  return {
-    result,
-    source: 'catalogue',
-    price: (u) => {
-      const p = cataloguePrice(providerId, model, u, at);
-      return typeof p === 'string' ? null : p;
-    },
-  };
+  return new CatalogueChoice(result, providerId, model, at);
+}
+
+/** A catalogue hit (every priced span of the instrumentation): one object, no closure. */
+class CatalogueChoice implements Chosen {
+  readonly source = 'catalogue' as const;
+  constructor(
+    readonly result: ModelPrice,
+    private readonly providerId: string,
+    private readonly model: string,
+    private readonly at: Date,
+  ) {}
+
+  price(u: CatalogueUsage): ModelPrice | null {
+    const p = cataloguePrice(this.providerId, this.model, u, this.at);
+    return typeof p === 'string' ? null : p;
+  }
 }
 
 function byOverride(

@@ -78,11 +78,14 @@ export function linearPriceOf(provider: Provider, model: string): LinearPrice | 
 
 /** Cost in 1e-12 USD (a safe integer), or undefined if it could exceed exact integer range. */
 export function linearCost(p: LinearPrice, u: CatalogueUsage): number | undefined {
-  const r = p.rates;
-  let total = 0;
-  for (let i = 0; i < KEYS.length; i++) {
-    const n = u[KEYS[i] as Key];
-    if (n) total += n * (r[i] as number);
-  }
+  const r = p.rates as [number, number, number, number, number, number, number, number];
+  // Named reads in KEYS' order (one shape each; a keyed loop costs more than the sums).
+  let total = (u.input_tokens ?? 0) * r[0] + (u.output_tokens ?? 0) * r[1];
+  if (u.cache_read_tokens) total += u.cache_read_tokens * r[2];
+  if (u.cache_write_tokens) total += u.cache_write_tokens * r[3];
+  if (u.cache_write_1h_tokens) total += u.cache_write_1h_tokens * r[4];
+  if (u.input_audio_tokens) total += u.input_audio_tokens * r[5];
+  if (u.output_audio_tokens) total += u.output_audio_tokens * r[6];
+  if (u.cache_audio_read_tokens) total += u.cache_audio_read_tokens * r[7];
   return Number.isSafeInteger(total) && total >= 0 ? total : undefined;
 }

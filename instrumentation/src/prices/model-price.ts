@@ -185,6 +185,7 @@ function catalogueScaled(
   };
 }
 
+/** Every count of a Usage (checkUsage also reads each by name, for speed: add a new one there too). */
 const USAGE_KEYS = [
   'inputTokens',
   'outputTokens',
@@ -256,14 +257,28 @@ function pricesTokens(prices: unknown): boolean {
   return list.some((p) => p && Object.keys(p).some((k) => k.endsWith('_mtok')));
 }
 
+/** Absent, or a non-negative integer. */
+function isCount(v: unknown): boolean {
+  return v === undefined || (typeof v === 'number' && Number.isInteger(v) && v >= 0);
+}
+
 export function checkUsage(u: Usage): string | undefined {
-  for (const key of USAGE_KEYS) {
-    const value: unknown = u[key];
-    if (value === undefined) continue;
-    if (typeof value !== 'number' || !Number.isFinite(value) || value < 0 || !Number.isInteger(value)) {
-      return `usage.${key} must be a non-negative integer, got ${String(value)}`;
-    }
-  }
+  // Every call is checked: named reads (one shape each) first, the loop only to name the bad field.
+  const valid =
+    isCount(u.inputTokens) &&
+    isCount(u.outputTokens) &&
+    isCount(u.cacheReadTokens) &&
+    isCount(u.cacheWriteTokens) &&
+    isCount(u.cacheWrite1hTokens) &&
+    isCount(u.reasoningTokens) &&
+    isCount(u.inputAudioTokens) &&
+    isCount(u.cacheAudioReadTokens) &&
+    isCount(u.outputAudioTokens) &&
+    isCount(u.audioSeconds) &&
+    isCount(u.inputCharacters) &&
+    isCount(u.webSearchCalls) &&
+    isCount(u.fileSearchCalls);
+  if (!valid) return badUsageField(u);
   const cacheParts = (u.cacheReadTokens ?? 0) + (u.cacheWriteTokens ?? 0);
   if (cacheParts > u.inputTokens) {
     return `cache tokens (${cacheParts}) exceed inputTokens (${u.inputTokens}); inputTokens must include them`;
@@ -274,6 +289,17 @@ export function checkUsage(u: Usage): string | undefined {
   }
   if ((u.cacheWrite1hTokens ?? 0) > (u.cacheWriteTokens ?? 0)) {
     return 'usage.cacheWrite1hTokens exceeds usage.cacheWriteTokens';
+  }
+  return undefined;
+}
+
+function badUsageField(u: Usage): string | undefined {
+  for (const key of USAGE_KEYS) {
+    const value: unknown = u[key];
+    if (value === undefined) continue;
+    if (typeof value !== 'number' || !Number.isFinite(value) || value < 0 || !Number.isInteger(value)) {
+      return `usage.${key} must be a non-negative integer, got ${String(value)}`;
+    }
   }
   return undefined;
 }

@@ -1,6 +1,6 @@
 import type { Call } from '../core/call.js';
 import { recordFault } from '../core/faults.js';
-import { type ChunkReader, endWhenDropped, observeStream, release } from '../core/stream.js';
+import { type ChunkReader, type Dropped, endWhenDropped, observeStream } from '../core/stream.js';
 
 /**
  * The `openai` and `@anthropic-ai/sdk` packages share one generated core (Stainless):
@@ -71,9 +71,13 @@ type ObservedParse = ((client: unknown, props: unknown) => unknown) & {
   [OBSERVED]?: { call: Call; reader: ResultReader };
 };
 const hooked = new WeakSet<object>();
+/** The class hooked last: every call of an app with one SDK skips the WeakSet lookup. */
+let lastHooked: object | undefined;
 
 function hookAsResponse(proto: { asResponse?: () => Promise<Response> } | null): void {
-  if (!proto || hooked.has(proto) || typeof proto.asResponse !== 'function') return;
+  if (proto === lastHooked || !proto || typeof proto.asResponse !== 'function') return;
+  lastHooked = proto;
+  if (hooked.has(proto)) return;
   hooked.add(proto);
   const asResponse = proto.asResponse;
   proto.asResponse = function (this: ApiPromiseLike) {
@@ -100,11 +104,19 @@ function observeData(data: unknown, call: Call, reader: ResultReader): unknown {
     ) {
       const iterator = stream.iterator;
       const controller = stream.controller;
-      // Never iterated: the span still ends, when the app lets go of the stream.
-      const dropped = endWhenDropped(stream, call);
+      // Never iterated: the span still ends, when the app lets go of the stream. The first
+      // iterator takes this registration over (a `tee()` makes a second one, which registers itself).
+      let dropped: Dropped | undefined = endWhenDropped(stream, call);
       stream.iterator = function (this: unknown) {
-        release(dropped);
-        return observeStream(iterator.call(this), call, reader.chunk, () => controller?.signal.aborted === true);
+        const held = dropped;
+        dropped = undefined;
+        return observeStream(
+          iterator.call(this),
+          call,
+          reader.chunk,
+          () => controller?.signal.aborted === true,
+          held && { held, owner: stream },
+        );
       };
       return data;
     }
