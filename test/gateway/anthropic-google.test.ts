@@ -207,3 +207,26 @@ describe('gateway: @google/genai', () => {
     await expect.poll(() => env.replay.requests.at(-1)!.outcome, { timeout: 5000 }).toBe('cancelled');
   });
 });
+
+describe('gateway: previous SDK majors', () => {
+  it('openai 7 and @anthropic-ai/sdk 0.x streams: exact tokens, the caller sees what it asked for', async () => {
+    const { default: OpenAI7 } = await import('openai-v7');
+    const { default: Anthropic0 } = await import('anthropic-sdk-v0');
+    const id = rid();
+    const headers = { 'x-tokenmeter-key': env.key, 'x-tokenmeter-request-id': id };
+    const o = FIXTURES.openaiChat.ok;
+    const oc = new OpenAI7({ apiKey: PROVIDER_KEY, baseURL: `${env.gw}/openai/v1`, defaultHeaders: headers });
+    const chunks: any[] = [];
+    for await (const c of await oc.chat.completions.create({ model: o.model, messages, stream: true })) chunks.push(c);
+    expect(chunks.some((c) => c.choices.length === 0 || 'usage' in c)).toBe(false);
+    const a = FIXTURES.anthropicMessages.ok;
+    const ac = new Anthropic0({ apiKey: PROVIDER_KEY, baseURL: `${env.gw}/anthropic`, defaultHeaders: headers });
+    const stream = await ac.messages.create({ model: a.model, max_tokens: 100, messages, stream: true });
+    for await (const _ of stream) void _;
+    const rows = await rowsOf(env.svc, id, 2);
+    expect(rows.map((r) => [r.provider, Number(r.input_tokens), Number(r.output_tokens)])).toEqual([
+      ['openai', o.tokens.inputTokens, o.tokens.outputTokens],
+      ['anthropic', a.tokens.inputTokens, a.tokens.outputTokens],
+    ]);
+  });
+});

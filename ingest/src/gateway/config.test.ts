@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_ROUTES, readGatewayConfig } from './config.js';
+import { apiOfPath } from './errors.js';
 
 describe('readGatewayConfig', () => {
   it('is off without a port or a path, with the providers as default routes', () => {
@@ -32,5 +33,18 @@ describe('readGatewayConfig', () => {
     [{ TOKENMETER_GATEWAY_CONFIG: '/nonexistent/gw.json' }, /cannot read \/nonexistent\/gw.json/],
   ])('%j is refused, naming the variable', (env, message) => {
     expect(() => readGatewayConfig(env)).toThrow(message);
+  });
+});
+
+describe('apiOfPath', () => {
+  it.each([
+    ['/v1/chat/completions', 'openai'],
+    ['/v1/models/gpt-4o', 'openai'],
+    ['/v1/messages', 'anthropic'],
+    ['/v1/messages/count_tokens', 'anthropic'],
+    ['/v1beta/models/gemini-2.5-flash:streamGenerateContent?alt=sse', 'google'],
+    ['/v1/projects/p/locations/l/publishers/google/models/gemini-2.5-flash:generateContent', 'google'],
+  ])('%s speaks %s', (path, api) => {
+    expect(apiOfPath(path)).toBe(api);
   });
 });

@@ -40,12 +40,12 @@ const GOOGLE_STATUS: Record<GatewayErrorKind, string> = {
   not_found: 'NOT_FOUND',
 };
 
-/** Which API a path speaks (for the error shape); OpenAI's for anything else. */
+/** Which API a path (query and all) speaks, for the error shape: a Gemini method, Anthropic messages, else OpenAI's. */
 export function apiOfPath(path: string): WireApi {
-  if (/\/v1\/messages(\/|$)/.test(path)) return 'anthropic';
-  if (/\/models\/[^/]+:[A-Za-z]+$/.test(path) || (/^\/v1(beta|alpha)?\//.test(path) && path.includes('/models/'))) {
-    return 'google';
-  }
+  const q = path.indexOf('?');
+  const p = q < 0 ? path : path.slice(0, q);
+  if (/\/models\/[^/]+:[A-Za-z]+$/.test(p)) return 'google';
+  if (/\/v1\/messages(\/|$)/.test(p)) return 'anthropic';
   return 'openai';
 }
 
