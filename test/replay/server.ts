@@ -44,7 +44,8 @@ export interface ReplayServer {
   close(): Promise<void>;
 }
 
-export const SCENARIOS = [
+/** Scenarios that pick a fixture (the others modify the `ok` answer or replace it with an error). */
+const CONTENT_SCENARIO_NAMES = [
   'ok',
   'tool-call',
   'reasoning',
@@ -53,6 +54,10 @@ export const SCENARIOS = [
   'cached-audio',
   'speech',
   'web-search',
+] as const satisfies readonly ContentScenario[];
+
+export const SCENARIOS = [
+  ...CONTENT_SCENARIO_NAMES,
   'rate-limit-once',
   'error-500',
   'overloaded',
@@ -69,16 +74,7 @@ export const SLOW_FRAME_GAP_MS = 50;
 export const SLOW_BODY_DELAY_MS = 250;
 
 const ROUTES: RouteSpec[] = [...openaiRoutes, ...anthropicRoutes, ...googleRoutes, ...bedrockRoutes, ...gatewayRoutes];
-const CONTENT_SCENARIOS = new Set<string>([
-  'ok',
-  'tool-call',
-  'reasoning',
-  'cache',
-  'audio',
-  'cached-audio',
-  'speech',
-  'web-search',
-]);
+const CONTENT_SCENARIOS = new Set<string>(CONTENT_SCENARIO_NAMES);
 const ERROR_SCENARIOS: Partial<Record<Scenario, ErrorKind>> = { 'error-500': 'server', overloaded: 'overloaded' };
 
 function isScenario(value: string): value is Scenario {

@@ -1,7 +1,8 @@
 import { runCall } from '../core/run.js';
 import { wrapFilesContent } from './openai-batch.js';
 import * as openai from '../providers/openai.js';
-import { observeApiPromise } from '../providers/stainless.js';
+import { observeApiPromise, type ResultReader } from '../providers/stainless.js';
+import type { GenAiOperation } from '../semconv.js';
 import {
   type MethodPatch,
   mainExport,
@@ -89,66 +90,35 @@ export function wrapChatCreate(original: (...args: any[]) => any) {
   };
 }
 
-export function wrapResponsesCreate(original: (...args: any[]) => any) {
-  return function create(this: any, body: any, options?: any) {
-    return runCall(
-      () => openai.describe(this, body, 'chat'),
-      () => original.call(this, body, options),
-      (result, call) => observeApiPromise(result, call, openai.responsesReader),
-    );
-  };
+/**
+ * The plain wrapper: describe the call, run it, read its result with `reader` (or the reader
+ * made for the request's body). Responses, embeddings, images, audio.
+ */
+function wrapWith(operation: GenAiOperation, reader: ResultReader | ((body: any) => ResultReader)) {
+  return (original: (...args: any[]) => any) =>
+    function create(this: any, body: any, options?: any) {
+      return runCall(
+        () => openai.describe(this, body, operation),
+        () => original.call(this, body, options),
+        (result, call) => observeApiPromise(result, call, typeof reader === 'function' ? reader(body) : reader),
+      );
+    };
 }
 
-export function wrapEmbeddingsCreate(original: (...args: any[]) => any) {
-  return function create(this: any, body: any, options?: any) {
-    return runCall(
-      () => openai.describe(this, body, 'embeddings'),
-      () => original.call(this, body, options),
-      (result, call) => observeApiPromise(result, call, openai.embeddingsReader),
-    );
-  };
-}
+export const wrapResponsesCreate = wrapWith('chat', openai.responsesReader);
+export const wrapEmbeddingsCreate = wrapWith('embeddings', openai.embeddingsReader);
+export const wrapTranscriptionsCreate = wrapWith('transcription', openai.transcriptionReader);
+export const wrapTranslationsCreate = wrapWith('translation', openai.transcriptionReader);
+/** The app gets the SDK's Response as is: its body (the audio) is never read here. */
+export const wrapSpeechCreate = wrapWith('speech', openai.speechReader);
 
+const wrapImages = wrapWith('generate_content', openai.imagesReader);
 export function wrapImagesGenerate(original: (...args: any[]) => any) {
+  const wrapped = wrapImages(original);
   return function generate(this: any, body: any, options?: any) {
     // A streamed image generation (partial images) is not read: left untouched.
     if (body?.stream === true) return original.call(this, body, options);
-    return runCall(
-      () => openai.describe(this, body, 'generate_content'),
-      () => original.call(this, body, options),
-      (result, call) => observeApiPromise(result, call, openai.imagesReader),
-    );
-  };
-}
-
-export function wrapTranscriptionsCreate(original: (...args: any[]) => any) {
-  return function create(this: any, body: any, options?: any) {
-    return runCall(
-      () => openai.describe(this, body, 'transcription'),
-      () => original.call(this, body, options),
-      (result, call) => observeApiPromise(result, call, openai.transcriptionReader),
-    );
-  };
-}
-
-export function wrapTranslationsCreate(original: (...args: any[]) => any) {
-  return function create(this: any, body: any, options?: any) {
-    return runCall(
-      () => openai.describe(this, body, 'translation'),
-      () => original.call(this, body, options),
-      (result, call) => observeApiPromise(result, call, openai.transcriptionReader),
-    );
-  };
-}
-
-/** The app gets the SDK's Response as is: its body (the audio) is never read here. */
-export function wrapSpeechCreate(original: (...args: any[]) => any) {
-  return function create(this: any, body: any, options?: any) {
-    return runCall(
-      () => openai.describe(this, body, 'speech'),
-      () => original.call(this, body, options),
-      (result, call) => observeApiPromise(result, call, openai.speechReader(body)),
-    );
+    return wrapped.call(this, body, options);
   };
 }
 
