@@ -59,7 +59,9 @@ async function startGateway(
 ): Promise<{ child: ChildProcess; port: number }> {
   const port = await freePort();
   const gwPort = await freePort();
-  const child = spawn(process.execPath, [here('../../ingest/dist/cli.js'), 'serve'], {
+  // GATEWAY_NODE_ARGS: e.g. --cpu-prof --cpu-prof-dir=/tmp/prof to profile the service.
+  const nodeArgs = (process.env.GATEWAY_NODE_ARGS ?? '').split(' ').filter(Boolean);
+  const child = spawn(process.execPath, [...nodeArgs, here('../../ingest/dist/cli.js'), 'serve'], {
     env: {
       PATH: process.env.PATH ?? '',
       HOST: '127.0.0.1',

@@ -3,7 +3,14 @@ import https from 'node:https';
 import { type Context, defaultTextMapGetter, ROOT_CONTEXT, type Tracer } from '@opentelemetry/api';
 import { W3CBaggagePropagator, W3CTraceContextPropagator } from '@opentelemetry/core';
 import { GEN_AI_PROVIDER_NAMES } from '@tokenmeter/instrumentation/semconv';
-import { type Call, contextWithUsage, startCall, type WireCall, wireCall } from '@tokenmeter/instrumentation/providers';
+import {
+  type Call,
+  contextWithUsage,
+  getUsageContext,
+  startCall,
+  type WireCall,
+  wireCall,
+} from '@tokenmeter/instrumentation/providers';
 import type { Logger } from 'pino';
 import type { KeyResolver, Principal } from '../http/auth.js';
 import type { Metrics } from '../metrics.js';
@@ -236,13 +243,16 @@ export class Gateway {
     const named = up.route.name in GEN_AI_PROVIDER_NAMES && GENERIC.has(spec.provider) ? up.route.name : undefined;
     const routeProvider = up.route.provider ?? named;
     if (routeProvider) spec.provider = routeProvider;
+    const ctx = this.parentContext(req, tenant);
+    // Budgets see the call as its row will: headers first, then the caller's tokenmeter.* baggage.
+    const usage = getUsageContext(ctx);
     const scope: CallScope = {
-      user: header(h['x-tokenmeter-user']),
-      team: header(h['x-tokenmeter-team']),
-      feature: header(h['x-tokenmeter-feature']),
+      user: usage.userId ?? '',
+      team: usage.team ?? '',
+      feature: usage.feature ?? '',
       model: spec.requestModel,
     };
-    const call = startCall(spec, this.parentContext(req, tenant, scope), this.deps.tracer);
+    const call = startCall(spec, ctx, this.deps.tracer);
     const refusal = await this.deps.budgets.admit(tenant, scope, spec, raw.length, call.span.spanContext().spanId);
     if (refusal) {
       const err = new Error(refusal.message);
@@ -397,7 +407,7 @@ export class Gateway {
   }
 
   /** The caller's trace (traceparent, baggage) and the attribution headers, as the call's parent context. */
-  private parentContext(req: IncomingMessage, tenant: string, scope: CallScope): Context {
+  private parentContext(req: IncomingMessage, tenant: string): Context {
     const h = req.headers;
     let ctx = ROOT_CONTEXT;
     if (h.traceparent) ctx = TRACE.extract(ctx, h, defaultTextMapGetter);
@@ -409,9 +419,9 @@ export class Gateway {
     }
     return contextWithUsage(ctx, {
       tenant,
-      userId: scope.user,
-      team: scope.team,
-      feature: scope.feature,
+      userId: header(h['x-tokenmeter-user']),
+      team: header(h['x-tokenmeter-team']),
+      feature: header(h['x-tokenmeter-feature']),
       sessionId: header(h['x-tokenmeter-session']),
       requestId: header(h['x-tokenmeter-request-id']),
       properties,

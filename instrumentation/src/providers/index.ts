@@ -4,7 +4,7 @@
  * Nothing here starts, patches or exports anything by itself.
  */
 export { Call, type CallSpec, errorType, startCall } from '../core/call.js';
-export { contextWithUsage } from '../core/usage-context.js';
+export { contextWithUsage, getUsageContext } from '../core/usage-context.js';
 export { estimateTokens } from '../core/estimate.js';
 export { modelAlias } from '../prices/model-alias.js';
 export type { ResultReader } from './stainless.js';
