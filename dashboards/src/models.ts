@@ -1,5 +1,5 @@
 import type { DashboardSpec } from './dashboard.js';
-import { DURATION_Q, usageGrouped } from './sql.js';
+import { DURATION_Q, latencyGrouped, usageGrouped } from './sql.js';
 import { filter, NOT_USER } from './variables.js';
 
 const FU = filter(NOT_USER);
@@ -90,11 +90,12 @@ ORDER BY time, model`,
         },
         {
           title: 'p95 latency by provider',
-          description: '95th percentile call duration per provider, from the rollups’ t-digests.',
+          description:
+            '95th percentile call duration per provider, from the rollups’ t-digests. Over more than 7 days, a point per UTC day.',
           kind: 'timeseries',
           format: 'timeseries',
           sql: `SELECT time, provider, d[2] AS p95_ms
-FROM ${grouped(`$__timeInterval(hour) AS time, provider, ${DURATION_Q} AS d`, 'time, provider')}
+FROM ${latencyGrouped(FU, (time) => `${time} AS time, provider, ${DURATION_Q} AS d`, 'time, provider')}
 ORDER BY time, provider`,
           columns: ['time', 'provider', 'p95_ms'],
           unit: 'ms',

@@ -1,5 +1,5 @@
 import type { DashboardSpec } from './dashboard.js';
-import { DAY_START, DURATION_Q, MONTH_START, TODAY, TTFT_Q, usageGrouped, usageRows } from './sql.js';
+import { DAY_START, DURATION_Q, latencyGrouped, MONTH_START, TODAY, TTFT_Q, usageGrouped, usageRows } from './sql.js';
 import { filter, NOT_USER } from './variables.js';
 
 const FU = filter(NOT_USER);
@@ -175,11 +175,12 @@ ORDER BY time`,
         },
         {
           title: 'Latency p50 / p95',
-          description: 'Call duration and time to first token (streaming calls), from the rollups’ t-digests.',
+          description:
+            'Call duration and time to first token (streaming calls), from the rollups’ t-digests. Over more than 7 days, a point per UTC day.',
           kind: 'timeseries',
           format: 'timeseries',
           sql: `SELECT time, d[1] AS p50_ms, d[2] AS p95_ms, t[1] AS ttft_p50_ms, t[2] AS ttft_p95_ms
-FROM ${grouped(`$__timeInterval(hour) AS time, ${DURATION_Q} AS d, ${TTFT_Q} AS t`, 'time')}
+FROM ${latencyGrouped(FU, (time) => `${time} AS time, ${DURATION_Q} AS d, ${TTFT_Q} AS t`, 'time')}
 ORDER BY time`,
           columns: ['time', 'p50_ms', 'p95_ms', 'ttft_p50_ms', 'ttft_p95_ms'],
           unit: 'ms',

@@ -9,8 +9,8 @@ import { GENERATED_DIR } from './generate.js';
 import { ALL, type ExpandOptions, expandAsGrafana, expandPanelSql, grafanaInterval } from './macros.js';
 import { type PanelSpec, unitOf } from './panels.js';
 import { CHECKS } from './panels.checks.test-support.js';
-import { qualifyTables, tablesReadBySelection } from './sql.js';
-import { VARIABLE_NAMES, variableQuery } from './variables.js';
+import { LONG_RANGE, qualifyTables, tablesReadBySelection } from './sql.js';
+import { filter, VARIABLE_NAMES, variableQuery } from './variables.js';
 
 type Row = Record<string, unknown>;
 let store: Awaited<ReturnType<typeof openTestStore>>;
@@ -174,7 +174,46 @@ describe('each panel reads the table the README names', () => {
       .sort();
     const reads = tablesReadBySelection(panel.sql);
     const declared = reads[selection.name].filter((t) => USAGE_TABLES.includes(t)).sort();
-    expect(read).toEqual(declared);
+    // Latency panels read ai_rollup_daily only over more than 7 days (this range is 7): see below.
+    expect(read).toEqual(panel.sql.includes(LONG_RANGE) ? declared.filter((t) => t !== 'ai_rollup_daily') : declared);
+  });
+});
+
+describe('latency over more than 7 days: a point per UTC day from ai_rollup_daily (by_model_day)', () => {
+  const from30 = new Date(END.getTime() - 30 * DAY);
+  const opts30 = (variables: ExpandOptions['variables']): ExpandOptions => ({
+    from: from30,
+    to: END,
+    intervalSeconds: grafanaInterval(from30, END, 1000),
+    variables,
+  });
+  const latency = DASHBOARDS.flatMap((d) => panelsOf(d)).filter((p) => p.sql.includes(LONG_RANGE));
+  it('the latency panels are the two time series', () => {
+    expect(latency.map((p) => p.title).sort()).toEqual(['Latency p50 / p95', 'p95 latency by provider']);
+  });
+  it.each(latency.map((p) => [p.title, p] as const))('%s', async (_title, panel) => {
+    const bound = expandPanelSql(panel.sql, opts30(allVars));
+    const sql = qualifyTables(bound.sql, store.database);
+    const plan = await rows<{ explain: string }>(store, `EXPLAIN ${sql}`, bound.params);
+    const read = plan.map((r) => r.explain.match(/ReadFromMergeTree \((\S+)\)/)?.[1]).filter((x) => x !== undefined);
+    expect(read).toContain('by_model_day');
+    const estimate = await rows<{ table: string; marks: string }>(store, `EXPLAIN ESTIMATE ${sql}`, bound.params);
+    expect([...new Set(estimate.filter((r) => Number(r.marks) > 0).map((r) => r.table))]).toEqual(['ai_rollup_daily']);
+    // One point per UTC day (per provider), and each p95 near the exact p95 of the day's raw calls.
+    const result = await runBoth(panel.sql, opts30(allVars));
+    const exact = await runBoth(
+      `SELECT toDateTime(toDate(timestamp), 'UTC') AS time, ${panel.title.startsWith('p95') ? 'provider' : "'' AS provider"},
+         quantileExact(0.95)(duration_ms) AS p95
+       FROM ai_calls WHERE $__dateFilter(toDate(timestamp)) AND ${filter()}
+       GROUP BY time, provider ORDER BY time, provider`,
+      opts30(allVars),
+    );
+    expect(result.length).toBe(exact.length);
+    result.forEach((r, i) => {
+      const e = exact[i] as Row;
+      expect(r.time).toBe(e.time);
+      close(Number(r.p95_ms), Number(e.p95), 0.1);
+    });
   });
 });
 

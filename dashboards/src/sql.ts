@@ -149,3 +149,36 @@ export function usageGrouped(
   GROUP BY ${groupBy}
 )`;
 }
+
+/** The range is longer than 7 days: latency panels then draw a point per UTC day (`latencyGrouped`). */
+export const LONG_RANGE = "dateDiff('second', $__fromTime, $__toTime) > 604800";
+
+/**
+ * Latency rows in the range, aggregated per branch like `usageGrouped`, with a third branch: over
+ * more than 7 days, "All" reads ai_rollup_daily (its by_model_day projection) and draws a point
+ * per UTC day (whole days). Merging t-digest states costs about what the calls in them cost,
+ * whichever rollup holds them; one state per model and day is what keeps 90 days cheap.
+ * `select(time)` gets the time bucket expression of its branch.
+ */
+export function latencyGrouped(where: string, select: (time: string) => string, groupBy: string): string {
+  const indented = userRows('hourly', '$__dateFilter(day)', where).replace(/\n/g, '\n  ');
+  return `(
+  SELECT ${select('$__timeInterval(hour)')}
+  FROM ai_rollup_hourly
+  WHERE ${USER_IS_ALL} AND NOT (${LONG_RANGE}) AND $__timeFilter(hour)
+    AND ${where}
+  GROUP BY ${groupBy}
+  UNION ALL
+  SELECT ${select("toDateTime(day, 'UTC')")}
+  FROM ai_rollup_daily
+  WHERE ${USER_IS_ALL} AND ${LONG_RANGE} AND $__dateFilter(day)
+    AND ${where}
+  GROUP BY ${groupBy}
+  UNION ALL
+  SELECT ${select('$__timeInterval(hour)')}
+  FROM (
+  ${indented}
+  )
+  GROUP BY ${groupBy}
+)`;
+}
