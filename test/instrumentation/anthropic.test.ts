@@ -88,6 +88,17 @@ describe('messages.create', () => {
     expectContext(span);
   });
 
+  test('web search server tool: its searches priced per 1,000 beside the tokens, at the published sheet', async () => {
+    const f = FIXTURES.anthropicMessages['web-search'];
+    await anthropic('web-search').messages.create({ model: f.model, max_tokens: 1024, messages: user });
+    const span = await oneSpan();
+    expect(span.attributes['tokenmeter.usage.web_search.calls']).toBe(3);
+    // Claude Haiku 4.5 $1 / $5 per 1M input / output tokens, web search $10 per 1,000 searches
+    // (docs.anthropic.com pricing, "Web search tool"; as of 2026-12-07 per @pydantic/genai-prices
+    // 0.1.8, not fetched live): 6,000 × $0.000001 + 400 × $0.000005 + 3 × $0.01 = $0.038.
+    expect(span.attributes['gen_ai.usage.cost.amount']).toBe('0.038');
+  });
+
   test('the cache fixture states every cache kind: read, write 5m and write 1h', () => {
     // Guards the matrix: the cache rows above assert all three only if the fixture has all three.
     const t = FIXTURES.anthropicMessages.cache.tokens!;

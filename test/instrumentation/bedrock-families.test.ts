@@ -39,6 +39,7 @@ function expectedTokens(f: FamilyFixture) {
     inputAudioTokens: 0,
     outputAudioTokens: 0,
     cacheAudioReadTokens: 0,
+    webSearchCalls: 0,
   };
 }
 

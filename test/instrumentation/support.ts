@@ -57,6 +57,7 @@ export function tokensOf(span: ReadableSpan): TokenUsage {
     inputAudioTokens: n('gen_ai.usage.audio.input_tokens'),
     outputAudioTokens: n('gen_ai.usage.audio.output_tokens'),
     cacheAudioReadTokens: n('tokenmeter.usage.cache_read.audio.input_tokens'),
+    webSearchCalls: n('tokenmeter.usage.web_search.calls'),
   };
 }
 
@@ -70,6 +71,7 @@ export function engineCost(provider: string, model: string, t: TokenUsage): stri
   if (t.inputAudioTokens) usage.inputAudioTokens = t.inputAudioTokens;
   if (t.outputAudioTokens) usage.outputAudioTokens = t.outputAudioTokens;
   if (t.cacheAudioReadTokens) usage.cacheAudioReadTokens = t.cacheAudioReadTokens;
+  if (t.webSearchCalls) usage.webSearchCalls = t.webSearchCalls;
   const r = priceCall({ provider, model, usage, timestamp: new Date() });
   if (!r.priced) throw new Error(`fixture model ${provider}/${model} has no price: ${r.detail}`);
   return r.costUsd;

@@ -19,6 +19,7 @@ function usageOf(u: ReportedUsage, shape: AnthropicShape, outputTokens = u.outpu
     cache_creation: { ephemeral_5m_input_tokens: u.cacheWrite5m, ephemeral_1h_input_tokens: u.cacheWrite1h },
     output_tokens: outputTokens,
     ...(u.reasoning ? { output_tokens_details: { thinking_tokens: u.reasoning } } : {}),
+    ...(u.webSearch ? { server_tool_use: { web_search_requests: u.webSearch } } : {}),
     ...(shape.serviceTier ? { service_tier: 'standard' } : {}),
   };
 }

@@ -38,6 +38,8 @@ export interface ReportedUsage {
   audioOutput: number;
   /** Gemini cacheTokensDetails AUDIO: the audio part of cacheRead (and of audioInput). */
   cacheAudioRead: number;
+  /** Anthropic usage.server_tool_use.web_search_requests: web searches the server tool ran (billed per 1,000). */
+  webSearch: number;
   total: number;
 }
 
@@ -52,6 +54,8 @@ export interface TokenUsage {
   inputAudioTokens: number;
   outputAudioTokens: number;
   cacheAudioReadTokens: number;
+  /** Built-in web search calls (tokenmeter.usage.web_search.calls), billed per 1,000 beside the tokens. */
+  webSearchCalls: number;
 }
 
 export interface ToolCallFixture {
@@ -107,6 +111,7 @@ function reported(u: Partial<ReportedUsage>): ReportedUsage {
     audioInput: 0,
     audioOutput: 0,
     cacheAudioRead: 0,
+    webSearch: 0,
     total: 0,
     ...u,
   };
@@ -123,6 +128,7 @@ function tokens(u: Partial<TokenUsage>): TokenUsage {
     inputAudioTokens: 0,
     outputAudioTokens: 0,
     cacheAudioReadTokens: 0,
+    webSearchCalls: 0,
     ...u,
   };
 }
@@ -230,7 +236,7 @@ export const FIXTURES = {
       finishReason: 'completed',
       builtInTools: { webSearches: 2, fileSearches: 1 },
       usage: reported({ input: 2400, output: 300, reasoning: 128, total: 2700 }),
-      tokens: tokens({ inputTokens: 2400, outputTokens: 300, reasoningTokens: 128 }),
+      tokens: tokens({ inputTokens: 2400, outputTokens: 300, reasoningTokens: 128, webSearchCalls: 2 }),
     }),
   },
 
@@ -323,6 +329,19 @@ export const FIXTURES = {
       finishReason: 'end_turn',
       usage: reported({ input: 21, output: 12 }),
       tokens: tokens({ inputTokens: 21, outputTokens: 12 }),
+    }),
+    /**
+     * The web search server tool ran three searches: usage.server_tool_use.web_search_requests
+     * (billed $10 per 1,000 beside the tokens). The content's server_tool_use and
+     * web_search_tool_result blocks are left out: only the answer's text and usage are replayed.
+     */
+    'web-search': fixture({
+      id: 'msg_01WbSrch7kLm2nPq4rSt6uVw',
+      model: 'claude-haiku-4-5-20251001',
+      text: 'The 2026 refund window is 30 days; the council confirmed it on 3 March.',
+      finishReason: 'end_turn',
+      usage: reported({ input: 6000, output: 400, webSearch: 3 }),
+      tokens: tokens({ inputTokens: 6000, outputTokens: 400, webSearchCalls: 3 }),
     }),
     'tool-call': fixture({
       id: 'msg_01Aq9w938a90dw8q4Hx3T5Kc',

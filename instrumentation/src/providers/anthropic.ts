@@ -62,6 +62,9 @@ export function anthropicUsage(u: any): Usage | undefined {
   if (write1h) usage.cacheWrite1hTokens = write1h;
   const thinking = u.output_tokens_details?.thinking_tokens;
   if (thinking) usage.reasoningTokens = thinking;
+  // The web search server tool, billed per 1,000 searches beside the tokens.
+  const searches = u.server_tool_use?.web_search_requests;
+  if (typeof searches === 'number' && searches > 0) usage.webSearchCalls = searches;
   return usage;
 }
 
