@@ -5,8 +5,9 @@ import protobuf from 'protobufjs';
 import type { AttrValue, Attributes, SpanInput } from '@tokenmeter/instrumentation/normalize';
 
 /**
- * OTLP/HTTP trace request → plain spans. Protobuf goes through protobufjs with the
- * published OTLP definitions (ingest/proto); JSON follows the OTLP/JSON mapping
+ * OTLP/HTTP trace request → plain spans. Protobuf is read straight from the bytes (protobuf.ts;
+ * the generated decoder over the published definitions in ingest/proto remains as the reference,
+ * `decodeTracesGenerated`); JSON follows the OTLP/JSON mapping
  * (lowerCamelCase names, hex trace and span ids, int64 as string or number).
  *
  * A payload whose structure is wrong throws DecodeError (→ 400 with the reason).
@@ -21,6 +22,23 @@ import type { AttrValue, Attributes, SpanInput } from '@tokenmeter/instrumentati
  * stores them (test/ingest/poison.test.ts).
  */
 
+import {
+  DecodeError,
+  type DecodedTraces,
+  enumValue,
+  FieldError,
+  id,
+  int64,
+  MAX_DATETIME64_NS,
+  nanos,
+  type RepairReason,
+  SPAN_KIND_NAMES,
+  STATUS_CODE_NAMES,
+} from './fields.js';
+import { decodeProtobufTraces } from './protobuf.js';
+
+export { DecodeError, type DecodedTraces, type RepairReason, type SpanRejection } from './fields.js';
+
 const PROTO_DIR = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'proto');
 const root = new protobuf.Root();
 root.resolvePath = (_origin, target) => join(PROTO_DIR, target);
@@ -29,29 +47,6 @@ const RequestType = root.lookupType('opentelemetry.proto.collector.trace.v1.Expo
 const ResponseType = root.lookupType('opentelemetry.proto.collector.trace.v1.ExportTraceServiceResponse');
 root.loadSync('google_rpc_status.proto');
 const StatusType = root.lookupType('google.rpc.Status');
-
-export class DecodeError extends Error {
-  constructor(
-    message: string,
-    readonly reason: 'invalid_protobuf' | 'invalid_json' | 'unsupported_media_type',
-  ) {
-    super(message);
-  }
-}
-
-export interface SpanRejection {
-  reason: string;
-  detail: string;
-}
-
-export type RepairReason = 'lone_surrogate' | 'invalid_utf8' | 'empty_key' | 'duplicate_key';
-
-export interface DecodedTraces {
-  spans: SpanInput[];
-  rejected: SpanRejection[];
-  /** Values changed so ClickHouse accepts them, by reason (each string or attribute once). */
-  repaired: Partial<Record<RepairReason, number>>;
-}
 
 export type OtlpEncoding = 'protobuf' | 'json';
 
@@ -63,18 +58,7 @@ export function encodingOf(contentType: string | undefined): OtlpEncoding | unde
 }
 
 export function decodeTraces(body: Buffer, encoding: OtlpEncoding): DecodedTraces {
-  if (encoding === 'protobuf') {
-    let message: protobuf.Message;
-    const reader = new CheckedReader(body);
-    try {
-      message = RequestType.decode(reader);
-    } catch (err) {
-      throw new DecodeError(`invalid OTLP protobuf: ${(err as Error).message}`, 'invalid_protobuf');
-    }
-    const out = walk(message as unknown as Json, false);
-    if (reader.invalidUtf8 > 0) out.repaired.invalid_utf8 = (out.repaired.invalid_utf8 ?? 0) + reader.invalidUtf8;
-    return out;
-  }
+  if (encoding === 'protobuf') return decodeProtobufTraces(body);
   let parsed: unknown;
   try {
     parsed = JSON.parse(body.toString('utf8'));
@@ -83,6 +67,23 @@ export function decodeTraces(body: Buffer, encoding: OtlpEncoding): DecodedTrace
   }
   if (!isObject(parsed)) throw new DecodeError('invalid OTLP JSON: the body must be an object', 'invalid_json');
   return walk(parsed as Json, true);
+}
+
+/**
+ * The same request through the generated decoder (protobufjs) and the walk: what protobuf.ts
+ * reads straight from the bytes must equal it (decode.test.ts), and bench/ingest/run.ts compares both.
+ */
+export function decodeTracesGenerated(body: Buffer): DecodedTraces {
+  let message: protobuf.Message;
+  const reader = new CheckedReader(body);
+  try {
+    message = RequestType.decode(reader);
+  } catch (err) {
+    throw new DecodeError(`invalid OTLP protobuf: ${(err as Error).message}`, 'invalid_protobuf');
+  }
+  const out = walk(message as unknown as Json, false);
+  if (reader.invalidUtf8 > 0) out.repaired.invalid_utf8 = (out.repaired.invalid_utf8 ?? 0) + reader.invalidUtf8;
+  return out;
 }
 
 /** The spec's ExportTraceServiceResponse, in the request's encoding. */
@@ -150,8 +151,6 @@ class CheckedReader extends protobuf.BufferReader {
 }
 
 type Json = Record<string, unknown>;
-
-class FieldError extends Error {}
 
 /** What the walk over one request carries: its encoding, how it fails, and the repairs made. */
 interface Walk {
@@ -247,59 +246,6 @@ function span(
   };
 }
 
-const SPAN_KIND_NAMES = [
-  'SPAN_KIND_UNSPECIFIED',
-  'SPAN_KIND_INTERNAL',
-  'SPAN_KIND_SERVER',
-  'SPAN_KIND_CLIENT',
-  'SPAN_KIND_PRODUCER',
-  'SPAN_KIND_CONSUMER',
-];
-const STATUS_CODE_NAMES = ['STATUS_CODE_UNSET', 'STATUS_CODE_OK', 'STATUS_CODE_ERROR'];
-
-function enumValue(v: unknown, names: string[], field: string): number {
-  if (v === undefined || v === null) return 0;
-  if (typeof v === 'number' && Number.isInteger(v) && v >= 0 && v < names.length) return v;
-  if (typeof v === 'string' && names.includes(v)) return names.indexOf(v);
-  throw new FieldError(`${field}: unknown enum value ${JSON.stringify(v)}`);
-}
-
-const HEX = /^[0-9a-f]*$/i;
-
-function id(v: unknown, bytes: number, field: string, isJson: boolean): string {
-  let hex: string;
-  if (isJson) {
-    if (typeof v !== 'string' || !HEX.test(v)) throw new FieldError(`${field}: expected ${bytes * 2} hex characters`);
-    hex = v.toLowerCase();
-  } else {
-    if (!(v instanceof Uint8Array)) throw new FieldError(`${field}: missing`);
-    hex = Buffer.from(v.buffer, v.byteOffset, v.byteLength).toString('hex');
-  }
-  if (hex.length !== bytes * 2) throw new FieldError(`${field}: expected ${bytes} bytes, got ${hex.length / 2}`);
-  if (/^0+$/.test(hex)) throw new FieldError(`${field}: must not be all zeros`);
-  return hex;
-}
-
-const MAX_U64 = 2n ** 64n - 1n;
-/** The last instant a DateTime64(9) column holds (2262-04-11T23:47:16.854775807Z). */
-const MAX_DATETIME64_NS = 2n ** 63n - 1n;
-
-function nanos(v: unknown, field: string, max = MAX_U64): bigint {
-  let n: bigint;
-  if (typeof v === 'bigint') n = v;
-  else if (typeof v === 'number' && Number.isInteger(v)) n = BigInt(v);
-  else if (typeof v === 'string' && /^\d{1,20}$/.test(v)) n = BigInt(v);
-  else if (isLong(v)) n = (BigInt(v.high >>> 0) << 32n) | BigInt(v.low >>> 0);
-  else throw new FieldError(`${field}: expected an unsigned 64-bit nanosecond timestamp`);
-  if (n < 0n || n > max) throw new FieldError(`${field}: out of range`);
-  if (n === 0n) throw new FieldError(`${field}: missing`);
-  return n;
-}
-
-function isLong(v: unknown): v is { low: number; high: number; unsigned: boolean } {
-  return isObject(v) && typeof (v as Json).low === 'number' && typeof (v as Json).high === 'number';
-}
-
 /**
  * An attribute list as a map with no prototype, so any key (`__proto__` too) is data. An empty
  * key is dropped (the OTel spec forbids it); a repeated key keeps its last value. Both counted.
@@ -348,21 +294,6 @@ function anyValue(v: unknown, w: Walk): AttrValue {
   if (has('bytesValue')) {
     const b = a.bytesValue;
     return b instanceof Uint8Array ? Buffer.from(b).toString('base64') : textOf(b, w);
-  }
-  return null;
-}
-
-/** int64 attribute: a number when it is safe, else its decimal string (never a rounded number). */
-function int64(v: unknown): AttrValue {
-  if (typeof v === 'number') return v;
-  if (typeof v === 'string') {
-    const n = Number(v);
-    return Number.isSafeInteger(n) ? n : v;
-  }
-  if (isLong(v)) {
-    const big = BigInt.asIntN(64, (BigInt(v.high >>> 0) << 32n) | BigInt(v.low >>> 0));
-    const n = Number(big);
-    return Number.isSafeInteger(n) ? n : big.toString();
   }
   return null;
 }
