@@ -11,7 +11,7 @@ import type { TableBody } from './spool-record.js';
 /**
  * JSONCompactEachRow, sent as the text it was spooled in: the engine parses it about a third
  * faster than JSONEachRow (no key per value), and nothing is decoded and encoded again on the
- * way (bench/README.md "ingest"). Through `exec`, because the client's `insert` would encode
+ * way (bench/ingest/README.md). Through `exec`, because the client's `insert` would encode
  * every row itself.
  */
 export async function insertBody(store: Store, table: string, body: TableBody): Promise<void> {

@@ -3,6 +3,7 @@ import { decodeTraces } from '../otlp/decode.js';
 import { attr } from '../otlp/encode.js';
 import { buildRows } from './build.js';
 import { IngestPricer } from './pricing.js';
+import { nanosToDateTime64 } from './rows.js';
 
 describe('the attribute map is kept once', () => {
   it('ai_calls.attributes keeps what no column carries; otel_traces keeps the whole map', () => {
@@ -66,5 +67,18 @@ describe('the attribute map is kept once', () => {
     expect(call.properties).toEqual({ plan: 'pro' });
     // …and the span's whole map in otel_traces.
     expect(Object.keys(built.traces[0]!.SpanAttributes).sort()).toEqual(attributes.map((a) => a.key).sort());
+  });
+});
+
+describe('nanosToDateTime64', () => {
+  it('is exact to the nanosecond, second after second and back', () => {
+    const cases: [bigint, string][] = [
+      [1_763_900_000_123_456_789n, '2025-11-23 12:13:20.123456789'],
+      [1_763_900_000_000_000_001n, '2025-11-23 12:13:20.000000001'],
+      [1_763_900_001_999_999_999n, '2025-11-23 12:13:21.999999999'],
+      [1_763_900_000_500_000_000n, '2025-11-23 12:13:20.500000000'],
+      [9_223_372_036_854_775_807n, '2262-04-11 23:47:16.854775807'],
+    ];
+    for (const [ns, text] of cases) expect(nanosToDateTime64(ns)).toBe(text);
   });
 });

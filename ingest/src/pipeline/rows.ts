@@ -300,7 +300,7 @@ export function toTraceRow(span: SpanInput, tenant: string): TraceRow {
     SpanName: span.name,
     SpanKind: SPAN_KINDS[span.kind] ?? 'Unspecified',
     ServiceName: attrString(span.resource['service.name']) || 'unknown_service',
-    ResourceAttributes: stringMap(span.resource),
+    ResourceAttributes: resourceMap(span.resource),
     ScopeName: span.scope.name,
     ScopeVersion: span.scope.version,
     SpanAttributes: stringMap(span.attributes),
@@ -329,8 +329,23 @@ export function spanKey(tenant: string, traceId: string, spanId: string): string
 export function nanosToDateTime64(ns: bigint): string {
   const seconds = ns / 1_000_000_000n;
   const frac = (ns % 1_000_000_000n).toString().padStart(9, '0');
-  const iso = new Date(Number(seconds) * 1000).toISOString(); // 2026-11-23T10:00:00.000Z
-  return `${iso.slice(0, 10)} ${iso.slice(11, 19)}.${frac}`;
+  // The spans of a batch share a few seconds: format each second once.
+  if (seconds !== lastSecond) {
+    const iso = new Date(Number(seconds) * 1000).toISOString(); // 2026-11-23T10:00:00.000Z
+    lastSecond = seconds;
+    lastSecondText = `${iso.slice(0, 10)} ${iso.slice(11, 19)}.`;
+  }
+  return lastSecondText + frac;
+}
+let lastSecond = -1n;
+let lastSecondText = '';
+
+/** A request's spans share their resource: its string map is made once (rows only read it). */
+const resourceMaps = new WeakMap<Attributes, Record<string, string>>();
+function resourceMap(resource: Attributes): Record<string, string> {
+  let map = resourceMaps.get(resource);
+  if (!map) resourceMaps.set(resource, (map = stringMap(resource)));
+  return map;
 }
 
 function attrString(v: AttrValue | undefined): string {
