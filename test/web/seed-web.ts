@@ -153,6 +153,8 @@ export async function seedWeb(svc: { url: string; store: Store }, days = 10): Pr
       { ts, instance: 'web-test', metric: 'spans_rejected', reason: 'invalid_usage', value: rejected },
       { ts, instance: 'web-test', metric: 'dedup_hits', reason: '', value: m % 30 === 0 ? 3 : 0 },
       { ts, instance: 'web-test', metric: 'auth_failures', reason: '', value: m % 45 === 0 ? 1 : 0 },
+      { ts, instance: 'web-test', metric: 'values_repaired', reason: 'lone_surrogate', value: m % 20 === 0 ? 2 : 0 },
+      { ts, instance: 'web-test', metric: 'span_costs_refused', reason: 'above_cap', value: m % 60 === 0 ? 1 : 0 },
       { ts, instance: 'web-test', metric: 'spool_bytes', reason: '', value: (m % 90) * 4096 },
       { ts, instance: 'web-test', metric: 'spool_age_seconds', reason: '', value: m % 90 },
       { ts, instance: 'web-test', metric: 'insert_ms_p99', reason: '', value: 20 + (m % 17) },
