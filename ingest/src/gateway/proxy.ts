@@ -7,6 +7,7 @@ import {
   type Call,
   contextWithUsage,
   getUsageContext,
+  isWirePath,
   startCall,
   type WireCall,
   wireCall,
@@ -126,7 +127,8 @@ export class Gateway {
           );
           return;
         }
-        if (req.method === 'POST') this.readBody(req, res, upstream, rest, pathname, p);
+        // Only a request that may be an AI call is read whole (a file upload streams through).
+        if (req.method === 'POST' && isWirePath(pathname)) this.readBody(req, res, upstream, rest, pathname, p);
         else this.pass(req, res, upstream, rest, undefined, upstream.route.name);
       },
       () => {
@@ -210,21 +212,71 @@ export class Gateway {
     route: string,
   ): void {
     this.deps.metrics.gatewayRequests.inc({ route, kind: 'passed' });
-    const upReq = this.request(up, req, rest, upstreamHeaders(req.rawHeaders, up.host, false, body?.length));
-    upReq.on('response', (ures) => {
+    const headers = upstreamHeaders(req.rawHeaders, up.host, false, body?.length);
+    const onResponse = (ures: IncomingMessage) => {
       res.writeHead(ures.statusCode ?? 502, ures.statusMessage, responseHeaders(ures.rawHeaders, false));
       ures.pipe(res);
       ures.on('error', () => res.destroy());
-    });
-    upReq.on('error', (err) => {
+    };
+    const onError = (err: Error) => {
       if (!res.headersSent) this.refuse(res, rest, 'unreachable', 'upstream_unreachable', unreachable(up, err));
       else res.destroy();
-    });
+    };
+    const hasBody =
+      body !== undefined ||
+      req.headers['content-length'] !== undefined ||
+      req.headers['transfer-encoding'] !== undefined;
+    if (hasBody && body === undefined) {
+      // A streamed body cannot be sent twice: no retry.
+      const upReq = this.request(up, req.method ?? 'GET', rest, headers);
+      upReq.on('response', onResponse);
+      upReq.on('error', onError);
+      res.on('close', () => {
+        if (!res.writableFinished) upReq.destroy();
+      });
+      req.pipe(upReq);
+      return;
+    }
+    const sent = this.send(up, req.method ?? 'GET', rest, headers, body, onResponse, onError);
     res.on('close', () => {
-      if (!res.writableFinished) upReq.destroy();
+      if (!res.writableFinished) sent.destroy();
     });
-    if (body) upReq.end(body);
-    else req.pipe(upReq);
+  }
+
+  /**
+   * Send a request whose body is in hand. A keep-alive socket that the upstream closed just as it
+   * was reused fails with ECONNRESET before anything reached the upstream: tried once more on a
+   * fresh socket (Node's documented pattern, `request.reusedSocket`).
+   */
+  private send(
+    up: Upstream,
+    method: string,
+    rest: string,
+    headers: string[],
+    body: Buffer | undefined,
+    onResponse: (ures: IncomingMessage) => void,
+    onError: (err: Error) => void,
+  ): { destroy(): void } {
+    let current: http.ClientRequest | undefined;
+    let destroyed = false;
+    const attempt = (mayRetry: boolean) => {
+      const r = this.request(up, method, rest, headers);
+      current = r;
+      r.on('response', onResponse);
+      r.on('error', (err: NodeJS.ErrnoException) => {
+        if (destroyed) return;
+        if (mayRetry && r.reusedSocket && err.code === 'ECONNRESET') attempt(false);
+        else onError(err);
+      });
+      r.end(body);
+    };
+    attempt(true);
+    return {
+      destroy() {
+        destroyed = true;
+        current?.destroy();
+      },
+    };
   }
 
   private async meter(
@@ -268,7 +320,6 @@ export class Gateway {
     }
     this.deps.metrics.gatewayRequests.inc({ route: up.route.name, kind: 'call' });
     const payload = wire.body ? withIncludeUsage(raw, wire.body) : raw;
-    const upReq = this.request(up, req, rest, upstreamHeaders(req.rawHeaders, up.host, true, payload.length));
     let done = false;
     const finish = (error?: unknown, partial = false) => {
       if (done) return;
@@ -279,10 +330,10 @@ export class Gateway {
     res.on('close', () => {
       if (res.writableFinished) return;
       // The caller went away: the provider stops generating (and billing) too.
-      upReq.destroy();
+      sent.destroy();
       finish(abortError(), true);
     });
-    upReq.on('error', (err) => {
+    const onError = (err: Error) => {
       if (done) return;
       if (!res.headersSent) {
         this.refuse(res, rest, 'unreachable', 'upstream_unreachable', unreachable(up, err));
@@ -291,8 +342,8 @@ export class Gateway {
         res.destroy();
         finish(err, true);
       }
-    });
-    upReq.on('response', (ures) => {
+    };
+    const onResponse = (ures: IncomingMessage) => {
       const status = ures.statusCode ?? 502;
       const isSse = /^text\/event-stream/i.test(ures.headers['content-type'] ?? '');
       const rewrites = isSse && wire.body !== undefined;
@@ -312,8 +363,9 @@ export class Gateway {
       }
       if (isSse) this.forwardStream(ures, res, call, wire, rewrites, finish);
       else this.forwardBody(ures, res, call, wire, finish);
-    });
-    upReq.end(payload);
+    };
+    const headers = upstreamHeaders(req.rawHeaders, up.host, true, payload.length);
+    const sent = this.send(up, req.method ?? 'POST', rest, headers, payload, onResponse, onError);
   }
 
   /** SSE: each chunk goes on as it arrives; its events are read on the way (and, rewriting, filtered). */
@@ -393,13 +445,13 @@ export class Gateway {
     });
   }
 
-  private request(up: Upstream, req: IncomingMessage, rest: string, headers: string[]): http.ClientRequest {
+  private request(up: Upstream, method: string, rest: string, headers: string[]): http.ClientRequest {
     const mod = up.protocol === 'https:' ? https : http;
     return mod.request({
       protocol: up.protocol,
       hostname: up.hostname,
       port: up.port,
-      method: req.method,
+      method,
       path: up.basePath + rest,
       headers,
       agent: up.agent,

@@ -8,4 +8,4 @@ export { contextWithUsage, getUsageContext } from '../core/usage-context.js';
 export { estimateTokens } from '../core/estimate.js';
 export { modelAlias } from '../prices/model-alias.js';
 export type { ResultReader } from './stainless.js';
-export { type WireCall, wireCall } from './wire.js';
+export { isWirePath, type WireCall, wireCall } from './wire.js';

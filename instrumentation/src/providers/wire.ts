@@ -28,6 +28,17 @@ const ANTHROPIC_MESSAGES = /\/v1\/messages$/;
 /** Gemini API (`/v1beta/models/{m}:…`) and Vertex AI (`…/publishers/google/models/{m}:…`). */
 const GOOGLE_MODEL = /\/models\/([^/:]+):(generateContent|streamGenerateContent|embedContent|batchEmbedContents)$/;
 
+/** Whether a `POST` to `path` may be an AI call (its body is then read); any other request passes through unread. */
+export function isWirePath(path: string): boolean {
+  return (
+    ANTHROPIC_MESSAGES.test(path) ||
+    OPENAI_CHAT.test(path) ||
+    OPENAI_RESPONSES.test(path) ||
+    OPENAI_EMBEDDINGS.test(path) ||
+    GOOGLE_MODEL.test(path)
+  );
+}
+
 /**
  * The AI call a `POST` to `path` (without the query) with this JSON body is, or undefined for a
  * request to pass through unread. `baseURL` is where it goes (it names OpenAI-compatible hosts).
