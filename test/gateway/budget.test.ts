@@ -11,8 +11,22 @@ import { parseUsd } from '../../instrumentation/src/prices/engine.js';
 import { FIXTURES } from '../replay/fixtures.js';
 import { ADMIN_KEY, engineCost, PROVIDER_KEY, rowsOf, sql, useGateway } from './harness.js';
 
-const env = useGateway('budget', { TOKENMETER_ENFORCEMENT_CACHE_MS: '60000' }, { faults: true });
 const f = FIXTURES.openaiChat.ok;
+/** n calls of the fixture, as a USD amount. */
+const calls = (n: bigint) => {
+  const v = (parseUsd(engineCost('openai', f.model, f.tokens)) * n).toString().padStart(13, '0');
+  return `${v.slice(0, -12)}.${v.slice(-12)}`;
+};
+// Every user without a budget of their own may spend 3 calls a month (hard).
+const env = useGateway(
+  'budget',
+  {
+    TOKENMETER_ENFORCEMENT_CACHE_MS: '60000',
+    TOKENMETER_DEFAULT_USER_BUDGET_USD: calls(3n),
+    TOKENMETER_DEFAULT_USER_BUDGET_MODE: 'hard',
+  },
+  { faults: true },
+);
 const messages = [{ role: 'user' as const, content: 'What is the capital of France?' }];
 
 function client(user: string, requestId: string, scenario?: string) {
@@ -32,8 +46,7 @@ function client(user: string, requestId: string, scenario?: string) {
 describe('gateway: hard budgets', () => {
   it('50 concurrent calls against a budget that fits 10: 10 go through, 40 are refused, spend within one call', async () => {
     const cost = engineCost('openai', f.model, f.tokens);
-    const budget = (parseUsd(cost) * 10n).toString();
-    const amountUsd = `${budget.slice(0, -12) || '0'}.${budget.slice(-12).padStart(12, '0')}`;
+    const amountUsd = calls(10n);
     const created = await fetch(`${env.svc.url}/api/v1/budgets`, {
       method: 'POST',
       headers: { authorization: `Bearer ${ADMIN_KEY}`, 'content-type': 'application/json' },
@@ -82,6 +95,22 @@ describe('gateway: hard budgets', () => {
       .chat.completions.create({ model: f.model, messages })
       .catch((e: Error) => e);
     expect(late).toBeInstanceOf(OpenAI.RateLimitError);
+  });
+
+  it('the default per-user budget (hard): a user without a budget of their own gets 3 calls, the 4th is refused', async () => {
+    const results: string[] = [];
+    for (let i = 0; i < 4; i++) {
+      results.push(
+        await client('frank', 'frank')
+          .chat.completions.create({ model: f.model, messages })
+          .then(
+            () => 'ok',
+            (e: Error) => e.message,
+          ),
+      );
+    }
+    expect(results.slice(0, 3)).toEqual(['ok', 'ok', 'ok']);
+    expect(results[3]).toMatch(/budget exceeded: user=frank spent .* USD of .* USD \(tokenmeter budget default-user/);
   });
 
   it('store down: the call still goes through, and its row arrives once the store is back', async () => {

@@ -1,7 +1,14 @@
 import { formatScaled, parseUsd, priceCall } from '@tokenmeter/instrumentation/prices';
 import { type CallSpec, modelAlias } from '@tokenmeter/instrumentation/providers';
 import type { Logger } from 'pino';
-import { budgetStatuses } from '../budgets/status.js';
+import {
+  budgetStatuses,
+  type DefaultUserBudget,
+  defaultUserBudget,
+  defaultUserStatuses,
+  explicitUserKeys,
+} from '../budgets/status.js';
+import { periodBounds } from '../budgets/period.js';
 import { listBudgets } from '../budgets/store.js';
 import type { Budget, BudgetScope } from '../budgets/types.js';
 import type { CallRow } from '../pipeline/rows.js';
@@ -30,6 +37,8 @@ export interface Refusal {
 const FIRST_FETCH_WAIT_MS = 2000;
 
 interface Tracked {
+  /** The budget's id; `default-user/<user>` for the configured default per-user budget. */
+  key: string;
   budget: Budget;
   limit: bigint;
   periodEnd: string;
@@ -43,6 +52,9 @@ interface Tracked {
 
 interface View {
   budgets: Tracked[];
+  /** The default per-user budget (hard mode), one per user seen; users with a budget of their own are left out. */
+  users: Map<string, Tracked>;
+  explicitUsers: Set<string>;
   /** When the fetch that made this view started. */
   fetchedAt: number;
 }
@@ -80,7 +92,16 @@ export class GatewayBudgets implements RowListener {
   private readonly settledBySpan = new Map<string, Settled>();
   private readonly learnt = new Map<string, bigint>();
 
-  constructor(private readonly opts: { store: Store; cacheMs: number; log: Logger; now?: () => number }) {}
+  constructor(
+    private readonly opts: {
+      store: Store;
+      cacheMs: number;
+      log: Logger;
+      now?: () => number;
+      /** TOKENMETER_DEFAULT_USER_BUDGET_*: enforced here when its mode is hard. */
+      defaultUserBudget?: DefaultUserBudget;
+    },
+  ) {}
 
   private now(): number {
     return this.opts.now?.() ?? Date.now();
@@ -110,9 +131,16 @@ export class GatewayBudgets implements RowListener {
         view = this.views.get(tenant);
       }
     }
-    if (!view || view.budgets.length === 0) return undefined;
+    if (!view) return undefined;
+    const perUser = this.perUser(view, tenant, scope.user);
+    if (view.budgets.length === 0 && !perUser) return undefined;
     const alias = modelAlias(scope.model);
     const hit: Tracked[] = [];
+    if (perUser) {
+      const spent = perUser.stored + perUser.unseen + perUser.reserved;
+      if (spent >= perUser.limit) return refusal(perUser, spent);
+      hit.push(perUser);
+    }
     for (const t of view.budgets) {
       const s = t.budget.scope;
       if (s.user && s.user !== scope.user) continue;
@@ -127,7 +155,7 @@ export class GatewayBudgets implements RowListener {
     const learn = `${tenant}/${spec.provider}/${spec.requestModel}`;
     const amount = this.learnt.get(learn) ?? estimate(spec, requestBytes);
     for (const t of hit) t.reserved += amount;
-    this.bySpan.set(spanId, { tenant, ids: hit.map((t) => t.budget.id), amount });
+    this.bySpan.set(spanId, { tenant, ids: hit.map((t) => t.key), amount });
     return undefined;
   }
 
@@ -143,8 +171,8 @@ export class GatewayBudgets implements RowListener {
     this.bySpan.delete(spanId);
     const cost = row?.cost_usd ? parseUsd(row.cost_usd) : 0n;
     const view = this.views.get(r.tenant);
-    for (const t of view?.budgets ?? []) {
-      if (!r.ids.includes(t.budget.id)) continue;
+    for (const t of view ? tracked(view) : []) {
+      if (!r.ids.includes(t.key)) continue;
       t.reserved -= r.amount;
       t.unseen += cost;
     }
@@ -184,28 +212,73 @@ export class GatewayBudgets implements RowListener {
     return p;
   }
 
+  /** The default per-user budget of `user`, when it is hard and the user has none of their own. */
+  private perUser(view: View, tenant: string, user: string): Tracked | undefined {
+    const def = this.opts.defaultUserBudget;
+    if (!def || def.mode !== 'hard' || user === '' || view.explicitUsers.has(user)) return undefined;
+    let t = view.users.get(user);
+    if (!t) {
+      // No row yet this period: nothing spent.
+      t = track(`default-user/${user}`, defaultUserBudget(def, tenant, user), '0', new Date(this.now()));
+      view.users.set(user, t);
+    }
+    return t;
+  }
+
   private async fetch(tenant: string, startedAt: number): Promise<void> {
     const { store } = this.opts;
-    const hard = (await listBudgets(store, tenant)).filter((b) => b.mode === 'hard');
-    const statuses = await budgetStatuses(store, hard, new Date(startedAt));
+    const now = new Date(startedAt);
+    const all = await listBudgets(store, tenant);
+    const hard = all.filter((b) => b.mode === 'hard');
+    const statuses = await budgetStatuses(store, hard, now);
+    const def = this.opts.defaultUserBudget;
+    const explicit = explicitUserKeys(all);
+    const perUser =
+      def?.mode === 'hard' ? await defaultUserStatuses(store, def, { tenant, explicit, now, minPercent: 0 }) : [];
     // Settled calls written before this fetch started are in its spend; the others are not yet.
     const keep = (this.settled.get(tenant) ?? []).filter((s) => s.writtenAt === undefined || s.writtenAt >= startedAt);
     this.settled.set(tenant, keep);
-    const old = new Map((this.views.get(tenant)?.budgets ?? []).map((t) => [t.budget.id, t]));
-    const budgets = statuses.map((s): Tracked => {
-      let unseen = 0n;
-      for (const k of keep) if (k.ids.includes(s.budget.id)) unseen += k.cost;
-      return {
-        budget: s.budget,
-        limit: parseUsd(s.budget.amountUsd),
-        periodEnd: s.periodEnd.toISOString(),
-        stored: parseUsd(s.spendUsd),
-        unseen,
-        reserved: old.get(s.budget.id)?.reserved ?? 0n,
-      };
-    });
-    this.views.set(tenant, { budgets, fetchedAt: startedAt });
+    const previous = this.views.get(tenant);
+    const old = new Map((previous ? tracked(previous) : []).map((t) => [t.key, t]));
+    const carry = (t: Tracked): Tracked => {
+      for (const k of keep) if (k.ids.includes(t.key)) t.unseen += k.cost;
+      t.reserved = old.get(t.key)?.reserved ?? 0n;
+      return t;
+    };
+    const budgets = statuses.map((s) => carry(track(s.budget.id, s.budget, s.spendUsd, now)));
+    const users = new Map(
+      perUser.map((s) => [
+        s.budget.scope.user,
+        carry(track(`default-user/${s.budget.scope.user}`, s.budget, s.spendUsd, now)),
+      ]),
+    );
+    // Users with calls in flight but no row yet keep their reservations.
+    for (const t of old.values()) {
+      if (t.key.startsWith('default-user/') && !users.has(t.budget.scope.user) && t.reserved > 0n) {
+        users.set(t.budget.scope.user, carry(track(t.key, t.budget, '0', now)));
+      }
+    }
+    const explicitUsers = new Set(
+      [...explicit].filter((k) => k.startsWith(`${tenant}\0`)).map((k) => k.slice(tenant.length + 1)),
+    );
+    this.views.set(tenant, { budgets, users, explicitUsers, fetchedAt: startedAt });
   }
+}
+
+function track(key: string, budget: Budget, spendUsd: string, now: Date): Tracked {
+  return {
+    key,
+    budget,
+    limit: parseUsd(budget.amountUsd),
+    periodEnd: periodBounds(budget.period, now).end.toISOString(),
+    stored: parseUsd(spendUsd),
+    unseen: 0n,
+    reserved: 0n,
+  };
+}
+
+function tracked(view: View): Tracked[] {
+  return view.users.size === 0 ? view.budgets : [...view.budgets, ...view.users.values()];
 }
 
 function refusal(t: Tracked, spent: bigint): Refusal {

@@ -39,7 +39,12 @@ export async function startGateway(deps: {
   // The token estimator (for streams cut short) loads its ranks synchronously on first use, ~0.5 s:
   // at start, not in the middle of traffic.
   estimateTokens('warm up');
-  const budgets = new GatewayBudgets({ store: deps.store, cacheMs: config.budgets.enforcementCacheMs, log });
+  const budgets = new GatewayBudgets({
+    store: deps.store,
+    cacheMs: config.budgets.enforcementCacheMs,
+    log,
+    defaultUserBudget: config.budgets.defaultUserBudget,
+  });
   const recorder = gatewayTracer({
     writer: deps.writer,
     pricer: deps.pricer,
