@@ -5,6 +5,9 @@
  * the numbers are the SDK's own cost plus the instrumentation's, without network noise.
  */
 const [variant, mode, callsArg, samplesArg] = process.argv.slice(2);
+// 'stream-usage': the app itself asks for usage (stream_options.include_usage), so every variant
+// reads the same chunks and tokenmeter adds and hides nothing.
+const streaming = mode === 'stream' || mode === 'stream-usage';
 const CALLS = Number(callsArg ?? 2000);
 const SAMPLES = Number(samplesArg ?? 7);
 const root = require('node:path').resolve(__dirname, '../..');
@@ -55,7 +58,7 @@ function setup() {
             'gen_ai.request.model': 'gpt-4o-mini',
             'server.address': 'api.openai.com',
             'server.port': 443,
-            ...(mode === 'stream' ? { 'gen_ai.request.stream': true } : {}),
+            ...(streaming ? { 'gen_ai.request.stream': true } : {}),
           },
         });
         const r = await context.with(trace.setSpan(context.active(), span), fn);
@@ -69,7 +72,7 @@ function setup() {
         span.setAttribute('gen_ai.usage.cost.source', 'span');
         span.setAttribute('tokenmeter.price.id', 'catalogue:openai/gpt-4o-mini');
         span.setAttribute('tokenmeter.price.version', 'genai-prices@0.1.8');
-        if (mode === 'stream') span.setAttribute('gen_ai.response.time_to_first_chunk', 0.001);
+        if (streaming) span.setAttribute('gen_ai.response.time_to_first_chunk', 0.001);
         span.end();
         return r;
       };
@@ -150,14 +153,18 @@ async function main() {
     maxRetries: 0,
   });
   const messages = [{ role: 'user', content: 'What is the capital of France?' }];
-  const once =
-    mode === 'stream'
-      ? async () => {
-          const s = await client.chat.completions.create({ model: 'gpt-4o-mini', messages, stream: true });
-          for await (const _ of s) {
-          }
+  const once = streaming
+    ? async () => {
+        const s = await client.chat.completions.create({
+          model: 'gpt-4o-mini',
+          messages,
+          stream: true,
+          ...(mode === 'stream-usage' ? { stream_options: { include_usage: true } } : {}),
+        });
+        for await (const _ of s) {
         }
-      : () => client.chat.completions.create({ model: 'gpt-4o-mini', messages });
+      }
+    : () => client.chat.completions.create({ model: 'gpt-4o-mini', messages });
   const call = () => wrapCall(once);
   for (let i = 0; i < Math.max(500, CALLS / 2); i++) await call();
   // CPU time of this process per call (robust to other load on the machine), and wall time.
