@@ -97,11 +97,19 @@ function runOne(setupName, app, extraEnv = {}) {
       stderr += d;
     });
     // A set-up that keeps the process alive is reported, not waited for.
-    const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
+    let killed = false;
+    const timer = setTimeout(() => {
+      killed = true;
+      child.kill('SIGKILL');
+    }, 30_000);
     child.on('exit', (code) => {
       clearTimeout(timer);
+      if (killed) {
+        resolve({ error: 'still running after 30 s: stopped (later rounds skip it)' });
+        return;
+      }
       if (code !== 0) {
-        resolve({ error: `exit ${code}: ${stderr.trim().split('\n').at(-1) ?? ''}` });
+        resolve({ error: `exit ${code}: ${(stderr.trim().split('\n').at(-1) ?? '').slice(0, 120)}` });
         return;
       }
       const { wallMs, cpuMs, maxRssKiB } = JSON.parse(readFileSync(out, 'utf8'));
