@@ -23,7 +23,8 @@ export const models: DashboardSpec = {
         {
           title: 'Models in range',
           description:
-            'Per provider and model: calls, failures, tokens, cost, cost per priced call, p95 latency and unpriced calls.',
+            'Per provider and model: calls, failures, tokens, cost, cost per priced call, p95 latency and unpriced calls. ' +
+            'Over more than 7 days, p95 latency counts whole UTC days.',
           kind: 'table',
           format: 'table',
           sql: `SELECT provider, model, calls, failed, round(100 * failed / greatest(calls, 1), 2) AS error_rate,
@@ -31,9 +32,10 @@ export const models: DashboardSpec = {
 FROM ${grouped(
             `provider, model,
     sum(requests) AS calls, sum(errors) AS failed, sum(unpriced_requests) AS unpriced,
-    sum(input_tokens) AS input, sum(output_tokens) AS output, sum(cost_usd) AS cost, ${DURATION_Q} AS d`,
+    sum(input_tokens) AS input, sum(output_tokens) AS output, sum(cost_usd) AS cost`,
             'provider, model',
-          )}
+          )} AS s
+LEFT JOIN ${latencyGrouped(FU, () => `provider, model, ${DURATION_Q} AS d`, 'provider, model')} AS q USING (provider, model)
 ORDER BY cost DESC, provider, model`,
           columns: [
             'provider',

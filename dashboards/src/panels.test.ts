@@ -187,9 +187,38 @@ describe('latency over more than 7 days: a point per UTC day from ai_rollup_dail
     intervalSeconds: grafanaInterval(from30, END, 1000),
     variables,
   });
-  const latency = DASHBOARDS.flatMap((d) => panelsOf(d)).filter((p) => p.sql.includes(LONG_RANGE));
-  it('the latency panels are the two time series', () => {
+  const latency = DASHBOARDS.flatMap((d) => panelsOf(d)).filter(
+    (p) => p.sql.includes(LONG_RANGE) && p.kind === 'timeseries',
+  );
+  it('the latency panels are the two time series and the p95 column of Models in range', () => {
     expect(latency.map((p) => p.title).sort()).toEqual(['Latency p50 / p95', 'p95 latency by provider']);
+    const others = DASHBOARDS.flatMap((d) => panelsOf(d)).filter(
+      (p) => p.sql.includes(LONG_RANGE) && p.kind !== 'timeseries',
+    );
+    expect(others.map((p) => p.title)).toEqual(['Models in range']);
+  });
+  it("Models in range: sums by the hour, p95 from the days' by_model_day states", async () => {
+    const panel = DASHBOARDS.flatMap((d) => panelsOf(d)).find((p) => p.title === 'Models in range') as PanelSpec;
+    const bound = expandPanelSql(panel.sql, opts30(allVars));
+    const plan = await rows<{ explain: string }>(
+      store,
+      `EXPLAIN ${qualifyTables(bound.sql, store.database)}`,
+      bound.params,
+    );
+    const read = plan.map((r) => r.explain.match(/ReadFromMergeTree \((\S+)\)/)?.[1]).filter((x) => x !== undefined);
+    expect(read).toContain('by_model_day');
+    expect(read).toContain('by_model_hour');
+    const result = await runBoth(panel.sql, opts30(allVars));
+    const exact = await runBoth(
+      `SELECT provider, model, quantileExact(0.95)(duration_ms) AS p95, sum(cost_usd) AS cost
+       FROM ai_calls WHERE $__dateFilter(toDate(timestamp)) AND ${filter()} GROUP BY provider, model`,
+      opts30(allVars),
+    );
+    expect(result.length).toBe(exact.length);
+    for (const e of exact) {
+      const r = result.find((x) => x.provider === e.provider && x.model === e.model) as Row;
+      close(Number(r.p95_ms), Number(e.p95), 0.1);
+    }
   });
   it.each(latency.map((p) => [p.title, p] as const))('%s', async (_title, panel) => {
     const bound = expandPanelSql(panel.sql, opts30(allVars));
