@@ -58,6 +58,17 @@ function close(actual: number, expected: number, tolerance: number) {
   expect(Math.abs(actual - expected) / scale, `${actual} vs ${expected}`).toBeLessThanOrEqual(tolerance);
 }
 
+/** What ClickHouse's plan reads for a panel: each ReadFromMergeTree's table or projection. */
+async function planReads(sql: string, opts: ExpandOptions): Promise<string[]> {
+  const bound = expandPanelSql(sql, opts);
+  const plan = await rows<{ explain: string }>(
+    store,
+    `EXPLAIN ${qualifyTables(bound.sql, store.database)}`,
+    bound.params,
+  );
+  return plan.map((r) => r.explain.match(/ReadFromMergeTree \((\S+)\)/)?.[1]).filter((x) => x !== undefined);
+}
+
 describe.each(DASHBOARDS.map((d) => [d.uid, d] as const))('%s', (_uid, spec) => {
   it('every panel has a raw-sum check', () => {
     for (const p of panelsOf(spec)) expect(CHECKS[`${spec.uid} / ${p.title}`], p.title).toBeDefined();
@@ -199,13 +210,7 @@ describe('latency over more than 7 days: a point per UTC day from ai_rollup_dail
   });
   it("Models in range: sums by the hour, p95 from the days' by_model_day states", async () => {
     const panel = DASHBOARDS.flatMap((d) => panelsOf(d)).find((p) => p.title === 'Models in range') as PanelSpec;
-    const bound = expandPanelSql(panel.sql, opts30(allVars));
-    const plan = await rows<{ explain: string }>(
-      store,
-      `EXPLAIN ${qualifyTables(bound.sql, store.database)}`,
-      bound.params,
-    );
-    const read = plan.map((r) => r.explain.match(/ReadFromMergeTree \((\S+)\)/)?.[1]).filter((x) => x !== undefined);
+    const read = await planReads(panel.sql, opts30(allVars));
     expect(read).toContain('by_model_day');
     expect(read).toContain('by_model_hour');
     const result = await runBoth(panel.sql, opts30(allVars));
@@ -221,11 +226,9 @@ describe('latency over more than 7 days: a point per UTC day from ai_rollup_dail
     }
   });
   it.each(latency.map((p) => [p.title, p] as const))('%s', async (_title, panel) => {
+    expect(await planReads(panel.sql, opts30(allVars))).toContain('by_model_day');
     const bound = expandPanelSql(panel.sql, opts30(allVars));
     const sql = qualifyTables(bound.sql, store.database);
-    const plan = await rows<{ explain: string }>(store, `EXPLAIN ${sql}`, bound.params);
-    const read = plan.map((r) => r.explain.match(/ReadFromMergeTree \((\S+)\)/)?.[1]).filter((x) => x !== undefined);
-    expect(read).toContain('by_model_day');
     const estimate = await rows<{ table: string; marks: string }>(store, `EXPLAIN ESTIMATE ${sql}`, bound.params);
     expect([...new Set(estimate.filter((r) => Number(r.marks) > 0).map((r) => r.table))]).toEqual(['ai_rollup_daily']);
     // One point per UTC day (per provider), and each p95 near the exact p95 of the day's raw calls.
@@ -256,13 +259,7 @@ describe('panels about every user read the projections of ai_user_daily', () => 
   ])('%s: %s', async (title, projections) => {
     const users = DASHBOARDS.find((d) => d.uid === 'tokenmeter-users') as DashboardSpec;
     const panel = panelsOf(users).find((p) => p.title === title) as PanelSpec;
-    const bound = expandPanelSql(panel.sql, options(allVars));
-    const plan = await rows<{ explain: string }>(
-      store,
-      `EXPLAIN ${qualifyTables(bound.sql, store.database)}`,
-      bound.params,
-    );
-    const read = plan.map((r) => r.explain.match(/ReadFromMergeTree \((\S+)\)/)?.[1]).filter((x) => x !== undefined);
+    const read = await planReads(panel.sql, options(allVars));
     expect(read.length).toBeGreaterThan(0);
     for (const name of read) expect(projections).toContain(name);
   });
@@ -287,13 +284,7 @@ describe('"All" panels about providers, models, services or teams read a project
   const panels = DASHBOARDS.flatMap((d) => panelsOf(d).map((p) => [`${d.uid} / ${p.title}`, p] as const));
   it.each(Object.entries(PROJECTION))('%s: %s', async (name, projection) => {
     const panel = panels.find(([n]) => n === name)?.[1] as PanelSpec;
-    const bound = expandPanelSql(panel.sql, options(allVars));
-    const plan = await rows<{ explain: string }>(
-      store,
-      `EXPLAIN ${qualifyTables(bound.sql, store.database)}`,
-      bound.params,
-    );
-    const read = plan.map((r) => r.explain.match(/ReadFromMergeTree \((\S+)\)/)?.[1]).filter((x) => x !== undefined);
+    const read = await planReads(panel.sql, options(allVars));
     // The per-user branch's table is in the plan too; it reads no granule with $user "All".
     expect(read).toContain(projection);
     expect(read).not.toContain(`${store.database}.ai_rollup_hourly`);
