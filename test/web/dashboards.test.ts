@@ -316,7 +316,7 @@ describe('numbers on screen equal raw SQL over the same range', () => {
     expect(new Set(models)).toEqual(new Set(['gpt-4o']));
     const trace = await w.page.locator('main[data-page="calls"] td[data-col="trace_id"]').first().innerText();
     await w.page.locator('main[data-page="calls"] tbody tr').first().click();
-    await w.page.locator('[data-page="call"]').waitFor();
+    await w.page.locator('main[data-page="call"] .cards[data-page="call"]').waitFor();
     const [raw] = await sql<Record<string, string | number | null>>(
       svc,
       `SELECT input_tokens, output_tokens, toString(cost_usd) AS cost, price_id, trace_id FROM ai_calls WHERE trace_id = '${trace}'`,
@@ -366,7 +366,7 @@ describe('keys', () => {
     // One call, from the calls list: tokens, no cost.
     await w.page.goto(`${svc.url}/#/calls?from=now-7d`);
     await w.page.locator('main[data-page="calls"] tbody tr').first().click();
-    await w.page.locator('[data-page="call"]').waitFor();
+    await w.page.locator('main[data-page="call"] .cards[data-page="call"]').waitFor();
     expect(await w.page.locator('body').innerText()).not.toContain('$');
     expect(await w.page.locator('dd[data-field="input"]').innerText()).toMatch(/^[\d,]+$/);
     await w.page.goto(`${svc.url}/#/d/tokenmeter-overview?from=${from}&to=${to}`);
