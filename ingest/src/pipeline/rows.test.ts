@@ -4,6 +4,7 @@ import { attr } from '../otlp/encode.js';
 import { buildRows } from './build.js';
 import { IngestPricer } from './pricing.js';
 import { nanosToDateTime64 } from './rows.js';
+import { otlpRequest, svcAttr } from '../../../test/support/otlp.ts';
 
 describe('the attribute map is kept once', () => {
   it('ai_calls.attributes keeps what no column carries; otel_traces keeps the whole map', () => {
@@ -25,29 +26,20 @@ describe('the attribute map is kept once', () => {
       attr('gen_ai.request.temperature', 0.5),
       attr('app.note', 'kept'),
     ];
-    const request = {
-      resourceSpans: [
+    const request = otlpRequest(
+      [
         {
-          resource: { attributes: [attr('service.name', 'svc')] },
-          scopeSpans: [
-            {
-              scope: { name: 'test' },
-              spans: [
-                {
-                  traceId: 'ab'.repeat(16),
-                  spanId: 'cd'.repeat(8),
-                  name: 'chat gpt-4o-mini',
-                  kind: 3,
-                  startTimeUnixNano: String(now - 1_000_000_000n),
-                  endTimeUnixNano: String(now),
-                  attributes,
-                },
-              ],
-            },
-          ],
+          traceId: 'ab'.repeat(16),
+          spanId: 'cd'.repeat(8),
+          name: 'chat gpt-4o-mini',
+          kind: 3,
+          startTimeUnixNano: String(now - 1_000_000_000n),
+          endTimeUnixNano: String(now),
+          attributes,
         },
       ],
-    };
+      [svcAttr('svc')],
+    );
     const spans = decodeTraces(Buffer.from(JSON.stringify(request)), 'json').spans;
     const built = buildRows(spans, () => 'acme', new IngestPricer(), Date.now());
     const call = built.calls[0]!;

@@ -6,6 +6,7 @@ import { buildRows } from './build.js';
 import { IngestPricer } from './pricing.js';
 import { spanKey } from './rows.js';
 import { decodeRecord, encodeRecord, type SpoolBatch } from './spool-record.js';
+import { otlpRequest, svcAttr } from '../../../test/support/otlp.ts';
 
 function batch(): SpoolBatch {
   const now = BigInt(Date.now()) * 1_000_000n;
@@ -25,23 +26,14 @@ function batch(): SpoolBatch {
       ...Object.entries(extra).map(([k, v]) => attr(k, v)),
     ],
   });
-  const request = {
-    resourceSpans: [
-      {
-        resource: { attributes: [attr('service.name', 'svc')] },
-        scopeSpans: [
-          {
-            scope: { name: 'test' },
-            spans: [
-              span(1, { 'x.text': 'line\nbreak\ttab "quoted" \\ \u0000 é 😀', ['__proto__']: 'data' }),
-              span(2, { 'x.other': '[1,2]' }),
-              span(3, {}),
-            ],
-          },
-        ],
-      },
+  const request = otlpRequest(
+    [
+      span(1, { 'x.text': 'line\nbreak\ttab "quoted" \\ \u0000 é 😀', ['__proto__']: 'data' }),
+      span(2, { 'x.other': '[1,2]' }),
+      span(3, {}),
     ],
-  };
+    [svcAttr('svc')],
+  );
   const body = Buffer.from(JSON.stringify(request));
   const built = buildRows(decodeTraces(body, 'json').spans, () => 'acme', new IngestPricer(), Date.now());
   expect(built.rejected).toEqual([]);
