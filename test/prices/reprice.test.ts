@@ -142,6 +142,49 @@ describe('reprice after a mid-day price change', () => {
     await expectRollupsEqualRaw(store);
   });
 
+  it('never writes a cost above the per-call cap: those calls keep theirs and are counted', async () => {
+    const costs = async () =>
+      rows<{ span_id: string; cost: string | null }>(
+        store,
+        `SELECT span_id, toString(cost_usd) AS cost FROM ${store.database}.ai_calls FINAL ORDER BY span_id`,
+      );
+    const kept = await costs();
+    // An override a million times dearer, from the start of the window: every gpt-4o-mini call
+    // with tokens would cost more than a $0.01 cap.
+    const absurd = {
+      id: 'absurd',
+      provider: 'openai',
+      model: 'gpt-4o-mini',
+      effectiveFrom: START.toISOString(),
+      prices: { input_mtok: 1_000_000, output_mtok: 1_000_000 },
+    };
+    const minis = seeded.filter(
+      (r) => r.model === 'gpt-4o-mini' && Number(r.input_tokens) + Number(r.output_tokens) > 0,
+    );
+    expect(minis.length).toBeGreaterThan(10);
+    const capped = await reprice(store, {
+      from: START,
+      to: END,
+      tenant: '*',
+      actor: 'test',
+      overrides: [absurd],
+      bounds: { factor: 10, maxCallUsd: '0.01' },
+      ttlDays: 90,
+    });
+    expect(capped.aboveCap).toBe(minis.length);
+    // Nothing else changes in cost: only zero-token (error) calls, $0 at any price, take the new price id.
+    const zero = seeded.filter(
+      (r) => r.model === 'gpt-4o-mini' && Number(r.input_tokens) + Number(r.output_tokens) === 0,
+    );
+    expect(capped.changed).toBeLessThanOrEqual(zero.length);
+    expect(capped.costAfterUsd).toBe('0');
+    expect(capped.costBeforeUsd).toBe('0');
+    const after = new Map((await costs()).map((r) => [r.span_id, r.cost]));
+    for (const r of kept) if (minis.some((m) => m.span_id === r.span_id)) expect(after.get(r.span_id)).toBe(r.cost);
+    for (const cost of after.values()) if (cost !== null) expect(parseUsd(cost) <= parseUsd('1000')).toBe(true);
+    await expectRollupsEqualRaw(store);
+  });
+
   it('refuses while a materialized view it cannot rebuild reads ai_calls', async () => {
     const db = store.database;
     await store.writer.command({

@@ -105,6 +105,7 @@ export const addPricesCommands: AddCommands = (program, { client }) => {
       const r = await client.job<{
         examined: number;
         changed: number;
+        aboveCap?: number;
         costBeforeUsd: string;
         costAfterUsd: string;
         days: string[];
@@ -113,6 +114,11 @@ export const addPricesCommands: AddCommands = (program, { client }) => {
         `re-priced ${r.changed} of ${r.examined} calls: $${r.costBeforeUsd} → $${r.costAfterUsd}; ` +
           `rollups rebuilt for ${r.days.length} day(s); audit row written\n`,
       );
+      if (r.aboveCap) {
+        write(
+          `${r.aboveCap} call(s) kept their cost: the new one is above TOKENMETER_MAX_CALL_COST_USD (check the override)\n`,
+        );
+      }
     });
 };
 

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { formatScaled, type PriceOverride, parseUsd } from '@tokenmeter/instrumentation/prices';
 import type { CallRow } from '../pipeline/rows.js';
+import { type CostBounds, DEFAULT_COST_BOUNDS, exceedsCap } from '../pipeline/span-cost.js';
 import { recordAudit } from '../retention/audit.js';
 import { type Grain, rebuildRollups, rollupKey } from '../retention/rollups.js';
 import { chDateTime, localTable, onCluster, select, table } from '../retention/sql.js';
@@ -19,6 +20,12 @@ export interface RepriceOptions {
   overrides: readonly PriceOverride[];
   /** Raw retention: days about to expire are refused (their rollups could not be rebuilt whole). */
   ttlDays: number;
+  /**
+   * Ingest's per-call cap (TOKENMETER_MAX_CALL_COST_USD): a new cost above it is not written
+   * (the call keeps the cost it has and is counted in `aboveCap`), so no override can store a
+   * cost ingest would have refused, and no sum can wrap.
+   */
+  bounds?: CostBounds;
   now?: Date;
   onProgress?: (done: number, total: number, label: string) => void;
 }
@@ -27,6 +34,8 @@ export interface RepriceResult {
   runId: string;
   examined: number;
   changed: number;
+  /** Calls whose new cost would be above the per-call cap: left as they were. */
+  aboveCap: number;
   costBeforeUsd: string;
   costAfterUsd: string;
   byModel: Record<string, { changed: number; costBeforeUsd: string; costAfterUsd: string }>;
@@ -80,11 +89,13 @@ export async function reprice(store: Store, opts: RepriceOptions): Promise<Repri
     runId,
     examined: 0,
     changed: 0,
+    aboveCap: 0,
     costBeforeUsd: '0',
     costAfterUsd: '0',
     byModel: {},
     days: [],
   };
+  const bounds = opts.bounds ?? DEFAULT_COST_BOUNDS;
   const sums = { before: 0n, after: 0n, models: new Map<string, { n: number; before: bigint; after: bigint }>() };
   const keys: Record<Grain, Set<string>> = { hourly: new Set(), daily: new Set() };
   const days = new Set<string>();
@@ -111,6 +122,12 @@ export async function reprice(store: Store, opts: RepriceOptions): Promise<Repri
     for (const row of rows) {
       const next = repriceCall(row, opts.overrides);
       if (!next) continue;
+      if (next.cost_usd !== null && exceedsCap(next.cost_usd, bounds)) {
+        result.aboveCap++;
+        continue;
+      }
+      // What the cache saved is bounded like a cost, as at ingest.
+      if (exceedsCap(next.cache_savings_usd, bounds)) next.cache_savings_usd = bounds.maxCallUsd;
       const before = row.cost_usd === null ? 0n : parseUsd(row.cost_usd);
       const after = next.cost_usd === null ? 0n : parseUsd(next.cost_usd);
       sums.before += before;

@@ -132,6 +132,7 @@ export function pricesRouter(deps: PricesDeps): Router {
           tenant: req.principal!.tenant,
           actor: req.principal!.keyId,
           overrides: deps.pricer.getOverrides(),
+          bounds: deps.pricer.bounds,
           ttlDays: deps.ttlDays,
           onProgress: progress,
         }),
