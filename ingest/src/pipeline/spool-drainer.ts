@@ -125,7 +125,7 @@ export class SpoolDrainer {
     const { spool, metrics, log } = this.opts;
     let backoffMs = 100;
     while (!this.stopDrain) {
-      const group = spool.nextGroup(DRAIN_GROUP_BYTES);
+      const group = await spool.nextGroup(DRAIN_GROUP_BYTES);
       if (!group[0]) {
         await new Promise<void>((r) => {
           this.drainWake = r;

@@ -61,11 +61,11 @@ describe('Spool', () => {
     const a = await Spool.open({ dir, maxBytes: 10 * 1024 * 1024, segmentBytes: 64 * 1024 });
     for (let i = 0; i < 40; i++) await a.append(Buffer.alloc(10_000, i));
     expect(readdirSync(dir).filter((f) => f.startsWith('seg-')).length).toBeGreaterThan(3);
-    const group = a.nextGroup(50_000);
+    const group = await a.nextGroup(50_000);
     expect(group.map((e) => e.seq)).toEqual([1, 2, 3, 4]);
     // Crash before the group is acknowledged: more records arrive after the restart.
     const b = await Spool.open({ dir, maxBytes: 10 * 1024 * 1024, segmentBytes: 64 * 1024 });
-    expect(b.nextGroup(1_000_000).length).toBe(4);
+    expect((await b.nextGroup(1_000_000)).length).toBe(4);
     for (const e of b.list().slice()) await b.ack(e);
     await b.close();
     expect(readdirSync(dir).filter((f) => f.startsWith('seg-')).length).toBeLessThanOrEqual(1);

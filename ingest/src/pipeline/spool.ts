@@ -10,7 +10,7 @@ import {
   rmSync,
   writeFileSync,
 } from 'node:fs';
-import { type FileHandle, open, readFile } from 'node:fs/promises';
+import { type FileHandle, open, readFile, rename, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { crc32 } from 'node:zlib';
 
@@ -197,9 +197,10 @@ export class Spool {
    * The next records to drain as one insert: from the oldest, whole records up to
    * `maxBytes`. Deterministic across a crash: the group is written down (fsynced)
    * before its insert is tried, and at open the same group comes back first, so a
-   * retried insert has the same rows and the same deduplication token.
+   * retried insert has the same rows and the same deduplication token. The write and its
+   * fsync run off the event loop (one per insert, on the hot path of every request).
    */
-  nextGroup(maxBytes: number): SpoolEntry[] {
+  async nextGroup(maxBytes: number): Promise<SpoolEntry[]> {
     const head = this.entries[0];
     if (!head) return [];
     const fixed = this.inflight;
@@ -215,7 +216,7 @@ export class Spool {
       bytes += e.bytes;
     }
     this.inflight = { segment: head.segment, offset: head.offset, count: group.length };
-    writeDurably(join(this.opts.dir, 'inflight.json'), JSON.stringify(this.inflight), false);
+    await writeDurablyAsync(join(this.opts.dir, 'inflight.json'), JSON.stringify(this.inflight));
     return group;
   }
 
@@ -276,8 +277,9 @@ export class Spool {
     const checkpoint = next
       ? { segment: next.segment, offset: next.offset }
       : { segment: entry.segment, offset: entry.offset + entry.bytes };
-    writeFileSync(join(this.opts.dir, 'checkpoint.json.tmp'), JSON.stringify(checkpoint));
-    renameSync(join(this.opts.dir, 'checkpoint.json.tmp'), join(this.opts.dir, 'checkpoint.json'));
+    // Off the event loop (once per record drained); no fsync, see the class comment.
+    await writeFile(join(this.opts.dir, 'checkpoint.json.tmp'), JSON.stringify(checkpoint));
+    await rename(join(this.opts.dir, 'checkpoint.json.tmp'), join(this.opts.dir, 'checkpoint.json'));
     if (next?.segment !== entry.segment && entry.segment !== this.active?.segment) {
       await this.readers.get(entry.segment)?.close();
       this.readers.delete(entry.segment);
@@ -319,12 +321,26 @@ export class Spool {
 }
 
 /**
- * Write a file whole or not at all: temp file, fsync, rename, and (`syncDir`) fsync the
- * folder so the new name survives a power cut too. inflight.json skips that last step, as
- * it always has (it is written once per insert, on the hot path); a kill -9 keeps the rename
- * either way, since the page cache outlives the process.
+ * writeDurably without the folder's fsync, off the event loop: for inflight.json, written
+ * once per insert on the hot path (a kill -9 keeps the rename either way, since the page
+ * cache outlives the process).
  */
-function writeDurably(path: string, text: string, syncDir = true): void {
+async function writeDurablyAsync(path: string, text: string): Promise<void> {
+  const fh = await open(`${path}.tmp`, 'w');
+  try {
+    await fh.writeFile(text);
+    await fh.datasync();
+  } finally {
+    await fh.close();
+  }
+  await rename(`${path}.tmp`, path);
+}
+
+/**
+ * Write a file whole or not at all: temp file, fsync, rename, and fsync the
+ * folder so the new name survives a power cut too.
+ */
+function writeDurably(path: string, text: string): void {
   writeFileSync(`${path}.tmp`, text);
   const fd = openSync(`${path}.tmp`, 'r');
   try {
@@ -333,7 +349,6 @@ function writeDurably(path: string, text: string, syncDir = true): void {
     closeSync(fd);
   }
   renameSync(`${path}.tmp`, path);
-  if (!syncDir) return;
   const dirFd = openSync(dirname(path), 'r');
   try {
     fsyncSync(dirFd);
