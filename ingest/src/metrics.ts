@@ -55,7 +55,7 @@ export function createMetrics() {
     }),
     gatewayRefused: new Counter({
       name: 'tokenmeter_gateway_refused_total',
-      help: 'Gateway requests answered by the gateway instead of the provider, by reason (missing_key, wrong_key, budget_exceeded, body_too_large, upstream_unreachable, unknown_route)',
+      help: 'Gateway requests answered by the gateway instead of the provider, by reason (missing_key, wrong_key, rate_limited, budget_exceeded, body_too_large, upstream_unreachable, unknown_route)',
       labelNames: ['reason'] as const,
       registers: [registry],
     }),

@@ -6,11 +6,13 @@
  */
 export type WireApi = 'openai' | 'anthropic' | 'google';
 
-export type GatewayErrorKind = 'unauthenticated' | 'budget_exceeded' | 'too_large' | 'unreachable' | 'not_found';
+export type GatewayErrorKind =
+  'unauthenticated' | 'budget_exceeded' | 'rate_limited' | 'too_large' | 'unreachable' | 'not_found';
 
 const STATUS: Record<GatewayErrorKind, number> = {
   unauthenticated: 401,
   budget_exceeded: 429,
+  rate_limited: 429,
   too_large: 413,
   unreachable: 502,
   not_found: 404,
@@ -19,6 +21,7 @@ const STATUS: Record<GatewayErrorKind, number> = {
 const OPENAI_TYPE: Record<GatewayErrorKind, string> = {
   unauthenticated: 'invalid_request_error',
   budget_exceeded: 'insufficient_quota',
+  rate_limited: 'requests',
   too_large: 'invalid_request_error',
   unreachable: 'server_error',
   not_found: 'invalid_request_error',
@@ -27,6 +30,7 @@ const OPENAI_TYPE: Record<GatewayErrorKind, string> = {
 const ANTHROPIC_TYPE: Record<GatewayErrorKind, string> = {
   unauthenticated: 'authentication_error',
   budget_exceeded: 'rate_limit_error',
+  rate_limited: 'rate_limit_error',
   too_large: 'request_too_large',
   unreachable: 'api_error',
   not_found: 'not_found_error',
@@ -35,6 +39,7 @@ const ANTHROPIC_TYPE: Record<GatewayErrorKind, string> = {
 const GOOGLE_STATUS: Record<GatewayErrorKind, string> = {
   unauthenticated: 'UNAUTHENTICATED',
   budget_exceeded: 'RESOURCE_EXHAUSTED',
+  rate_limited: 'RESOURCE_EXHAUSTED',
   too_large: 'INVALID_ARGUMENT',
   unreachable: 'UNAVAILABLE',
   not_found: 'NOT_FOUND',
@@ -49,10 +54,12 @@ export function apiOfPath(path: string): WireApi {
   return 'openai';
 }
 
+/** `retryAfterS`: a refusal that passes (the key's rate limit) says when to try again, as the providers do. */
 export function gatewayError(
   api: WireApi,
   kind: GatewayErrorKind,
   message: string,
+  retryAfterS?: number,
 ): { status: number; headers: Record<string, string>; body: string } {
   const status = STATUS[kind];
   const code = `tokenmeter_${kind}`;
@@ -63,6 +70,7 @@ export function gatewayError(
         ? { error: { code: status, message, status: GOOGLE_STATUS[kind] } }
         : { error: { message, type: OPENAI_TYPE[kind], param: null, code } };
   const headers: Record<string, string> = { 'content-type': 'application/json', 'x-tokenmeter-error': code };
-  if (kind !== 'unreachable') headers['x-should-retry'] = 'false';
+  if (retryAfterS !== undefined) headers['retry-after'] = String(retryAfterS);
+  else if (kind !== 'unreachable') headers['x-should-retry'] = 'false';
   return { status, headers, body: JSON.stringify(body) };
 }

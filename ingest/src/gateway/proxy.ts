@@ -127,6 +127,21 @@ export class Gateway {
           );
           return;
         }
+        // The key's rate limit, the same token bucket as its OTLP requests (TOKENMETER_RATE_LIMIT_*).
+        const wait = this.deps.keys.admit?.(p) ?? 0;
+        if (wait > 0) {
+          req.resume();
+          this.deps.metrics.rateLimited.inc();
+          this.refuse(
+            res,
+            pathname,
+            'rate_limited',
+            'rate_limited',
+            `rate limit of this tokenmeter key exceeded (TOKENMETER_RATE_LIMIT_RPS), retry in ${wait} s`,
+            wait,
+          );
+          return;
+        }
         // Only a request that may be an AI call is read whole (a file upload streams through).
         if (req.method === 'POST' && isWirePath(pathname)) this.readBody(req, res, upstream, rest, pathname, p);
         else this.pass(req, res, upstream, rest, undefined, upstream.route.name);
@@ -480,10 +495,17 @@ export class Gateway {
     });
   }
 
-  private refuse(res: ServerResponse, path: string, kind: GatewayErrorKind, reason: string, message: string): void {
+  private refuse(
+    res: ServerResponse,
+    path: string,
+    kind: GatewayErrorKind,
+    reason: string,
+    message: string,
+    retryAfterS?: number,
+  ): void {
     this.deps.metrics.gatewayRefused.inc({ reason });
     if (res.headersSent || res.destroyed) return;
-    const e = gatewayError(apiOfPath(path), kind, message);
+    const e = gatewayError(apiOfPath(path), kind, message, retryAfterS);
     res.writeHead(e.status, e.headers).end(e.body);
   }
 
