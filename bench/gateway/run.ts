@@ -12,6 +12,7 @@
  *   npm run build && nice -n 10 npx tsx bench/gateway/run.ts [ROUNDS]
  *   env: RATE (2000) SECONDS (5) STREAMS (500) CHUNKS (10) GAP (100)
  *        STORE: http (default: ClickHouse in a process of its own, as deployed) or embedded (chdb in the service)
+ *        TARGETS: which of direct,proxy,gateway to run (all three by default)
  */
 import { type ChildProcess, fork, spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -28,6 +29,7 @@ const STREAMS = Number(process.env.STREAMS ?? 500);
 const CHUNKS = Number(process.env.CHUNKS ?? 10);
 const GAP = Number(process.env.GAP ?? 100);
 const STORE = process.env.STORE ?? 'http';
+const TARGETS = (process.env.TARGETS ?? 'direct,proxy,gateway').split(',');
 const ADMIN = 'bench-gateway-admin-key-0123456789';
 const here = (p: string) => fileURLToPath(new URL(p, import.meta.url));
 const now = () => performance.timeOrigin + performance.now();
@@ -44,8 +46,9 @@ function forked(
   file: string,
   args: string[],
   execArgv: string[] = [],
+  env: NodeJS.ProcessEnv = process.env,
 ): Promise<{ child: ChildProcess; message: unknown }> {
-  const child = fork(here(file), args, { stdio: 'inherit', execArgv });
+  const child = fork(here(file), args, { stdio: 'inherit', execArgv, env });
   return new Promise((resolve, reject) => {
     child.once('message', (message) => resolve({ child, message }));
     child.once('exit', (code) => reject(new Error(`${file} exited ${code}`)));
@@ -56,13 +59,15 @@ async function startGateway(
   upstreamPort: number,
   dir: string,
   clickhouseUrl: string | undefined,
+  loopDelayFile: string,
 ): Promise<{ child: ChildProcess; port: number }> {
   const port = await freePort();
   const gwPort = await freePort();
   // GATEWAY_NODE_ARGS: e.g. --cpu-prof --cpu-prof-dir=/tmp/prof to profile the service.
   const nodeArgs = (process.env.GATEWAY_NODE_ARGS ?? '').split(' ').filter(Boolean);
-  const child = spawn(process.execPath, [...nodeArgs, here('../../ingest/dist/cli.js'), 'serve'], {
+  const child = spawn(process.execPath, [...nodeArgs, ...LOOP_DELAY_ARGS, here('../../ingest/dist/cli.js'), 'serve'], {
     env: {
+      LOOP_DELAY_FILE: loopDelayFile,
       PATH: process.env.PATH ?? '',
       HOST: '127.0.0.1',
       PORT: String(port),
@@ -87,6 +92,22 @@ async function startGateway(
   throw new Error('the gateway did not start');
 }
 
+const LOOP_DELAY_ARGS = ['--import', here('loop-delay.mjs')];
+
+/** The event-loop delay (ms) of a process since the last call (loop-delay.mjs, preloaded into it). */
+async function loopDelay(pid: number, file: string): Promise<{ p50: number; p99: number; max: number }> {
+  const asked = Date.now();
+  process.kill(pid, 'SIGUSR2');
+  for (let i = 0; i < 100; i++) {
+    await new Promise((r) => setTimeout(r, 20));
+    try {
+      const d = JSON.parse(readFileSync(file, 'utf8')) as { p50: number; p99: number; max: number; at: number };
+      if (d.at >= asked) return d;
+    } catch {}
+  }
+  return { p50: NaN, p99: NaN, max: NaN };
+}
+
 /** utime + stime of a process, in µs; and its peak RSS (VmHWM), in bytes. */
 function cpuMicros(pid: number): number {
   const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
@@ -101,7 +122,13 @@ interface Target {
   name: 'direct' | 'proxy' | 'gateway';
   baseURL: string;
   pid: number | undefined;
+  /** Where its event-loop delay is written (loop-delay.mjs). */
+  loop: string | undefined;
 }
+
+const f = (x: number) => (Number.isFinite(x) ? x.toFixed(2) : 'n/a');
+const mean = (xs: number[]) => (xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : NaN);
+const load = () => readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
 
 function client(t: Target): OpenAI {
   return new OpenAI({
@@ -180,6 +207,11 @@ interface Sample {
   delay: number[];
   errors: number;
   cpuPerCallUs: number[];
+  cpuPlainUs: number[];
+  cpuStreamUs: number[];
+  /** Event-loop delay of the target's process per phase (ms): p99s and maxima. */
+  loopP99: number[];
+  loopMax: number[];
 }
 
 async function main() {
@@ -187,18 +219,44 @@ async function main() {
   const upPort = await freePort();
   const proxyPort = await freePort();
   const { child: upstream } = await forked('upstream.mjs', [String(upPort), String(CHUNKS), String(GAP)]);
-  const { child: proxy } = await forked('proxy.mjs', [String(proxyPort), String(upPort)]);
+  const proxyLoop = join(dir, 'proxy-loop.json');
+  const gatewayLoop = join(dir, 'gateway-loop.json');
+  const { child: proxy } = await forked('proxy.mjs', [String(proxyPort), String(upPort)], LOOP_DELAY_ARGS, {
+    ...process.env,
+    LOOP_DELAY_FILE: proxyLoop,
+  });
   const store =
     STORE === 'http' ? await forked('clickhouse.ts', [join(dir, 'clickhouse')], ['--import', 'tsx']) : undefined;
   const clickhouseUrl = store ? `http://127.0.0.1:${store.message as number}` : undefined;
-  const gateway = await startGateway(upPort, join(dir, 'data'), clickhouseUrl);
-  const targets: Target[] = [
-    { name: 'direct', baseURL: `http://127.0.0.1:${upPort}/v1`, pid: undefined },
-    { name: 'proxy', baseURL: `http://127.0.0.1:${proxyPort}/openai/v1`, pid: proxy.pid },
-    { name: 'gateway', baseURL: `http://127.0.0.1:${gateway.port}/openai/v1`, pid: gateway.child.pid },
-  ];
+  const gateway = await startGateway(upPort, join(dir, 'data'), clickhouseUrl, gatewayLoop);
+  const targets: Target[] = (
+    [
+      { name: 'direct', baseURL: `http://127.0.0.1:${upPort}/v1`, pid: undefined, loop: undefined },
+      { name: 'proxy', baseURL: `http://127.0.0.1:${proxyPort}/openai/v1`, pid: proxy.pid, loop: proxyLoop },
+      {
+        name: 'gateway',
+        baseURL: `http://127.0.0.1:${gateway.port}/openai/v1`,
+        pid: gateway.child.pid,
+        loop: gatewayLoop,
+      },
+    ] as Target[]
+  ).filter((t) => TARGETS.includes(t.name));
   const samples = new Map(
-    targets.map((t) => [t.name, { rates: [], plain: [], ttfb: [], delay: [], errors: 0, cpuPerCallUs: [] } as Sample]),
+    targets.map((t) => [
+      t.name,
+      {
+        rates: [],
+        plain: [],
+        ttfb: [],
+        delay: [],
+        errors: 0,
+        cpuPerCallUs: [],
+        cpuPlainUs: [],
+        cpuStreamUs: [],
+        loopP99: [],
+        loopMax: [],
+      } as Sample,
+    ]),
   );
   try {
     // Warm-up: connections, JIT, the gateway's key and budget caches.
@@ -207,18 +265,28 @@ async function main() {
       const order = targets.map((_, i) => targets[(i + round) % targets.length]!);
       for (const t of order) {
         const s = samples.get(t.name)!;
+        if (t.pid) await loopDelay(t.pid, t.loop!); // reset
         const cpu0 = t.pid ? cpuMicros(t.pid) : 0;
         const p = await plain(t);
+        const cpu1 = t.pid ? cpuMicros(t.pid) : 0;
         const st = await streams(t);
         const calls = p.latency.length + p.errors + STREAMS;
-        if (t.pid) s.cpuPerCallUs.push((cpuMicros(t.pid) - cpu0) / calls);
+        if (t.pid) {
+          const cpu2 = cpuMicros(t.pid);
+          s.cpuPerCallUs.push((cpu2 - cpu0) / calls);
+          s.cpuPlainUs.push((cpu1 - cpu0) / Math.max(1, p.latency.length + p.errors));
+          if (STREAMS > 0) s.cpuStreamUs.push((cpu2 - cpu1) / STREAMS);
+          const d = await loopDelay(t.pid, t.loop!);
+          s.loopP99.push(d.p99);
+          s.loopMax.push(d.max);
+        }
         s.plain.push(...p.latency);
         s.rates.push(p.rate);
         s.ttfb.push(...st.ttfb);
         s.delay.push(...st.delay);
         s.errors += p.errors + st.errors;
         process.stderr.write(
-          `round ${round + 1} ${t.name}: ${p.rate.toFixed(0)} req/s done, plain p50 ${pct(p.latency, 50).toFixed(2)} ms p99 ${pct(p.latency, 99).toFixed(2)} ms, ttfb p50 ${pct(st.ttfb, 50).toFixed(2)} ms, errors ${p.errors + st.errors}\n`,
+          `round ${round + 1} ${t.name}: ${p.rate.toFixed(0)} req/s done, plain p50 ${pct(p.latency, 50).toFixed(2)} ms p99 ${pct(p.latency, 99).toFixed(2)} ms, ttfb p50 ${pct(st.ttfb, 50).toFixed(2)} ms, errors ${p.errors + st.errors}, CPU µs/call plain ${f(s.cpuPlainUs.at(-1) ?? NaN)} stream ${f(s.cpuStreamUs.at(-1) ?? NaN)}, loop delay p99 ${f(s.loopP99.at(-1) ?? NaN)} max ${f(s.loopMax.at(-1) ?? NaN)} ms, load ${load()}\n`,
         );
       }
     }
@@ -236,11 +304,16 @@ async function main() {
         delayMax: pct(s.delay, 100),
         errors: s.errors,
         peakRssMiB: t.pid ? peakRss(t.pid) / 1024 / 1024 : NaN,
-        cpuPerCallUs: s.cpuPerCallUs.length ? s.cpuPerCallUs.reduce((a, b) => a + b, 0) / s.cpuPerCallUs.length : NaN,
+        cpuPerCallUs: mean(s.cpuPerCallUs),
+        cpuPlainUs: mean(s.cpuPlainUs),
+        cpuStreamUs: mean(s.cpuStreamUs),
+        loopP99: s.loopP99.length ? Math.max(...s.loopP99) : NaN,
+        loopMax: s.loopMax.length ? Math.max(...s.loopMax) : NaN,
       };
     });
-    const proxyRow = rows.find((r) => r.target === 'proxy')!;
-    const gwRow = rows.find((r) => r.target === 'gateway')!;
+    const nan = { plainP50: NaN, plainP99: NaN, ttfbP50: NaN, ttfbP99: NaN, delayP99: NaN, delayMax: NaN };
+    const proxyRow = rows.find((r) => r.target === 'proxy') ?? nan;
+    const gwRow = rows.find((r) => r.target === 'gateway') ?? nan;
     const added = {
       plainP50: gwRow.plainP50 - proxyRow.plainP50,
       plainP99: gwRow.plainP99 - proxyRow.plainP99,
@@ -249,17 +322,16 @@ async function main() {
       chunkDelayP99: gwRow.delayP99 - proxyRow.delayP99,
       chunkDelayMax: gwRow.delayMax - proxyRow.delayMax,
     };
-    const f = (x: number) => (Number.isFinite(x) ? x.toFixed(2) : 'n/a');
     const md = [
-      `# bench/gateway (${new Date().toISOString()}, load ${readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')})`,
+      `# bench/gateway (${new Date().toISOString()}, load ${load()})`,
       '',
       `${ROUNDS} rounds; plain ${RATE}/s for ${SECONDS} s; ${STREAMS} concurrent streams × ${CHUNKS} chunks ${GAP} ms apart; store ${STORE === 'http' ? 'ClickHouse over HTTP in its own process' : 'embedded in the service (chdb)'}. Times in ms.`,
       '',
-      '| target | plain req/s done | plain p50 | plain p99 | ttfb p50 | ttfb p99 | chunk delay p50 | p99 | max | errors | peak RSS MiB | CPU µs/call |',
-      '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
+      '| target | plain req/s done | plain p50 | plain p99 | ttfb p50 | ttfb p99 | chunk delay p50 | p99 | max | errors | peak RSS MiB | CPU µs/call | plain | stream | loop delay p99 | max |',
+      '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
       ...rows.map(
         (r) =>
-          `| ${r.target} | ${r.rate.toFixed(0)} | ${f(r.plainP50)} | ${f(r.plainP99)} | ${f(r.ttfbP50)} | ${f(r.ttfbP99)} | ${f(r.delayP50)} | ${f(r.delayP99)} | ${f(r.delayMax)} | ${r.errors} | ${f(r.peakRssMiB)} | ${f(r.cpuPerCallUs)} |`,
+          `| ${r.target} | ${r.rate.toFixed(0)} | ${f(r.plainP50)} | ${f(r.plainP99)} | ${f(r.ttfbP50)} | ${f(r.ttfbP99)} | ${f(r.delayP50)} | ${f(r.delayP99)} | ${f(r.delayMax)} | ${r.errors} | ${f(r.peakRssMiB)} | ${f(r.cpuPerCallUs)} | ${f(r.cpuPlainUs)} | ${f(r.cpuStreamUs)} | ${f(r.loopP99)} | ${f(r.loopMax)} |`,
       ),
       '',
       `Added by the gateway over the bare proxy: plain p50 ${f(added.plainP50)}, p99 ${f(added.plainP99)}; time to first chunk p50 ${f(added.ttfbP50)}, p99 ${f(added.ttfbP99)}; chunk delay p99 ${f(added.chunkDelayP99)}, max ${f(added.chunkDelayMax)}.`,
