@@ -15,7 +15,7 @@
  * Goals (issue 13): p95 ≤ 50 ms at 50 M calls; the 50 M figure ≤ 2 × the 1 M one; the
  * Overview drawn ≤ 500 ms. Results: bench/results/dashboards-<calls>.json.
  */
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -32,6 +32,7 @@ const { values: args } = parseArgs({
     runs: { type: 'string', default: '7' },
     'data-dir': { type: 'string' },
     'no-ui': { type: 'boolean', default: false },
+    'generate-only': { type: 'boolean', default: false },
   },
 });
 const CALLS = Number(args.calls);
@@ -88,9 +89,10 @@ const MODELS = [
 ];
 const list = (xs: string[]) => `[${xs.map((x) => `'${x}'`).join(', ')}]`;
 
-const end = Math.floor(Date.now() / 3_600_000) * 3_600_000;
+let end = Math.floor(Date.now() / 3_600_000) * 3_600_000;
 const spanMs = DAYS * DAY_MS;
 try {
+  const loadAtStart = readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
   const t0 = performance.now();
   const reuse = keep && Number(await one('SELECT count() AS n FROM ai_calls')) === CALLS;
   if (!reuse) {
@@ -98,7 +100,7 @@ try {
       query: `INSERT INTO ai_calls (timestamp, tenant, service, trace_id, span_id, scope_name, convention, provider, operation,
         request_model, response_model, model, user_id, team, feature, input_tokens, output_tokens, cache_read_tokens,
         reasoning_tokens, is_streaming, priced, cost_usd, cost_source, price_id, price_version, cache_savings_usd,
-        duration_ms, ttft_ms, status, error_type)
+        duration_ms, ttft_ms, status, error_type, properties)
       SELECT
         fromUnixTimestamp64Milli(toInt64(${end - spanMs} + intDiv(number * ${spanMs}, ${CALLS}))) AS timestamp,
         ['acme', 'globex', 'initech', 'umbrella', 'hooli'][u % 5 + 1] AS tenant,
@@ -120,7 +122,8 @@ try {
         if(mi != 19, 'ingest', ''), m, '2026-01', toDecimal128(cache_read_tokens * 1.25 / 1000000, 12),
         300 + cityHash64(number, 8) % 5000 AS duration_ms,
         if(number % 3 = 0, toNullable(toFloat64(80 + cityHash64(number, 9) % 800)), NULL),
-        if(number % 50 = 0, 'error', 'ok'), if(number % 50 = 0, '429', '')
+        if(number % 50 = 0, 'error', 'ok'), if(number % 50 = 0, '429', ''),
+        map('plan', ['free', 'team', 'enterprise'][u % 3 + 1], 'region', ['eu', 'us', 'apac'][s % 3 + 1]) AS properties
       FROM (
         SELECT number,
           cityHash64(number, 4) % 10000 AS u,
@@ -141,6 +144,8 @@ try {
   ) {
     await new Promise((r) => setTimeout(r, 1000));
   }
+  // A reused store keeps the range it was generated for: its last hour ends the 90 days.
+  if (reuse) end = Number(await one('SELECT toUnixTimestamp(toStartOfHour(max(timestamp))) + 3600 AS n FROM ai_calls')) * 1000;
   const insertS = reuse ? 0 : (performance.now() - t0) / 1000;
   const sizes: Record<string, number> = {};
   for (const t of ['ai_calls', 'ai_rollup_hourly', 'ai_rollup_daily', 'ai_user_daily']) {
@@ -152,6 +157,7 @@ try {
         .map(([t, n]) => `${t} ${n.toLocaleString('en-US')} rows`)
         .join(', '),
   );
+  if (args['generate-only']) process.exit(0);
 
   // A user, a service and a feature with traffic in the last 7 days (the first of each).
   const pick = async (col: string, table: string) =>
@@ -230,6 +236,92 @@ try {
     }
   }
 
+  // The usage API and budget status, through the running service with the admin key (p50 / p95 of
+  // the whole HTTP request). Budgets for the chosen user's tenant: whole tenant, a team, a feature,
+  // and 20 users (one of them the chosen user), created once in a kept store.
+  const user = selections.user?.user?.[0] as string;
+  const tenant = (
+    await (
+      await svc.store.writer.query({
+        query: 'SELECT any(tenant) AS n FROM ai_user_daily WHERE user_id = {u:String}',
+        query_params: { u: user },
+        format: 'JSONEachRow',
+      })
+    ).json<{ n: string }>()
+  )[0]?.n as string;
+  const api = async (path: string, init?: RequestInit) => {
+    const res = await fetch(`${svc.url}${path}`, {
+      ...init,
+      headers: { authorization: `Bearer ${KEY}`, 'content-type': 'application/json' },
+    });
+    const body = await res.text();
+    if (!res.ok) throw new Error(`${path}: ${res.status} ${body.slice(0, 200)}`);
+    return body;
+  };
+  if (Number(await one('SELECT count() AS n FROM budgets')) === 0) {
+    const budgets = [
+      { name: 'whole tenant', scope: {}, period: 'month', amountUsd: '5000' },
+      { name: 'team search', scope: { team: 'search' }, period: 'month', amountUsd: '800' },
+      { name: 'feature-3', scope: { feature: 'feature-3' }, period: 'week', amountUsd: '100' },
+      ...Array.from({ length: 20 }, (_, i) => ({
+        name: `user ${i}`,
+        scope: { user: i === 0 ? user : `user-${Number(user.replace('user-', '')) + 5 * i}` },
+        period: 'day',
+        amountUsd: '5',
+      })),
+    ];
+    for (const b of budgets) {
+      await api('/api/v1/budgets', { method: 'POST', body: JSON.stringify({ tenant, mode: 'soft', ...b }) });
+    }
+  }
+  const day = (ms: number) => new Date(ms).toISOString().slice(0, 10);
+  const t = `tenant=${tenant}`;
+  const u = `user=${encodeURIComponent(user)}`;
+  /** Endpoint → (selection, days) → path; undefined where the cell does not apply. */
+  const ENDPOINTS: Record<string, (sel: 'All' | 'user', days: number) => string | undefined> = {
+    'usage/summary?group_by=model': (sel, days) =>
+      days === 30 ? `/api/v1/usage/summary?${t}&group_by=model${sel === 'user' ? `&${u}` : ''}` : undefined,
+    'usage/summary?group_by=user': (sel, days) =>
+      sel === 'All' && days === 30 ? `/api/v1/usage/summary?${t}&group_by=user` : undefined,
+    'usage/daily?group_by=model': (sel, days) =>
+      `/api/v1/usage/daily?${t}&from=${day(end - days * DAY_MS)}&to=${day(end)}&group_by=model${sel === 'user' ? `&${u}` : ''}`,
+    'usage/users/:id': (sel, days) =>
+      sel === 'user' && days === 30 ? `/api/v1/usage/users/${encodeURIComponent(user)}?${t}` : undefined,
+    'usage/estimate': (sel, days) =>
+      days === 30 ? `/api/v1/usage/estimate?${t}&feature=feature-3${sel === 'user' ? `&${u}` : ''}` : undefined,
+    'usage/projection': (sel, days) =>
+      days === 30 ? `/api/v1/usage/projection?${t}${sel === 'user' ? `&${u}` : ''}` : undefined,
+    'budgets (status)': (sel, days) => (sel === 'All' && days === 30 ? `/api/v1/budgets?${t}` : undefined),
+  };
+  for (const days of [7, 30, 90]) {
+    for (const selection of ['All', 'user'] as const) {
+      const paths = Object.entries(ENDPOINTS)
+        .map(([name, f]) => [name, f(selection, days)] as const)
+        .filter((x): x is readonly [string, string] => x[1] !== undefined);
+      const times = new Map<string, number[]>();
+      for (let run = 0; run <= RUNS; run++) {
+        for (const [name, path] of paths) {
+          const k = `api\u0000${name}`;
+          if (failed.has(`${k}\u0000${selection}\u0000${days}`)) continue;
+          const t0 = performance.now();
+          try {
+            await api(path);
+          } catch (err) {
+            failed.set(`${k}\u0000${selection}\u0000${days}`, (err as Error).message.slice(0, 160));
+            continue;
+          }
+          if (run > 0) times.set(k, [...(times.get(k) ?? []), performance.now() - t0]);
+        }
+      }
+      for (const [k, ms] of times) {
+        const [dashboard = '', panel = ''] = k.split('\u0000');
+        results.push({ dashboard, panel, selection, days, p50: quantile(ms, 0.5), p95: quantile(ms, 0.95) });
+      }
+    }
+  }
+
+  const load = () => readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
+  const loadAfterSql = load();
   const ui = args['no-ui']
     ? undefined
     : {
@@ -237,7 +329,10 @@ try {
         days90: await drawOverview(svc, KEY, { from: end - 90 * DAY_MS, to: end, runs: RUNS }),
       };
 
-  console.log(`\n${CALLS.toLocaleString('en-US')} calls over ${DAYS} days: panel SQL p50 / p95 in ms`);
+  console.log(
+    `\n${CALLS.toLocaleString('en-US')} calls over ${DAYS} days: panel SQL (api: whole HTTP request) p50 / p95 in ms; ` +
+      `load average ${loadAtStart} at the start, ${loadAfterSql} after the SQL, ${load()} at the end`,
+  );
   const header = ['panel', ...[7, 30, 90].flatMap((d) => Object.keys(selections).map((s) => `${s} ${d}d`))];
   const table: string[][] = [];
   const keys = [...new Set(results.map((r) => `${r.dashboard}\u0000${r.panel}`))];
@@ -272,7 +367,7 @@ try {
   mkdirSync('bench/results', { recursive: true });
   writeFileSync(
     `bench/results/dashboards-${CALLS}.json`,
-    `${JSON.stringify({ calls: CALLS, days: DAYS, runs: RUNS, insertSeconds: insertS, sizes, selections, results, failed: Object.fromEntries(failed), ui }, null, 2)}\n`,
+    `${JSON.stringify({ calls: CALLS, days: DAYS, runs: RUNS, insertSeconds: insertS, load: { atStart: loadAtStart, afterSql: loadAfterSql, atEnd: load() }, sizes, selections, results, failed: Object.fromEntries(failed), ui }, null, 2)}\n`,
   );
 } finally {
   await svc.close();

@@ -1,5 +1,5 @@
 import type { DashboardSpec } from './dashboard.js';
-import { DURATION_Q, latencyGrouped, usageGrouped } from './sql.js';
+import { DURATION_Q, seriesGrouped, usageGrouped } from './sql.js';
 import { filter, NOT_USER } from './variables.js';
 
 const FU = filter(NOT_USER);
@@ -35,7 +35,7 @@ FROM ${grouped(
     sum(input_tokens) AS input, sum(output_tokens) AS output, sum(cost_usd) AS cost`,
             'provider, model',
           )} AS s
-LEFT JOIN ${latencyGrouped(FU, () => `provider, model, ${DURATION_Q} AS d`, 'provider, model')} AS q USING (provider, model)
+LEFT JOIN ${seriesGrouped(FU, () => `provider, model, ${DURATION_Q} AS d`, 'provider, model')} AS q USING (provider, model)
 ORDER BY cost DESC, provider, model`,
           columns: [
             'provider',
@@ -97,7 +97,7 @@ ORDER BY time, model`,
           kind: 'timeseries',
           format: 'timeseries',
           sql: `SELECT time, provider, d[2] AS p95_ms
-FROM ${latencyGrouped(FU, (time) => `${time} AS time, provider, ${DURATION_Q} AS d`, 'time, provider')}
+FROM ${seriesGrouped(FU, (time) => `${time} AS time, provider, ${DURATION_Q} AS d`, 'time, provider')}
 ORDER BY time, provider`,
           columns: ['time', 'provider', 'p95_ms'],
           unit: 'ms',

@@ -1,5 +1,5 @@
 import type { DashboardSpec } from './dashboard.js';
-import { DAY_START, DURATION_Q, latencyGrouped, MONTH_START, TODAY, TTFT_Q, usageGrouped, usageRows } from './sql.js';
+import { DAY_START, DURATION_Q, seriesGrouped, MONTH_START, TODAY, TTFT_Q, usageGrouped, usageRows } from './sql.js';
 import { filter, NOT_USER } from './variables.js';
 
 const FU = filter(NOT_USER);
@@ -20,11 +20,13 @@ const MONTH = usageRows(
 function costBy(column: 'provider' | 'model' | 'service', title: string) {
   return {
     title,
-    description: `Cost per interval, stacked by ${column}. Unpriced calls count as nothing here (see "Unpriced calls").`,
+    description:
+      `Cost per interval, stacked by ${column}. Unpriced calls count as nothing here (see "Unpriced calls"). ` +
+      'Over more than 7 days, a point per UTC day.',
     kind: 'timeseries' as const,
     format: 'timeseries' as const,
     sql: `SELECT time, ${column}, cost
-FROM ${grouped(`$__timeInterval(hour) AS time, ${column}, sum(cost_usd) AS cost`, `time, ${column}`)}
+FROM ${seriesGrouped(FU, (time) => `${time} AS time, ${column}, sum(cost_usd) AS cost`, `time, ${column}`)}
 ORDER BY time, ${column}`,
     columns: ['time', column, 'cost'],
     unit: 'currencyUSD' as const,
@@ -180,7 +182,7 @@ ORDER BY time`,
           kind: 'timeseries',
           format: 'timeseries',
           sql: `SELECT time, d[1] AS p50_ms, d[2] AS p95_ms, t[1] AS ttft_p50_ms, t[2] AS ttft_p95_ms
-FROM ${latencyGrouped(FU, (time) => `${time} AS time, ${DURATION_Q} AS d, ${TTFT_Q} AS t`, 'time')}
+FROM ${seriesGrouped(FU, (time) => `${time} AS time, ${DURATION_Q} AS d, ${TTFT_Q} AS t`, 'time')}
 ORDER BY time`,
           columns: ['time', 'p50_ms', 'p95_ms', 'ttft_p50_ms', 'ttft_p95_ms'],
           unit: 'ms',

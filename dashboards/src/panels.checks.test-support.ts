@@ -135,8 +135,8 @@ export const CHECKS: Record<string, Check> = {
   },
   [`${U} / Spend by custom property`]: {
     value: find('cost', { property: 'plan=pro' }),
-    // Reads ai_calls (no rollup holds properties): by the hour whatever $user is.
-    raw: `SELECT sum(cost_usd) AS v FROM ai_calls WHERE ${TF} AND ${F} AND properties['plan'] = 'pro'`,
+    // Reads ai_calls' property projections: whole UTC days whatever $user is.
+    raw: `SELECT sum(cost_usd) AS v FROM ai_calls WHERE ${DF} AND ${F} AND properties['plan'] = 'pro'`,
   },
 
   [`${B} / Percent used`]: {

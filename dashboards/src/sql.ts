@@ -150,17 +150,19 @@ export function usageGrouped(
 )`;
 }
 
-/** The range is longer than 7 days: latency panels then draw a point per UTC day (`latencyGrouped`). */
+/** The range is longer than 7 days: time series of latency and cost then draw a point per UTC day (`seriesGrouped`). */
 export const LONG_RANGE = "dateDiff('second', $__fromTime, $__toTime) > 604800";
 
 /**
- * Latency rows in the range, aggregated per branch like `usageGrouped`, with a third branch: over
- * more than 7 days, "All" reads ai_rollup_daily (its by_model_day projection) and draws a point
- * per UTC day (whole days). Merging t-digest states costs about what the calls in them cost,
- * whichever rollup holds them; one state per model and day is what keeps 90 days cheap.
+ * Series rows in the range, aggregated per branch like `usageGrouped`, with a third branch: over
+ * more than 7 days, "All" reads ai_rollup_daily and draws a point per UTC day (whole days).
+ * - Latency: merging t-digest states costs about what the calls in them cost, whichever rollup
+ *   holds them; one state per model and day (the by_model_day projection) keeps 90 days cheap.
+ * - Cost by provider, model or service: up to 50 series of a point per hour are ~50 k rows of
+ *   JSON over 90 days; a point per day is 4.5 k, from ai_rollup_daily's 600 rows a day.
  * `select(time)` gets the time bucket expression of its branch.
  */
-export function latencyGrouped(where: string, select: (time: string) => string, groupBy: string): string {
+export function seriesGrouped(where: string, select: (time: string) => string, groupBy: string): string {
   const indented = userRows('hourly', '$__dateFilter(day)', where).replace(/\n/g, '\n  ');
   return `(
   SELECT ${select('$__timeInterval(hour)')}

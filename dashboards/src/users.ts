@@ -130,12 +130,13 @@ ORDER BY cost DESC`,
         },
         {
           title: 'Teams',
-          description: 'Per team in the range (whole UTC days): active users, calls and cost.',
+          description:
+            'Per team in the range (whole UTC days): active users (approximate: 32-bit hashes, exact below 65,536 users), calls and cost.',
           kind: 'table',
           format: 'table',
           // One aggregation over the table: with nothing but the tenant chosen, ClickHouse answers it
-          // from ai_user_daily's by_team_day projection (a uniqExact state per team and day).
-          sql: `SELECT team, uniqExact(user_id) AS users, sum(requests) AS calls, sum(cost_usd) AS cost
+          // from ai_user_daily's by_team_day_users projection (a uniq state per team and day).
+          sql: `SELECT team, uniq(user_id) AS users, sum(requests) AS calls, sum(cost_usd) AS cost
 FROM ai_user_daily
 WHERE $__dateFilter(day)
   AND ${F}
@@ -155,16 +156,23 @@ ORDER BY cost DESC`,
         {
           title: 'Spend by custom property',
           description:
-            'Calls and cost in the range per custom property value (`name=value`, set by the app in its usage context). ' +
+            'Calls and cost in the range (whole UTC days) per custom property value (`name=value`, set by the app in its usage context). ' +
             'A call with several properties counts under each. Read from raw calls: within raw retention only.',
           kind: 'table',
           format: 'table',
-          sql: `SELECT concat(k, '=', v) AS property, count() AS calls, sum(ifNull(cost_usd, toDecimal128(0, 12))) AS cost
-FROM ai_calls
+          // Aggregated right on ai_calls by the whole property map, then split into pairs: with only
+          // the tenant and users chosen, ClickHouse answers the inner query from ai_calls'
+          // by_property_day or by_user_property_day projection (a row per map and day), not the calls.
+          sql: `SELECT concat(k, '=', v) AS property, sum(c) AS calls, sum(s) AS cost
+FROM (
+  SELECT properties, count() AS c, sum(ifNull(cost_usd, toDecimal128(0, 12))) AS s
+  FROM ai_calls
+  WHERE $__dateFilter(toDate(timestamp))
+    AND ${F.replace(/\n/g, '\n  ')}
+  GROUP BY properties
+)
 ${PROPERTY_PAIRS}
-WHERE $__timeFilter(timestamp)
-  AND ${F}
-  AND ${propertyFilter()}
+WHERE ${propertyFilter()}
 GROUP BY property
 ORDER BY cost DESC, property
 LIMIT 100`,

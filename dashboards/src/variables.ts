@@ -60,14 +60,14 @@ export function filter(names: readonly FilterName[] = FILTER_VARIABLES.map((v) =
 /**
  * A variable's option query: the distinct values over the last 90 days, users from the
  * per-user daily rollup, the rest from the coarse one; for `$property`, the `name=value` pairs
- * of the calls in the range (at most 1000).
+ * of the calls in the range's days (at most 1000).
  */
 export function variableQuery(name: VariableName): string {
   if (name === PROPERTY_VARIABLE.name) {
-    return `SELECT DISTINCT ${PROPERTY_VARIABLE.expression} AS property FROM ai_calls
+    // The maps of the range's days, grouped right on ai_calls: its by_property_day projection answers.
+    return `SELECT DISTINCT ${PROPERTY_VARIABLE.expression} AS property
+FROM (SELECT properties FROM ai_calls WHERE $__dateFilter(toDate(timestamp)) AND ${filter(['tenant'])} GROUP BY properties)
 ${PROPERTY_PAIRS}
-WHERE $__timeFilter(timestamp)
-  AND ${filter(['tenant'])}
 ORDER BY property
 LIMIT 1000`;
   }

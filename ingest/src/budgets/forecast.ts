@@ -1,20 +1,13 @@
 import type { Store } from '../store/client.js';
 import { projectSpend, type Projection } from '../usage/projection.js';
-import { readRows } from '../usage/read.js';
+import { formatScaled } from '@tokenmeter/instrumentation/prices';
 import { isoDay } from './period.js';
-import { scopeSource } from './status.js';
+import { budgetDailySpend } from './status.js';
 import type { BudgetStatus } from './types.js';
 
 const DAY_MS = 86_400_000;
 /** Complete days the run-rate is taken from (as GET /api/v1/usage/projection). */
 export const TRAILING_DAYS = 7;
-
-const dailySpend = (src: { table: string; where: string }) => `
-SELECT toString(day) AS d, toFloat64(sum(cost_usd)) AS spend
-FROM ${src.table}
-WHERE tenant = {tenant:String} AND day >= {start:Date} AND day < {end:Date}
-  AND ${src.where}
-GROUP BY d`;
 
 /** A budget's status with where its spend is heading by period end. */
 export interface BudgetForecast extends Projection {
@@ -34,20 +27,19 @@ export async function budgetForecasts(
 ): Promise<BudgetForecast[]> {
   const today = Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate());
   const from = today - TRAILING_DAYS * DAY_MS;
+  const daily = await budgetDailySpend(
+    store,
+    statuses.map((s) => ({ budget: s.budget, from: new Date(from), to: new Date(today) })),
+  );
   const out: BudgetForecast[] = [];
-  for (const s of statuses) {
-    const rows = await readRows<{ d: string; spend: number }>(store, dailySpend(scopeSource(s.budget.scope)), {
-      tenant: s.budget.tenant,
-      start: isoDay(new Date(from)),
-      end: isoDay(new Date(today)),
-      ...s.budget.scope,
-    });
-    const byDay = new Map(rows.map((r) => [r.d, Number(r.spend)]));
+  statuses.forEach((s, i) => {
+    const byDay = daily[i] ?? new Map<string, bigint>();
     const trailing: number[] = [];
-    for (let d = from; d < today; d += DAY_MS) trailing.push(byDay.get(isoDay(new Date(d))) ?? 0);
+    for (let d = from; d < today; d += DAY_MS)
+      trailing.push(Number(formatScaled(byDay.get(isoDay(new Date(d))) ?? 0n)));
     const p = projectSpend({ spentUsd: Number(s.spendUsd), trailingDaily: trailing, now, periodEnd: s.periodEnd });
     const amount = Number(s.budget.amountUsd);
     out.push({ ...p, projectedPercent: amount > 0 ? Math.round((10_000 * p.projectedUsd) / amount) / 100 : 0 });
-  }
+  });
   return out;
 }

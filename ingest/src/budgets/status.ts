@@ -33,43 +33,72 @@ export function budgetStatus(budget: Budget, spendUsd: string, now: Date): Budge
 }
 
 /**
- * The calls a budget's scope counts, and the rollup that holds them: a scope naming a user reads
- * the per-user daily rollup (its key starts with the user), any other the coarse daily rollup
- * (no user). Shared by a budget's spend and its forecast. A model budget counts the alias and
- * its dated snapshots (gpt-4o-mini-2024-07-18), as the guard matches.
+ * The spend per day of many budgets, each over its own [from, to), in one query (issue 13: one
+ * query per budget made a tenant's status cost a round trip per budget). Each rollup row counts
+ * for every budget whose scope it matches: budgets without a user from the coarse daily rollup
+ * (no user), budgets naming a user from the per-user one (those users' key ranges only); an empty
+ * scope field matches all, and a model budget counts the alias and its dated snapshots
+ * (gpt-4o-mini-2024-07-18), as the guard matches. Returns, per budget index, the exact decimal spend of each day ('YYYY-MM-DD').
  */
-export function scopeSource(scope: { user: string }): { table: string; where: string } {
-  return scope.user
-    ? { table: 'ai_user_daily', where: `user_id = {user:String}\n  AND ${SCOPE_SQL}` }
-    : { table: 'ai_rollup_daily', where: SCOPE_SQL };
+export async function budgetDailySpend(
+  store: Store,
+  windows: readonly { budget: Budget; from: Date; to: Date }[],
+): Promise<Map<string, bigint>[]> {
+  const out = windows.map(() => new Map<string, bigint>());
+  if (windows.length === 0) return out;
+  const col = (f: (w: (typeof windows)[number]) => string) => windows.map(f);
+  const rows = await readRows<{ i: number; d: string; spend: string }>(store, BUDGET_DAILY_SPEND, {
+    tenants: col((w) => w.budget.tenant),
+    users: col((w) => w.budget.scope.user),
+    teams: col((w) => w.budget.scope.team),
+    features: col((w) => w.budget.scope.feature),
+    models: col((w) => w.budget.scope.model),
+    starts: col((w) => isoDay(w.from)),
+    ends: col((w) => isoDay(w.to)),
+    lo: isoDay(new Date(Math.min(...windows.map((w) => w.from.getTime())))),
+    hi: isoDay(new Date(Math.max(...windows.map((w) => w.to.getTime())))),
+  });
+  for (const r of rows) out[Number(r.i) - 1]?.set(r.d, parseUsd(r.spend));
+  return out;
 }
 
-const SCOPE_SQL = `({team:String} = '' OR team = {team:String})
-  AND ({feature:String} = '' OR feature = {feature:String})
-  AND ({model:String} = '' OR model = {model:String}
-       OR (startsWith(model, concat({model:String}, '-'))
-           AND match(substring(model, length({model:String}) + 2), '^20[0-9]{2}-?[0-9]{2}-?[0-9]{2}$')))`;
+/** Budget i's tenant, period and scope (team, feature, model), matched on a rollup row. */
+const MATCHES_I = `tenant = {tenants:Array(String)}[i]
+      AND day >= toDate({starts:Array(String)}[i]) AND day < toDate({ends:Array(String)}[i])
+      AND ({teams:Array(String)}[i] = '' OR team = {teams:Array(String)}[i])
+      AND ({features:Array(String)}[i] = '' OR feature = {features:Array(String)}[i])
+      AND ({models:Array(String)}[i] = '' OR model = {models:Array(String)}[i]
+           OR (startsWith(model, concat({models:Array(String)}[i], '-'))
+               AND match(substring(model, length({models:Array(String)}[i]) + 2), '^20[0-9]{2}-?[0-9]{2}-?[0-9]{2}$')))`;
 
-const spendSql = (src: { table: string; where: string }) => `
-SELECT toString(sum(cost_usd)) AS spend
-FROM ${src.table}
-WHERE tenant = {tenant:String} AND day >= {start:Date} AND day < {end:Date}
-  AND ${src.where}`;
+const BUDGET_DAILY_SPEND = `
+SELECT i, toString(day) AS d, toString(sum(cost_usd)) AS spend
+FROM (
+  SELECT arrayJoin(arrayFilter(i -> {users:Array(String)}[i] = '' AND ${MATCHES_I},
+    arrayEnumerate({users:Array(String)}))) AS i, day, cost_usd
+  FROM ai_rollup_daily
+  WHERE tenant IN {tenants:Array(String)} AND day >= {lo:Date} AND day < {hi:Date}
+  UNION ALL
+  SELECT arrayJoin(arrayFilter(i -> {users:Array(String)}[i] = user_id AND ${MATCHES_I},
+    arrayEnumerate({users:Array(String)}))) AS i, day, cost_usd
+  FROM ai_user_daily
+  WHERE tenant IN {tenants:Array(String)} AND user_id IN {users:Array(String)} AND user_id != ''
+    AND day >= {lo:Date} AND day < {hi:Date}
+)
+GROUP BY i, day`;
 
-/** Spend of each budget in its current period, from the daily rollups. */
+/** Spend of each budget in its current period, from the daily rollups (one query for all). */
 export async function budgetStatuses(store: Store, budgets: readonly Budget[], now: Date): Promise<BudgetStatus[]> {
-  const out: BudgetStatus[] = [];
-  for (const b of budgets) {
-    const { start, end } = periodBounds(b.period, now);
-    const [row] = await readRows<{ spend: string }>(store, spendSql(scopeSource(b.scope)), {
-      tenant: b.tenant,
-      start: isoDay(start),
-      end: isoDay(end),
-      ...b.scope,
-    });
-    out.push(budgetStatus(b, row?.spend ?? '0', now));
-  }
-  return out;
+  const windows = budgets.map((budget) => {
+    const { start, end } = periodBounds(budget.period, now);
+    return { budget, from: start, to: end };
+  });
+  const daily = await budgetDailySpend(store, windows);
+  return budgets.map((b, i) => {
+    let spend = 0n;
+    for (const v of daily[i]?.values() ?? []) spend += v;
+    return budgetStatus(b, formatScaled(spend), now);
+  });
 }
 
 const USER_SPEND = `
