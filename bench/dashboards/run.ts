@@ -145,7 +145,8 @@ try {
     await new Promise((r) => setTimeout(r, 1000));
   }
   // A reused store keeps the range it was generated for: its last hour ends the 90 days.
-  if (reuse) end = Number(await one('SELECT toUnixTimestamp(toStartOfHour(max(timestamp))) + 3600 AS n FROM ai_calls')) * 1000;
+  if (reuse)
+    end = Number(await one('SELECT toUnixTimestamp(toStartOfHour(max(timestamp))) + 3600 AS n FROM ai_calls')) * 1000;
   const insertS = reuse ? 0 : (performance.now() - t0) / 1000;
   const sizes: Record<string, number> = {};
   for (const t of ['ai_calls', 'ai_rollup_hourly', 'ai_rollup_daily', 'ai_user_daily']) {

@@ -339,7 +339,10 @@ describe('"All" panels about providers, models, services or teams read a project
     const panel = panels.find(([n]) => n === name)?.[1] as PanelSpec;
     const read = await planReads(panel.sql, options(allVars));
     // The per-user branch's table is in the plan too; it reads no granule with $user "All".
-    expect(read.some((r) => projection.split('|').includes(r)), `${read} has ${projection}`).toBe(true);
+    expect(
+      read.some((r) => projection.split('|').includes(r)),
+      `${read} has ${projection}`,
+    ).toBe(true);
     expect(read).not.toContain(`${store.database}.ai_rollup_hourly`);
   });
 });
