@@ -1,6 +1,6 @@
 import type * as nodeModule from 'node:module';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { esmIncludes, iitmHookUrl } from './instrumentations/esm-include.js';
+import { esmIncludes, iitmHookUrl, warnEsmFallback, withoutIitm } from './instrumentations/esm-include.js';
 
 type Next = (...args: any[]) => any;
 interface SyncHook {
@@ -60,16 +60,31 @@ function registerSync(
     }
     return hook;
   };
+  // import-in-the-middle's errors never reach the app's import: the plain resolution or load is
+  // tried instead; if it fails too, its error is the app's own and goes to the app unchanged.
   return registerHooks({
     resolve(specifier: string, context: ResolveContext, next: Next) {
-      if (hook) return hook.resolveSync(specifier, context, next);
-      const result = next(specifier, context) as { url: string };
-      // require() is CommonJS's (package-hooks.ts); import-in-the-middle wraps ESM loads only.
-      if (context.conditions?.includes('require') || !shouldInclude(result.url, specifier)) return result;
-      return iitm().resolveSync(specifier, context, next);
+      try {
+        if (hook) return hook.resolveSync(specifier, context, next);
+        const result = next(specifier, context) as { url: string };
+        // require() is CommonJS's (package-hooks.ts); import-in-the-middle wraps ESM loads only.
+        if (context.conditions?.includes('require') || !shouldInclude(result.url, specifier)) return result;
+        return iitm().resolveSync(specifier, context, next);
+      } catch (err) {
+        const plain = next(specifier, context);
+        warnEsmFallback('resolve', specifier, err);
+        return plain;
+      }
     },
     load(url: string, context: unknown, next: Next) {
-      return hook ? hook.loadSync(url, context, next) : next(url, context);
+      if (!hook) return next(url, context);
+      try {
+        return hook.loadSync(url, context, next);
+      } catch (err) {
+        const plain = next(withoutIitm(url), context);
+        warnEsmFallback('load', withoutIitm(url), err);
+        return plain;
+      }
     },
   });
 }

@@ -6,7 +6,7 @@
  * import-in-the-middle's loader itself is imported only when such a package is first resolved:
  * until then each resolution costs the default one plus a package.json look-up for bare names.
  */
-import { esmIncludes, iitmHookUrl } from './instrumentations/esm-include.js';
+import { esmIncludes, iitmHookUrl, warnEsmFallback, withoutIitm } from './instrumentations/esm-include.js';
 
 interface HookData {
   /** Package names (from package.json) to wrap. */
@@ -43,13 +43,31 @@ function iitm(): Promise<Hook> {
   return loading;
 }
 
+/**
+ * import-in-the-middle's errors never reach the app's import: the plain resolution and load are
+ * tried instead. If the plain one fails too, its error is the app's own (a missing module, a
+ * syntax error) and goes to the app unchanged, with no warning.
+ */
 export async function resolve(specifier: string, context: unknown, next: Next): Promise<unknown> {
-  if (hook) return hook.resolve(specifier, context, next);
-  const result = (await next(specifier, context)) as { url: string };
-  if (!shouldInclude(result.url, specifier)) return result;
-  return (await iitm()).resolve(specifier, context, next);
+  try {
+    if (hook) return await hook.resolve(specifier, context, next);
+    const result = (await next(specifier, context)) as { url: string };
+    if (!shouldInclude(result.url, specifier)) return result;
+    return await (await iitm()).resolve(specifier, context, next);
+  } catch (err) {
+    const plain: unknown = await next(specifier, context);
+    warnEsmFallback('resolve', specifier, err);
+    return plain;
+  }
 }
 
 export async function load(url: string, context: unknown, next: Next): Promise<unknown> {
-  return hook ? hook.load(url, context, next) : next(url, context);
+  if (!hook) return next(url, context);
+  try {
+    return await hook.load(url, context, next);
+  } catch (err) {
+    const plain: unknown = await next(withoutIitm(url), context);
+    warnEsmFallback('load', withoutIitm(url), err);
+    return plain;
+  }
 }
