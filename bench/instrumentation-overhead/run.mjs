@@ -8,6 +8,7 @@
  */
 import { spawn } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 
 const rounds = Number(process.argv[2] ?? 5);
@@ -59,6 +60,12 @@ const median = (xs) => {
   const m = s.length >> 1;
   return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
 };
+const load = () =>
+  loadavg()
+    .map((x) => x.toFixed(2))
+    .join(', ');
+const startedAt = new Date();
+const loadBefore = load();
 
 const results = {};
 for (let r = 0; r < rounds; r++) {
@@ -66,7 +73,7 @@ for (let r = 0; r < rounds; r++) {
     const order = VARIANTS.map((_, i) => VARIANTS[(i + r) % VARIANTS.length]);
     for (const v of order) {
       const key = `${v}|${mode}`;
-      results[key] ??= { cpu: [], wall: [], errors: [] };
+      results[key] ??= { cpu: [], wall: [], errors: [], rounds: [] };
       // A variant that failed once is not retried each round.
       if (results[key].errors.length > 0) continue;
       const res = await runOne(v, mode);
@@ -74,6 +81,7 @@ for (let r = 0; r < rounds; r++) {
       else {
         results[key].cpu.push(...res.cpuUs);
         results[key].wall.push(...res.wallUs);
+        results[key].rounds[r] = median(res.cpuUs);
       }
       process.stderr.write(`round ${r + 1}/${rounds} ${mode} ${v}${res.error ? ` ERROR ${res.error}` : ''}\n`);
     }
@@ -81,6 +89,7 @@ for (let r = 0; r < rounds; r++) {
 }
 
 const rows = [];
+const paired = {};
 for (const mode of MODES) {
   const base = results[`bare|${mode}`];
   const baseCpu = median(base.cpu);
@@ -102,6 +111,23 @@ for (const mode of MODES) {
   }
   const peers = PEERS.map((p) => added[p]).filter((x) => Number.isFinite(x));
   const bestPeer = Math.min(...peers);
+  // Paired, per round: the variants of one round ran back to back (the same minutes of machine
+  // load), so tokenmeter's added CPU over that round's best peer and bare span is a second,
+  // load-robust estimate of the two ratios: the median over rounds.
+  const roundAdded = (v, r) => (results[`${v}|${mode}`].rounds[r] ?? Number.NaN) - (base.rounds[r] ?? Number.NaN);
+  const pairedPeer = [];
+  const pairedSpan = [];
+  for (let r = 0; r < rounds; r++) {
+    const ours = roundAdded('tokenmeter', r);
+    const best = Math.min(...PEERS.map((p) => roundAdded(p, r)).filter((x) => Number.isFinite(x)));
+    if (Number.isFinite(ours) && Number.isFinite(best) && best > 0) pairedPeer.push(ours / best);
+    const span = roundAdded('bare-span', r);
+    if (Number.isFinite(ours) && Number.isFinite(span) && span > 0) pairedSpan.push(ours / span);
+  }
+  paired[mode] = {
+    vsBestPeer: pairedPeer.length ? median(pairedPeer) : Number.NaN,
+    vsBareSpan: pairedSpan.length ? median(pairedSpan) : Number.NaN,
+  };
   for (const row of rows.filter((x) => x.mode === mode)) {
     row.vsBestPeer = Number.isFinite(row.addedCpuUs) ? row.addedCpuUs / bestPeer : Number.NaN;
     row.vsBareSpan = Number.isFinite(row.addedCpuUs) ? row.addedCpuUs / added['bare-span'] : Number.NaN;
@@ -111,6 +137,7 @@ for (const mode of MODES) {
 const f = (x, d = 1) => (Number.isFinite(x) ? x.toFixed(d) : 'n/a');
 const lines = [
   `openai chat, node ${process.versions.node}; ${rounds} rounds × ${samples} samples × ${calls} calls per variant and mode; medians`,
+  `${startedAt.toISOString()} to ${new Date().toISOString()}; load average (1, 5, 15 min) ${loadBefore} at the start, ${load()} at the end`,
   '',
   '| mode | variant | CPU µs/call | added CPU µs | × best peer | × bare span | wall µs/call | added wall µs | note |',
   '| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | --- |',
@@ -134,7 +161,8 @@ for (const mode of ['plain', 'stream']) {
     '',
     `${mode}: tokenmeter adds ${f(tm.addedCpuUs)} µs = ${f(tm.vsBestPeer, 2)}× the best peer, ${f(tm.vsBareSpan, 2)}× the bare span ` +
       `(goal ${goalText}: ${met ? 'met' : 'not met'}). The floor alone: the OTel context ${f(ctx.addedCpuUs)} µs ` +
-      `(${f(ctx.vsBestPeer, 2)}× the best peer), the bare span ${f(span.addedCpuUs)} µs (${f(span.vsBestPeer, 2)}× the best peer).`,
+      `(${f(ctx.vsBestPeer, 2)}× the best peer), the bare span ${f(span.addedCpuUs)} µs (${f(span.vsBestPeer, 2)}× the best peer). ` +
+      `Paired per round (median over rounds): ${f(paired[mode].vsBestPeer, 2)}× the round's best peer, ${f(paired[mode].vsBareSpan, 2)}× its bare span.`,
   );
 }
 console.log(lines.join('\n'));
