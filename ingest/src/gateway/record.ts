@@ -53,39 +53,81 @@ export function gatewayTracer(deps: RecorderDeps): { tracer: Tracer; shutdown():
   return { tracer: provider.getTracer('@tokenmeter/gateway', '0.1.0'), shutdown: () => provider.shutdown() };
 }
 
+/**
+ * Rows are built after the loop's I/O callbacks (setImmediate), all calls ended in one turn
+ * together: the answers that are ready are forwarded first, and the recording (normalising,
+ * pricing, row building, one write) never sits between a response and its caller.
+ */
 class RowsProcessor implements SpanProcessor {
+  private ended: ReadableSpan[] = [];
+  private scheduled: NodeJS.Immediate | undefined;
+
   constructor(private readonly deps: RecorderDeps) {}
 
   onStart(): void {}
 
   onEnd(span: ReadableSpan): void {
+    this.ended.push(span);
+    this.scheduled ??= setImmediate(() => this.record());
+  }
+
+  private record(): void {
+    this.scheduled = undefined;
+    const spans = this.ended;
+    if (spans.length === 0) return;
+    this.ended = [];
     const { deps } = this;
-    const input = spanInput(span);
-    const tenant = typeof input.attributes[ATTR_TM_TENANT] === 'string' ? input.attributes[ATTR_TM_TENANT] : 'default';
-    const built = buildRows([input], () => tenant, deps.pricer, Date.now(), deps.limits, deps.retentionDays);
+    const tenants = new Map<string, string>();
+    const inputs = spans.map((span) => {
+      const input = spanInput(span);
+      const t = input.attributes[ATTR_TM_TENANT];
+      tenants.set(input.spanId, typeof t === 'string' ? t : 'default');
+      return input;
+    });
+    const built = buildRows(
+      inputs,
+      (s) => tenants.get(s.spanId) ?? 'default',
+      deps.pricer,
+      Date.now(),
+      deps.limits,
+      deps.retentionDays,
+    );
     for (const r of built.rejected) {
       deps.metrics.spansRejected.inc({ reason: r.reason });
       deps.log.info({ reason: r.reason, detail: r.detail }, 'gateway call not recorded');
     }
     for (const d of built.droppedProperties) deps.metrics.propertiesDropped.inc({ reason: d.reason });
-    deps.listener?.built(input.spanId, built.calls[0]);
+    const rowOf = new Map(built.calls.map((c) => [c.span_id, c]));
+    for (const input of inputs) deps.listener?.built(input.spanId, rowOf.get(input.spanId));
     if (built.traces.length === 0) return;
     deps.writer.write(built.traces, built.calls).then(
-      () => deps.listener?.written(input.spanId),
+      () => {
+        for (const input of inputs) deps.listener?.written(input.spanId);
+      },
       (err: Error) => {
-        // The caller has its answer already; the row is lost only when the spool itself refuses.
-        deps.metrics.gatewayUnrecorded.inc();
-        deps.log.warn({ err: err.message, tenant }, 'gateway call not recorded: the write path refused it');
+        // The callers have their answers already; the rows are lost only when the spool itself refuses.
+        deps.metrics.gatewayUnrecorded.inc(inputs.length);
+        deps.log.warn(
+          { err: err.message, calls: inputs.length },
+          'gateway calls not recorded: the write path refused them',
+        );
       },
     );
   }
 
   forceFlush(): Promise<void> {
+    this.flushNow();
     return Promise.resolve();
   }
 
   shutdown(): Promise<void> {
+    this.flushNow();
     return Promise.resolve();
+  }
+
+  private flushNow(): void {
+    if (this.scheduled) clearImmediate(this.scheduled);
+    this.record();
   }
 }
 
