@@ -13,6 +13,7 @@
  *   env: RATE (2000) SECONDS (5) STREAMS (500) CHUNKS (10) GAP (100)
  *        STORE: http (default: ClickHouse in a process of its own, as deployed) or embedded (chdb in the service)
  *        TARGETS: which of direct,proxy,gateway to run (all three by default)
+ *        GATEWAY_CLI: another build's ingest/dist/cli.js as the gateway (an A/B of two commits)
  */
 import { type ChildProcess, fork, spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -65,7 +66,8 @@ async function startGateway(
   const gwPort = await freePort();
   // GATEWAY_NODE_ARGS: e.g. --cpu-prof --cpu-prof-dir=/tmp/prof to profile the service.
   const nodeArgs = (process.env.GATEWAY_NODE_ARGS ?? '').split(' ').filter(Boolean);
-  const child = spawn(process.execPath, [...nodeArgs, ...LOOP_DELAY_ARGS, here('../../ingest/dist/cli.js'), 'serve'], {
+  const cli = process.env.GATEWAY_CLI ?? here('../../ingest/dist/cli.js');
+  const child = spawn(process.execPath, [...nodeArgs, ...LOOP_DELAY_ARGS, cli, 'serve'], {
     env: {
       LOOP_DELAY_FILE: loopDelayFile,
       PATH: process.env.PATH ?? '',
@@ -95,17 +97,26 @@ async function startGateway(
 const LOOP_DELAY_ARGS = ['--import', here('loop-delay.mjs')];
 
 /** The event-loop delay (ms) of a process since the last call (loop-delay.mjs, preloaded into it). */
-async function loopDelay(pid: number, file: string): Promise<{ p50: number; p99: number; max: number }> {
+interface LoopDelay {
+  p50: number;
+  p99: number;
+  max: number;
+  /** Garbage-collection pauses: the longest and their sum. */
+  gcMax: number;
+  gcTotal: number;
+}
+
+async function loopDelay(pid: number, file: string): Promise<LoopDelay> {
   const asked = Date.now();
   process.kill(pid, 'SIGUSR2');
   for (let i = 0; i < 100; i++) {
     await new Promise((r) => setTimeout(r, 20));
     try {
-      const d = JSON.parse(readFileSync(file, 'utf8')) as { p50: number; p99: number; max: number; at: number };
+      const d = JSON.parse(readFileSync(file, 'utf8')) as LoopDelay & { at: number };
       if (d.at >= asked) return d;
     } catch {}
   }
-  return { p50: NaN, p99: NaN, max: NaN };
+  return { p50: NaN, p99: NaN, max: NaN, gcMax: NaN, gcTotal: NaN };
 }
 
 /** utime + stime of a process, in µs; and its peak RSS (VmHWM), in bytes. */
@@ -212,6 +223,9 @@ interface Sample {
   /** Event-loop delay of the target's process per phase (ms): p99s and maxima. */
   loopP99: number[];
   loopMax: number[];
+  gcMax: number[];
+  /** CPU µs of the ClickHouse process per call while this target ran (its inserts: the gateway's rows). */
+  storeUs: number[];
 }
 
 async function main() {
@@ -255,6 +269,8 @@ async function main() {
         cpuStreamUs: [],
         loopP99: [],
         loopMax: [],
+        gcMax: [],
+        storeUs: [],
       } as Sample,
     ]),
   );
@@ -267,6 +283,7 @@ async function main() {
         const s = samples.get(t.name)!;
         if (t.pid) await loopDelay(t.pid, t.loop!); // reset
         const cpu0 = t.pid ? cpuMicros(t.pid) : 0;
+        const storeCpu0 = store?.child.pid ? cpuMicros(store.child.pid) : NaN;
         const p = await plain(t);
         const cpu1 = t.pid ? cpuMicros(t.pid) : 0;
         const st = await streams(t);
@@ -279,6 +296,8 @@ async function main() {
           const d = await loopDelay(t.pid, t.loop!);
           s.loopP99.push(d.p99);
           s.loopMax.push(d.max);
+          s.gcMax.push(d.gcMax);
+          s.storeUs.push((cpuMicros(store?.child.pid ?? 0) - storeCpu0) / calls);
         }
         s.plain.push(...p.latency);
         s.rates.push(p.rate);
@@ -286,7 +305,7 @@ async function main() {
         s.delay.push(...st.delay);
         s.errors += p.errors + st.errors;
         process.stderr.write(
-          `round ${round + 1} ${t.name}: ${p.rate.toFixed(0)} req/s done, plain p50 ${pct(p.latency, 50).toFixed(2)} ms p99 ${pct(p.latency, 99).toFixed(2)} ms, ttfb p50 ${pct(st.ttfb, 50).toFixed(2)} ms, errors ${p.errors + st.errors}, CPU µs/call plain ${f(s.cpuPlainUs.at(-1) ?? NaN)} stream ${f(s.cpuStreamUs.at(-1) ?? NaN)}, loop delay p99 ${f(s.loopP99.at(-1) ?? NaN)} max ${f(s.loopMax.at(-1) ?? NaN)} ms, load ${load()}\n`,
+          `round ${round + 1} ${t.name}: ${p.rate.toFixed(0)} req/s done, plain p50 ${pct(p.latency, 50).toFixed(2)} ms p99 ${pct(p.latency, 99).toFixed(2)} ms, ttfb p50 ${pct(st.ttfb, 50).toFixed(2)} ms, errors ${p.errors + st.errors}, CPU µs/call plain ${f(s.cpuPlainUs.at(-1) ?? NaN)} stream ${f(s.cpuStreamUs.at(-1) ?? NaN)}, loop delay p99 ${f(s.loopP99.at(-1) ?? NaN)} max ${f(s.loopMax.at(-1) ?? NaN)} ms, GC pause max ${f(s.gcMax.at(-1) ?? NaN)} ms, ClickHouse µs/call ${f(s.storeUs.at(-1) ?? NaN)}, load ${load()}\n`,
         );
       }
     }
@@ -309,6 +328,8 @@ async function main() {
         cpuStreamUs: mean(s.cpuStreamUs),
         loopP99: s.loopP99.length ? Math.max(...s.loopP99) : NaN,
         loopMax: s.loopMax.length ? Math.max(...s.loopMax) : NaN,
+        gcMax: s.gcMax.length ? Math.max(...s.gcMax) : NaN,
+        storeUs: mean(s.storeUs),
       };
     });
     const nan = { plainP50: NaN, plainP99: NaN, ttfbP50: NaN, ttfbP99: NaN, delayP99: NaN, delayMax: NaN };
@@ -327,11 +348,11 @@ async function main() {
       '',
       `${ROUNDS} rounds; plain ${RATE}/s for ${SECONDS} s; ${STREAMS} concurrent streams × ${CHUNKS} chunks ${GAP} ms apart; store ${STORE === 'http' ? 'ClickHouse over HTTP in its own process' : 'embedded in the service (chdb)'}. Times in ms.`,
       '',
-      '| target | plain req/s done | plain p50 | plain p99 | ttfb p50 | ttfb p99 | chunk delay p50 | p99 | max | errors | peak RSS MiB | CPU µs/call | plain | stream | loop delay p99 | max |',
-      '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
+      '| target | plain req/s done | plain p50 | plain p99 | ttfb p50 | ttfb p99 | chunk delay p50 | p99 | max | errors | peak RSS MiB | CPU µs/call | plain | stream | loop delay p99 | max | GC pause max | ClickHouse µs/call |',
+      '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
       ...rows.map(
         (r) =>
-          `| ${r.target} | ${r.rate.toFixed(0)} | ${f(r.plainP50)} | ${f(r.plainP99)} | ${f(r.ttfbP50)} | ${f(r.ttfbP99)} | ${f(r.delayP50)} | ${f(r.delayP99)} | ${f(r.delayMax)} | ${r.errors} | ${f(r.peakRssMiB)} | ${f(r.cpuPerCallUs)} | ${f(r.cpuPlainUs)} | ${f(r.cpuStreamUs)} | ${f(r.loopP99)} | ${f(r.loopMax)} |`,
+          `| ${r.target} | ${r.rate.toFixed(0)} | ${f(r.plainP50)} | ${f(r.plainP99)} | ${f(r.ttfbP50)} | ${f(r.ttfbP99)} | ${f(r.delayP50)} | ${f(r.delayP99)} | ${f(r.delayMax)} | ${r.errors} | ${f(r.peakRssMiB)} | ${f(r.cpuPerCallUs)} | ${f(r.cpuPlainUs)} | ${f(r.cpuStreamUs)} | ${f(r.loopP99)} | ${f(r.loopMax)} | ${f(r.gcMax)} | ${f(r.storeUs)} |`,
       ),
       '',
       `Added by the gateway over the bare proxy: plain p50 ${f(added.plainP50)}, p99 ${f(added.plainP99)}; time to first chunk p50 ${f(added.ttfbP50)}, p99 ${f(added.ttfbP99)}; chunk delay p99 ${f(added.chunkDelayP99)}, max ${f(added.chunkDelayMax)}.`,
