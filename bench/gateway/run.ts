@@ -14,6 +14,7 @@
  *        STORE: http (default: ClickHouse in a process of its own, as deployed) or embedded (chdb in the service)
  *        TARGETS: which of direct,proxy,gateway to run (all three by default)
  *        GATEWAY_CLI: another build's ingest/dist/cli.js as the gateway (an A/B of two commits)
+ *        GATEWAY_ENV: more variables for the service, NAME=value,NAME=value
  */
 import { type ChildProcess, fork, spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -81,6 +82,13 @@ async function startGateway(
       TOKENMETER_DEMO: 'false',
       TOKENMETER_RATE_LIMIT_RPS: '0',
       LOG_LEVEL: 'warn',
+      // GATEWAY_ENV: more of the service's variables, e.g. TOKENMETER_BATCH_MAX_DELAY_MS=1000.
+      ...Object.fromEntries(
+        (process.env.GATEWAY_ENV ?? '')
+          .split(',')
+          .filter(Boolean)
+          .map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)]),
+      ),
     },
     stdio: ['ignore', 'inherit', 'inherit'],
   });
@@ -226,6 +234,9 @@ interface Sample {
   gcMax: number[];
   /** CPU µs of the ClickHouse process per call while this target ran (its inserts: the gateway's rows). */
   storeUs: number[];
+  /** CPU µs per plain call of the client (this process: the openai SDK) and of the upstream. */
+  clientUs: number[];
+  upstreamUs: number[];
 }
 
 async function main() {
@@ -271,6 +282,8 @@ async function main() {
         loopMax: [],
         gcMax: [],
         storeUs: [],
+        clientUs: [],
+        upstreamUs: [],
       } as Sample,
     ]),
   );
@@ -284,7 +297,13 @@ async function main() {
         if (t.pid) await loopDelay(t.pid, t.loop!); // reset
         const cpu0 = t.pid ? cpuMicros(t.pid) : 0;
         const storeCpu0 = store?.child.pid ? cpuMicros(store.child.pid) : NaN;
+        const client0 = process.cpuUsage();
+        const upstream0 = cpuMicros(upstream.pid!);
         const p = await plain(t);
+        const client1 = process.cpuUsage(client0);
+        const plainCalls = Math.max(1, p.latency.length + p.errors);
+        s.clientUs.push((client1.user + client1.system) / plainCalls);
+        s.upstreamUs.push((cpuMicros(upstream.pid!) - upstream0) / plainCalls);
         const cpu1 = t.pid ? cpuMicros(t.pid) : 0;
         const st = await streams(t);
         const calls = p.latency.length + p.errors + STREAMS;
@@ -305,7 +324,7 @@ async function main() {
         s.delay.push(...st.delay);
         s.errors += p.errors + st.errors;
         process.stderr.write(
-          `round ${round + 1} ${t.name}: ${p.rate.toFixed(0)} req/s done, plain p50 ${pct(p.latency, 50).toFixed(2)} ms p99 ${pct(p.latency, 99).toFixed(2)} ms, ttfb p50 ${pct(st.ttfb, 50).toFixed(2)} ms, errors ${p.errors + st.errors}, CPU µs/call plain ${f(s.cpuPlainUs.at(-1) ?? NaN)} stream ${f(s.cpuStreamUs.at(-1) ?? NaN)}, loop delay p99 ${f(s.loopP99.at(-1) ?? NaN)} max ${f(s.loopMax.at(-1) ?? NaN)} ms, GC pause max ${f(s.gcMax.at(-1) ?? NaN)} ms, ClickHouse µs/call ${f(s.storeUs.at(-1) ?? NaN)}, load ${load()}\n`,
+          `round ${round + 1} ${t.name}: ${p.rate.toFixed(0)} req/s done, plain p50 ${pct(p.latency, 50).toFixed(2)} ms p99 ${pct(p.latency, 99).toFixed(2)} ms, ttfb p50 ${pct(st.ttfb, 50).toFixed(2)} ms, errors ${p.errors + st.errors}, CPU µs/call plain ${f(s.cpuPlainUs.at(-1) ?? NaN)} stream ${f(s.cpuStreamUs.at(-1) ?? NaN)}, loop delay p99 ${f(s.loopP99.at(-1) ?? NaN)} max ${f(s.loopMax.at(-1) ?? NaN)} ms, GC pause max ${f(s.gcMax.at(-1) ?? NaN)} ms, ClickHouse µs/call ${f(s.storeUs.at(-1) ?? NaN)}, client µs/plain call ${f(s.clientUs.at(-1) ?? NaN)}, upstream ${f(s.upstreamUs.at(-1) ?? NaN)}, load ${load()}\n`,
         );
       }
     }
@@ -330,6 +349,8 @@ async function main() {
         loopMax: s.loopMax.length ? Math.max(...s.loopMax) : NaN,
         gcMax: s.gcMax.length ? Math.max(...s.gcMax) : NaN,
         storeUs: mean(s.storeUs),
+        clientUs: mean(s.clientUs),
+        upstreamUs: mean(s.upstreamUs),
       };
     });
     const nan = { plainP50: NaN, plainP99: NaN, ttfbP50: NaN, ttfbP99: NaN, delayP99: NaN, delayMax: NaN };
@@ -348,11 +369,11 @@ async function main() {
       '',
       `${ROUNDS} rounds; plain ${RATE}/s for ${SECONDS} s; ${STREAMS} concurrent streams × ${CHUNKS} chunks ${GAP} ms apart; store ${STORE === 'http' ? 'ClickHouse over HTTP in its own process' : 'embedded in the service (chdb)'}. Times in ms.`,
       '',
-      '| target | plain req/s done | plain p50 | plain p99 | ttfb p50 | ttfb p99 | chunk delay p50 | p99 | max | errors | peak RSS MiB | CPU µs/call | plain | stream | loop delay p99 | max | GC pause max | ClickHouse µs/call |',
-      '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
+      '| target | plain req/s done | plain p50 | plain p99 | ttfb p50 | ttfb p99 | chunk delay p50 | p99 | max | errors | peak RSS MiB | CPU µs/call | plain | stream | loop delay p99 | max | GC pause max | ClickHouse µs/call | client µs/plain call | upstream µs/plain call |',
+      '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
       ...rows.map(
         (r) =>
-          `| ${r.target} | ${r.rate.toFixed(0)} | ${f(r.plainP50)} | ${f(r.plainP99)} | ${f(r.ttfbP50)} | ${f(r.ttfbP99)} | ${f(r.delayP50)} | ${f(r.delayP99)} | ${f(r.delayMax)} | ${r.errors} | ${f(r.peakRssMiB)} | ${f(r.cpuPerCallUs)} | ${f(r.cpuPlainUs)} | ${f(r.cpuStreamUs)} | ${f(r.loopP99)} | ${f(r.loopMax)} | ${f(r.gcMax)} | ${f(r.storeUs)} |`,
+          `| ${r.target} | ${r.rate.toFixed(0)} | ${f(r.plainP50)} | ${f(r.plainP99)} | ${f(r.ttfbP50)} | ${f(r.ttfbP99)} | ${f(r.delayP50)} | ${f(r.delayP99)} | ${f(r.delayMax)} | ${r.errors} | ${f(r.peakRssMiB)} | ${f(r.cpuPerCallUs)} | ${f(r.cpuPlainUs)} | ${f(r.cpuStreamUs)} | ${f(r.loopP99)} | ${f(r.loopMax)} | ${f(r.gcMax)} | ${f(r.storeUs)} | ${f(r.clientUs)} | ${f(r.upstreamUs)} |`,
       ),
       '',
       `Added by the gateway over the bare proxy: plain p50 ${f(added.plainP50)}, p99 ${f(added.plainP99)}; time to first chunk p50 ${f(added.ttfbP50)}, p99 ${f(added.ttfbP99)}; chunk delay p99 ${f(added.chunkDelayP99)}, max ${f(added.chunkDelayMax)}.`,
