@@ -15,6 +15,7 @@
  *        TARGETS: which of direct,proxy,gateway to run (all three by default)
  *        GATEWAY_CLI: another build's ingest/dist/cli.js as the gateway (an A/B of two commits)
  *        GATEWAY_ENV: more variables for the service, NAME=value,NAME=value
+ *        PAUSE_STORE=1: ClickHouse stopped while the gateway is measured (its own cost, without the inserts')
  */
 import { type ChildProcess, fork, spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -32,6 +33,7 @@ const CHUNKS = Number(process.env.CHUNKS ?? 10);
 const GAP = Number(process.env.GAP ?? 100);
 const STORE = process.env.STORE ?? 'http';
 const TARGETS = (process.env.TARGETS ?? 'direct,proxy,gateway').split(',');
+const PAUSE_STORE = process.env.PAUSE_STORE === '1';
 const ADMIN = 'bench-gateway-admin-key-0123456789';
 const here = (p: string) => fileURLToPath(new URL(p, import.meta.url));
 const now = () => performance.timeOrigin + performance.now();
@@ -299,13 +301,19 @@ async function main() {
         const storeCpu0 = store?.child.pid ? cpuMicros(store.child.pid) : NaN;
         const client0 = process.cpuUsage();
         const upstream0 = cpuMicros(upstream.pid!);
+        // PAUSE_STORE=1: ClickHouse stopped (SIGSTOP) while the gateway is measured: its rows wait in the
+        // spool, and what is left is the gateway's own cost, without the inserts' CPU on the same cores.
+        const pause = PAUSE_STORE && t.name === 'gateway' && store?.child.pid !== undefined;
+        if (pause) process.kill(store!.child.pid!, 'SIGSTOP');
         const p = await plain(t);
         const client1 = process.cpuUsage(client0);
         const plainCalls = Math.max(1, p.latency.length + p.errors);
         s.clientUs.push((client1.user + client1.system) / plainCalls);
         s.upstreamUs.push((cpuMicros(upstream.pid!) - upstream0) / plainCalls);
         const cpu1 = t.pid ? cpuMicros(t.pid) : 0;
-        const st = await streams(t);
+        const st = await streams(t).finally(() => {
+          if (pause) process.kill(store!.child.pid!, 'SIGCONT');
+        });
         const calls = p.latency.length + p.errors + STREAMS;
         if (t.pid) {
           const cpu2 = cpuMicros(t.pid);
