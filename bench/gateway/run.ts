@@ -324,7 +324,7 @@ async function main() {
           s.loopP99.push(d.p99);
           s.loopMax.push(d.max);
           s.gcMax.push(d.gcMax);
-          s.storeUs.push((cpuMicros(store?.child.pid ?? 0) - storeCpu0) / calls);
+          if (store?.child.pid) s.storeUs.push((cpuMicros(store.child.pid) - storeCpu0) / calls);
         }
         s.plain.push(...p.latency);
         s.rates.push(p.rate);
