@@ -221,6 +221,33 @@ describe('GET /api/v1/usage/estimate and /projection', () => {
     expect(body.confidence).toBe(Number(r!.n) >= 100 ? 'high' : 'medium');
   });
 
+  it('estimate: reads the trailing whole days holding 2,000 calls when there are that many, and says so', async () => {
+    const body = await get('/api/v1/usage/estimate', readKey);
+    // The raw calls that did not fail, per UTC day, newest first: the window starts at the day
+    // where their running count reaches 2,000 (this seed has ~2,300 over 12 days).
+    const days = await rows<{ d: string; n: string }>(
+      svc.store,
+      `SELECT toString(toDate(timestamp)) AS d, count() AS n FROM ${svc.store.database}.ai_calls
+       WHERE tenant = 'acme' AND status != 'error' AND timestamp >= now64(3) - INTERVAL 30 DAY
+       GROUP BY d ORDER BY d DESC`,
+    );
+    let n = 0;
+    const start = days.find((r) => (n += Number(r.n)) >= 2000)?.d;
+    expect(start, 'the seed holds 2,000 calls').toBeDefined();
+    expect(start).not.toBe(days.at(-1)?.d);
+    expect(body.window.from).toBe(`${start}T00:00:00.000Z`);
+    const [r] = await rows<Record<string, number | string>>(
+      svc.store,
+      `SELECT count() AS n, quantileExact(0.5)(input_tokens + output_tokens) AS med FROM ${svc.store.database}.ai_calls
+       WHERE tenant = 'acme' AND status != 'error' AND toDate(timestamp) >= {d:Date}
+         AND timestamp < parseDateTime64BestEffort({to:String}, 3)`,
+      { d: start, to: body.window.to },
+    );
+    expect(body.calls).toBe(Number(r!.n));
+    expect(body.calls).toBeGreaterThanOrEqual(2000);
+    expect(body.tokensPerCall.median).toBe(Number(r!.med));
+  });
+
   it('projection: spend so far equals the raw month-to-date, forecast states its method', async () => {
     const body = await get('/api/v1/usage/projection', readKey);
     const mtd = await raw('timestamp >= toDateTime64({s:Float64}, 3)', { s: sec(monthStart()) });

@@ -287,6 +287,8 @@ WHERE tenant = {tenant:String} AND ${time}
 }
 
 export interface CallDistribution {
+  /** The window the calls were read from: the trailing days that hold DISTRIBUTION_MIN_CALLS, at most the one asked for. */
+  from: Date;
   calls: number;
   /** Tokens per call (input + output), quantiles and variance. */
   tokensP10: number;
@@ -305,10 +307,51 @@ export interface CallDistribution {
  * The per-call distribution of tokens and cost over a trailing window. Rollups keep sums, not
  * per-call shapes, so this one reads `ai_calls`, bounded by tenant and time (its primary key).
  */
+/**
+ * The calls a distribution is read from when there are enough: the trailing whole UTC days that
+ * hold this many matching calls (fewer days are read when the recent ones hold them).
+ */
+export const DISTRIBUTION_MIN_CALLS = 2000;
+
+/**
+ * The start of the shortest trailing window of whole UTC days (ending at `to`'s day) holding at
+ * least DISTRIBUTION_MIN_CALLS matching calls that did not fail, counted in the rollups (the
+ * per-user one when a user is filtered); `from` when the whole window holds fewer, or when a
+ * custom property filters (no rollup holds properties). At 50 M calls over 90 days a tenant's 30
+ * days are ~3 M raw calls; its last day already holds thousands for most filters.
+ */
+async function distributionStart(
+  store: Store,
+  q: { tenant: string; from: Date; to: Date; filters: UsageFilters },
+): Promise<Date> {
+  if (Object.keys(q.filters.properties ?? {}).length > 0) return q.from;
+  const src = q.filters.user ? USER_DAILY : DAILY;
+  const where = filterOf(q.filters, src);
+  const days = await readRows<{ d: string; n: string }>(
+    store,
+    `SELECT toString(day) AS d, toString(sum(requests) - sum(errors)) AS n
+FROM ${src.table}
+WHERE tenant = {tenant:String} AND day >= {from:Date} AND day <= {to:Date} AND ${where.sql}
+GROUP BY day
+ORDER BY day DESC`,
+    { tenant: q.tenant, from: isoDay(q.from), to: isoDay(q.to), ...where.params },
+  );
+  let n = 0;
+  for (const r of days) {
+    n += Number(r.n);
+    if (n >= DISTRIBUTION_MIN_CALLS) {
+      const start = new Date(`${r.d}T00:00:00.000Z`);
+      return start > q.from ? start : q.from;
+    }
+  }
+  return q.from;
+}
+
 export async function callDistribution(
   store: Store,
   q: { tenant: string; from: Date; to: Date; filters: UsageFilters },
 ): Promise<CallDistribution> {
+  const from = await distributionStart(store, q);
   const where = filterOf(q.filters, RAW);
   const sql = `
 SELECT count() AS calls,
@@ -325,7 +368,7 @@ WHERE tenant = {tenant:String} AND timestamp >= {from:DateTime64(3, 'UTC')} AND 
     sql,
     {
       tenant: q.tenant,
-      from: q.from.getTime() / 1000,
+      from: from.getTime() / 1000,
       to: q.to.getTime() / 1000,
       ...where.params,
     },
@@ -333,6 +376,7 @@ WHERE tenant = {tenant:String} AND timestamp >= {from:DateTime64(3, 'UTC')} AND 
   const n = Number(r?.calls ?? 0);
   const num = (v: unknown) => (Number.isFinite(Number(v)) ? Number(v) : 0);
   return {
+    from,
     calls: n,
     tokensP10: num(r?.tq[0]),
     tokensP50: num(r?.tq[1]),

@@ -260,7 +260,7 @@ export function usageRouter(deps: UsageRouterDeps): Router {
       send(req, res, {
         tenant,
         filters: f,
-        window: { from: new Date(t.getTime() - DISTRIBUTION_DAYS * DAY_MS).toISOString(), to: t.toISOString() },
+        window: { from: dist.from.toISOString(), to: t.toISOString() },
         calls: dist.calls,
         tokensPerCall: {
           median: dist.tokensP50,
