@@ -10,7 +10,6 @@ process.argv = [process.argv[0], __filename, 'tokenmeter', mode, '0', '0'];
 const root = require('node:path').resolve(__dirname, '../..');
 const { NodeTracerProvider } = require('@opentelemetry/sdk-trace-node');
 const { BatchSpanProcessor } = require('@opentelemetry/sdk-trace-base');
-const { context, trace } = require('@opentelemetry/api');
 const exporter = { export: (_s, cb) => cb({ code: 0 }), shutdown: async () => {}, forceFlush: async () => {} };
 const tp = new NodeTracerProvider({ spanProcessors: [new BatchSpanProcessor(exporter, { maxQueueSize: 65536 })] });
 tp.register();
@@ -31,36 +30,8 @@ const once =
       }
     : () => client.chat.completions.create({ model: 'gpt-4o-mini', messages });
 const tracer = tp.getTracer('bench');
-async function bareSpan() {
-  const span = tracer.startSpan('chat gpt-4o-mini', {
-    kind: 2,
-    attributes: {
-      'gen_ai.operation.name': 'chat',
-      'gen_ai.provider.name': 'openai',
-      'gen_ai.request.model': 'gpt-4o-mini',
-      'server.address': 'api.openai.com',
-      'server.port': 443,
-      ...(mode === 'stream' ? { 'gen_ai.request.stream': true } : {}),
-    },
-  });
-  const r = await context.with(trace.setSpan(context.active(), span), once);
-  for (const [k, v] of [
-    ['gen_ai.response.model', 'gpt-4o-mini-2024-07-18'],
-    ['gen_ai.response.id', 'chatcmpl-bench'],
-    ['gen_ai.response.finish_reasons', ['stop']],
-    ['gen_ai.usage.input_tokens', 19],
-    ['gen_ai.usage.output_tokens', 8],
-    ['gen_ai.usage.cost.amount', '0.00000765'],
-    ['gen_ai.usage.cost.currency', 'USD'],
-    ['gen_ai.usage.cost.source', 'span'],
-    ['tokenmeter.price.id', 'catalogue:openai/gpt-4o-mini'],
-    ['tokenmeter.price.version', 'genai-prices@0.1.8'],
-  ])
-    span.setAttribute(k, v);
-  if (mode === 'stream') span.setAttribute('gen_ai.response.time_to_first_chunk', 0.001);
-  span.end();
-  return r;
-}
+const withBareSpan = require('./bare-span.cjs').bareSpanCall(tracer, mode === 'stream');
+const bareSpan = () => withBareSpan(once);
 const variants = {
   bare: { on: false, call: once },
   'bare-span': { on: false, call: bareSpan },

@@ -21,7 +21,6 @@ const streaming = mode !== 'plain';
 const root = require('node:path').resolve(__dirname, '../..');
 const { NodeTracerProvider } = require('@opentelemetry/sdk-trace-node');
 const { BatchSpanProcessor } = require('@opentelemetry/sdk-trace-base');
-const { context, trace } = require('@opentelemetry/api');
 const exporter = { export: (_s, cb) => cb({ code: 0 }), shutdown: async () => {}, forceFlush: async () => {} };
 const tp = new NodeTracerProvider({ spanProcessors: [new BatchSpanProcessor(exporter, { maxQueueSize: 65536 })] });
 tp.register();
@@ -63,34 +62,9 @@ const once = streaming
   : () => client.chat.completions.create({ model: 'gpt-4o-mini', messages });
 
 const tracer = tp.getTracer('bench');
-// The physical floor: one span with as many attributes as tokenmeter writes, set the same way.
-async function bareSpan() {
-  const span = tracer.startSpan('chat gpt-4o-mini', {
-    kind: 2,
-    attributes: {
-      'gen_ai.operation.name': 'chat',
-      'gen_ai.provider.name': 'openai',
-      'gen_ai.request.model': 'gpt-4o-mini',
-      'server.address': 'api.openai.com',
-      'server.port': 443,
-      ...(streaming ? { 'gen_ai.request.stream': true } : {}),
-    },
-  });
-  const r = await context.with(trace.setSpan(context.active(), span), once);
-  span.setAttribute('gen_ai.response.model', 'gpt-4o-mini-2024-07-18');
-  span.setAttribute('gen_ai.response.id', 'chatcmpl-bench');
-  span.setAttribute('gen_ai.response.finish_reasons', ['stop']);
-  span.setAttribute('gen_ai.usage.input_tokens', 19);
-  span.setAttribute('gen_ai.usage.output_tokens', 8);
-  span.setAttribute('gen_ai.usage.cost.amount', '0.00000765');
-  span.setAttribute('gen_ai.usage.cost.currency', 'USD');
-  span.setAttribute('gen_ai.usage.cost.source', 'span');
-  span.setAttribute('tokenmeter.price.id', 'catalogue:openai/gpt-4o-mini');
-  span.setAttribute('tokenmeter.price.version', 'genai-prices@0.1.8');
-  if (streaming) span.setAttribute('gen_ai.response.time_to_first_chunk', 0.001);
-  span.end();
-  return r;
-}
+// The physical floor: one span with as many attributes as tokenmeter writes (bare-span.cjs).
+const withBareSpan = require('./bare-span.cjs').bareSpanCall(tracer, streaming);
+const bareSpan = () => withBareSpan(once);
 
 const VARIANTS = {
   bare: { tm: false, otel: false, call: once },
