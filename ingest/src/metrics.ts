@@ -61,7 +61,7 @@ export function createMetrics() {
     }),
     gatewayUnrecorded: new Counter({
       name: 'tokenmeter_gateway_unrecorded_total',
-      help: 'Gateway calls whose row the write path refused (spool full or shutting down); the call itself went through',
+      help: 'Gateway calls whose row the write path refused (spool full or shutting down) or could not be built (a bug, logged); the call itself went through',
       registers: [registry],
     }),
     propertiesDropped: new Counter({

@@ -76,6 +76,22 @@ class RowsProcessor implements SpanProcessor {
     const spans = this.ended;
     if (spans.length === 0) return;
     this.ended = [];
+    try {
+      this.recordNow(spans);
+    } catch (err) {
+      // A bug of ours in row building: counted and logged, never a crash of the service (this runs
+      // in a setImmediate), and the calls' budget reservations are released.
+      const { deps } = this;
+      deps.metrics.gatewayUnrecorded.inc(spans.length);
+      deps.log.error(
+        { err: (err as Error).message, calls: spans.length },
+        'gateway calls not recorded: row building failed',
+      );
+      for (const span of spans) deps.listener?.built(span.spanContext().spanId, undefined);
+    }
+  }
+
+  private recordNow(spans: ReadableSpan[]): void {
     const { deps } = this;
     const tenants = new Map<string, string>();
     const inputs = spans.map((span) => {
@@ -106,9 +122,9 @@ class RowsProcessor implements SpanProcessor {
       },
       (err: Error) => {
         // The callers have their answers already; the rows are lost only when the spool itself refuses.
-        deps.metrics.gatewayUnrecorded.inc(inputs.length);
+        deps.metrics.gatewayUnrecorded.inc(built.traces.length);
         deps.log.warn(
-          { err: err.message, calls: inputs.length },
+          { err: err.message, calls: built.traces.length },
           'gateway calls not recorded: the write path refused them',
         );
       },
