@@ -148,6 +148,7 @@ try {
   if (reuse)
     end = Number(await one('SELECT toUnixTimestamp(toStartOfHour(max(timestamp))) + 3600 AS n FROM ai_calls')) * 1000;
   const insertS = reuse ? 0 : (performance.now() - t0) / 1000;
+  const timingStart = performance.now();
   const sizes: Record<string, number> = {};
   for (const t of ['ai_calls', 'ai_rollup_hourly', 'ai_rollup_daily', 'ai_user_daily']) {
     sizes[t] = Number(await one(`SELECT count() AS n FROM ${t}`));
@@ -365,6 +366,10 @@ try {
         `90 days median ${ui.days90.medianMs} ms (${ui.days90.runsMs.join(', ')}); goal ≤ 500 ms`,
     );
   }
+  console.log(
+    `timing pass: ${((performance.now() - timingStart) / 1000).toFixed(0)} s` +
+      (reuse ? ` (the store's pending migrations took ${((timingStart - t0) / 1000).toFixed(0)} s before it)` : ''),
+  );
   mkdirSync('bench/results', { recursive: true });
   writeFileSync(
     `bench/results/dashboards-${CALLS}.json`,

@@ -117,24 +117,22 @@ export const FILTER_NAMES: (keyof Omit<UsageFilters, 'properties'>)[] = [
   'feature',
 ];
 
-const filterSql = (names: readonly (keyof typeof GROUP_BY)[]) =>
-  names.map((f) => `({f_${f}:String} = '' OR ${GROUP_BY[f]} = {f_${f}:String})`).join(' AND ');
-const FILTER_SQL = filterSql(FILTER_NAMES);
-const FILTER_SQL_NO_USER = filterSql(FILTER_NAMES.filter((f) => f !== 'user'));
-
 /**
- * The filters' WHERE clause and parameters (property conditions only for raw calls). The coarse
- * rollups have no user_id: they are read only when the user filter is empty.
+ * The filters' WHERE clause and parameters (property conditions only for raw calls): a condition
+ * for each filter given, none for the empty ones, so that a query naming no service, model, …
+ * can be answered by an aggregate projection that lacks those columns. The coarse rollups have
+ * no user_id: they are read only when the user filter is empty.
  */
 function filterOf(f: UsageFilters, src: Source): { sql: string; params: Record<string, string> } {
-  const params: Record<string, string> = Object.fromEntries(FILTER_NAMES.map((k) => [`f_${k}`, f[k]]));
-  const conds = [src === DAILY || src === HOURLY ? FILTER_SQL_NO_USER : FILTER_SQL];
+  const names = FILTER_NAMES.filter((k) => f[k] !== '' && !(k === 'user' && (src === DAILY || src === HOURLY)));
+  const params: Record<string, string> = Object.fromEntries(names.map((k) => [`f_${k}`, f[k]]));
+  const conds = names.map((k) => `${GROUP_BY[k]} = {f_${k}:String}`);
   Object.entries(f.properties ?? {}).forEach(([name, value], i) => {
     conds.push(`properties[{fp_name_${i}:String}] = {fp_value_${i}:String}`);
     params[`fp_name_${i}`] = name;
     params[`fp_value_${i}`] = value;
   });
-  return { sql: conds.join(' AND '), params };
+  return { sql: conds.length > 0 ? conds.join(' AND ') : '1', params };
 }
 
 /** True when the query must read raw calls: a custom property filters or groups it. */
@@ -198,7 +196,18 @@ export async function usageSummary(
   const key = groupKey(q.groupBy);
   const where = filterOf(q.filters, src);
   const day = src.day;
-  const sql = `
+  // Rollups: summed per key and day first, right on the table, so that ai_user_daily's
+  // by_user_day_sums projection (038) answers a grouping by user with a row per user and day; the
+  // period, today and all time are then sums over those rows.
+  const inner = MEASURE_NAMES.map((m) => `sum(${src.measures[m]}) AS m_${m}`).join(', ');
+  const outer = (prefix: string, cond: string | undefined) =>
+    MEASURE_NAMES.map((m) => {
+      const agg = cond ? `sumIf(m_${m}, ${cond})` : `sum(m_${m})`;
+      return m === 'costUsd' ? `toString(${agg}) AS ${prefix}${m}` : `${agg} AS ${prefix}${m}`;
+    }).join(',\n  ');
+  const sql =
+    src === RAW
+      ? `
 SELECT ${key.sql} AS key,
   ${measureSql(src, 'p_', `${day} >= {period_start:Date} AND ${day} < {period_end:Date}`)},
   ${measureSql(src, 'd_', `${day} = {today:Date}`)},
@@ -206,7 +215,20 @@ SELECT ${key.sql} AS key,
 FROM ${src.table}
 WHERE tenant = {tenant:String} AND ${where.sql}
 GROUP BY key
-ORDER BY sum(${src.measures.costUsd}) DESC, key`;
+ORDER BY sum(${src.measures.costUsd}) DESC, key`
+      : `
+SELECT key,
+  ${outer('p_', 'd >= {period_start:Date} AND d < {period_end:Date}')},
+  ${outer('d_', 'd = {today:Date}')},
+  ${outer('a_', undefined)}
+FROM (
+  SELECT ${key.sql} AS key, ${day} AS d, ${inner}
+  FROM ${src.table}
+  WHERE tenant = {tenant:String} AND ${where.sql}
+  GROUP BY key, d
+)
+GROUP BY key
+ORDER BY sum(m_costUsd) DESC, key`;
   const rows = await readRows<Record<string, unknown>>(store, sql, {
     tenant: q.tenant,
     period_start: isoDay(q.periodStart),
