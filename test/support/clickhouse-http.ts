@@ -1,6 +1,8 @@
 import { randomUUID } from 'node:crypto';
+import { rm, writeFile } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
 import { gunzipSync, gzipSync, inflateSync } from 'node:zlib';
 
 /**
@@ -15,6 +17,9 @@ import { gunzipSync, gzipSync, inflateSync } from 'node:zlib';
  *   every other URL parameter as a setting, applied to that query only (a real server
  *   does not keep them; chdb would, so each distinct set of setting names runs on its
  *   own chdb session and the whole set is applied again every time);
+ * - an insert body in a binary format (`FORMAT RowBinary…`/`Native`) as the bytes it is: written to
+ *   a file the engine reads (`INSERT … SELECT * FROM file(…)`), since chdb's inline insert data
+ *   is text (a body joined to the SQL would be corrupted);
  * - gzip/deflate request bodies, gzip responses with `enable_http_compression=1`;
  * - X-ClickHouse-Query-Id, -Format, -Timezone, -Summary headers; an exception is a
  *   500 with X-ClickHouse-Exception-Code and the `Code: N. DB::Exception: …` text.
@@ -115,8 +120,17 @@ export async function startClickHouseHttp(opts: { dataDir: string; port?: number
     }
     const body = await readBody(req);
     const queryParam = url.searchParams.get('query') ?? '';
-    const sqlBody = body.toString('utf8');
-    const statement = queryParam && sqlBody ? `${queryParam}\n${sqlBody}` : queryParam || sqlBody;
+    const binaryInsert = /^(\s*INSERT\s+INTO\s+[\s\S]*?)\s+FORMAT\s+(RowBinary\w*|Native)\s*$/i.exec(queryParam);
+    let bodyFile: string | undefined;
+    let statement: string;
+    if (binaryInsert && body.length > 0) {
+      bodyFile = join(opts.dataDir, `http-body-${randomUUID()}.bin`);
+      await writeFile(bodyFile, body);
+      statement = `${binaryInsert[1]} SELECT * FROM file('${bodyFile}', '${binaryInsert[2]}')`;
+    } else {
+      const sqlBody = body.toString('utf8');
+      statement = queryParam && sqlBody ? `${queryParam}\n${sqlBody}` : queryParam || sqlBody;
+    }
     const params: Record<string, string> = {};
     const settings: [string, string][] = [];
     for (const [k, v] of url.searchParams) {
@@ -146,7 +160,7 @@ export async function startClickHouseHttp(opts: { dataDir: string; port?: number
       Object.keys(params).length > 0
         ? session.queryBindAsync(sql, params, { format })
         : session.queryAsync(sql, { format }),
-    );
+    ).finally(() => (bodyFile ? rm(bodyFile, { force: true }) : undefined));
     let out = Buffer.from(result.bytes());
     const headers: Record<string, string> = {
       'content-type': /JSON/.test(format) ? 'application/json; charset=UTF-8' : 'text/plain; charset=UTF-8',

@@ -1,18 +1,22 @@
 /**
- * The one insert of spooled rows into a table: the body as spooled (JSONCompactEachRow over
- * the record's columns) and a deterministic deduplication token derived from the rows' span
- * keys, so a retried or replayed insert of the same rows is the same insert (spool-drainer.ts).
+ * The one insert of spooled rows into a table: the body as spooled (RowBinary, or
+ * JSONCompactEachRow text: spool-record.ts) and a deterministic deduplication token derived from
+ * the rows' span keys, so a retried or replayed insert of the same rows is the same insert
+ * (spool-drainer.ts).
  */
 import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { insertSettings, type Store } from '../store/client.js';
+import { namesAndTypesHeader } from './rowbinary.js';
 import type { TableBody } from './spool-record.js';
 
 /**
- * JSONCompactEachRow, sent as the text it was spooled in: the engine parses it about a third
- * faster than JSONEachRow (no key per value), and nothing is decoded and encoded again on the
- * way (bench/ingest/README.md). Through `exec`, because the client's `insert` would encode
- * every row itself.
+ * The body goes as the bytes it was spooled in, nothing decoded or encoded on the way. RowBinary
+ * goes as RowBinaryWithNamesAndTypes (a short header naming every column and its type, which the
+ * engine checks against the table): the engine reads it for a fraction of what JSON text costs it
+ * (bench/ingest/README.md). On embedded chdb through the store's RowBinary insert, over HTTP
+ * through `exec`, which streams the body as it is. JSON text (records spooled before RowBinary,
+ * rows with a value that has no exact binary form) goes through `exec` as it always did.
  */
 export async function insertBody(store: Store, table: string, body: TableBody): Promise<void> {
   if (body.keys.length === 0) return;
@@ -20,11 +24,26 @@ export async function insertBody(store: Store, table: string, body: TableBody): 
     .update([...body.keys].sort().join('\n'))
     .digest('hex')}`;
   const columns = body.columns.map((c) => `\`${c.replaceAll('`', '')}\``).join(', ');
+  const into = `INSERT INTO ${store.database}.${table} (${columns})`;
+  const binary = body.format === 'RowBinary';
+  const data = binary ? Buffer.concat([headerOf(body), body.data]) : body.data;
+  if (binary && store.insertRowBinary) {
+    await store.insertRowBinary(into, insertSettings(token), data);
+    return;
+  }
   const result = await store.writer.exec({
-    query: `INSERT INTO ${store.database}.${table} (${columns}) FORMAT JSONCompactEachRow`,
-    values: Readable.from([Buffer.from(body.text)], { objectMode: false }),
+    query: `${into} FORMAT ${binary ? 'RowBinaryWithNamesAndTypes' : 'JSONCompactEachRow'}`,
+    values: Readable.from([data], { objectMode: false }),
     clickhouse_settings: insertSettings(token),
   });
   // Over HTTP the answer must be read for the connection to be reused.
   for await (const _ of result.stream);
+}
+
+const headers = new Map<string, Buffer>();
+function headerOf(body: TableBody): Buffer {
+  const key = `${body.columns.join(',')}\n${(body.types ?? []).join(',')}`;
+  let header = headers.get(key);
+  if (!header) headers.set(key, (header = namesAndTypesHeader(body.columns, body.types ?? [])));
+  return header;
 }

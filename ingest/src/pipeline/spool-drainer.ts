@@ -325,21 +325,19 @@ function bodiesOf(
   part: SplitPart,
 ): { traces: TableBody; calls: TableBody; costSources: string[] } {
   const first = records[0]!;
-  const sameColumns = records.every(
-    (r) => sameList(r.traces.columns, first.traces.columns) && sameList(r.calls.columns, first.calls.columns),
-  );
-  if (part.tenant === undefined && part.from === 0 && part.to === undefined && sameColumns) {
+  const sameShape = records.every((r) => sameBody(r.traces, first.traces) && sameBody(r.calls, first.calls));
+  if (part.tenant === undefined && part.from === 0 && part.to === undefined && sameShape) {
     const join = (bodies: TableBody[]): TableBody =>
       bodies.length === 1
         ? bodies[0]!
         : {
-            columns: bodies[0]!.columns,
-            text: bodies.map((b) => b.text).join(''),
+            ...bodies[0]!,
+            data: Buffer.concat(bodies.map((b) => b.data)),
             keys: bodies.flatMap((b) => b.keys),
           };
     const traces = join(records.map((r) => r.traces));
     return {
-      traces: part.tracesDone ? { ...traces, text: '', keys: [] } : traces,
+      traces: part.tracesDone ? { ...traces, data: Buffer.alloc(0), keys: [] } : traces,
       calls: join(records.map((r) => r.calls)),
       costSources: records.flatMap((r) => r.costSources),
     };
@@ -350,6 +348,11 @@ function bodiesOf(
     calls: callBody(rows.calls),
     costSources: rows.calls.map((c) => c.cost_source),
   };
+}
+
+/** Whether two bodies can be sent as one: the same format over the same columns of the same types. */
+function sameBody(a: TableBody, b: TableBody): boolean {
+  return a.format === b.format && sameList(a.columns, b.columns) && sameList(a.types ?? [], b.types ?? []);
 }
 
 function sameList(a: readonly string[], b: readonly string[]): boolean {

@@ -4,7 +4,7 @@ import { decodeTraces } from '../otlp/decode.js';
 import { attr } from '../otlp/encode.js';
 import { buildRows } from './build.js';
 import { IngestPricer } from './pricing.js';
-import { spanKey } from './rows.js';
+import { CALL_COLUMNS, spanKey, TRACE_COLUMNS } from './rows.js';
 import { decodeRecord, encodeRecord, type SpoolBatch } from './spool-record.js';
 import { otlpRequest, svcAttr } from '../../../test/support/otlp.ts';
 
@@ -49,8 +49,11 @@ describe('spool records', () => {
     expect(record.traces.keys).toEqual(b.traces.map((t) => spanKey('acme', t.TraceId, t.SpanId)));
     expect(record.calls.keys).toEqual(b.calls.map((c) => spanKey('acme', c.trace_id, c.span_id)));
     expect(record.costSources).toEqual(b.calls.map((c) => c.cost_source));
-    // One line a row: a newline inside a value never splits a row.
-    expect(record.traces.text.split('\n')).toHaveLength(b.traces.length + 1);
+    // RowBinary where every value has its exact binary form; the lone surrogate keeps the calls as
+    // JSON text (one line a row: a newline inside a value never splits a row), which the engine refuses.
+    expect(record.traces.format).toBe('RowBinary');
+    expect(record.calls.format).toBe('JSONCompactEachRow');
+    expect(record.calls.data.toString().split('\n')).toHaveLength(b.calls.length + 1);
     expect(JSON.parse(JSON.stringify(record.rows()))).toEqual(JSON.parse(JSON.stringify(b)));
     expect(record.rows().calls[1]!.user_id).toBe('\ud83duser');
     expect(Object.keys(record.rows().traces[0]!.SpanAttributes)).toContain('__proto__');
@@ -64,5 +67,31 @@ describe('spool records', () => {
     expect(record.traces).toEqual(now.traces);
     expect(record.calls).toEqual(now.calls);
     expect(record.rows()).toEqual(JSON.parse(JSON.stringify(b)));
+  });
+
+  it('reads records spooled as JSON text bodies (before RowBinary) and inserts them as they are', () => {
+    const b = batch();
+    const text = (rows: object[], columns: readonly string[]) =>
+      rows.map((r) => JSON.stringify(columns.map((c) => (r as Record<string, unknown>)[c])) + '\n').join('');
+    const traces = text(b.traces, TRACE_COLUMNS);
+    const header = {
+      traceColumns: TRACE_COLUMNS,
+      callColumns: CALL_COLUMNS,
+      traceKeys: b.traces.map((t) => spanKey('acme', t.TraceId, t.SpanId)),
+      callKeys: b.calls.map((c) => spanKey('acme', c.trace_id, c.span_id)),
+      costSources: b.calls.map((c) => c.cost_source),
+      traceChars: traces.length,
+    };
+    const old = Buffer.concat([
+      Buffer.from('C'),
+      deflateRawSync(`${JSON.stringify(header)}\n${traces}${text(b.calls, CALL_COLUMNS)}`),
+    ]);
+    const record = decodeRecord(old);
+    expect(record.traces.format).toBe('JSONCompactEachRow');
+    expect(record.traces.data.toString()).toBe(traces);
+    expect(record.traces.keys).toEqual(header.traceKeys);
+    expect(record.calls.keys).toEqual(header.callKeys);
+    expect(record.costSources).toEqual(header.costSources);
+    expect(JSON.parse(JSON.stringify(record.rows()))).toEqual(JSON.parse(JSON.stringify(b)));
   });
 });

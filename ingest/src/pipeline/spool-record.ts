@@ -4,7 +4,8 @@
  * decoded back into rows only when they are needed (replay at start, a split, a quarantine).
  */
 import { deflateRawSync, inflateRawSync } from 'node:zlib';
-import { CALL_COLUMNS, type CallRow, spanKey, TRACE_COLUMNS, type TraceRow } from './rows.js';
+import { type CallRow, spanKey, type TraceRow } from './rows.js';
+import { type BinaryColumn, binaryColumns, CALL_BINARY, decodeRows, encodeRows, TRACE_BINARY } from './rowbinary.js';
 
 /** One spool record: the rows of one batch, already deduplicated, inserted verbatim. */
 export interface SpoolBatch {
@@ -12,13 +13,23 @@ export interface SpoolBatch {
   calls: CallRow[];
 }
 
-/** One table's part of a record: its rows as a JSONCompactEachRow body over `columns`, and their span keys. */
+/**
+ * One table's part of a record, as it is inserted: its rows as RowBinary over `columns` (of
+ * `types`, sent as RowBinaryWithNamesAndTypes so the engine checks both against the table), or,
+ * when a value has no exact binary form (rowbinary.ts) or the record predates RowBinary, as
+ * JSONCompactEachRow text; and the rows' span keys.
+ */
 export interface TableBody {
   columns: readonly string[];
-  /** One JSON array a row, each ending in '\n' (JSON escapes every newline inside a value). */
-  text: string;
+  format: BodyFormat;
+  /** The columns' ClickHouse types (RowBinary only). */
+  types?: readonly string[];
+  /** RowBinary rows, or JSON text: one array a row, each ending in '\n'. */
+  data: Buffer;
   keys: string[];
 }
+
+export type BodyFormat = 'RowBinary' | 'JSONCompactEachRow';
 
 /** A record as the drainer reads it: the insert bodies as spooled, the rows on demand. */
 export interface SpoolRecord {
@@ -29,104 +40,163 @@ export interface SpoolRecord {
   rows(): SpoolBatch;
 }
 
-interface Header {
-  traceColumns: readonly string[];
-  callColumns: readonly string[];
-  traceKeys: string[];
-  callKeys: string[];
-  costSources: string[];
-  /** Length of the traces' body (UTF-16 code units); the calls' body follows it. */
-  traceChars: number;
+/** A body in a 'B' record's header: everything but its bytes, which follow the header in order. */
+interface BodyHeader {
+  columns: readonly string[];
+  format: BodyFormat;
+  types?: readonly string[];
+  keys: string[];
+  bytes: number;
 }
 
-/** Rows → one table's JSONCompactEachRow body (the one encoder: spool records and split parts). */
+interface Header {
+  traces: BodyHeader;
+  calls: BodyHeader;
+  costSources: string[];
+}
+
+/** Rows → one table's insert body (the one encoder: spool records and split parts). */
 export function tableBody<R extends object>(
   rows: readonly R[],
-  columns: readonly (keyof R & string)[],
+  columns: readonly BinaryColumn[],
   key: (r: R) => string,
 ): TableBody {
-  let text = '';
   const keys: string[] = new Array(rows.length);
+  for (let i = 0; i < rows.length; i++) keys[i] = key(rows[i]!);
+  const names = columns.map((c) => c.name);
+  const binary = encodeRows(rows, columns);
+  if (binary) return { columns: names, format: 'RowBinary', types: columns.map((c) => c.type), data: binary, keys };
+  return { columns: names, format: 'JSONCompactEachRow', data: Buffer.from(jsonText(rows, names)), keys };
+}
+
+function jsonText(rows: readonly object[], columns: readonly string[]): string {
+  let text = '';
   const values: unknown[] = new Array(columns.length);
-  for (let i = 0; i < rows.length; i++) {
-    const row = rows[i]!;
-    for (let c = 0; c < columns.length; c++) values[c] = row[columns[c]!];
+  for (const row of rows) {
+    for (let c = 0; c < columns.length; c++) values[c] = (row as Record<string, unknown>)[columns[c]!];
     text += JSON.stringify(values) + '\n';
-    keys[i] = key(row);
   }
-  return { columns, text, keys };
+  return text;
 }
 
 export const traceKey = (t: TraceRow): string => spanKey(t.TenantId, t.TraceId, t.SpanId);
 export const callKey = (c: CallRow): string => spanKey(c.tenant, c.trace_id, c.span_id);
 
 export function traceBody(traces: readonly TraceRow[]): TableBody {
-  return tableBody(traces, TRACE_COLUMNS, traceKey);
+  return tableBody(traces, TRACE_BINARY, traceKey);
 }
 
 export function callBody(calls: readonly CallRow[]): TableBody {
-  return tableBody(calls, CALL_COLUMNS, callKey);
+  return tableBody(calls, CALL_BINARY, callKey);
 }
 
 /**
- * A spool record's payload: 'C' + deflated (at the fastest level) a JSON header line, then the
- * otel_traces body, then the ai_calls body, each as it is inserted. The rows of one service
- * repeat most of their text, so a record is about a tenth of its text and the spool holds ten
- * times the outage. Records written before ('Z' + deflated JSON of the rows, 'J' + plain JSON)
- * are read too.
+ * A spool record's payload: 'B' + deflated (at the fastest level) a JSON header line (each
+ * body's columns, format, types, span keys and length; the calls' cost sources), then the
+ * otel_traces body, then the ai_calls body, each as it is inserted. Records written before are
+ * read too: 'C' (the same with JSONCompactEachRow text bodies), 'Z' (deflated JSON of the rows)
+ * and 'J' (plain JSON of the rows).
  */
 export function encodeRecord(batch: SpoolBatch): Buffer {
   const traces = traceBody(batch.traces);
   const calls = callBody(batch.calls);
+  const head = (b: TableBody): BodyHeader => ({
+    columns: b.columns,
+    format: b.format,
+    ...(b.types ? { types: b.types } : {}),
+    keys: b.keys,
+    bytes: b.data.length,
+  });
   const header: Header = {
-    traceColumns: traces.columns,
-    callColumns: calls.columns,
-    traceKeys: traces.keys,
-    callKeys: calls.keys,
+    traces: head(traces),
+    calls: head(calls),
     costSources: batch.calls.map((c) => c.cost_source),
-    traceChars: traces.text.length,
   };
-  const text = `${JSON.stringify(header)}\n${traces.text}${calls.text}`;
-  return Buffer.concat([Buffer.from('C'), deflateRawSync(text, { level: 1 })]);
+  const payload = Buffer.concat([Buffer.from(`${JSON.stringify(header)}\n`), traces.data, calls.data]);
+  return Buffer.concat([Buffer.from('B'), deflateRawSync(payload, { level: 1 })]);
 }
 
 export function decodeRecord(payload: Buffer): SpoolRecord {
   const body = payload.subarray(1);
-  if (payload[0] !== 0x43) {
-    const json = payload[0] === 0x5a ? inflateRawSync(body) : body;
-    const batch = JSON.parse(json.toString('utf8')) as SpoolBatch;
-    return {
-      traces: traceBody(batch.traces),
-      calls: callBody(batch.calls),
-      costSources: batch.calls.map((c) => c.cost_source),
-      rows: () => batch,
-    };
-  }
-  const text = inflateRawSync(body).toString('utf8');
-  const end = text.indexOf('\n');
-  const h = JSON.parse(text.slice(0, end)) as Header;
-  const tracesText = text.slice(end + 1, end + 1 + h.traceChars);
-  const callsText = text.slice(end + 1 + h.traceChars);
-  let rows: SpoolBatch | undefined;
+  if (payload[0] === 0x42) return decodeBinaryRecord(inflateRawSync(body));
+  if (payload[0] === 0x43) return decodeTextRecord(inflateRawSync(body).toString('utf8'));
+  const json = payload[0] === 0x5a ? inflateRawSync(body) : body;
+  const batch = JSON.parse(json.toString('utf8')) as SpoolBatch;
   return {
-    traces: { columns: h.traceColumns, text: tracesText, keys: h.traceKeys },
-    calls: { columns: h.callColumns, text: callsText, keys: h.callKeys },
-    costSources: h.costSources,
-    rows: () =>
-      (rows ??= {
-        traces: rowsFromBody<TraceRow>(tracesText, h.traceColumns),
-        calls: rowsFromBody<CallRow>(callsText, h.callColumns),
-      }),
+    traces: traceBody(batch.traces),
+    calls: callBody(batch.calls),
+    costSources: batch.calls.map((c) => c.cost_source),
+    rows: () => batch,
   };
 }
 
-function rowsFromBody<R>(text: string, columns: readonly string[]): R[] {
+function decodeBinaryRecord(payload: Buffer): SpoolRecord {
+  const end = payload.indexOf(0x0a);
+  const h = JSON.parse(payload.toString('utf8', 0, end)) as Header;
+  const tracesAt = end + 1;
+  const callsAt = tracesAt + h.traces.bytes;
+  const body = (b: BodyHeader, at: number): TableBody => ({
+    columns: b.columns,
+    format: b.format,
+    ...(b.types ? { types: b.types } : {}),
+    data: payload.subarray(at, at + b.bytes),
+    keys: b.keys,
+  });
+  const traces = body(h.traces, tracesAt);
+  const calls = body(h.calls, callsAt);
+  let rows: SpoolBatch | undefined;
+  return {
+    traces,
+    calls,
+    costSources: h.costSources,
+    rows: () => (rows ??= { traces: rowsOf<TraceRow>(traces), calls: rowsOf<CallRow>(calls) }),
+  };
+}
+
+/** A 'C' record (before RowBinary): a JSON header line, then the two JSONCompactEachRow bodies. */
+function decodeTextRecord(text: string): SpoolRecord {
+  const end = text.indexOf('\n');
+  const h = JSON.parse(text.slice(0, end)) as {
+    traceColumns: readonly string[];
+    callColumns: readonly string[];
+    traceKeys: string[];
+    callKeys: string[];
+    costSources: string[];
+    /** Length of the traces' body (UTF-16 code units); the calls' body follows it. */
+    traceChars: number;
+  };
+  const tracesText = text.slice(end + 1, end + 1 + h.traceChars);
+  const callsText = text.slice(end + 1 + h.traceChars);
+  const traces: TableBody = {
+    columns: h.traceColumns,
+    format: 'JSONCompactEachRow',
+    data: Buffer.from(tracesText),
+    keys: h.traceKeys,
+  };
+  const calls: TableBody = {
+    columns: h.callColumns,
+    format: 'JSONCompactEachRow',
+    data: Buffer.from(callsText),
+    keys: h.callKeys,
+  };
+  let rows: SpoolBatch | undefined;
+  return {
+    traces,
+    calls,
+    costSources: h.costSources,
+    rows: () => (rows ??= { traces: rowsOf<TraceRow>(traces), calls: rowsOf<CallRow>(calls) }),
+  };
+}
+
+/** A body's rows, decoded from whichever format it is in. */
+function rowsOf<R>(body: TableBody): R[] {
+  if (body.format === 'RowBinary') return decodeRows<R>(body.data, binaryColumns(body.columns, body.types ?? []));
   const rows: R[] = [];
-  for (const line of text.split('\n')) {
+  for (const line of body.data.toString('utf8').split('\n')) {
     if (line === '') continue;
     const values = JSON.parse(line) as unknown[];
     const row = {} as Record<string, unknown>;
-    for (let c = 0; c < columns.length; c++) row[columns[c]!] = values[c];
+    for (let c = 0; c < body.columns.length; c++) row[body.columns[c]!] = values[c];
     rows.push(row as R);
   }
   return rows;

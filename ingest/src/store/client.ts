@@ -1,4 +1,12 @@
-import { ClickHouseLogLevel, createClient, type ClickHouseClient, type ClickHouseSettings } from '@clickhouse/client';
+import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import {
+  ClickHouseLogLevel,
+  createClient,
+  parseError,
+  type ClickHouseClient,
+  type ClickHouseSettings,
+} from '@clickhouse/client';
 import type { Config } from '../config.js';
 
 /**
@@ -18,6 +26,12 @@ export interface Store {
   database: string;
   cluster: string | undefined;
   embedded: boolean;
+  /**
+   * Embedded only: `into` (`INSERT INTO t (columns)`) with `data`, a RowBinaryWithNamesAndTypes
+   * body, as its rows (rowBinaryInserter). Over HTTP, `writer.exec` streams a binary body as it
+   * is, so it needs no such thing.
+   */
+  insertRowBinary?: (into: string, settings: ClickHouseSettings, data: Buffer) => Promise<void>;
   close(): Promise<void>;
 }
 
@@ -62,7 +76,93 @@ export async function openStore(cfg: Config['clickhouse']): Promise<Store> {
   // chdb's connection ignores the client's database option; USE stays in force per connection.
   await writer.command({ query: `USE ${cfg.database}` });
   await reader.command({ query: `USE ${cfg.database}` });
-  return store(writer, reader, cfg, true);
+  const raw = await rowBinaryInserter(cfg.dataDir);
+  const opened = store(writer, reader, cfg, true);
+  return {
+    ...opened,
+    insertRowBinary: raw.insert,
+    async close() {
+      await raw.close();
+      await opened.close();
+    },
+  };
+}
+
+/**
+ * RowBinary inserts on embedded ClickHouse, on a chdb session of their own.
+ *
+ * chdb's `@clickhouse/client` connection turns an insert body into a UTF-8 string inside one SQL
+ * text, so binary bytes would be corrupted; and an insert body handed to chdb inline (its raw
+ * insert, chdb 3.4) loses bytes wherever two 0x0A bytes follow each other — harmless for text
+ * formats, whose rows never hold an empty line, fatal for RowBinary, where any number may
+ * (a cost of 0.01716375 does). So the body is written to a file and the engine reads it with
+ * `INSERT … SELECT * FROM file(…, 'RowBinaryWithNamesAndTypes')`: bytes as they are, on a libuv
+ * thread (the event loop is free meanwhile). The file is a transport, not the durable copy (that
+ * is the spool record): it is deleted once the insert returns, and whatever a crash leaves is
+ * cleared at the next start. Settings travel in the statement's SETTINGS clause, so nothing stays
+ * in force on this session.
+ */
+async function rowBinaryInserter(dataDir: string): Promise<{
+  insert: (into: string, settings: ClickHouseSettings, data: Buffer) => Promise<void>;
+  close(): Promise<void>;
+}> {
+  const { Session } = (await import('chdb')) as unknown as {
+    Session: new (path: string) => { queryAsync(sql: string): Promise<unknown>; close(): void };
+  };
+  const dir = join(dataDir, 'insert-bodies');
+  // What a crash left is cleared once per process (several stores of one process share the directory).
+  if (!clearedBodyDirs.has(dir)) {
+    clearedBodyDirs.add(dir);
+    await rm(dir, { recursive: true, force: true });
+  }
+  await mkdir(dir, { recursive: true });
+  const session = new Session(dataDir);
+  // The engine must not lose a session an insert still runs on: close waits for them.
+  const pending = new Set<Promise<unknown>>();
+  return {
+    async insert(into, settings, data) {
+      const file = join(dir, `${process.pid}-${++bodyFiles}.bin`);
+      await writeFile(file, data);
+      const p = session.queryAsync(
+        `${into} SETTINGS ${settingsClause(settings)} SELECT * FROM file(${quote(file)}, 'RowBinaryWithNamesAndTypes')`,
+      );
+      pending.add(p);
+      try {
+        await p;
+      } catch (err) {
+        // The engine's "Code: N. DB::Exception: … (NAME)" as @clickhouse/client reports it, so
+        // insert errors are classified alike on chdb and on a server (insert-errors.ts).
+        const mapped = parseError((err as Error).message ?? String(err));
+        if (mapped !== err) (mapped as Error).cause = err;
+        throw mapped;
+      } finally {
+        pending.delete(p);
+        await rm(file, { force: true });
+      }
+    },
+    async close() {
+      await Promise.allSettled([...pending]);
+      session.close();
+    },
+  };
+}
+
+const clearedBodyDirs = new Set<string>();
+let bodyFiles = 0;
+
+const quote = (s: string) => `'${s.replaceAll('\\', '\\\\').replaceAll("'", "\\'")}'`;
+
+/** Settings as a SETTINGS clause: numbers and booleans as they are, strings quoted. */
+function settingsClause(settings: ClickHouseSettings): string {
+  return Object.entries(settings)
+    .filter(([, v]) => v !== undefined)
+    .map(([k, v]) => {
+      if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(k)) throw new Error(`invalid setting name ${k}`);
+      if (typeof v === 'number') return `${k} = ${v}`;
+      if (typeof v === 'boolean') return `${k} = ${v ? 1 : 0}`;
+      return `${k} = ${quote(String(v))}`;
+    })
+    .join(', ');
 }
 
 function store(
