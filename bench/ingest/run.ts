@@ -38,7 +38,8 @@ import { insertBody } from '../../ingest/src/pipeline/insert.ts';
 import { checkSpanLimits } from '../../ingest/src/pipeline/limits.ts';
 import { IngestPricer } from '../../ingest/src/pipeline/pricing.ts';
 import { Spool } from '../../ingest/src/pipeline/spool.ts';
-import { decodeRecord, encodeRecord } from '../../ingest/src/pipeline/spool-record.ts';
+import { CALL_COLUMNS, TRACE_COLUMNS } from '../../ingest/src/pipeline/rows.ts';
+import { decodeRecord, encodeRecord, type TableBody } from '../../ingest/src/pipeline/spool-record.ts';
 import { openStore, type Store } from '../../ingest/src/store/client.ts';
 import { migrate } from '../../ingest/src/store/migrate.ts';
 import { readConfig } from '../../ingest/src/config.ts';
@@ -58,6 +59,8 @@ const PER_REQUEST = Number(args['per-request']);
 const CLIENTS = Number(args.clients);
 const BATCH = Number(args.batch);
 const REQUESTS = Math.ceil(TOTAL / PER_REQUEST);
+/** Every how many batches the stages also insert the rows as JSON text, for the format's comparison. */
+const TEXT_EVERY = 4;
 const KEY = 'bench-admin-key';
 const only = args.only?.split(',');
 const runs = (part: string) => !only || only.includes(part);
@@ -277,6 +280,8 @@ async function service(templates: Template[]): Promise<ServiceResult> {
 
 interface StageResult {
   cpuUs: Record<'decode' | 'build' | 'spool' | 'insert', number>;
+  /** The insert of the same rows as JSONCompactEachRow text (the previous format), every TEXT_EVERY-th batch. */
+  textInsertUs: number;
   /** The generated decoder (protobufjs + walk) on the same bodies, for comparison (not in the total). */
   generatedDecodeUs: number;
   insertSeconds: number;
@@ -284,12 +289,13 @@ interface StageResult {
 }
 
 /** The service's stages one after the other, batch by batch, in this process. */
-async function stages(templates: Template[], store: Store, spoolDir: string): Promise<StageResult> {
+async function stages(templates: Template[], store: Store, textStore: Store, spoolDir: string): Promise<StageResult> {
   const cfg = readConfig({});
   const pricer = new IngestPricer();
   const spool = await Spool.open({ dir: spoolDir, maxBytes: 1024 ** 4 });
   const dedup = new SpanDedup({ store, dir: spoolDir, recentKeys: 1_000_000 });
-  const cpu = { decode: 0, build: 0, spool: 0, insert: 0, generated: 0 };
+  const cpu = { decode: 0, build: 0, spool: 0, insert: 0, generated: 0, text: 0 };
+  let textSpans = 0;
   let insertMs = 0;
   let spans = 0;
   const perBatch = Math.max(1, Math.floor(BATCH / PER_REQUEST));
@@ -323,6 +329,24 @@ async function stages(templates: Template[], store: Store, spoolDir: string): Pr
     insertMs += performance.now() - started;
     cpu.insert += cpuUs() - t;
     spans += batch.traces.keys.length;
+    if ((k / perBatch) % TEXT_EVERY === 0) {
+      // The same rows as JSONCompactEachRow text, through `exec` as before RowBinary, into another database.
+      const asText = (rows: object[], columns: readonly string[], keys: string[]): TableBody => ({
+        columns,
+        keys,
+        format: 'JSONCompactEachRow',
+        data: Buffer.from(
+          rows.map((r) => JSON.stringify(columns.map((c) => (r as Record<string, unknown>)[c])) + '\n').join(''),
+        ),
+      });
+      const tracesText = asText(record.traces, TRACE_COLUMNS, batch.traces.keys);
+      const callsText = asText(record.calls, CALL_COLUMNS, batch.calls.keys);
+      t = cpuUs();
+      await insertBody(textStore, 'otel_traces', tracesText);
+      await insertBody(textStore, 'ai_calls', callsText);
+      cpu.text += cpuUs() - t;
+      textSpans += batch.traces.keys.length;
+    }
   }
   await spool.close();
   const perSpan = (us: number) => us / spans;
@@ -334,6 +358,7 @@ async function stages(templates: Template[], store: Store, spoolDir: string): Pr
       insert: perSpan(cpu.insert),
     },
     generatedDecodeUs: perSpan(cpu.generated),
+    textInsertUs: cpu.text / textSpans,
     insertSeconds: insertMs / 1000,
     spans,
   };
@@ -397,7 +422,10 @@ if (runs('stages')) {
     const base = { url: undefined, user: 'default', password: '', cluster: undefined, dataDir: join(dir, 'ch') };
     const stageStore = await openStore({ ...base, database: 'bench_stages' });
     await migrate(stageStore, { ttlDays: 90 });
-    const st = await stages(templates, stageStore, join(dir, 'spool'));
+    const textStore = await openStore({ ...base, database: 'bench_text' });
+    await migrate(textStore, { ttlDays: 90 });
+    const st = await stages(templates, stageStore, textStore, join(dir, 'spool'));
+    await textStore.close();
     const total = st.cpuUs.decode + st.cpuUs.build + st.cpuUs.spool + st.cpuUs.insert;
     const rawRate = st.spans / st.insertSeconds;
     console.log(
@@ -407,6 +435,10 @@ if (runs('stages')) {
     );
     console.log(
       `baseline (a), raw insert of the service's rows (same client, format, settings as the drainer): ${fmt(rawRate)} spans/s`,
+    );
+    console.log(
+      `the same rows inserted as JSONCompactEachRow text (the format before RowBinary; every ${TEXT_EVERY}th batch): ` +
+        `${st.textInsertUs.toFixed(1)} µs CPU a span, against ${st.cpuUs.insert.toFixed(1)} as RowBinary`,
     );
     const engineStore = await openStore({ ...base, database: 'bench_engine' });
     await migrate(engineStore, { ttlDays: 90 });
