@@ -17,13 +17,12 @@
  *        GATEWAY_ENV: more variables for the service, NAME=value,NAME=value
  *        PAUSE_STORE=1: ClickHouse stopped while the gateway is measured (its own cost, without the inserts')
  */
-import { type ChildProcess, fork, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import OpenAI from 'openai';
+import { ADMIN, cpuMicros, forked, freePort, here, load, peakRss, startGateway } from './processes.ts';
 
 const ROUNDS = Number(process.argv[2] ?? 2);
 const RATE = Number(process.env.RATE ?? 2000);
@@ -34,56 +33,24 @@ const GAP = Number(process.env.GAP ?? 100);
 const STORE = process.env.STORE ?? 'http';
 const TARGETS = (process.env.TARGETS ?? 'direct,proxy,gateway').split(',');
 const PAUSE_STORE = process.env.PAUSE_STORE === '1';
-const ADMIN = 'bench-gateway-admin-key-0123456789';
-const here = (p: string) => fileURLToPath(new URL(p, import.meta.url));
 const now = () => performance.timeOrigin + performance.now();
 
-async function freePort(): Promise<number> {
-  const s = createServer().listen(0, '127.0.0.1');
-  await new Promise((r) => s.once('listening', r));
-  const port = (s.address() as { port: number }).port;
-  await new Promise((r) => s.close(r));
-  return port;
-}
-
-function forked(
-  file: string,
-  args: string[],
-  execArgv: string[] = [],
-  env: NodeJS.ProcessEnv = process.env,
-): Promise<{ child: ChildProcess; message: unknown }> {
-  const child = fork(here(file), args, { stdio: 'inherit', execArgv, env });
-  return new Promise((resolve, reject) => {
-    child.once('message', (message) => resolve({ child, message }));
-    child.once('exit', (code) => reject(new Error(`${file} exited ${code}`)));
-  });
-}
-
-async function startGateway(
+async function startServiceGateway(
   upstreamPort: number,
   dir: string,
   clickhouseUrl: string | undefined,
   loopDelayFile: string,
 ): Promise<{ child: ChildProcess; port: number }> {
-  const port = await freePort();
-  const gwPort = await freePort();
   // GATEWAY_NODE_ARGS: e.g. --cpu-prof --cpu-prof-dir=/tmp/prof to profile the service.
   const nodeArgs = (process.env.GATEWAY_NODE_ARGS ?? '').split(' ').filter(Boolean);
-  const cli = process.env.GATEWAY_CLI ?? here('../../ingest/dist/cli.js');
-  const child = spawn(process.execPath, [...nodeArgs, ...LOOP_DELAY_ARGS, cli, 'serve'], {
+  return startGateway({
+    cli: process.env.GATEWAY_CLI ?? here('../../ingest/dist/cli.js'),
+    upstreamPort,
+    dir,
+    clickhouseUrl,
+    nodeArgs: [...nodeArgs, ...LOOP_DELAY_ARGS],
     env: {
       LOOP_DELAY_FILE: loopDelayFile,
-      PATH: process.env.PATH ?? '',
-      HOST: '127.0.0.1',
-      PORT: String(port),
-      TOKENMETER_GATEWAY_PORT: String(gwPort),
-      TOKENMETER_GATEWAY_ROUTES: `openai=http://127.0.0.1:${upstreamPort}`,
-      TOKENMETER_ADMIN_KEY: ADMIN,
-      TOKENMETER_DATA_DIR: dir,
-      ...(clickhouseUrl ? { CLICKHOUSE_URL: clickhouseUrl } : {}),
-      TOKENMETER_DEMO: 'false',
-      TOKENMETER_RATE_LIMIT_RPS: '0',
-      LOG_LEVEL: 'warn',
       // GATEWAY_ENV: more of the service's variables, e.g. TOKENMETER_BATCH_MAX_DELAY_MS=1000.
       ...Object.fromEntries(
         (process.env.GATEWAY_ENV ?? '')
@@ -92,16 +59,7 @@ async function startGateway(
           .map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)]),
       ),
     },
-    stdio: ['ignore', 'inherit', 'inherit'],
   });
-  const deadline = Date.now() + 120_000;
-  while (Date.now() < deadline) {
-    try {
-      if ((await fetch(`http://127.0.0.1:${port}/readyz`)).ok) return { child, port: gwPort };
-    } catch {}
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  throw new Error('the gateway did not start');
 }
 
 const LOOP_DELAY_ARGS = ['--import', here('loop-delay.mjs')];
@@ -129,16 +87,6 @@ async function loopDelay(pid: number, file: string): Promise<LoopDelay> {
   return { p50: NaN, p99: NaN, max: NaN, gcMax: NaN, gcTotal: NaN };
 }
 
-/** utime + stime of a process, in µs; and its peak RSS (VmHWM), in bytes. */
-function cpuMicros(pid: number): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-  return ((Number(fields[11]) + Number(fields[12])) * 1e6) / 100;
-}
-function peakRss(pid: number): number {
-  const kb = /VmHWM:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1];
-  return Number(kb ?? 0) * 1024;
-}
-
 interface Target {
   name: 'direct' | 'proxy' | 'gateway';
   baseURL: string;
@@ -149,7 +97,6 @@ interface Target {
 
 const f = (x: number) => (Number.isFinite(x) ? x.toFixed(2) : 'n/a');
 const mean = (xs: number[]) => (xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : NaN);
-const load = () => readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
 
 function client(t: Target): OpenAI {
   return new OpenAI({
@@ -255,7 +202,7 @@ async function main() {
   const store =
     STORE === 'http' ? await forked('clickhouse.ts', [join(dir, 'clickhouse')], ['--import', 'tsx']) : undefined;
   const clickhouseUrl = store ? `http://127.0.0.1:${store.message as number}` : undefined;
-  const gateway = await startGateway(upPort, join(dir, 'data'), clickhouseUrl, gatewayLoop);
+  const gateway = await startServiceGateway(upPort, join(dir, 'data'), clickhouseUrl, gatewayLoop);
   const targets: Target[] = (
     [
       { name: 'direct', baseURL: `http://127.0.0.1:${upPort}/v1`, pid: undefined, loop: undefined },
