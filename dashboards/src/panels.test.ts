@@ -285,7 +285,7 @@ describe('custom properties read the property projections of ai_calls', () => {
   const users = () => DASHBOARDS.find((d) => d.uid === 'tokenmeter-users') as DashboardSpec;
   it.each([
     ['All', allVars, 'by_property_day'],
-    ['one user', { ...allVars, user: ['alice'] }, 'by_user_property_day'],
+    ['one user', { ...allVars, user: ['alice'] }, 'by_property_user_day'],
   ] as const)('Spend by custom property, %s: %s', async (_name, variables, projection) => {
     const panel = panelsOf(users()).find((p) => p.title === 'Spend by custom property') as PanelSpec;
     expect(await planReads(panel.sql, options(variables))).toEqual([projection]);

@@ -162,7 +162,7 @@ ORDER BY cost DESC`,
           format: 'table',
           // Aggregated right on ai_calls by the whole property map, then split into pairs: with only
           // the tenant and users chosen, ClickHouse answers the inner query from ai_calls'
-          // by_property_day or by_user_property_day projection (a row per map and day), not the calls.
+          // by_property_day or by_property_user_day projection (a row per map and day), not the calls.
           sql: `SELECT concat(k, '=', v) AS property, sum(c) AS calls, sum(s) AS cost
 FROM (
   SELECT properties, count() AS c, sum(ifNull(cost_usd, toDecimal128(0, 12))) AS s
