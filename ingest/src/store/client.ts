@@ -27,11 +27,11 @@ export interface Store {
   cluster: string | undefined;
   embedded: boolean;
   /**
-   * Embedded only: `into` (`INSERT INTO t (columns)`) with `data`, a RowBinaryWithNamesAndTypes
-   * body, as its rows (rowBinaryInserter). Over HTTP, `writer.exec` streams a binary body as it
+   * Embedded only: `into` (`INSERT INTO t (columns)`) with `data`, the chunks of a
+   * RowBinaryWithNamesAndTypes body, as its rows (rowBinaryInserter). Over HTTP, `writer.exec` streams a binary body as it
    * is, so it needs no such thing.
    */
-  insertRowBinary?: (into: string, settings: ClickHouseSettings, data: Buffer) => Promise<void>;
+  insertRowBinary?: (into: string, settings: ClickHouseSettings, data: Buffer[]) => Promise<void>;
   close(): Promise<void>;
 }
 
@@ -103,7 +103,7 @@ export async function openStore(cfg: Config['clickhouse']): Promise<Store> {
  * in force on this session.
  */
 async function rowBinaryInserter(dataDir: string): Promise<{
-  insert: (into: string, settings: ClickHouseSettings, data: Buffer) => Promise<void>;
+  insert: (into: string, settings: ClickHouseSettings, data: Buffer[]) => Promise<void>;
   close(): Promise<void>;
 }> {
   const { Session } = (await import('chdb')) as unknown as {
