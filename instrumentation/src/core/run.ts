@@ -5,7 +5,7 @@ import { recordFault } from './faults.js';
 import { checkGuard, hasGuard } from './guard.js';
 import { metricsEnabled } from './metrics.js';
 import { registry, warnOnce } from './registry.js';
-import { isTracingConfigured } from './tracer.js';
+import { currentTracer, isTracingConfigured } from './tracer.js';
 import { getUsageContext } from './usage-context.js';
 
 export { isInstrumentationEnabled, setInstrumentationEnabled } from './enabled.js';
@@ -54,7 +54,8 @@ export function runCall<T>(
       return invoke(undefined);
     }
     const spec = describe();
-    if (spec) call = startCall(spec);
+    // The tracer isTracingConfigured() just looked up (cached): not looked up a second time.
+    if (spec) call = startCall(spec, context.active(), currentTracer());
   } catch (err) {
     recordFault('call.start', err);
   }

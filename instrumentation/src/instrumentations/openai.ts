@@ -81,8 +81,9 @@ export function wrapChatCreate(original: (...args: any[]) => any) {
     return runCall(
       () => openai.describe(this, body, 'chat'),
       (call) => {
-        // Only when a span will hide what it adds.
-        if (call) injected = safely(() => openai.withIncludeUsage(this, body));
+        // Only when a span will hide what it adds, and only streams ask for usage (no closure
+        // for a plain call).
+        if (call && body?.stream === true) injected = safely(() => openai.withIncludeUsage(this, body));
         return original.call(this, injected ?? body, options);
       },
       (result, call) => observeApiPromise(result, call, injected ? INJECTED_CHAT : PLAIN_CHAT),

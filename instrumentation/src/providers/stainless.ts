@@ -42,20 +42,16 @@ export function observeApiPromise<T>(promise: T, call: Call, reader: ResultReade
     return promise;
   }
   const p = promise as ApiPromiseLike;
-  // Failed after the SDK's own retries: the span ends with the error the app will see.
-  p.responsePromise = p.responsePromise.then(undefined, (err: unknown) => {
+  // Failed after the SDK's own retries, or its parsing failed: the span ends with the error the
+  // app will see (one handler for both: end is idempotent).
+  const fail = (err: unknown) => {
     call.end(err);
     throw err;
-  });
+  };
+  p.responsePromise = p.responsePromise.then(undefined, fail);
   const parse = p.parseResponse;
   const observed = function (this: unknown, client: unknown, props: unknown) {
-    return Promise.resolve(parse.call(this, client, props)).then(
-      (data) => observeData(data, call, reader),
-      (err: unknown) => {
-        call.end(err);
-        throw err;
-      },
-    );
+    return Promise.resolve(parse.call(this, client, props)).then((data) => observeData(data, call, reader), fail);
   } as ObservedParse;
   // What a bare asResponse() needs, kept on the parse function (cheaper than a WeakMap entry).
   observed[OBSERVED] = { call, reader };
