@@ -369,8 +369,12 @@ function retryDelayMs(failures: number): number {
   return Math.min(5000, 250 * 2 ** (failures - 1));
 }
 
-/** How much of the spool one insert takes while catching up (whole records; one record may be larger). */
-const DRAIN_GROUP_BYTES = 16 * 1024 * 1024;
+/**
+ * How much of the spool one insert takes while catching up (whole records; one record may be
+ * larger): 4 MiB deflated is about 30,000 spans, ~40 MB of RowBinary held while it is inserted
+ * (16 MiB took the service past 1 GiB at 1 M spans: bench/ingest/README.md).
+ */
+const DRAIN_GROUP_BYTES = 4 * 1024 * 1024;
 
 function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));

@@ -5,7 +5,7 @@ import { attr } from '../otlp/encode.js';
 import { buildRows } from './build.js';
 import { IngestPricer } from './pricing.js';
 import { CALL_COLUMNS, spanKey, TRACE_COLUMNS } from './rows.js';
-import { decodeRecord, encodeRecord, type SpoolBatch } from './spool-record.js';
+import { decodeRecord, encodeRecord, encodeRecordAsync, type SpoolBatch } from './spool-record.js';
 import { otlpRequest, svcAttr } from '../../../test/support/otlp.ts';
 
 function batch(): SpoolBatch {
@@ -57,6 +57,13 @@ describe('spool records', () => {
     expect(JSON.parse(JSON.stringify(record.rows()))).toEqual(JSON.parse(JSON.stringify(b)));
     expect(record.rows().calls[1]!.user_id).toBe('\ud83duser');
     expect(Object.keys(record.rows().traces[0]!.SpanAttributes)).toContain('__proto__');
+  });
+
+  it('is the same record deflated off the event loop (the writer) as on it', async () => {
+    const b = batch();
+    const sync = encodeRecord(b);
+    const async = await encodeRecordAsync(b);
+    expect(async.equals(sync)).toBe(true);
   });
 
   it('reads records spooled before bodies were (deflated JSON of the rows), with the same keys', () => {

@@ -11,7 +11,7 @@ import { SpanDedup } from './dedup.js';
 import type { CallRow, TraceRow } from './rows.js';
 import { type Spool, type SpoolEntry, SpoolFullError } from './spool.js';
 import { SpoolDrainer } from './spool-drainer.js';
-import { decodeRecord, encodeRecord } from './spool-record.js';
+import { decodeRecord, encodeRecordAsync } from './spool-record.js';
 
 export interface WriterOptions {
   store: Store;
@@ -171,7 +171,7 @@ export class BatchWriter {
     }
     let entry: SpoolEntry;
     try {
-      entry = await spool.append(encodeRecord(record));
+      entry = await spool.append(await encodeRecordAsync(record));
     } catch (err) {
       if (err instanceof SpoolFullError) {
         metrics.spoolFull.inc();
