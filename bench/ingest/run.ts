@@ -171,6 +171,13 @@ function requestBody(templates: Template[], k: number): Buffer {
   return body;
 }
 
+/** utime + stime of this process's main thread, in µs (/proc, 10 ms ticks: summed over many batches). */
+function mainThreadCpuUs(): number {
+  const stat = readFileSync(`/proc/self/task/${process.pid}/stat`, 'utf8');
+  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(f[11]) + Number(f[12])) * 10_000;
+}
+
 function cpuUs(): number {
   const u = process.cpuUsage();
   return u.user + u.system;
@@ -282,6 +289,8 @@ interface StageResult {
   cpuUs: Record<'decode' | 'build' | 'spool' | 'insert', number>;
   /** The insert of the same rows as JSONCompactEachRow text (the previous format), every TEXT_EVERY-th batch. */
   textInsertUs: number;
+  /** The spool stage's CPU on this thread only: the rest is other threads (chdb's merges) running meanwhile. */
+  spoolMainUs: number;
   /** The generated decoder (protobufjs + walk) on the same bodies, for comparison (not in the total). */
   generatedDecodeUs: number;
   insertSeconds: number;
@@ -294,7 +303,7 @@ async function stages(templates: Template[], store: Store, textStore: Store, spo
   const pricer = new IngestPricer();
   const spool = await Spool.open({ dir: spoolDir, maxBytes: 1024 ** 4 });
   const dedup = new SpanDedup({ store, dir: spoolDir, recentKeys: 1_000_000 });
-  const cpu = { decode: 0, build: 0, spool: 0, insert: 0, generated: 0, text: 0 };
+  const cpu = { decode: 0, build: 0, spool: 0, spoolMain: 0, insert: 0, generated: 0, text: 0 };
   let textSpans = 0;
   let insertMs = 0;
   let spans = 0;
@@ -316,12 +325,14 @@ async function stages(templates: Template[], store: Store, textStore: Store, spo
     });
     cpu.build += cpuUs() - t;
     t = cpuUs();
+    const main = mainThreadCpuUs();
     const { record } = await dedup.select(requests);
     const entry = await spool.append(encodeRecord(record));
     dedup.take(record.traces);
     const batch = decodeRecord(await spool.read(entry));
     await spool.ack(entry);
     cpu.spool += cpuUs() - t;
+    cpu.spoolMain += mainThreadCpuUs() - main;
     t = cpuUs();
     const started = performance.now();
     await insertBody(store, 'otel_traces', batch.traces);
@@ -359,6 +370,7 @@ async function stages(templates: Template[], store: Store, textStore: Store, spo
     },
     generatedDecodeUs: perSpan(cpu.generated),
     textInsertUs: cpu.text / textSpans,
+    spoolMainUs: perSpan(cpu.spoolMain),
     insertSeconds: insertMs / 1000,
     spans,
   };
@@ -431,7 +443,8 @@ if (runs('stages')) {
     console.log(
       `stages, CPU µs a span: decode ${st.cpuUs.decode.toFixed(1)}, build ${st.cpuUs.build.toFixed(1)}, ` +
         `spool ${st.cpuUs.spool.toFixed(1)}, insert ${st.cpuUs.insert.toFixed(1)}; total ${total.toFixed(1)} ` +
-        `(one core's ceiling ${fmt(1e6 / total)} spans/s); the generated decoder would take ${st.generatedDecodeUs.toFixed(1)}`,
+        `(one core's ceiling ${fmt(1e6 / total)} spans/s); the generated decoder would take ${st.generatedDecodeUs.toFixed(1)}; ` +
+        `of the spool stage, ${st.spoolMainUs.toFixed(1)} on the main thread (the rest: other threads, chdb's merges, meanwhile)`,
     );
     console.log(
       `baseline (a), raw insert of the service's rows (same client, format, settings as the drainer): ${fmt(rawRate)} spans/s`,
