@@ -159,13 +159,7 @@ function decodeBinaryRecord(payload: Buffer): SpoolRecord {
   });
   const traces = body(h.traces, tracesAt);
   const calls = body(h.calls, callsAt);
-  let rows: SpoolBatch | undefined;
-  return {
-    traces,
-    calls,
-    costSources: h.costSources,
-    rows: () => (rows ??= { traces: rowsOf<TraceRow>(traces), calls: rowsOf<CallRow>(calls) }),
-  };
+  return recordOf(traces, calls, h.costSources);
 }
 
 /** A 'C' record (before RowBinary): a JSON header line, then the two JSONCompactEachRow bodies. */
@@ -194,11 +188,16 @@ function decodeTextRecord(text: string): SpoolRecord {
     data: Buffer.from(callsText),
     keys: h.callKeys,
   };
+  return recordOf(traces, calls, h.costSources);
+}
+
+/** A record of two bodies as spooled, its rows decoded once, when first asked for. */
+function recordOf(traces: TableBody, calls: TableBody, costSources: string[]): SpoolRecord {
   let rows: SpoolBatch | undefined;
   return {
     traces,
     calls,
-    costSources: h.costSources,
+    costSources,
     rows: () => (rows ??= { traces: rowsOf<TraceRow>(traces), calls: rowsOf<CallRow>(calls) }),
   };
 }
