@@ -74,21 +74,7 @@ const PATCH = {
     i.setTracerProvider(tp);
     i.manuallyInstrument(copy);
   },
-  openlit: (copy) => {
-    const openlit = require('openlit').default ?? require('openlit');
-    const config = {
-      tracer: tp,
-      applicationName: 'bench',
-      environment: 'bench',
-      disableMetrics: true,
-      disableEvents: true,
-      captureMessageContent: false,
-      pricingJson: {},
-    };
-    openlit.init({ ...config, instrumentations: { openai: copy } });
-    // openlit 1.15 skips its own config when given a tracer provider: set it as init would have.
-    require(`${root}/node_modules/openlit/dist/config.js`).default.updateConfig(config);
-  },
+  openlit: (copy) => require('./openlit-setup.cjs')(tp, copy),
 };
 // Each peer's module is loaded right after its copy (some bind `require('openai')` at load, to
 // check what a call returns), and none installs require hooks (`enabled: false`) that would patch

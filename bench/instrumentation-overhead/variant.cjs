@@ -85,28 +85,7 @@ function setup() {
     }
     case 'openlit': {
       const tp = provider();
-      const openlit = require('openlit').default ?? require('openlit');
-      openlit.init({
-        tracer: tp,
-        applicationName: 'bench',
-        environment: 'bench',
-        disableMetrics: true,
-        disableEvents: true,
-        captureMessageContent: false,
-        pricingJson: {},
-        instrumentations: { openai: require('openai') },
-      });
-      // openlit 1.15 skips its own config when given a tracer provider (its wrappers then throw
-      // "applicationName is not set" on every call): set it as init would have.
-      require(`${root}/node_modules/openlit/dist/config.js`).default.updateConfig({
-        tracer: tp,
-        applicationName: 'bench',
-        environment: 'bench',
-        captureMessageContent: false,
-        disableMetrics: true,
-        disableEvents: true,
-        pricingJson: {},
-      });
+      require('./openlit-setup.cjs')(tp, require('openai'));
       return;
     }
     default:
