@@ -77,8 +77,10 @@ export abstract class TokenmeterInstrumentation extends InstrumentationBase<Toke
     for (const p of this.patches()) {
       try {
         const target = p.target(exports) as Record<string, any> | undefined;
-        if (!target || typeof target[p.method] !== 'function' || isWrapped(target[p.method])) continue;
-        this._wrap(target, p.method, p.wrap as any);
+        const current = target?.[p.method];
+        // Another instrumentation's wrapper (OTel's shimmer marks it) records this method already.
+        if (!target || typeof current !== 'function' || isOurs(current) || isWrapped(current)) continue;
+        replaceMethod(target, p.method, markOurs(p.wrap(current), current));
       } catch (err) {
         recordFault(`patch ${this.target().module}.${p.method}`, err);
       }
@@ -89,7 +91,11 @@ export abstract class TokenmeterInstrumentation extends InstrumentationBase<Toke
     for (const p of this.patches()) {
       try {
         const target = p.target(exports) as Record<string, any> | undefined;
-        if (target && isWrapped(target[p.method])) this._unwrap(target, p.method);
+        const current = target?.[p.method];
+        // Ours on top only: beneath another instrumentation's wrapper it stays (that one holds it).
+        if (target && typeof current === 'function' && Object.hasOwn(current, ORIGINAL)) {
+          replaceMethod(target, p.method, current[ORIGINAL]);
+        }
       } catch (err) {
         recordFault(`unpatch ${this.target().module}.${p.method}`, err);
       }
@@ -105,4 +111,34 @@ export abstract class TokenmeterInstrumentation extends InstrumentationBase<Toke
 /** The module's main class, whether loaded through require (exports) or import (namespace). */
 export function mainExport(exports: any, name: string): any {
   return exports?.[name] ?? exports?.default?.[name] ?? exports?.default;
+}
+
+/**
+ * Our wrappers carry this mark (its value: the method wrapped), not shimmer's `__wrapped`:
+ * OpenTelemetry's `InstrumentationBase._wrap` first unwraps any method shimmer marks as wrapped,
+ * so an instrumentation of the same SDK enabled after ours (`@opentelemetry/instrumentation-openai`
+ * beside `register`) would silently remove our wrapper. Unmarked, it wraps around ours instead:
+ * its span encloses ours and is marked delegated (core/call.ts), so the call counts once, ours.
+ * `Symbol.for`: a bundled second copy of this package sees the mark too.
+ */
+const ORIGINAL = Symbol.for('@tokenmeter/instrumentation.original');
+
+function markOurs(wrapper: (...args: any[]) => any, original: (...args: any[]) => any) {
+  Object.defineProperty(wrapper, ORIGINAL, { value: original, configurable: true });
+  return wrapper;
+}
+
+/** Ours anywhere in a chain of wrappers (ours or shimmer's), so that a method is never wrapped twice. */
+function isOurs(fn: any): boolean {
+  for (let depth = 0; typeof fn === 'function' && depth < 16; depth++) {
+    if (Object.hasOwn(fn, ORIGINAL)) return true;
+    fn = fn.__original;
+  }
+  return false;
+}
+
+/** As shimmer defines a wrapped method: configurable, writable, enumerable only if it was. */
+function replaceMethod(target: Record<string, any>, name: string, fn: unknown): void {
+  const enumerable = Object.prototype.propertyIsEnumerable.call(target, name);
+  Object.defineProperty(target, name, { configurable: true, enumerable, writable: true, value: fn });
 }
