@@ -6,9 +6,9 @@ import type { Metrics } from '../metrics.js';
 import type { Store } from '../store/client.js';
 import { HttpError, handle, tenantOf } from '../usage/request.js';
 import { enforcementView } from './enforcement.js';
-import { type BudgetForecast, budgetForecasts } from './forecast.js';
+import { type BudgetForecast, budgetStatusesWithForecasts } from './forecast.js';
 import { parseBudgetInput } from './parse.js';
-import { allStatuses, budgetStatuses, type DefaultUserBudget } from './status.js';
+import { allStatuses, type DefaultUserBudget } from './status.js';
 import { deleteBudget, getBudget, listBudgets, putBudget } from './store.js';
 import type { Budget, BudgetStatus } from './types.js';
 import { jsonBody } from '../http/errors.js';
@@ -62,8 +62,7 @@ export function budgetRouter(deps: BudgetRouterDeps): Router {
       const tenant = tenantOf(req);
       const budgets = await listBudgets(deps.store, tenant);
       const t = now();
-      const statuses = await budgetStatuses(deps.store, budgets, t);
-      const forecasts = await budgetForecasts(deps.store, statuses, t);
+      const { statuses, forecasts } = await budgetStatusesWithForecasts(deps.store, budgets, t);
       res.json({
         tenant,
         budgets: statuses.map((s, i) => withStatus(s, forecasts[i])),
@@ -78,9 +77,8 @@ export function budgetRouter(deps: BudgetRouterDeps): Router {
     handle(deps.log, async (req, res) => {
       const budget = await found(req);
       const t = now();
-      const [status] = await budgetStatuses(deps.store, [budget], t);
-      const [forecast] = await budgetForecasts(deps.store, [status!], t);
-      res.json(withStatus(status!, forecast));
+      const { statuses, forecasts } = await budgetStatusesWithForecasts(deps.store, [budget], t);
+      res.json(withStatus(statuses[0]!, forecasts[0]));
     }),
   );
 
@@ -103,9 +101,8 @@ export function budgetRouter(deps: BudgetRouterDeps): Router {
         createdAt: base?.createdAt ?? t.toISOString(),
         updatedAt: t.toISOString(),
       };
-      const [status] = await budgetStatuses(deps.store, [budget], t);
-      const [forecast] = await budgetForecasts(deps.store, [status!], t);
-      res.json(withStatus(status!, forecast));
+      const { statuses, forecasts } = await budgetStatusesWithForecasts(deps.store, [budget], t);
+      res.json(withStatus(statuses[0]!, forecasts[0]));
     }),
   );
 

@@ -1,6 +1,6 @@
 import { formatScaled, parseUsd } from '@tokenmeter/instrumentation/prices';
 import type { Store } from '../store/client.js';
-import { readRows } from '../usage/read.js';
+import { NO_PROJECTIONS, readRows } from '../usage/read.js';
 import { isoDay, periodBounds } from './period.js';
 import type { Budget, BudgetMode, BudgetStatus, Period } from './types.js';
 
@@ -47,17 +47,22 @@ export async function budgetDailySpend(
   const out = windows.map(() => new Map<string, bigint>());
   if (windows.length === 0) return out;
   const col = (f: (w: (typeof windows)[number]) => string) => windows.map(f);
-  const rows = await readRows<{ i: number; d: string; spend: string }>(store, BUDGET_DAILY_SPEND, {
-    tenants: col((w) => w.budget.tenant),
-    users: col((w) => w.budget.scope.user),
-    teams: col((w) => w.budget.scope.team),
-    features: col((w) => w.budget.scope.feature),
-    models: col((w) => w.budget.scope.model),
-    starts: col((w) => isoDay(w.from)),
-    ends: col((w) => isoDay(w.to)),
-    lo: isoDay(new Date(Math.min(...windows.map((w) => w.from.getTime())))),
-    hi: isoDay(new Date(Math.max(...windows.map((w) => w.to.getTime())))),
-  });
+  const rows = await readRows<{ i: number; d: string; spend: string }>(
+    store,
+    BUDGET_DAILY_SPEND,
+    {
+      tenants: col((w) => w.budget.tenant),
+      users: col((w) => w.budget.scope.user),
+      teams: col((w) => w.budget.scope.team),
+      features: col((w) => w.budget.scope.feature),
+      models: col((w) => w.budget.scope.model),
+      starts: col((w) => isoDay(w.from)),
+      ends: col((w) => isoDay(w.to)),
+      lo: isoDay(new Date(Math.min(...windows.map((w) => w.from.getTime())))),
+      hi: isoDay(new Date(Math.max(...windows.map((w) => w.to.getTime())))),
+    },
+    NO_PROJECTIONS,
+  );
   for (const r of rows) out[Number(r.i) - 1]?.set(r.d, parseUsd(r.spend));
   return out;
 }
@@ -87,18 +92,32 @@ FROM (
 )
 GROUP BY i, day`;
 
-/** Spend of each budget in its current period, from the daily rollups (one query for all). */
-export async function budgetStatuses(store: Store, budgets: readonly Budget[], now: Date): Promise<BudgetStatus[]> {
-  const windows = budgets.map((budget) => {
-    const { start, end } = periodBounds(budget.period, now);
-    return { budget, from: start, to: end };
-  });
-  const daily = await budgetDailySpend(store, windows);
+/** The window a budget's status sums: its current period. */
+export function periodWindow(budget: Budget, now: Date): { budget: Budget; from: Date; to: Date } {
+  const { start, end } = periodBounds(budget.period, now);
+  return { budget, from: start, to: end };
+}
+
+/** Each budget's status from the daily spend of its period window (`budgetDailySpend`'s answer). */
+export function statusesOf(
+  budgets: readonly Budget[],
+  daily: readonly Map<string, bigint>[],
+  now: Date,
+): BudgetStatus[] {
   return budgets.map((b, i) => {
     let spend = 0n;
     for (const v of daily[i]?.values() ?? []) spend += v;
     return budgetStatus(b, formatScaled(spend), now);
   });
+}
+
+/** Spend of each budget in its current period, from the daily rollups (one query for all). */
+export async function budgetStatuses(store: Store, budgets: readonly Budget[], now: Date): Promise<BudgetStatus[]> {
+  const daily = await budgetDailySpend(
+    store,
+    budgets.map((b) => periodWindow(b, now)),
+  );
+  return statusesOf(budgets, daily, now);
 }
 
 const USER_SPEND = `

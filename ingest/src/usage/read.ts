@@ -8,16 +8,28 @@ import { readOnlySettings, type Store } from '../store/client.js';
  */
 export const READ_LIMITS = { maxExecutionSeconds: 60, maxMemoryBytes: 4 * 1024 ** 3, maxResultRows: 1_000_000 };
 
+/**
+ * For a query no aggregate projection can answer (it reads a few users' key ranges of
+ * ai_user_daily, or groups by columns no projection holds): ClickHouse otherwise weighs each of
+ * the table's projections first, ~20 ms of planning on ai_user_daily at 50 M calls.
+ */
+export const NO_PROJECTIONS: ClickHouseSettings = { optimize_use_projections: 0 };
+
 export function readSettings(extra: ClickHouseSettings = {}): ClickHouseSettings {
   return { ...readOnlySettings(READ_LIMITS), ...extra };
 }
 
-export async function readRows<T>(store: Store, query: string, params: Record<string, unknown> = {}): Promise<T[]> {
+export async function readRows<T>(
+  store: Store,
+  query: string,
+  params: Record<string, unknown> = {},
+  settings: ClickHouseSettings = {},
+): Promise<T[]> {
   const rs = await store.reader.query({
     query,
     format: 'JSONEachRow',
     query_params: params,
-    clickhouse_settings: readSettings(),
+    clickhouse_settings: readSettings(settings),
   });
   return rs.json<T>();
 }
