@@ -47,22 +47,17 @@ export async function budgetDailySpend(
   const out = windows.map(() => new Map<string, bigint>());
   if (windows.length === 0) return out;
   const col = (f: (w: (typeof windows)[number]) => string) => windows.map(f);
-  const rows = await readRows<{ i: number; d: string; spend: string }>(
-    store,
-    BUDGET_DAILY_SPEND,
-    {
-      tenants: col((w) => w.budget.tenant),
-      users: col((w) => w.budget.scope.user),
-      teams: col((w) => w.budget.scope.team),
-      features: col((w) => w.budget.scope.feature),
-      models: col((w) => w.budget.scope.model),
-      starts: col((w) => isoDay(w.from)),
-      ends: col((w) => isoDay(w.to)),
-      lo: isoDay(new Date(Math.min(...windows.map((w) => w.from.getTime())))),
-      hi: isoDay(new Date(Math.max(...windows.map((w) => w.to.getTime())))),
-    },
-    NO_PROJECTIONS,
-  );
+  const rows = await readRows<{ i: number; d: string; spend: string }>(store, BUDGET_DAILY_SPEND, {
+    tenants: col((w) => w.budget.tenant),
+    users: col((w) => w.budget.scope.user),
+    teams: col((w) => w.budget.scope.team),
+    features: col((w) => w.budget.scope.feature),
+    models: col((w) => w.budget.scope.model),
+    starts: col((w) => isoDay(w.from)),
+    ends: col((w) => isoDay(w.to)),
+    lo: isoDay(new Date(Math.min(...windows.map((w) => w.from.getTime())))),
+    hi: isoDay(new Date(Math.max(...windows.map((w) => w.to.getTime())))),
+  });
   for (const r of rows) out[Number(r.i) - 1]?.set(r.d, parseUsd(r.spend));
   return out;
 }
@@ -90,7 +85,8 @@ FROM (
   WHERE tenant IN {tenants:Array(String)} AND user_id IN {users:Array(String)} AND user_id != ''
     AND day >= {lo:Date} AND day < {hi:Date}
 )
-GROUP BY i, day`;
+GROUP BY i, day
+${NO_PROJECTIONS}`;
 
 /** The window a budget's status sums: its current period. */
 export function periodWindow(budget: Budget, now: Date): { budget: Budget; from: Date; to: Date } {
