@@ -23,15 +23,12 @@
  * is new and recent, and the bench's own CPU stays small.
  */
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { SpanKind } from '@opentelemetry/api';
-import { ProtobufTraceSerializer } from '@opentelemetry/otlp-transformer';
-import { resourceFromAttributes } from '@opentelemetry/resources';
-import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { decodeTraces, decodeTracesGenerated } from '../../ingest/src/otlp/decode.ts';
+import { makeTemplates, requestBody, type Template } from './spans.ts';
 import { buildRows } from '../../ingest/src/pipeline/build.ts';
 import { SpanDedup } from '../../ingest/src/pipeline/dedup.ts';
 import { insertBody } from '../../ingest/src/pipeline/insert.ts';
@@ -52,124 +49,25 @@ const { values: args } = parseArgs({
     batch: { type: 'string', default: '5000' },
     templates: { type: 'string', default: '40' },
     only: { type: 'string' },
+    /** The service's bin, or several (comma-separated: e.g. a copy of main's build), run interleaved. */
+    cli: { type: 'string', default: 'ingest/dist/cli.js' },
+    /** Service runs of every cli × batch, this many rounds, alternating. */
+    rounds: { type: 'string', default: '1' },
   },
 });
 const TOTAL = Number(args.spans);
 const PER_REQUEST = Number(args['per-request']);
 const CLIENTS = Number(args.clients);
-const BATCH = Number(args.batch);
+/** --batch may list several sizes (service runs); the stages use the first. */
+const BATCHES = args.batch.split(',').map(Number);
+const BATCH = BATCHES[0]!;
+const CLIS = args.cli.split(',');
 const REQUESTS = Math.ceil(TOTAL / PER_REQUEST);
 /** Every how many batches the stages also insert the rows as JSON text, for the format's comparison. */
 const TEXT_EVERY = 4;
 const KEY = 'bench-admin-key';
 const only = args.only?.split(',');
 const runs = (part: string) => !only || only.includes(part);
-
-const MODELS = [
-  ['openai', 'gpt-4o-mini'],
-  ['openai', 'gpt-4o'],
-  ['anthropic', 'claude-sonnet-4-20250514'],
-  ['google', 'gemini-2.5-pro'],
-  ['openai', 'text-embedding-3-small'],
-] as const;
-
-interface Template {
-  body: Buffer;
-  /** Offsets of each trace id (16 bytes) and span id (8 bytes): their last 4 bytes take the request number. */
-  ids: number[];
-  /** Offsets of each fixed64 start/end time, and the earliest start (ns). */
-  times: number[];
-  startNs: bigint;
-}
-
-/** Requests of realistic GenAI spans made by the real SDK and its OTLP protobuf serializer. */
-function makeTemplates(count: number): Template[] {
-  const templates: Template[] = [];
-  let n = 0;
-  for (let t = 0; t < count; t++) {
-    const memory = new InMemorySpanExporter();
-    const provider = new BasicTracerProvider({
-      resource: resourceFromAttributes({
-        'service.name': `svc-${t % 7}`,
-        'service.version': '1.4.2',
-        'deployment.environment.name': 'prod',
-        'host.name': 'ip-10-0-0-12',
-        'telemetry.sdk.language': 'nodejs',
-        'tokenmeter.tenant': `tenant-${t % 3}`,
-      }),
-      spanProcessors: [new SimpleSpanProcessor(memory)],
-    });
-    const tracer = provider.getTracer('@tokenmeter/instrumentation', '0.1.0');
-    for (let i = 0; i < PER_REQUEST; i++, n++) {
-      const [prov, model] = MODELS[n % MODELS.length]!;
-      const input = 200 + ((n * 7919) % 20_000);
-      tracer
-        .startSpan(`chat ${model}`, {
-          kind: SpanKind.CLIENT,
-          attributes: {
-            'gen_ai.operation.name': model.startsWith('text-embedding') ? 'embeddings' : 'chat',
-            'gen_ai.provider.name': prov,
-            'gen_ai.request.model': model,
-            'gen_ai.response.model': model,
-            'gen_ai.response.id': `chatcmpl-${n.toString(36)}`,
-            'gen_ai.response.finish_reasons': ['stop'],
-            'gen_ai.request.max_tokens': 1024,
-            'gen_ai.request.temperature': 0.2,
-            'gen_ai.request.stream': n % 2 === 0,
-            'gen_ai.usage.input_tokens': input,
-            'gen_ai.usage.output_tokens': 20 + (n % 900),
-            'gen_ai.usage.cache_read.input_tokens': n % 3 === 0 ? Math.floor(input / 2) : 0,
-            'gen_ai.response.time_to_first_chunk': 0.35,
-            'server.address': 'api.example.test',
-            'user.id': `user-${n % 500}`,
-            'session.id': `sess-${n % 2000}`,
-            'tokenmeter.team': `team-${n % 9}`,
-            'tokenmeter.feature': ['chat', 'search', 'summarise', 'agent'][n % 4]!,
-            'tokenmeter.request.id': `req-${n}`,
-          },
-        })
-        .end();
-    }
-    const body = Buffer.from(ProtobufTraceSerializer.serializeRequest(memory.getFinishedSpans())!);
-    const spans = decodeTraces(body, 'protobuf').spans;
-    const ids: number[] = [];
-    const times: number[] = [];
-    let startNs = spans[0]!.startTimeUnixNano;
-    const find = (bytes: Buffer, what: string) => {
-      const at = body.indexOf(bytes);
-      if (at < 0 || body.indexOf(bytes, at + 1) >= 0) throw new Error(`${what} not found once in the body`);
-      return at;
-    };
-    const fixed64 = (ns: bigint) => {
-      const b = Buffer.alloc(8);
-      b.writeBigUInt64LE(ns);
-      return b;
-    };
-    for (const s of spans) {
-      ids.push(find(Buffer.from(s.traceId, 'hex'), 'trace id') + 12, find(Buffer.from(s.spanId, 'hex'), 'span id') + 4);
-      for (const ns of [s.startTimeUnixNano, s.endTimeUnixNano]) {
-        let at = body.indexOf(fixed64(ns));
-        while (at >= 0) {
-          times.push(at);
-          at = body.indexOf(fixed64(ns), at + 1);
-        }
-      }
-      if (s.startTimeUnixNano < startNs) startNs = s.startTimeUnixNano;
-    }
-    templates.push({ body, ids, times: [...new Set(times)], startNs });
-  }
-  return templates;
-}
-
-/** Request `k`: its template with ids made unique to k and times moved to now. */
-function requestBody(templates: Template[], k: number): Buffer {
-  const t = templates[k % templates.length]!;
-  const body = Buffer.from(t.body);
-  for (const at of t.ids) body.writeUInt32BE(k, at);
-  const shift = BigInt(Date.now()) * 1_000_000n - t.startNs;
-  for (const at of t.times) body.writeBigUInt64LE(body.readBigUInt64LE(at) + shift, at);
-  return body;
-}
 
 /** utime + stime of this process's main thread, in µs (/proc, 10 ms ticks: summed over many batches). */
 function mainThreadCpuUs(): number {
@@ -190,6 +88,26 @@ function procCpuUs(pid: number): number {
   return (Number(f[11]) + Number(f[12])) * 10_000;
 }
 
+/**
+ * A process's CPU by thread name (utime + stime in µs, from /proc/<pid>/task/*): the main thread
+ * (JavaScript), libuv's pool (deflate, fsync, chdb's queries), V8's helpers, ClickHouse's pools
+ * (merges, query pipelines). A thread that ended is missing: compare a run's sum with the total.
+ */
+function procCpuByThread(pid: number): Map<string, number> {
+  const byName = new Map<string, number>();
+  for (const tid of readdirSync(`/proc/${pid}/task`)) {
+    try {
+      const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
+      const name = Number(tid) === pid ? 'main (JS)' : stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      byName.set(name, (byName.get(name) ?? 0) + (Number(f[11]) + Number(f[12])) * 10_000);
+    } catch {
+      // the thread ended meanwhile
+    }
+  }
+  return byName;
+}
+
 function procPeakRssMb(pid: number): number {
   const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
   return m ? Number(m[1]) / 1024 : NaN;
@@ -202,17 +120,17 @@ interface ServiceResult {
   peakRssMb: number;
 }
 
-async function service(templates: Template[]): Promise<ServiceResult> {
+async function service(templates: Template[], cli: string, batch: number): Promise<ServiceResult> {
   const dir = mkdtempSync(join(tmpdir(), 'tm-bench-svc-'));
   const port = 20000 + Math.floor(Math.random() * 20000);
-  const child = spawn(process.execPath, ['ingest/dist/cli.js', 'serve'], {
+  const child = spawn(process.execPath, [cli, 'serve'], {
     env: {
       ...process.env,
       PORT: String(port),
       HOST: '127.0.0.1',
       TOKENMETER_DATA_DIR: dir,
       TOKENMETER_ADMIN_KEY: KEY,
-      TOKENMETER_BATCH_MAX_ROWS: String(BATCH),
+      TOKENMETER_BATCH_MAX_ROWS: String(batch),
       TOKENMETER_RATE_LIMIT_RPS: '0',
       TOKENMETER_STATS_INTERVAL_MS: '0',
       LOG_LEVEL: 'warn',
@@ -232,6 +150,7 @@ async function service(templates: Template[]): Promise<ServiceResult> {
     let acknowledged = 0;
     let refused = 0;
     const cpuBefore = procCpuUs(child.pid!);
+    const threadsBefore = procCpuByThread(child.pid!);
     const started = performance.now();
     await Promise.all(
       Array.from({ length: CLIENTS }, async () => {
@@ -255,6 +174,13 @@ async function service(templates: Template[]): Promise<ServiceResult> {
     );
     const seconds = (performance.now() - started) / 1000;
     const cpu = procCpuUs(child.pid!) - cpuBefore;
+    const threads = [...procCpuByThread(child.pid!)]
+      .map(([name, us]) => [name, (us - (threadsBefore.get(name) ?? 0)) / acknowledged] as const)
+      .filter(([, us]) => us >= 0.5)
+      .sort((a, b) => b[1] - a[1]);
+    console.log(
+      `  service CPU µs a span by thread: ${threads.map(([name, us]) => `${name} ${us.toFixed(1)}`).join(', ')}`,
+    );
     if (refused > 0) console.log(`  (${refused} answers 503, re-sent after Retry-After)`);
     // Every acknowledged span stored once, in the raw tables and in the rollup.
     let check = { calls: 0, traces: 0, rolled: 0 };
@@ -271,6 +197,14 @@ async function service(templates: Template[]): Promise<ServiceResult> {
       await new Promise((r) => setTimeout(r, 100));
     }
     const peakRssMb = procPeakRssMb(child.pid!);
+    // How many inserts the drainer made (a group of spool records is one insert per table).
+    const metrics = await (await fetch(`${url}/metrics`, { headers: { authorization: `Bearer ${KEY}` } })).text();
+    const metric = (name: string) => Number(new RegExp(`^${name}(?:\\{[^}]*\\})? (\\S+)$`, 'm').exec(metrics)?.[1]);
+    const inserts = metric('tokenmeter_batches_written_total');
+    console.log(
+      `  ${fmt(inserts)} inserts, ${fmt(metric('tokenmeter_spans_accepted_total') / inserts)} spans an insert, ` +
+        `${((metric('tokenmeter_insert_duration_seconds_sum') / inserts) * 1000).toFixed(0)} ms an insert`,
+    );
     const expected = REQUESTS * PER_REQUEST;
     if (Number(check.calls) !== expected || Number(check.rolled) !== expected || Number(check.traces) !== expected) {
       throw new Error(
@@ -392,8 +326,11 @@ async function engineWrite(source: Store, target: Store): Promise<{ rate: number
     ['bench_mem_traces', 'otel_traces'],
     ['bench_mem_calls', 'ai_calls'],
   ]) {
+    // ingested_at as of now: the rows' own are older than this copy's cutover (migration 021), and the
+    // rollup views would skip every one of them (before this, baseline (b) wrote no rollup at all).
+    const select = table === 'ai_calls' ? 'SELECT * REPLACE (now64(3) AS ingested_at)' : 'SELECT *';
     await target.writer.command({
-      query: `INSERT INTO ${target.database}.${table} SELECT * FROM ${source.database}.${mem}`,
+      query: `INSERT INTO ${target.database}.${table} ${select} FROM ${source.database}.${mem}`,
       clickhouse_settings: { insert_deduplicate: 0 },
     });
   }
@@ -404,6 +341,12 @@ async function engineWrite(source: Store, target: Store): Promise<{ rate: number
     format: 'JSONEachRow',
   });
   const n = Number((await rs.json<{ n: string }>())[0]!.n);
+  const rolled = await target.writer.query({
+    query: `SELECT sum(requests) AS n FROM ${target.database}.ai_rollup_hourly`,
+    format: 'JSONEachRow',
+  });
+  const r = Number((await rolled.json<{ n: string }>())[0]!.n);
+  if (r !== n) throw new Error(`baseline (b) rolled up ${r} of ${n} calls: its rows must pass the views`);
   return { rate: n / seconds, cpuUsPerSpan: cpu / n };
 }
 
@@ -413,7 +356,7 @@ const load = () =>
     .map((l) => l.toFixed(2))
     .join(' ');
 
-const templates = makeTemplates(Math.min(Number(args.templates), REQUESTS));
+const templates = makeTemplates(Math.min(Number(args.templates), REQUESTS), PER_REQUEST);
 console.log(
   `bench/ingest: ${fmt(REQUESTS * PER_REQUEST)} GenAI spans in ${fmt(REQUESTS)} OTLP protobuf requests of ${PER_REQUEST}, ` +
     `${CLIENTS} concurrent clients, batches of ${BATCH}; load average ${load()}`,
@@ -421,11 +364,18 @@ console.log(
 
 let svc: ServiceResult | undefined;
 if (runs('service')) {
-  svc = await service(templates);
-  console.log(
-    `service: ${fmt(svc.rate)} acknowledged spans/s (${svc.seconds.toFixed(1)} s), ` +
-      `${svc.cpuUsPerSpan.toFixed(1)} µs CPU a span, peak RSS ${fmt(svc.peakRssMb)} MB; load average ${load()}`,
-  );
+  for (let round = 0; round < Number(args.rounds); round++) {
+    for (const cli of CLIS) {
+      for (const batch of BATCHES) {
+        const label = CLIS.length > 1 || BATCHES.length > 1 ? ` [${cli}, batch ${batch}]` : '';
+        svc = await service(templates, cli, batch);
+        console.log(
+          `service${label}: ${fmt(svc.rate)} acknowledged spans/s (${svc.seconds.toFixed(1)} s), ` +
+            `${svc.cpuUsPerSpan.toFixed(1)} µs CPU a span, peak RSS ${fmt(svc.peakRssMb)} MB; load average ${load()}`,
+        );
+      }
+    }
+  }
 }
 
 if (runs('stages')) {
