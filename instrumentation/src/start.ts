@@ -1,13 +1,11 @@
-import { context, DiagConsoleLogger, DiagLogLevel, diag, metrics, propagation } from '@opentelemetry/api';
-import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import { configure } from './core/config.js';
-import { DeferredSpanExporter, DeferredTracerProvider, deferredPropagator } from './core/deferred.js';
+import { DeferredSpanExporter, DeferredTracerProvider } from './core/deferred.js';
 import { setInstrumentationEnabled } from './core/enabled.js';
 import { recordFault } from './core/faults.js';
-import { enableMetrics } from './core/metrics.js';
+import { setGlobalsOnFirstUse } from './core/globals.js';
+import { apiGlobals, diagLog, otelApi } from './core/otel-api.js';
 import { registry } from './core/registry.js';
 import { watchUnseenCalls } from './core/unseen-calls.js';
-import { hasGlobalProvider, setFallbackTracerProvider } from './core/tracer.js';
 import { watchInstrumentedPackages } from './instrumentations/lazy.js';
 import type { SpanExporter } from '@opentelemetry/sdk-trace-base';
 import type { InstrumentationOptions } from './types.js';
@@ -35,9 +33,11 @@ const STARTED = Symbol.for('@tokenmeter/instrumentation.started');
  *
  * Start-up is paid by every process, most of which (a serverless cold start, a job) may never
  * make an AI call: nothing is loaded before it is needed. An SDK's patch module (with the span,
- * pricing and stream code) loads when that SDK does (instrumentations/lazy.ts); the tracing SDK
- * on the first span; the configured exporter, and only that one, on the first export; the price
- * catalogue on the first call it prices; the budget guard only when configured (core/deferred.ts).
+ * pricing and stream code) loads when that SDK does (instrumentations/lazy.ts); OpenTelemetry's
+ * API and the context manager when that patch loads or anything first uses the API
+ * (core/globals.ts); the tracing SDK on the first span; the configured exporter, and only that
+ * one, on the first export; the price catalogue on the first call it prices; the budget guard
+ * only when configured (core/deferred.ts).
  */
 export function start(options: StartOptions = {}): Started {
   // Once per process, also when a bundled copy of this package calls it again (core/registry.ts).
@@ -64,11 +64,10 @@ export function start(options: StartOptions = {}): Started {
   } catch (err) {
     recordFault('start.instrumentations', err);
   }
-  // Attribution needs a context manager; the app's own, if it set one, wins.
-  context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
+  // The context manager and propagator: now if the API is in use already, else on its first use.
+  setGlobalsOnFirstUse();
   // A model API request that no wrapper of ours saw: said once (an SDK bundled or loaded too early).
   watchUnseenCalls();
-  propagation.setGlobalPropagator(deferredPropagator());
   let provider: DeferredTracerProvider | undefined;
   const exporterName = (env.OTEL_TRACES_EXPORTER ?? 'otlp').split(',')[0]?.trim().toLowerCase();
   registry().tracesOff = exporterName === 'none';
@@ -84,7 +83,7 @@ export function start(options: StartOptions = {}): Started {
       });
       // Kept private (not registered globally): an app that starts its own NodeSDK later still
       // can, and our spans then go to its provider (see core/tracer.ts).
-      setFallbackTracerProvider(provider);
+      registry().fallbackProvider = provider;
     } catch (err) {
       recordFault('start.provider', err);
     }
@@ -102,10 +101,17 @@ export function start(options: StartOptions = {}): Started {
   return started;
 }
 
+/** True when the app has registered a tracer provider: before anyone used the API, none (and it is not loaded). */
+function hasGlobalProvider(): boolean {
+  if (apiGlobals() === undefined) return false;
+  return (require('./core/tracer.js') as typeof import('./core/tracer.js')).hasGlobalProvider();
+}
+
 /** OTEL_LOG_LEVEL (none, error, warn, info, debug, verbose, all), as the OTel SDKs read it. */
 function diagnosticsFromEnv(env: NodeJS.ProcessEnv): void {
   const name = env.OTEL_LOG_LEVEL?.trim().toUpperCase();
   if (!name) return;
+  const { DiagConsoleLogger, DiagLogLevel, diag } = otelApi();
   const level = DiagLogLevel[name as keyof typeof DiagLogLevel];
   if (level === undefined) {
     process.emitWarning(
@@ -120,7 +126,7 @@ function diagnosticsFromEnv(env: NodeJS.ProcessEnv): void {
 
 /** A configuration problem at start-up: once, on stderr as a process warning, and in the OTel diag log. */
 function configWarning(message: string): void {
-  diag.warn(`@tokenmeter/instrumentation: ${message}`);
+  diagLog('warn', `@tokenmeter/instrumentation: ${message}`);
   process.emitWarning(message, 'TokenmeterWarning');
 }
 
@@ -192,7 +198,8 @@ function startMetrics(env: NodeJS.ProcessEnv): { forceFlush(): Promise<void>; sh
   const name = env.OTEL_METRICS_EXPORTER?.split(',')[0]?.trim().toLowerCase();
   if (!name || name === 'none') return undefined;
   try {
-    const global = metrics.getMeterProvider() as { constructor?: { name?: string } };
+    const { enableMetrics } = require('./core/metrics.js') as typeof import('./core/metrics.js');
+    const global = otelApi().metrics.getMeterProvider() as { constructor?: { name?: string } };
     if (global.constructor?.name !== 'NoopMeterProvider') {
       enableMetrics();
       return undefined;

@@ -1,6 +1,7 @@
 /**
  * Start-up loads only what the process needs (issue 14): a process that never imports an AI SDK
- * loads none of the provider patches, no exporter and no price data; an SDK's patch loads with
+ * (nor uses OpenTelemetry itself) loads none of the provider patches, no exporter, no price data
+ * and no OpenTelemetry module at all, not even the API; an SDK's patch loads with
  * that SDK; the price catalogue with the first call it prices; the configured exporter, and no
  * other, with the first export. Read from the child's own module lists (require.cache, and every
  * URL its ESM loader saw), under `--import` and `-r`.
@@ -43,22 +44,28 @@ const EXPORTERS = {
   grpc: /\/@opentelemetry\/exporter-trace-otlp-grpc\/|\/@grpc\/grpc-js\//,
 };
 const TRACING_SDK = /\/@opentelemetry\/(sdk-trace-base|sdk-trace-node|sdk-metrics|otlp-transformer|resources)\//;
+const ANY_OTEL = /\/node_modules\/@opentelemetry\//;
 
 const matching = (files: string[], re: RegExp) => files.filter((f) => re.test(f));
 
 describe('a process that never imports an AI SDK', () => {
-  test.each(['--import', '-r'] as const)('under %s: no provider patch, no exporter, no price data', async (flag) => {
-    const files = await loadsOf(flag);
-    // The lists do see tokenmeter: its entry and start-up.
-    expect(matching(files, /\/instrumentation\/dist\/register\.js$/)).toHaveLength(1);
-    expect(matching(files, /\/instrumentation\/dist\/start\.js$/)).toHaveLength(1);
-    for (const name of PATCHES) expect(matching(files, patch(name))).toEqual([]);
-    expect(matching(files, SPAN_PATH)).toEqual([]);
-    expect(matching(files, PRICE_DATA)).toEqual([]);
-    expect(matching(files, TOKENIZER)).toEqual([]);
-    for (const re of Object.values(EXPORTERS)) expect(matching(files, re)).toEqual([]);
-    expect(matching(files, TRACING_SDK)).toEqual([]);
-  });
+  test.each(['--import', '-r'] as const)(
+    'under %s: no provider patch, no exporter, no price data, no OpenTelemetry',
+    async (flag) => {
+      const files = await loadsOf(flag);
+      // The lists do see tokenmeter: its entry and start-up.
+      expect(matching(files, /\/instrumentation\/dist\/register\.js$/)).toHaveLength(1);
+      expect(matching(files, /\/instrumentation\/dist\/start\.js$/)).toHaveLength(1);
+      for (const name of PATCHES) expect(matching(files, patch(name))).toEqual([]);
+      expect(matching(files, SPAN_PATH)).toEqual([]);
+      expect(matching(files, PRICE_DATA)).toEqual([]);
+      expect(matching(files, TOKENIZER)).toEqual([]);
+      for (const re of Object.values(EXPORTERS)) expect(matching(files, re)).toEqual([]);
+      expect(matching(files, TRACING_SDK)).toEqual([]);
+      // Not even @opentelemetry/api or the context manager (set on the API's first use: core/globals.ts).
+      expect(matching(files, ANY_OTEL)).toEqual([]);
+    },
+  );
 
   test('gRPC configured: its exporter is still not loaded', async () => {
     const files = await loadsOf('-r', { OTEL_EXPORTER_OTLP_PROTOCOL: 'grpc' });
@@ -70,6 +77,8 @@ describe('what an SDK brings in', () => {
   test('importing openai loads its patch only: no other patch, no price data, no exporter', async () => {
     const files = await loadsOf('--import', { IMPORT: 'openai' });
     expect(matching(files, patch('openai'))).toHaveLength(1);
+    // Its calls will need the context manager: set (and so the API loaded) with the patch.
+    expect(matching(files, /\/@opentelemetry\/context-async-hooks\//).length).toBeGreaterThan(0);
     for (const name of PATCHES.filter((n) => n !== 'openai')) expect(matching(files, patch(name))).toEqual([]);
     expect(matching(files, PRICE_DATA)).toEqual([]);
     for (const re of Object.values(EXPORTERS)) expect(matching(files, re)).toEqual([]);

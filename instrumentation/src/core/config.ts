@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import type { InstrumentationOptions, UsageContextKey } from '../types.js';
 
 /** The settled options, read once from the environment and overridden by `configure()`. */
@@ -19,7 +18,7 @@ export function settingsFrom(options: InstrumentationOptions, env: NodeJS.Proces
     typeof hashOption === 'function'
       ? hashOption
       : hashOption
-        ? (id: string) => createHash('sha256').update(salt).update(id).digest('hex').slice(0, 32)
+        ? (id: string) => sha256().update(salt).update(id).digest('hex').slice(0, 32)
         : undefined;
   const baggageKeys =
     options.baggageKeys ??
@@ -40,4 +39,9 @@ export let settings: Settings = settingsFrom({});
 export function configure(options: InstrumentationOptions): Settings {
   settings = settingsFrom(options);
   return settings;
+}
+
+/** node:crypto only when user ids are hashed: ~2 MiB that most processes never need (start.ts). */
+function sha256(): import('node:crypto').Hash {
+  return (require('node:crypto') as typeof import('node:crypto')).createHash('sha256');
 }

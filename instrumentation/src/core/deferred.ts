@@ -1,16 +1,16 @@
-import {
-  type Context,
-  type TextMapGetter,
-  type TextMapPropagator,
-  type TextMapSetter,
-  type Tracer,
-  type TracerOptions,
-  type TracerProvider,
-  trace,
+import type {
+  Context,
+  TextMapGetter,
+  TextMapPropagator,
+  TextMapSetter,
+  Tracer,
+  TracerOptions,
+  TracerProvider,
 } from '@opentelemetry/api';
 import type { ExportResult } from '@opentelemetry/core';
 import type { ReadableSpan, SpanExporter } from '@opentelemetry/sdk-trace-base';
 import { recordFault } from './faults.js';
+import { otelApi } from './otel-api.js';
 
 /**
  * Stand-ins that load what they stand for on first use, so that `register` costs a process that
@@ -39,7 +39,7 @@ export class DeferredTracerProvider implements TracerProvider {
       }
     }
     // Could not load: the API's no-op tracer (no global provider is registered by us).
-    return (this.real ?? trace.getTracerProvider()).getTracer(name, version, options);
+    return (this.real ?? otelApi().trace.getTracerProvider()).getTracer(name, version, options);
   }
 
   async forceFlush(): Promise<void> {

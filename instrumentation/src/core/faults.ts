@@ -1,4 +1,4 @@
-import { diag } from '@opentelemetry/api';
+import { diagLog } from './otel-api.js';
 
 /**
  * Our own faults: caught, counted and logged once per kind. The application never sees them.
@@ -10,7 +10,7 @@ export function recordFault(where: string, err: unknown): void {
   counts.set(where, n + 1);
   if (n === 0) {
     const message = err instanceof Error ? err.message : String(err);
-    diag.error(`@tokenmeter/instrumentation: fault in ${where} (logged once, counted after): ${message}`);
+    diagLog('error', `@tokenmeter/instrumentation: fault in ${where} (logged once, counted after): ${message}`);
     if (process.env.TOKENMETER_DEBUG === 'true') console.error('[tokenmeter]', where, err);
   }
 }

@@ -1,4 +1,5 @@
-import { diag, type TracerProvider } from '@opentelemetry/api';
+import type { TracerProvider } from '@opentelemetry/api';
+import { diagLog } from './otel-api.js';
 
 /**
  * What every copy of @tokenmeter/instrumentation in one process shares. A bundler may put a copy
@@ -45,6 +46,6 @@ export function warnOnce(key: string, message: string): void {
   const warned = registry().warned;
   if (warned.has(key)) return;
   warned.add(key);
-  diag.warn(`@tokenmeter/instrumentation: ${message}`);
+  diagLog('warn', `@tokenmeter/instrumentation: ${message}`);
   process.emitWarning(message, 'TokenmeterWarning');
 }

@@ -1,7 +1,7 @@
 import diagnostics from 'node:diagnostics_channel';
-import { context } from '@opentelemetry/api';
 import { CALL_KEY } from './call-key.js';
 import { recordFault } from './faults.js';
+import { apiGlobals, otelApi } from './otel-api.js';
 import { registry, warnOnce } from './registry.js';
 
 /**
@@ -51,8 +51,7 @@ function onHttp(message: unknown): void {
 
 function check(method: string | undefined, host: string, path: string | undefined): void {
   try {
-    if (method !== 'POST' || !path || !MODEL_API_PATH.test(path) || context.active().getValue(CALL_KEY) !== undefined)
-      return;
+    if (method !== 'POST' || !path || !MODEL_API_PATH.test(path) || isInCallOfOurs()) return;
     // Instrumented, but with nothing to export to: said already, with its own fix; or traces are off on purpose.
     if (registry().warned.has('no-tracer-provider') || registry().tracesOff) return;
     stop();
@@ -60,6 +59,11 @@ function check(method: string | undefined, host: string, path: string | undefine
   } catch (err) {
     recordFault('unseen-calls.check', err);
   }
+}
+
+/** Without a context manager registered (globals.ts) no context is active, and so no call of ours. */
+function isInCallOfOurs(): boolean {
+  return apiGlobals()?.context !== undefined && otelApi().context.active().getValue(CALL_KEY) !== undefined;
 }
 
 /** What to do about it, for the runtime we are in. */

@@ -1,3 +1,4 @@
+import { setGlobalsNow } from '../core/globals.js';
 import type { TokenmeterInstrumentation } from './base.js';
 import { type PackagePatcher, watchPackages } from './package-hooks.js';
 import { inVersionRange } from './packages.js';
@@ -37,6 +38,8 @@ function lazyPatcher(name: TargetName): PackagePatcher {
   return {
     handles: (pkg) => pkg.name === module && inVersionRange(pkg.version, versions),
     patchModule(exports) {
+      // The SDK's calls will need the OTel context manager (core/globals.ts): set it before its first call.
+      setGlobalsNow();
       instance ??= LOADERS[name]();
       return instance.patchModule(exports);
     },
