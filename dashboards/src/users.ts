@@ -7,7 +7,7 @@ const F = filter();
 const PER_USER_ROWS = 200;
 /**
  * The Per user table's sums for the users it shows: months before the range end's month from
- * ai_user_daily's by_user_month_total projection, that month's days from by_user_day_total (a row
+ * ai_user_daily's by_user_month_sums projection (047), that month's days from by_user_day_total (a row
  * per user and month or day).
  */
 const PER_USER_SHOWN = `(
@@ -131,12 +131,12 @@ ORDER BY cost DESC`,
         {
           title: 'Teams',
           description:
-            'Per team in the range (whole UTC days): active users (approximate: 32-bit hashes, exact below 65,536 users), calls and cost.',
+            'Per team in the range (whole UTC days): active users (approximate: a HyperLogLog sketch, exact up to 16 users, about 2 % off above), calls and cost.',
           kind: 'table',
           format: 'table',
           // One aggregation over the table: with nothing but the tenant chosen, ClickHouse answers it
-          // from ai_user_daily's by_team_day_users projection (a uniq state per team and day).
-          sql: `SELECT team, uniq(user_id) AS users, sum(requests) AS calls, sum(cost_usd) AS cost
+          // from ai_user_daily's by_team_day_hll projection (a 2.5 KB uniqHLL12 sketch per team and day).
+          sql: `SELECT team, uniqHLL12(user_id) AS users, sum(requests) AS calls, sum(cost_usd) AS cost
 FROM ai_user_daily
 WHERE $__dateFilter(day)
   AND ${F}

@@ -112,6 +112,11 @@ describe('GET /api/v1/usage/summary', () => {
       }
       const all = await raw('1');
       expect(body.groups.reduce((a: number, g: any) => a + g.allTime.requests, 0)).toBe(all.requests);
+      // The totals beside the groups (added up from them, not a second query) are the raw totals.
+      expect(pickTotals(body.totals.allTime)).toEqual(all);
+      expect(pickTotals(body.totals.period)).toEqual(
+        await raw('timestamp >= toDateTime64({s:Float64}, 3)', { s: sec(monthStart()) }),
+      );
     });
   }
 

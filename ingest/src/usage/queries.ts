@@ -1,6 +1,7 @@
+import { formatScaled, parseUsd } from '@tokenmeter/instrumentation/prices';
 import { isoDay } from '../budgets/period.js';
 import type { Store } from '../store/client.js';
-import { readRows } from './read.js';
+import { NO_PROJECTIONS, readRows } from './read.js';
 
 /**
  * The usage queries, over the rollups, read with sum() and GROUP BY so they never depend on
@@ -196,15 +197,24 @@ export async function usageSummary(
   const key = groupKey(q.groupBy);
   const where = filterOf(q.filters, src);
   const day = src.day;
-  // Rollups: summed per key and day first, right on the table, so that ai_user_daily's
-  // by_user_day_sums projection (038) answers a grouping by user with a row per user and day; the
-  // period, today and all time are then sums over those rows.
+  // Rollups: summed per key and day first, right on the table, so that ClickHouse answers from
+  // ai_user_daily's projections: the months before the first one the period or today touch
+  // (`split`) from by_user_month_sums (047, a row per user and month), the days from there on from
+  // by_user_day_sums (038); the period, today and all time are then sums over those rows (a month's
+  // row is before the period, so it counts for all time only). One user's summary reads that user's
+  // key range of the table instead, and says so: weighing seven projections would cost more.
   const inner = MEASURE_NAMES.map((m) => `sum(${src.measures[m]}) AS m_${m}`).join(', ');
   const outer = (prefix: string, cond: string | undefined) =>
     MEASURE_NAMES.map((m) => {
       const agg = cond ? `sumIf(m_${m}, ${cond})` : `sum(m_${m})`;
       return m === 'costUsd' ? `toString(${agg}) AS ${prefix}${m}` : `${agg} AS ${prefix}${m}`;
     }).join(',\n  ');
+  const oneUser = src === USER_DAILY && q.filters.user !== '';
+  const rollupRows = (d: string, range: string) => `
+  SELECT ${key.sql} AS key, ${d} AS d, ${inner}
+  FROM ${src.table}
+  WHERE tenant = {tenant:String} AND ${where.sql}${range}
+  GROUP BY key, d`;
   const sql =
     src === RAW
       ? `
@@ -221,19 +231,22 @@ SELECT key,
   ${outer('p_', 'd >= {period_start:Date} AND d < {period_end:Date}')},
   ${outer('d_', 'd = {today:Date}')},
   ${outer('a_', undefined)}
-FROM (
-  SELECT ${key.sql} AS key, ${day} AS d, ${inner}
-  FROM ${src.table}
-  WHERE tenant = {tenant:String} AND ${where.sql}
-  GROUP BY key, d
+FROM (${
+          oneUser
+            ? rollupRows(day, '')
+            : `${rollupRows(`toStartOfMonth(${day})`, ` AND toStartOfMonth(${day}) < {split:Date}`)}
+  UNION ALL${rollupRows(day, ` AND ${day} >= {split:Date}`)}`
+        }
 )
 GROUP BY key
-ORDER BY sum(m_costUsd) DESC, key`;
+ORDER BY sum(m_costUsd) DESC, key${oneUser ? `\n${NO_PROJECTIONS}` : ''}`;
+  const first = q.periodStart < q.today ? q.periodStart : q.today;
   const rows = await readRows<Record<string, unknown>>(store, sql, {
     tenant: q.tenant,
     period_start: isoDay(q.periodStart),
     period_end: isoDay(q.periodEnd),
     today: isoDay(q.today),
+    split: isoDay(new Date(Date.UTC(first.getUTCFullYear(), first.getUTCMonth(), 1))),
     ...where.params,
     ...key.params,
   });
@@ -243,6 +256,31 @@ ORDER BY sum(m_costUsd) DESC, key`;
     today: totalsOf(r, 'd_'),
     allTime: totalsOf(r, 'a_'),
   }));
+}
+
+/** The sum of totals (cost as an exact decimal): what one row without a grouping holds. */
+function addTotals(rows: readonly Totals[]): Totals {
+  const t = emptyTotals();
+  let cost = 0n;
+  for (const r of rows) {
+    for (const m of MEASURE_NAMES) if (m !== 'costUsd') t[m] += r[m];
+    cost += parseUsd(r.costUsd);
+  }
+  t.costUsd = formatScaled(cost);
+  return t;
+}
+
+/**
+ * The summary without a grouping, from the rows of a grouping: every call is in exactly one
+ * group (a call without the property is in the group ''), so the groups add up to the totals
+ * and the API needs no second query for them.
+ */
+export function summaryTotals(rows: readonly SummaryRow[]): Omit<SummaryRow, 'key'> {
+  return {
+    period: addTotals(rows.map((r) => r.period)),
+    today: addTotals(rows.map((r) => r.today)),
+    allTime: addTotals(rows.map((r) => r.allTime)),
+  };
 }
 
 export interface DailyRow extends Totals {

@@ -21,6 +21,7 @@ import {
   type UsageFilters,
   usageBetween,
   usageDaily,
+  summaryTotals,
   usageSummary,
 } from './queries.js';
 import {
@@ -78,17 +79,8 @@ export function usageRouter(deps: UsageRouterDeps): Router {
         groupBy,
         filters: filters(req),
       });
-      const total = groupBy
-        ? await usageSummary(deps.store, {
-            tenant,
-            periodStart: start,
-            periodEnd: end,
-            today: t,
-            filters: filters(req),
-          })
-        : rows;
       const zero = { period: emptyOf(), today: emptyOf(), allTime: emptyOf() };
-      const totals = total[0] ?? { key: '', ...zero };
+      const totals = groupBy ? summaryTotals(rows) : (rows[0] ?? zero);
       send(req, res, {
         tenant,
         period: { name: period, start: start.toISOString(), end: end.toISOString() },
