@@ -306,7 +306,10 @@ describe('panels about every user read the projections of ai_user_daily', () => 
   // of them: each read must be one of the panel's projections, never the table's rows.
   it.each([
     ['Top spenders', ['by_user_day_total', 'by_user_day_sums', 'by_user_day']],
-    ['Per user: today, month, all time', ['by_user_team', 'by_user_month_sums', 'by_user_day_total', 'by_user_day_sums', 'by_user_day']],
+    [
+      'Per user: today, month, all time',
+      ['by_user_team', 'by_user_month_sums', 'by_user_day_total', 'by_user_day_sums', 'by_user_day'],
+    ],
     ['Teams', ['by_team_day_hll']],
   ])('%s: %s', async (title, projections) => {
     const users = DASHBOARDS.find((d) => d.uid === 'tokenmeter-users') as DashboardSpec;
