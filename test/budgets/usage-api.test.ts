@@ -253,6 +253,17 @@ describe('GET /api/v1/usage/estimate and /projection', () => {
     expect(body.tokensPerCall.median).toBe(Number(r!.med));
   });
 
+  it('estimate: a filter no call matches reads nothing raw and says so (no calls, no confidence)', async () => {
+    const before = Date.now();
+    const body = await get('/api/v1/usage/estimate?feature=no-such-feature', readKey);
+    expect(body.calls).toBe(0);
+    expect(body.tokensPerCall.median).toBe(0);
+    expect(body.costPerCallUsd.p90).toBe(0);
+    expect(body.confidence).toBe('none');
+    // The whole trailing window: the rollups hold no matching call in it.
+    expect(Date.parse(body.window.from)).toBeLessThanOrEqual(before - 30 * 86_400_000 + 60_000);
+  });
+
   it('projection: spend so far equals the raw month-to-date, forecast states its method', async () => {
     const body = await get('/api/v1/usage/projection', readKey);
     const mtd = await raw('timestamp >= toDateTime64({s:Float64}, 3)', { s: sec(monthStart()) });

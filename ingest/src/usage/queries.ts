@@ -378,13 +378,14 @@ export const DISTRIBUTION_MIN_CALLS = 2000;
  * least DISTRIBUTION_MIN_CALLS matching calls that did not fail, counted in the rollups (the
  * per-user one when a user is filtered); `from` when the whole window holds fewer, or when a
  * custom property filters (no rollup holds properties). At 50 M calls over 90 days a tenant's 30
- * days are ~3 M raw calls; its last day already holds thousands for most filters.
+ * days are ~3 M raw calls; its last day already holds thousands for most filters. `calls`: how
+ * many the whole window holds when fewer than that (undefined otherwise, or with a property).
  */
 async function distributionStart(
   store: Store,
   q: { tenant: string; from: Date; to: Date; filters: UsageFilters },
-): Promise<Date> {
-  if (Object.keys(q.filters.properties ?? {}).length > 0) return q.from;
+): Promise<{ from: Date; calls: number | undefined }> {
+  if (Object.keys(q.filters.properties ?? {}).length > 0) return { from: q.from, calls: undefined };
   const src = q.filters.user ? USER_DAILY : DAILY;
   const where = filterOf(q.filters, src);
   const days = await readRows<{ d: string; n: string }>(
@@ -393,7 +394,7 @@ async function distributionStart(
 FROM ${src.table}
 WHERE tenant = {tenant:String} AND day >= {from:Date} AND day <= {to:Date} AND ${where.sql}
 GROUP BY day
-ORDER BY day DESC`,
+ORDER BY day DESC${q.filters.user ? `\n${NO_PROJECTIONS}` : ''}`,
     { tenant: q.tenant, from: isoDay(q.from), to: isoDay(q.to), ...where.params },
   );
   let n = 0;
@@ -401,17 +402,35 @@ ORDER BY day DESC`,
     n += Number(r.n);
     if (n >= DISTRIBUTION_MIN_CALLS) {
       const start = new Date(`${r.d}T00:00:00.000Z`);
-      return start > q.from ? start : q.from;
+      return { from: start > q.from ? start : q.from, calls: undefined };
     }
   }
-  return q.from;
+  return { from: q.from, calls: n };
+}
+
+function emptyDistribution(): Omit<CallDistribution, 'from'> {
+  return {
+    calls: 0,
+    tokensP10: 0,
+    tokensP50: 0,
+    tokensP90: 0,
+    tokensVariance: 0,
+    inputTokensP50: 0,
+    outputTokensP50: 0,
+    costP10: 0,
+    costP50: 0,
+    costP90: 0,
+  };
 }
 
 export async function callDistribution(
   store: Store,
   q: { tenant: string; from: Date; to: Date; filters: UsageFilters },
 ): Promise<CallDistribution> {
-  const from = await distributionStart(store, q);
+  const { from, calls } = await distributionStart(store, q);
+  // The rollups counted no matching call in the whole window: the raw calls hold none either
+  // (the same calls, counted by the views), so there is nothing to read (a tenant's 30 days).
+  if (calls === 0) return { ...emptyDistribution(), from };
   const where = filterOf(q.filters, RAW);
   const sql = `
 SELECT count() AS calls,
