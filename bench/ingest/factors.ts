@@ -34,6 +34,8 @@ const { values: args } = parseArgs({
     'per-request': { type: 'string', default: '500' },
     batch: { type: 'string', default: '5000' },
     merges: { type: 'boolean', default: false },
+    /** Only these variants (comma-separated names; "service" is always run, as the reference). */
+    variants: { type: 'string' },
   },
 });
 const PER_REQUEST = Number(args['per-request']);
@@ -146,7 +148,7 @@ async function dropProjections(store: Store, table: string): Promise<void> {
 const service = (store: Store, table: string, b: number, batches: Batch[]) =>
   insertBody(store, table, batches[b]![table as (typeof TABLES)[number]]).then(() => true);
 
-const VARIANTS: Variant[] = [
+const ALL_VARIANTS: Variant[] = [
   { name: 'service', what: 'as the drainer inserts today (file() transport, full schema)', insert: service },
   {
     name: 'memory-source',
@@ -196,6 +198,29 @@ const VARIANTS: Variant[] = [
     async setup(store) {
       for (const r of ['ai_rollup_hourly', 'ai_rollup_daily', 'ai_user_daily']) {
         await run(store, `DROP VIEW ${store.database}.${r}_mv`);
+      }
+    },
+    insert: service,
+  },
+  {
+    name: 'no-user-daily-view',
+    what: 'full schema without ai_user_daily_mv (the per-user rollup: about a row a call in a batch here)',
+    setup: (store) => run(store, `DROP VIEW ${store.database}.ai_user_daily_mv`),
+    insert: service,
+  },
+  {
+    name: 'views-without-tdigest',
+    what: 'the three rollup views without their two quantilesTDigest states (the columns left empty)',
+    async setup(store) {
+      for (const r of ['ai_rollup_hourly', 'ai_rollup_daily', 'ai_user_daily']) {
+        const [t] = await rows<{ q: string }>(
+          store,
+          `SELECT as_select AS q FROM system.tables WHERE database = '${store.database}' AND name = '${r}_mv'`,
+        );
+        const select = t!.q.replace(/,\s*quantilesTDigest[\s\S]*?AS (duration|ttft)_ms_quantiles/g, '');
+        if (select.includes('TDigest')) throw new Error(`could not take the quantiles out of ${r}_mv`);
+        await run(store, `DROP VIEW ${store.database}.${r}_mv`);
+        await run(store, `CREATE MATERIALIZED VIEW ${store.database}.${r}_mv TO ${store.database}.${r} AS ${select}`);
       }
     },
     insert: service,
@@ -266,6 +291,11 @@ const VARIANTS: Variant[] = [
     },
   },
 ];
+
+const chosen = args.variants?.split(',');
+const VARIANTS = ALL_VARIANTS.filter(
+  (v) => !chosen || v.name === 'service' || v.name === 'memory-source' || chosen.includes(v.name),
+);
 
 const load = () =>
   loadavg()

@@ -49,7 +49,10 @@ const { values: args } = parseArgs({
     batch: { type: 'string', default: '5000' },
     templates: { type: 'string', default: '40' },
     only: { type: 'string' },
-    /** The service's bin, or several (comma-separated: e.g. a copy of main's build), run interleaved. */
+    /**
+     * The service's bin, or several (comma-separated: e.g. a copy of main's build), run interleaved;
+     * each may start with node flags ('--max-semi-space-size=32 ingest/dist/cli.js').
+     */
     cli: { type: 'string', default: 'ingest/dist/cli.js' },
     /** Service runs of every cli × batch, this many rounds, alternating. */
     rounds: { type: 'string', default: '1' },
@@ -123,7 +126,8 @@ interface ServiceResult {
 async function service(templates: Template[], cli: string, batch: number): Promise<ServiceResult> {
   const dir = mkdtempSync(join(tmpdir(), 'tm-bench-svc-'));
   const port = 20000 + Math.floor(Math.random() * 20000);
-  const child = spawn(process.execPath, [cli, 'serve'], {
+  // `cli` may start with node flags: '--max-semi-space-size=32 ingest/dist/cli.js'.
+  const child = spawn(process.execPath, [...cli.split(' ').filter(Boolean), 'serve'], {
     env: {
       ...process.env,
       PORT: String(port),
@@ -193,7 +197,10 @@ async function service(templates: Template[], cli: string, batch: number): Promi
         }),
       });
       check = ((await res.json()) as { data: (typeof check)[] }).data[0]!;
-      if (Number(check.traces) >= REQUESTS * PER_REQUEST) break;
+      // A 200 may come on the spool's word (ackWaitMs) and the drainer inserts otel_traces before
+      // ai_calls (and its rollups): wait for all three, not only the first.
+      const want = REQUESTS * PER_REQUEST;
+      if (Number(check.traces) >= want && Number(check.calls) >= want && Number(check.rolled) >= want) break;
       await new Promise((r) => setTimeout(r, 100));
     }
     const peakRssMb = procPeakRssMb(child.pid!);
