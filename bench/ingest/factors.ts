@@ -226,6 +226,14 @@ const ALL_VARIANTS: Variant[] = [
     insert: service,
   },
   {
+    name: 'no-rollup-projections',
+    what: 'full schema without the projections of the rollup tables (ai_user_daily, ai_rollup_hourly, ai_rollup_daily)',
+    async setup(store) {
+      for (const r of ['ai_rollup_hourly', 'ai_rollup_daily', 'ai_user_daily']) await dropProjections(store, r);
+    },
+    insert: service,
+  },
+  {
     name: 'no-skip-indexes',
     what: 'full schema without the bloom-filter and minmax indexes of otel_traces and ai_calls',
     async setup(store) {
