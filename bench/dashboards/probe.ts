@@ -178,11 +178,21 @@ try {
           clickhouse_settings: readOnlySettings(PANEL_LIMITS),
         })
       ).json<{ table: string; parts: string; rows: string; marks: string }>();
+      // Which projection each read of the plan uses ("ReadFromMergeTree (by_model_hour)").
+      const plan = await (
+        await query({
+          query: `EXPLAIN projections = 1 ${sql.replace(/\s*FORMAT\s+\w+\s*$/i, '')}`,
+          query_params: e.params,
+          format: 'TabSeparatedRaw',
+          clickhouse_settings: readOnlySettings(PANEL_LIMITS),
+        })
+      ).text();
+      const used = [...new Set([...plan.matchAll(/ReadFromMergeTree \(([^)]*)\)/g)].map((m) => m[1]))].join(', ');
       const reads = est
         .map((x) => `${x.table} ${Number(x.rows).toLocaleString('en-US')} rows/${x.parts} parts`)
         .join(', ');
       console.log(
-        `    ${e.ms.length}× ${quantile(e.ms, 0.5).toFixed(0)} ms, ${reads || 'nothing'}: ${sql.replace(/\s+/g, ' ').slice(0, 90)}`,
+        `    ${e.ms.length}× ${quantile(e.ms, 0.5).toFixed(0)} ms, ${reads || 'nothing'} [${used}]: ${sql.replace(/\s+/g, ' ').slice(0, 90)}`,
       );
     }
   }

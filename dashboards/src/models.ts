@@ -1,5 +1,5 @@
 import type { DashboardSpec } from './dashboard.js';
-import { DURATION_Q, seriesGrouped, usageGrouped } from './sql.js';
+import { DAY_RANGE, DURATION_Q, seriesGrouped, usageGrouped } from './sql.js';
 import { filter, NOT_USER } from './variables.js';
 
 const FU = filter(NOT_USER);
@@ -24,7 +24,7 @@ export const models: DashboardSpec = {
           title: 'Models in range',
           description:
             'Per provider and model: calls, failures, tokens, cost, cost per priced call, p95 latency and unpriced calls. ' +
-            'Over more than 7 days, p95 latency counts whole UTC days.',
+            'Over more than a day, p95 latency counts whole UTC days.',
           kind: 'table',
           format: 'table',
           sql: `SELECT provider, model, calls, failed, round(100 * failed / greatest(calls, 1), 2) AS error_rate,
@@ -35,7 +35,7 @@ FROM ${grouped(
     sum(input_tokens) AS input, sum(output_tokens) AS output, sum(cost_usd) AS cost`,
             'provider, model',
           )} AS s
-LEFT JOIN ${seriesGrouped(FU, () => `provider, model, ${DURATION_Q} AS d`, 'provider, model')} AS q USING (provider, model)
+LEFT JOIN ${seriesGrouped(FU, () => `provider, model, ${DURATION_Q} AS d`, 'provider, model', DAY_RANGE)} AS q USING (provider, model)
 ORDER BY cost DESC, provider, model`,
           columns: [
             'provider',
