@@ -137,6 +137,22 @@ const median = (xs) => {
     const expected = name.startsWith('bare') && name !== 'bare-span' ? 0 : 1;
     if (made !== expected) throw new Error(`${name}: ${made} spans for one call, expected ${expected}`);
   }
+  // Promises created by one call of each variant: a load-proof count of the async work (each
+  // promise also runs the OTel context's hooks), read beside the CPU figures.
+  let promises = 0;
+  const hook = require('node:async_hooks').createHook({
+    init(_id, type) {
+      if (type === 'PROMISE') promises++;
+    },
+  });
+  const promisesPerCall = {};
+  hook.enable();
+  for (const name of NAMES) {
+    promises = 0;
+    await VARIANTS[name]();
+    promisesPerCall[name] = promises;
+  }
+  hook.disable();
   const loadBefore = require('node:os').loadavg();
   const cpu = Object.fromEntries(NAMES.map((n) => [n, []]));
   for (let r = -3; r < ROUNDS; r++) {
@@ -170,6 +186,15 @@ const median = (xs) => {
       bestPeer: best,
       tokenmeterVsBestPeer: +(addedUs.tokenmeter / addedUs[best]).toFixed(2),
       tokenmeterVsBareSpan: +(addedUs.tokenmeter / addedUs['bare-span']).toFixed(2),
+      promisesPerCall,
+      // Per round: tokenmeter's added CPU over the same round's best peer (the one best by median)
+      // and bare span, median over rounds (the blocks of one round ran within the same second).
+      perRound: {
+        vsBestPeer: +median(cpu.tokenmeter.map((x, r) => (x - cpu.bare[r]) / (cpu[best][r] - cpu.bare[r]))).toFixed(2),
+        vsBareSpan: +median(
+          cpu.tokenmeter.map((x, r) => (x - cpu.bare[r]) / (cpu['bare-span'][r] - cpu.bare[r])),
+        ).toFixed(2),
+      },
     }),
   );
   process.exit(0);
