@@ -1,6 +1,5 @@
 import type * as nodeModule from 'node:module';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { esmIncludes, iitmHookUrl, warnEsmFallback, withoutIitm } from './instrumentations/esm-include.js';
 
 type Next = (...args: any[]) => any;
 interface SyncHook {
@@ -27,7 +26,7 @@ export function registerEsmHooks(packages: string[], parentFile: string): string
     register?: typeof nodeModule.register;
   };
   if (typeof m.registerHooks === 'function' && syncHooksWork()) {
-    registerSync(m.registerHooks, esmIncludes(new Set(packages)), parentFile);
+    registerSync(m.registerHooks, esmInclude().esmIncludes(new Set(packages)), parentFile);
     return 'sync';
   }
   if (!m.register) return 'none';
@@ -35,9 +34,13 @@ export function registerEsmHooks(packages: string[], parentFile: string): string
   return 'thread';
 }
 
+/** Only where Node has in-thread hooks: a loader thread (Node 20) has its own copy (loader-hook.mts). */
+const esmInclude = () =>
+  require('./instrumentations/esm-include.js') as typeof import('./instrumentations/esm-include.js');
+
 function syncHooksWork(): boolean {
   // import-in-the-middle's own version check (an import-free module).
-  const url = iitmHookUrl(pathToFileURL(__filename).href);
+  const url = esmInclude().iitmHookUrl(pathToFileURL(__filename).href);
   const check = require(fileURLToPath(new URL('supports-sync-hooks.mjs', url))) as { supportsSyncHooks(): boolean };
   return check.supportsSyncHooks();
 }
@@ -48,6 +51,7 @@ function registerSync(
   parentFile: string,
 ): { deregister(): void } {
   let hook: SyncHook | undefined;
+  const { iitmHookUrl, warnEsmFallback, withoutIitm } = esmInclude();
   const iitm = (): SyncHook => {
     if (!hook) {
       const url = iitmHookUrl(pathToFileURL(parentFile).href);

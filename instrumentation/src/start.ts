@@ -1,6 +1,5 @@
 import { configure } from './core/config.js';
 import { DeferredSpanExporter, DeferredTracerProvider } from './core/deferred.js';
-import { setInstrumentationEnabled } from './core/enabled.js';
 import { recordFault } from './core/faults.js';
 import { setGlobalsOnFirstUse } from './core/globals.js';
 import { apiGlobals, diagLog, otelApi } from './core/otel-api.js';
@@ -45,7 +44,7 @@ export function start(options: StartOptions = {}): Started {
   if (shared[STARTED]) return shared[STARTED];
   const env = options.env ?? process.env;
   if (env.OTEL_SDK_DISABLED?.toLowerCase() === 'true') {
-    setInstrumentationEnabled(false);
+    (require('./core/enabled.js') as typeof import('./core/enabled.js')).setInstrumentationEnabled(false);
     shared[STARTED] = { flush: async () => {}, shutdown: async () => {}, tracing: 'none' };
     return shared[STARTED];
   }

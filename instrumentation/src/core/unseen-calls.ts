@@ -1,5 +1,4 @@
 import diagnostics from 'node:diagnostics_channel';
-import { CALL_KEY } from './call-key.js';
 import { recordFault } from './faults.js';
 import { apiGlobals, otelApi } from './otel-api.js';
 import { registry, warnOnce } from './registry.js';
@@ -63,7 +62,9 @@ function check(method: string | undefined, host: string, path: string | undefine
 
 /** Without a context manager registered (globals.ts) no context is active, and so no call of ours. */
 function isInCallOfOurs(): boolean {
-  return apiGlobals()?.context !== undefined && otelApi().context.active().getValue(CALL_KEY) !== undefined;
+  if (apiGlobals()?.context === undefined) return false;
+  const { CALL_KEY } = require('./call-key.js') as typeof import('./call-key.js');
+  return otelApi().context.active().getValue(CALL_KEY) !== undefined;
 }
 
 /** What to do about it, for the runtime we are in. */
