@@ -5,7 +5,7 @@
  * interleaved (every set-up once per round, the order rotated each round); medians.
  *
  *   npm run bench:startup                      # = npm run build && nice -n 10 node bench/startup/run.mjs
- *   node bench/startup/run.mjs [--runs 15] [--node PATH | --node22] [--apps empty,sdks] [--setups a,b] [--check]
+ *   node bench/startup/run.mjs [--runs 15] [--node PATH | --node22] [--apps empty,sdks[,web]] [--setups a,b] [--check]
  *
  * Reference set-ups, run only when --setups names them: hook-floor (pass-through ESM hooks: on
  * Node 20 the loader thread alone) and tokenmeter-start (tokenmeter without its ESM hooks).
@@ -65,7 +65,17 @@ const NOTES = {
 };
 /** The peers tokenmeter is compared with (otel-sdk is their common floor, not a peer). */
 const PEERS = ['contrib', 'openllmetry', 'openinference', 'openlit'];
-const APPS = { empty: join(here, 'apps/empty.mjs'), sdks: join(here, 'apps/sdks.mjs') };
+const APPS = {
+  empty: join(here, 'apps/empty.mjs'),
+  sdks: join(here, 'apps/sdks.mjs'),
+  // Reference, only when --apps names it: a small express app (see apps/web.mjs).
+  web: join(here, 'apps/web.mjs'),
+};
+const TITLES = {
+  empty: 'empty app',
+  sdks: 'app importing openai, @anthropic-ai/sdk, @google/genai',
+  web: 'express app (reference: a small web service, no AI SDK)',
+};
 
 const setups = opts.setups ? opts.setups.split(',') : Object.keys(SETUPS).filter((s) => !REFERENCES.includes(s));
 const apps = opts.apps.split(',');
@@ -185,7 +195,7 @@ for (const app of apps) {
   const tm = setups.includes('tokenmeter') ? (k) => added('tokenmeter', k) : () => Number.NaN;
   lines.push(
     '',
-    `### ${app === 'empty' ? 'empty app' : 'app importing openai, @anthropic-ai/sdk, @google/genai'}`,
+    `### ${TITLES[app]}`,
     '',
     '| set-up | wall ms | added wall ms | CPU ms | added CPU ms | peak RSS MiB | added RSS MiB | tokenmeter added ÷ this (wall / CPU / RSS) | note |',
     '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |',
@@ -231,7 +241,7 @@ for (const app of apps) {
         `Goals (empty app): added ≤ 60 ms (quiet machine): ${verdict(tm('wallMs') <= 60)}; ` +
           `≤ 0.1× the lightest peer's: ${verdict(ratioBest <= 0.1)}; peak memory added ≤ 15 MiB: ${verdict(tm('rssMiB') <= 15)}.`,
       );
-    } else {
+    } else if (app === 'sdks') {
       lines.push(
         `Goals (three-SDK app): added ≤ the lightest peer's: ${verdict(ratioBest <= 1)}; ` +
           `peak memory added ≤ 15 MiB: ${verdict(tm('rssMiB') <= 15)}.`,

@@ -8,10 +8,12 @@ const openai = new OpenAI({ apiKey: 'sk-bench' });
 const anthropic = new Anthropic({ apiKey: 'sk-bench' });
 const google = new GoogleGenAI({ apiKey: 'bench' });
 
-// `--check`: which SDK methods the set-up actually patched (shimmer marks its wrappers), so a
-// set-up that loads fast because it patched nothing is seen as such.
+// `--check`: which SDK methods the set-up actually patched (shimmer marks its wrappers, tokenmeter
+// its own: instrumentations/base.ts), so a set-up that loads fast because it patched nothing is
+// seen as such.
 if (process.env.BENCH_STARTUP_CHECK) {
-  const wrapped = (fn) => Boolean(fn?.__wrapped || fn?.__original);
+  const TOKENMETER = Symbol.for('@tokenmeter/instrumentation.original');
+  const wrapped = (fn) => Boolean(fn?.__wrapped || fn?.__original || fn?.[TOKENMETER]);
   console.log(
     JSON.stringify({
       app: 'sdks',
