@@ -65,13 +65,18 @@ try {
       await store.writer.command({
         query: add
           ? `ALTER TABLE bench_ins.${table} ADD ${def}`
-          : `ALTER TABLE bench_ins.${table} DROP PROJECTION ${name}`,
+          : // A mutation that rewrites the parts: waited for, so it overlaps no measured insert.
+            `ALTER TABLE bench_ins.${table} DROP PROJECTION ${name} SETTINGS mutations_sync = 1`,
       });
     }
   };
   let batch = 0;
   const insert = async () => {
     const base = batch++ * ROWS;
+    // Merges run on background threads of this process: stopped while it inserts, the CPU measured
+    // is the insert's own (the views' aggregation, each new part's projections), not a merge it
+    // overlapped. Started again after (a DROP PROJECTION is a mutation, which needs them).
+    await store.writer.command({ query: 'SYSTEM STOP MERGES' });
     const t = process.cpuUsage();
     await store.writer.command({
       query: `INSERT INTO bench_ins.ai_calls (timestamp, tenant, service, trace_id, span_id, provider, operation, model,
@@ -87,11 +92,9 @@ try {
         FROM (SELECT number + ${base} AS number, cityHash64(number + ${base}, 4) % 10000 AS u FROM numbers(${ROWS}))`,
     });
     const c = process.cpuUsage(t);
+    await store.writer.command({ query: 'SYSTEM START MERGES' });
     return (c.user + c.system) / ROWS;
   };
-  // Merges run on background threads of this process: stopped, the CPU measured is the insert's
-  // own (the views' aggregation and each new part's projections), not a merge it happened to overlap.
-  await store.writer.command({ query: 'SYSTEM STOP MERGES' });
   await insert(); // warm-up
   const without: number[] = [];
   const withIt: number[] = [];

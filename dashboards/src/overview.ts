@@ -181,9 +181,13 @@ ORDER BY time`,
             'Call duration and time to first token (streaming calls), from the rollups’ t-digests. Over more than 7 days, a point per UTC day.',
           kind: 'timeseries',
           format: 'timeseries',
+          // Over more than 7 days "All" merges ai_rollup_daily's by_day states (048: one per tenant and
+          // day) rather than by_model_day's (20 a tenant and day): both read one mark a part, and
+          // ClickHouse takes the first of equals unless the query names one.
           sql: `SELECT time, d[1] AS p50_ms, d[2] AS p95_ms, t[1] AS ttft_p50_ms, t[2] AS ttft_p95_ms
 FROM ${seriesGrouped(FU, (time) => `${time} AS time, ${DURATION_Q} AS d, ${TTFT_Q} AS t`, 'time')}
-ORDER BY time`,
+ORDER BY time
+SETTINGS preferred_optimize_projection_name = 'by_day'`,
           columns: ['time', 'p50_ms', 'p95_ms', 'ttft_p50_ms', 'ttft_p95_ms'],
           unit: 'ms',
           decimals: 0,
