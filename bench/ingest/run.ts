@@ -51,7 +51,7 @@ const { values: args } = parseArgs({
     only: { type: 'string' },
     /**
      * The service's bin, or several (comma-separated: e.g. a copy of main's build), run interleaved;
-     * each may start with node flags ('--max-semi-space-size=32 ingest/dist/cli.js').
+     * each may start with node flags (`--cli='--max-old-space-size=384 ingest/dist/cli.js'`: with '=' when it starts with a dash).
      */
     cli: { type: 'string', default: 'ingest/dist/cli.js' },
     /** Service runs of every cli × batch, this many rounds, alternating. */

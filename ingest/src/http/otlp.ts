@@ -54,6 +54,13 @@ export function otlpRouter(deps: OtlpDeps): Router {
       sendStatus(res, 503, encoding, `${inflight} requests already in progress, retry later`);
       return;
     }
+    if (deps.writer.isQueueFull) {
+      // What writer.write would answer after the decode and build: answered before reading the body.
+      deps.metrics.requestsRejected.inc({ reason: 'queue_full' });
+      res.set('Retry-After', '1');
+      sendStatus(res, 503, encoding, 'queue full, retry later');
+      return;
+    }
     inflight++;
     res.once('close', () => {
       inflight--;

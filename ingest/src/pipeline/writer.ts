@@ -97,8 +97,7 @@ export class BatchWriter {
   write(traces: TraceRow[], calls: CallRow[]): Promise<WriteResult> {
     if (this.closed) return Promise.reject(new BackpressureError('shutting down', 'closing', 5));
     if (traces.length === 0 && calls.length === 0) return Promise.resolve({ written: 0, duplicates: 0 });
-    const maxQueued = this.opts.maxQueuedRows ?? this.opts.maxRows * 4;
-    if (this.queuedRows > 0 && this.queuedRows + traces.length > maxQueued) {
+    if (this.queuedRows > 0 && this.queuedRows + traces.length > this.maxQueuedRows) {
       return Promise.reject(new BackpressureError(`${this.queuedRows} rows already waiting`, 'queue_full', 1));
     }
     return new Promise<WriteResult>((resolve, reject) => {
@@ -190,6 +189,19 @@ export class BatchWriter {
   private retryAfterS(): number {
     // Roughly how long the spool takes to make room: longer while ClickHouse is failing.
     return this.drainer.isDegraded ? 10 : 2;
+  }
+
+  private get maxQueuedRows(): number {
+    return this.opts.maxQueuedRows ?? this.opts.maxRows * 4;
+  }
+
+  /**
+   * Whether rows waiting for a batch are at their bound, so any request with a span would now be
+   * refused (queue_full): the receiver asks before reading and decoding a body, so an overload
+   * costs no decode and build of requests refused afterwards.
+   */
+  get isQueueFull(): boolean {
+    return this.queuedRows >= this.maxQueuedRows;
   }
 
   /** Whether the spool can take another batch (it may go past its limit by one batch). */
