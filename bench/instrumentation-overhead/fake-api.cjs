@@ -2,7 +2,8 @@
  * An in-process fetch that answers /chat/completions like the API (honouring stream_options.include_usage).
  * By default a stream is 7 content events handed over as one network chunk. A model streaming token
  * by token sends each event on its own, and answers are longer: BENCH_SSE_WORDS=n (content events)
- * and BENCH_SSE_CHUNKS=event (one network chunk per event) measure that shape.
+ * and BENCH_SSE_CHUNKS=event (one network chunk per event) measure that shape; BENCH_SSE_OBFUSCATION=1
+ * adds OpenAI's `obfuscation` padding after `usage` in each chunk.
  */
 const usage = { prompt_tokens: 19, completion_tokens: 8, total_tokens: 27 };
 const completion = JSON.stringify({
@@ -22,17 +23,21 @@ const completion = JSON.stringify({
 });
 const WORDS = Number(process.env.BENCH_SSE_WORDS ?? 7);
 const PER_EVENT = process.env.BENCH_SSE_CHUNKS === 'event';
+// OpenAI pads each stream chunk with an `obfuscation` string after `usage`: BENCH_SSE_OBFUSCATION=1.
+const OBFUSCATION = process.env.BENCH_SSE_OBFUSCATION === '1';
 function sse(includeUsage) {
   const base = { id: 'chatcmpl-bench', object: 'chat.completion.chunk', created: 1, model: 'gpt-4o-mini-2024-07-18' };
   const extra = includeUsage ? { usage: null } : {};
+  const pad = (i) => (OBFUSCATION ? { obfuscation: 'x'.repeat(1 + (i % 9)) } : {});
   const seven = ['The', ' capital', ' of', ' France', ' is', ' Paris', '.'];
   const words = Array.from({ length: WORDS }, (_, i) => seven[i % 7]);
   const chunks = words.map((w, i) => ({
     ...base,
     choices: [{ index: 0, delta: i === 0 ? { role: 'assistant', content: w } : { content: w }, finish_reason: null }],
     ...extra,
+    ...pad(i),
   }));
-  chunks.push({ ...base, choices: [{ index: 0, delta: {}, finish_reason: 'stop' }], ...extra });
+  chunks.push({ ...base, choices: [{ index: 0, delta: {}, finish_reason: 'stop' }], ...extra, ...pad(0) });
   if (includeUsage)
     chunks.push({
       ...base,

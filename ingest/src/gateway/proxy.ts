@@ -393,7 +393,7 @@ export class Gateway {
     finish: (error?: unknown, partial?: boolean) => void,
   ): void {
     const events = new SseEvents();
-    const read = (value: unknown): boolean => {
+    const read = (value: unknown): unknown => {
       call.chunk();
       try {
         return wire.reader.chunk(value, call);
@@ -574,17 +574,20 @@ function eventValue(event: Buffer): unknown {
  * One event of a stream whose usage we asked for: the reader (the instrumentation's) says whether
  * the caller would have seen it, and removes `usage: null` from it; the bytes are changed only there.
  */
-function keepEvent(event: Buffer, read: (value: unknown) => boolean): Buffer | undefined {
+function keepEvent(event: Buffer, read: (value: unknown) => unknown): Buffer | undefined {
   const value = eventValue(event);
   if (value === NOT_JSON) return event;
   const hadUsage = value !== null && typeof value === 'object' && 'usage' in value;
-  if (!read(value)) return undefined;
-  if (!hadUsage || 'usage' in (value as object)) return event;
+  const kept = read(value);
+  if (kept === false) return undefined;
+  // The reader's answer: the event's value as the caller would have had it (itself, or a copy).
+  const shown = kept === true ? value : kept;
+  if (!hadUsage || (shown !== null && typeof shown === 'object' && 'usage' in shown)) return event;
   const text = event.toString('utf8');
   const matches = text.match(USAGE_NULL);
   if (matches?.length === 1) return Buffer.from(text.replace(USAGE_NULL, ''), 'utf8');
   const end = /(\r\n|\r|\n)*$/.exec(text)?.[0] ?? '\n\n';
-  return Buffer.from(`data: ${JSON.stringify(value)}${end}`, 'utf8');
+  return Buffer.from(`data: ${JSON.stringify(shown)}${end}`, 'utf8');
 }
 
 function header(v: string | string[] | undefined): string {

@@ -38,8 +38,12 @@ export function release(held: Dropped): void {
   unread.unregister(held);
 }
 
-/** Reads one chunk into the call; returns false to hide the chunk from the app (injected usage). */
-export type ChunkReader<T> = (chunk: T, call: Call) => boolean;
+/**
+ * Reads one chunk into the call. Returns true to pass it on, false to hide it from the app (the
+ * injected usage chunk), or the chunk to pass on instead (the same chunk without what tokenmeter
+ * added: a copy costs less than `delete`, which leaves the app a slow dictionary-mode object).
+ */
+export type ChunkReader<T> = (chunk: T, call: Call) => boolean | T;
 
 /**
  * A registration made for the object a stream's iterator comes from (the SDK's stream), handed
@@ -109,14 +113,16 @@ class ObservedStream<T> implements AsyncIterableIterator<T> {
     }
     const call = this.call;
     call.chunk();
-    let keep = true;
+    let keep: boolean | T = true;
     try {
       keep = this.read(r.value, call);
     } catch (err) {
       recordFault('stream.read', err);
     }
+    if (keep === true) return r;
     // A hidden chunk: pull the next one, so the app sees exactly the stream it would have seen.
-    return keep ? r : this.source.next().then(this.step, this.fail);
+    if (keep === false) return this.source.next().then(this.step, this.fail);
+    return { done: false, value: keep };
   };
 
   next(): Promise<IteratorResult<T>> {

@@ -18,15 +18,19 @@ const usage = { prompt_tokens: 19, completion_tokens: 8, total_tokens: 27 };
 const base = { id: 'chatcmpl-1', object: 'chat.completion.chunk', created: 1, model: 'gpt-4o-mini-2024-07-18' };
 const words = ['The', ' capital', ' of', ' France', ' is', ' Zürich', ' €.'];
 
-/** The API's events for a stream, with or without include_usage. */
+/**
+ * The API's events for a stream, with or without include_usage; as OpenAI sends them, each with an
+ * `obfuscation` padding after `usage` (so `usage` is not the chunk's last key).
+ */
 function events(includeUsage: boolean): string[] {
   const extra = includeUsage ? { usage: null } : {};
   const chunks: object[] = words.map((w, i) => ({
     ...base,
     choices: [{ index: 0, delta: i === 0 ? { role: 'assistant', content: w } : { content: w }, finish_reason: null }],
     ...extra,
+    obfuscation: 'x'.repeat(i + 1),
   }));
-  chunks.push({ ...base, choices: [{ index: 0, delta: {}, finish_reason: 'stop' }], ...extra });
+  chunks.push({ ...base, choices: [{ index: 0, delta: {}, finish_reason: 'stop' }], ...extra, obfuscation: 'y' });
   if (includeUsage) chunks.push({ ...base, choices: [], usage });
   return [...chunks.map((c) => `data: ${JSON.stringify(c)}\n\n`), 'data: [DONE]\n\n'];
 }
