@@ -65,6 +65,17 @@ describe('/api/v1/budgets', () => {
     expect(list.body.defaultUserBudget).toMatchObject({ amountUsd: '2', period: 'month', mode: 'soft' });
   });
 
+  it("turns projections off for its own spend query only: the reader's later queries keep them", async () => {
+    // Embedded chdb runs clickhouse_settings as SETs that outlive the query; the spend query says
+    // optimize_use_projections = 0 in its SETTINGS clause, which ends with it.
+    expect((await call('GET', '/api/v1/budgets', acmeRead)).status).toBe(200);
+    const rs = await svc.store.reader.query({
+      query: "SELECT getSetting('optimize_use_projections') AS v",
+      format: 'JSONEachRow',
+    });
+    expect(await rs.json()).toEqual([{ v: true }]);
+  });
+
   it('refuses bad input with the field named', async () => {
     const cases: [unknown, RegExp][] = [
       [{ period: 'year', amountUsd: '1' }, /period/],
