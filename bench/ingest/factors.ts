@@ -145,6 +145,14 @@ async function dropProjections(store: Store, table: string): Promise<void> {
   }
 }
 
+/** The drainer's insert with settings changed. */
+const withSettings =
+  (extra: Record<string, unknown>): Variant['insert'] =>
+  async (store, table, b, batches) => {
+    await insertRaw(store, table, [batches[b]![table]], { ...insertSettings(token(table, b)), ...extra });
+    return true;
+  };
+
 const service = (store: Store, table: string, b: number, batches: Batch[]) =>
   insertBody(store, table, batches[b]![table as (typeof TABLES)[number]]).then(() => true);
 
@@ -258,35 +266,17 @@ const ALL_VARIANTS: Variant[] = [
   {
     name: 'no-dedup',
     what: 'insert_deduplicate = 0 (no block hash, no dedup log)',
-    async insert(store, table, b, batches) {
-      await insertRaw(store, table, [batches[b]![table]], {
-        ...insertSettings(token(table, b)),
-        insert_deduplicate: 0,
-      });
-      return true;
-    },
+    insert: withSettings({ insert_deduplicate: 0 }),
   },
   {
     name: 'parallel-views',
     what: 'parallel_view_processing = 1 (the views of a block on several threads)',
-    async insert(store, table, b, batches) {
-      await insertRaw(store, table, [batches[b]![table]], {
-        ...insertSettings(token(table, b)),
-        parallel_view_processing: 1,
-      });
-      return true;
-    },
+    insert: withSettings({ parallel_view_processing: 1 }),
   },
   {
     name: 'no-optimize-on-insert',
     what: 'optimize_on_insert = 0 (ReplacingMergeTree does not collapse a block on insert)',
-    async insert(store, table, b, batches) {
-      await insertRaw(store, table, [batches[b]![table]], {
-        ...insertSettings(token(table, b)),
-        optimize_on_insert: 0,
-      });
-      return true;
-    },
+    insert: withSettings({ optimize_on_insert: 0 }),
   },
   {
     name: `groups-of-${GROUP}`,
