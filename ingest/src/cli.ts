@@ -41,9 +41,11 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<numb
       return 2;
     }
     const prefix = `tokenmeter${commandPath(active) ? ` ${commandPath(active)}` : ''}`;
-    if (err instanceof CliError || err instanceof ConfigError) {
-      process.stderr.write(`${prefix}: ${err.message.replace(/\s*\n\s*/g, ' ')}\n`);
-      return err instanceof CliError ? err.exitCode : 2;
+    // By name: the store module (store/client.ts) is not loaded by the commands that only talk HTTP.
+    const dataDirInUse = (err as Error | undefined)?.name === 'DataDirInUseError';
+    if (err instanceof CliError || err instanceof ConfigError || dataDirInUse) {
+      process.stderr.write(`${prefix}: ${(err as Error).message.replace(/\s*\n\s*/g, ' ')}\n`);
+      return err instanceof ConfigError ? 2 : err instanceof CliError ? err.exitCode : 1;
     }
     // Our bug, not the user's: still one line unless asked for the stack.
     const detail = env.TOKENMETER_DEBUG ? ((err as Error).stack ?? String(err)) : (err as Error).message;

@@ -1,4 +1,6 @@
+import { spawnSync } from 'node:child_process';
 import { type AddressInfo, createServer } from 'node:net';
+import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../support/cli.ts';
 import { completionCandidates } from '../../ingest/src/cli/completion.ts';
@@ -71,6 +73,24 @@ describe('user errors: one line on stderr, exit 2', () => {
       `tokenmeter report: cannot reach tokenmeter at http://127.0.0.1:${closed} (ECONNREFUSED): is 'tokenmeter serve' running? set TOKENMETER_URL`,
     );
   });
+
+  it('migrate on a data directory another process holds: exit 1 and what to do, not an internal error', async () => {
+    // This process's service holds svc.dataDir (embedded ClickHouse locks it): a second process cannot open it.
+    const r = spawnSync(process.execPath, ['--import', 'tsx', 'ingest/src/cli.ts', 'migrate'], {
+      cwd: fileURLToPath(new URL('../..', import.meta.url)),
+      env: { PATH: process.env.PATH ?? '', TOKENMETER_DATA_DIR: svc.dataDir, TOKENMETER_LOG_LEVEL: 'warn' },
+      encoding: 'utf8',
+      timeout: 60_000,
+    });
+    expect(r.status, r.stderr).toBe(1);
+    // chdb itself prints its own line first (the lock); ours is the last, one line.
+    const last = r.stderr.trimEnd().split('\n').at(-1) ?? '';
+    expect(last).toContain(
+      `tokenmeter migrate: embedded ClickHouse cannot open ${svc.dataDir}: another process holds it`,
+    );
+    expect(last).not.toContain('internal error');
+    expect(r.stdout).not.toContain('applied');
+  }, 60_000);
 
   it('help and version: exit 0 on stdout', async () => {
     const help = await run(['budgets', 'set', '--help']);

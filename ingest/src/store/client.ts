@@ -35,6 +35,19 @@ export interface Store {
   close(): Promise<void>;
 }
 
+/** Embedded ClickHouse could not open its data directory: another process holds it (or it is not writable). */
+export class DataDirInUseError extends Error {
+  constructor(dir: string, cause: unknown) {
+    super(
+      `embedded ClickHouse cannot open ${dir}: another process holds it (is 'tokenmeter serve' running on it? ` +
+        `one process a data directory) or it is not writable; stop that process, or set TOKENMETER_DATA_DIR ` +
+        `or CLICKHOUSE_URL (${(cause as Error)?.message ?? String(cause)})`,
+      { cause },
+    );
+    this.name = 'DataDirInUseError';
+  }
+}
+
 export async function openStore(cfg: Config['clickhouse']): Promise<Store> {
   const onCluster = cfg.cluster ? ` ON CLUSTER '${cfg.cluster}'` : '';
   if (cfg.url) {
@@ -70,7 +83,13 @@ export async function openStore(cfg: Config['clickhouse']): Promise<Store> {
     );
   }
   const make = () => createClient({ connection: createChdbConnection({ path: cfg.dataDir }) as never });
-  const writer = make();
+  let writer: ReturnType<typeof make>;
+  try {
+    writer = make();
+  } catch (err) {
+    // chdb locks its data directory (its `status` file) for one process at a time.
+    throw new DataDirInUseError(cfg.dataDir, err);
+  }
   const reader = make();
   await writer.command({ query: `CREATE DATABASE IF NOT EXISTS ${cfg.database}` });
   // chdb's connection ignores the client's database option; USE stays in force per connection.
