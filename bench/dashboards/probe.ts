@@ -17,8 +17,7 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { DASHBOARDS, expandPanelSql, grafanaInterval, panelsOf, qualifyTables } from '@tokenmeter/dashboards';
-import { readConfig } from '../../ingest/src/config.ts';
-import { startServer } from '../../ingest/src/server.ts';
+import { KEY, startBenchService } from './service.ts';
 import { readOnlySettings } from '../../ingest/src/store/client.ts';
 import { PANEL_LIMITS } from '../../ingest/src/web/router.ts';
 
@@ -32,7 +31,6 @@ const { values: args } = parseArgs({
 });
 if (!args['data-dir']) throw new Error('--data-dir is required');
 const RUNS = Number(args.runs);
-const KEY = 'bench-dashboards-admin-key';
 const DAY_MS = 86_400_000;
 const load = () => readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
 const quantile = (xs: number[], q: number) => {
@@ -54,19 +52,7 @@ export interface ProbeContext {
   rows: <T>(query: string, params?: Record<string, unknown>) => Promise<T[]>;
 }
 
-const svc = await startServer(
-  readConfig({
-    PORT: '0',
-    HOST: '127.0.0.1',
-    TOKENMETER_DATA_DIR: args['data-dir'],
-    CLICKHOUSE_DATABASE: 'bench_dash',
-    TOKENMETER_ADMIN_KEY: KEY,
-    TOKENMETER_DEMO: 'false',
-    TOKENMETER_STATS_INTERVAL_MS: '0',
-    TOKENMETER_RATE_LIMIT_RPS: '0',
-    LOG_LEVEL: 'warn',
-  }),
-);
+const svc = await startBenchService(args['data-dir']);
 const rows = async <T>(query: string, params: Record<string, unknown> = {}) =>
   (await svc.store.writer.query({ query, query_params: params, format: 'JSONEachRow' })).json<T>();
 try {

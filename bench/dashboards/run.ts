@@ -20,11 +20,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { DASHBOARDS, expandPanelSql, grafanaInterval, panelsOf, qualifyTables } from '@tokenmeter/dashboards';
-import { readConfig } from '../../ingest/src/config.ts';
-import { startServer } from '../../ingest/src/server.ts';
 import { insertSettings, readOnlySettings } from '../../ingest/src/store/client.ts';
 import { PANEL_LIMITS } from '../../ingest/src/web/router.ts';
 import { drawOverview } from './overview-page.ts';
+import { KEY, startBenchService } from './service.ts';
 
 const { values: args } = parseArgs({
   options: {
@@ -38,7 +37,6 @@ const { values: args } = parseArgs({
 const CALLS = Number(args.calls);
 const DAYS = 90;
 const RUNS = Number(args.runs);
-const KEY = 'bench-dashboards-admin-key';
 const DAY_MS = 86_400_000;
 
 const quantile = (xs: number[], q: number) => {
@@ -50,19 +48,7 @@ const keep = args['data-dir'] !== undefined;
 const dataDir = keep ? (args['data-dir'] as string) : mkdtempSync(join(tmpdir(), 'tm-bench-dash-'));
 mkdirSync(dataDir, { recursive: true });
 const started = performance.now();
-const svc = await startServer(
-  readConfig({
-    PORT: '0',
-    HOST: '127.0.0.1',
-    TOKENMETER_DATA_DIR: dataDir,
-    CLICKHOUSE_DATABASE: 'bench_dash',
-    TOKENMETER_ADMIN_KEY: KEY,
-    TOKENMETER_DEMO: 'false',
-    TOKENMETER_STATS_INTERVAL_MS: '0',
-    TOKENMETER_RATE_LIMIT_RPS: '0',
-    LOG_LEVEL: 'warn',
-  }),
-);
+const svc = await startBenchService(dataDir);
 const one = async (sql: string) =>
   (await (await svc.store.writer.query({ query: sql, format: 'JSONEachRow' })).json<{ n: string }>())[0]?.n ?? '0';
 
