@@ -1,5 +1,5 @@
 import type { DashboardSpec } from './dashboard.js';
-import { TODAY } from './sql.js';
+import { NO_PROJECTIONS, TODAY } from './sql.js';
 import { filter } from './variables.js';
 
 /**
@@ -72,11 +72,6 @@ FROM (
 )`;
 
 const BUDGET_STATUS = budgetStatus(filter(['tenant']));
-/**
- * No aggregate projection holds a budget's scope columns (team, feature, model; user), yet
- * ClickHouse weighs each of ai_user_daily's for every query: ~20 ms of planning at 50 M calls.
- */
-const NO_PROJECTIONS = '\nSETTINGS optimize_use_projections = 0';
 const indent = (sql: string) => sql.replace(/\n/g, '\n  ');
 
 export const budgets: DashboardSpec = {
@@ -95,7 +90,7 @@ export const budgets: DashboardSpec = {
           description: 'Spend in the current period against each budget’s amount.',
           kind: 'bargauge',
           format: 'table',
-          sql: `SELECT name, pct_used\nFROM (\n  ${indent(BUDGET_STATUS)}\n)\nORDER BY pct_used DESC, name${NO_PROJECTIONS}`,
+          sql: `SELECT name, pct_used\nFROM (\n  ${indent(BUDGET_STATUS)}\n)\nORDER BY pct_used DESC, name\n${NO_PROJECTIONS}`,
           columns: ['name', 'pct_used'],
           unit: 'percent',
           max: 100,
@@ -113,7 +108,7 @@ export const budgets: DashboardSpec = {
 FROM (
   ${indent(BUDGET_STATUS)}
 )
-ORDER BY exhausts_at ASC NULLS LAST, name${NO_PROJECTIONS}`,
+ORDER BY exhausts_at ASC NULLS LAST, name\n${NO_PROJECTIONS}`,
           columns: [
             'name',
             'scope',
@@ -147,7 +142,7 @@ FROM (
   ${indent(BUDGET_STATUS)}
 )
 WHERE mode = 'hard'
-ORDER BY pct_used DESC, name${NO_PROJECTIONS}`,
+ORDER BY pct_used DESC, name\n${NO_PROJECTIONS}`,
           columns: ['tenant', 'name', 'scope', 'period', 'amount_usd', 'spent_usd', 'pct_used', 'state'],
           unit: 'currencyUSD',
           units: {

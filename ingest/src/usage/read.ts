@@ -8,14 +8,8 @@ import { readOnlySettings, type Store } from '../store/client.js';
  */
 export const READ_LIMITS = { maxExecutionSeconds: 60, maxMemoryBytes: 4 * 1024 ** 3, maxResultRows: 1_000_000 };
 
-/**
- * A SETTINGS clause for a query that no aggregate projection can answer (it reads a few users'
- * key ranges of ai_user_daily, or groups by columns no projection holds): ClickHouse otherwise
- * weighs each of the table's projections first, ~20 ms of planning on ai_user_daily at 50 M
- * calls. In the SQL text, not in `clickhouse_settings`: embedded chdb turns those into `SET`s
- * that stay in force for every later query on the connection (the projections of every panel).
- */
-export const NO_PROJECTIONS = 'SETTINGS optimize_use_projections = 0';
+/** The dashboards' SETTINGS clause for a query no projection answers (see there): one definition. */
+export { NO_PROJECTIONS } from '@tokenmeter/dashboards';
 
 export function readSettings(extra: ClickHouseSettings = {}): ClickHouseSettings {
   return { ...readOnlySettings(READ_LIMITS), ...extra };
