@@ -45,6 +45,7 @@ const EXPORTERS = {
 };
 const TRACING_SDK = /\/@opentelemetry\/(sdk-trace-base|sdk-trace-node|sdk-metrics|otlp-transformer|resources)\//;
 const ANY_OTEL = /\/node_modules\/@opentelemetry\//;
+const IITM_MAIN = /\/import-in-the-middle\/index\.js$/;
 
 const matching = (files: string[], re: RegExp) => files.filter((f) => re.test(f));
 
@@ -64,6 +65,8 @@ describe('a process that never imports an AI SDK', () => {
       expect(matching(files, TRACING_SDK)).toEqual([]);
       // Not even @opentelemetry/api or the context manager (set on the API's first use: core/globals.ts).
       expect(matching(files, ANY_OTEL)).toEqual([]);
+      // Nor import-in-the-middle's main-thread hook: made when its loader first wraps a module.
+      expect(matching(files, /\/import-in-the-middle\//)).toEqual([]);
     },
   );
 
@@ -77,6 +80,8 @@ describe('what an SDK brings in', () => {
   test('importing openai loads its patch only: no other patch, no price data, no exporter', async () => {
     const files = await loadsOf('--import', { IMPORT: 'openai' });
     expect(matching(files, patch('openai'))).toHaveLength(1);
+    // Reached through import-in-the-middle's hook, made when the loader wrapped openai's ESM build.
+    expect(matching(files, IITM_MAIN)).toHaveLength(1);
     // Its calls will need the context manager: set (and so the API loaded) with the patch.
     expect(matching(files, /\/@opentelemetry\/context-async-hooks\//).length).toBeGreaterThan(0);
     for (const name of PATCHES.filter((n) => n !== 'openai')) expect(matching(files, patch(name))).toEqual([]);

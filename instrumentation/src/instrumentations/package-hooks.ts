@@ -1,5 +1,5 @@
 import { createRequire, isBuiltin } from 'node:module';
-import { isAbsolute } from 'node:path';
+import { dirname, isAbsolute, join } from 'node:path';
 import { recordFault } from '../core/faults.js';
 import { isPackageEntry, type PackageInfo, packageOf, packageOfFile } from './packages.js';
 
@@ -48,16 +48,74 @@ function patch(exports: any, pkg: PackageInfo | undefined): any {
 
 /**
  * `import`: import-in-the-middle's hook (the copy @opentelemetry/instrumentation uses, so that it
- * talks to the loader hook register installs). `require`: a wrapper of `Module.prototype.require`
- * that looks only at package entries (`require('openai-f0ed…')`, `require('ai-v5')`), once per
- * module object. (require-in-the-middle over every module resolved each file twice more: ~12 % more
- * start-up CPU in an app loading five SDKs, measured; this costs one resolution per package.)
+ * talks to the loader hook register installs), made when that copy is first needed (see
+ * hookImports). `require`: a wrapper of `Module.prototype.require` that looks only at package
+ * entries (`require('openai-f0ed…')`, `require('ai-v5')`), once per module object.
+ * (require-in-the-middle over every module resolved each file twice more: ~12 % more start-up CPU
+ * in an app loading five SDKs, measured; this costs one resolution per package.)
  */
 function installHooks(): void {
   hookRequire();
+  hookImports();
+}
+
+/** import-in-the-middle's entry, or the file every module its loader wraps imports first. */
+const IITM_FILE = /[\\/]import-in-the-middle[\\/](index|lib[\\/]register)\.js$/;
+
+/**
+ * import-in-the-middle's main-thread `Hook` is made when that package is first loaded, not at
+ * start: a process that never imports an SDK we instrument loads none of import-in-the-middle
+ * (nor resolves @opentelemetry/instrumentation to find it). Either of its files loads first:
+ * - `lib/register.js`, which a module its loader wrapped imports before it runs (Node loads that
+ *   CommonJS file through `Module.prototype.load`): the `Hook` is made then, on that copy,
+ *   before the wrapped module hands its exports to `register()`;
+ * - `index.js`, which @opentelemetry/instrumentation (an app's own NodeSDK) requires: the `Hook`
+ *   is made once it has loaded (it loads `lib/register.js` itself, mid-way).
+ * Already loaded before start (a preload of the app's own): made now. Once made, `load` is given back.
+ */
+function hookImports(): void {
+  try {
+    const Module = require('node:module') as {
+      prototype: { load?: (filename: string) => unknown };
+      _cache?: Record<string, { loaded?: boolean } | undefined>;
+    };
+    const original = Module.prototype.load;
+    if (typeof original !== 'function') return;
+    const cache = Module._cache ?? {};
+    // The copy's index.js, once fully loaded (a copy mid-load makes its Hook when it finishes).
+    const ready = (file: string): string | undefined => {
+      const index = join(dirname(file), /register\.js$/.test(file) ? '..' : '', 'index.js');
+      return cache[index]?.loaded === false ? undefined : index;
+    };
+    const loaded = Object.keys(cache).find((f) => IITM_FILE.test(f));
+    if (loaded) {
+      const index = ready(loaded);
+      if (index && makeImportHook(index)) return;
+    }
+    let made = false;
+    const load = function load(this: unknown, filename: string) {
+      // eslint-disable-next-line prefer-rest-params
+      const result = original.apply(this, arguments as unknown as [string]);
+      if (!made && typeof filename === 'string' && IITM_FILE.test(filename)) {
+        const index = ready(filename);
+        made = index !== undefined && makeImportHook(index);
+        if (made && Module.prototype.load === load) Module.prototype.load = original;
+      }
+      return result;
+    };
+    Module.prototype.load = load;
+  } catch (err) {
+    recordFault('package-hooks.import', err);
+  }
+}
+
+/** import-in-the-middle's `Hook` on the copy @opentelemetry/instrumentation uses, if `index` is that copy's entry. */
+function makeImportHook(index: string): boolean {
   try {
     const load = createRequire(require.resolve('@opentelemetry/instrumentation'));
-    const { Hook } = load('import-in-the-middle') as typeof import('import-in-the-middle');
+    // Another copy (some other tool's loader): not the one our loader hook uses; wait for ours.
+    if (load.resolve('import-in-the-middle') !== index) return false;
+    const { Hook } = load(index) as typeof import('import-in-the-middle');
     // Called for every module the ESM loader hook wrapped (ours wraps only instrumented packages).
     new Hook((namespace, name, baseDir) => {
       if (patchers.size === 0) return;
@@ -69,6 +127,7 @@ function installHooks(): void {
     // Bundled: no module loads to see (the explicit wrappers are the way there).
     recordFault('package-hooks.import', err);
   }
+  return true;
 }
 
 function hookRequire(): void {
