@@ -49,6 +49,13 @@ export class SpoolDrainer {
   private lastFailure: string | undefined;
   private stopDrain = false;
   private readonly maxRetries: number;
+  /**
+   * Records the writer just appended, as they decode from their spooled bytes (encodeRecordAsync),
+   * so the hot path inserts them without reading, inflating and parsing them back. Bounded: past
+   * `MEMO_BYTES` (ClickHouse slow or down, the spool growing) a record is read from the spool.
+   */
+  private readonly memo = new WeakMap<SpoolEntry, SpoolRecord>();
+  private memoBytes = 0;
 
   constructor(private readonly opts: DrainerOptions) {
     opts.metrics.spoolAge.source = () => opts.spool.oldestAgeMs() / 1000;
@@ -81,6 +88,23 @@ export class SpoolDrainer {
         resolve();
       });
     });
+  }
+
+  /** The record just appended as `entry`, as it decodes (kept while there is room, see `memo`). */
+  remember(entry: SpoolEntry, record: SpoolRecord): void {
+    const bytes = record.traces.data.length + record.calls.data.length;
+    if (this.memoBytes + bytes > MEMO_BYTES || this.memo.has(entry)) return;
+    this.memo.set(entry, record);
+    this.memoBytes += bytes;
+  }
+
+  /** A record to insert: the one remembered for `entry` (then forgotten), else read from the spool. */
+  private async recordOf(entry: SpoolEntry): Promise<SpoolRecord> {
+    const record = this.memo.get(entry);
+    if (!record) return decodeRecord(await this.opts.spool.read(entry));
+    this.memo.delete(entry);
+    this.memoBytes -= record.traces.data.length + record.calls.data.length;
+    return record;
   }
 
   /** Start the drainer, or wake it if it is waiting for a record. */
@@ -135,7 +159,7 @@ export class SpoolDrainer {
       const started = performance.now();
       try {
         const records: SpoolRecord[] = [];
-        for (const e of group) records.push(decodeRecord(await spool.read(e)));
+        for (const e of group) records.push(await this.recordOf(e));
         const wasDegraded = this.degraded;
         const stored = await this.insertGroup(group, records);
         if (!stored) break; // stopping in the middle of a split: it resumes from split.json at next start
@@ -375,6 +399,9 @@ function retryDelayMs(failures: number): number {
  * (16 MiB took the service past 1 GiB at 1 M spans: bench/ingest/README.md).
  */
 const DRAIN_GROUP_BYTES = 4 * 1024 * 1024;
+
+/** Bodies of just-appended records kept in memory for the drainer: ~45,000 spans of RowBinary. */
+const MEMO_BYTES = 64 * 1024 * 1024;
 
 function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));

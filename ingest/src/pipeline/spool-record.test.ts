@@ -63,7 +63,19 @@ describe('spool records', () => {
     const b = batch();
     const sync = encodeRecord(b);
     const async = await encodeRecordAsync(b);
-    expect(async.equals(sync)).toBe(true);
+    expect(async.payload.equals(sync)).toBe(true);
+  });
+
+  it('hands the drainer the record its bytes decode to (bodies, keys, cost sources, rows)', async () => {
+    const b = batch();
+    const { payload, record } = await encodeRecordAsync(b);
+    const read = decodeRecord(payload);
+    for (const table of ['traces', 'calls'] as const) {
+      expect(record[table].data.equals(read[table].data)).toBe(true);
+      expect({ ...record[table], data: undefined }).toEqual({ ...read[table], data: undefined });
+    }
+    expect(record.costSources).toEqual(read.costSources);
+    expect(JSON.stringify(record.rows())).toBe(JSON.stringify(read.rows()));
   });
 
   it('reads records spooled before bodies were (deflated JSON of the rows), with the same keys', () => {

@@ -105,15 +105,23 @@ export function encodeRecord(batch: SpoolBatch): Buffer {
 /**
  * The same, deflated on libuv's thread pool instead of the event loop (the writer's path: a
  * batch of 5,000 spans is tens of milliseconds of deflate that requests and the gateway would
- * otherwise wait behind).
+ * otherwise wait behind). Also returns the record as `decodeRecord` reads it back from these
+ * bytes, so the drainer can insert a record it was just handed without reading, inflating and
+ * parsing it again (spool-drainer.ts; the spooled bytes stay what a restart replays).
  */
-export async function encodeRecordAsync(batch: SpoolBatch): Promise<Buffer> {
-  return Buffer.concat([Buffer.from('B'), await deflateRawAsync(recordPayload(batch), { level: 1 })]);
+export async function encodeRecordAsync(batch: SpoolBatch): Promise<{ payload: Buffer; record: SpoolRecord }> {
+  const { payload, traces, calls, costSources } = recordParts(batch);
+  const deflated = await deflateRawAsync(payload, { level: 1 });
+  return { payload: Buffer.concat([Buffer.from('B'), deflated]), record: recordOf(traces, calls, costSources) };
 }
 
 const deflateRawAsync = promisify(deflateRaw);
 
 function recordPayload(batch: SpoolBatch): Buffer {
+  return recordParts(batch).payload;
+}
+
+function recordParts(batch: SpoolBatch): { payload: Buffer; traces: TableBody; calls: TableBody; costSources: string[] } {
   const traces = traceBody(batch.traces);
   const calls = callBody(batch.calls);
   const head = (b: TableBody): BodyHeader => ({
@@ -123,12 +131,10 @@ function recordPayload(batch: SpoolBatch): Buffer {
     keys: b.keys,
     bytes: b.data.length,
   });
-  const header: Header = {
-    traces: head(traces),
-    calls: head(calls),
-    costSources: batch.calls.map((c) => c.cost_source),
-  };
-  return Buffer.concat([Buffer.from(`${JSON.stringify(header)}\n`), traces.data, calls.data]);
+  const costSources = batch.calls.map((c) => c.cost_source);
+  const header: Header = { traces: head(traces), calls: head(calls), costSources };
+  const payload = Buffer.concat([Buffer.from(`${JSON.stringify(header)}\n`), traces.data, calls.data]);
+  return { payload, traces, calls, costSources };
 }
 
 export function decodeRecord(payload: Buffer): SpoolRecord {

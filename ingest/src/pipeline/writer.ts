@@ -170,7 +170,9 @@ export class BatchWriter {
     }
     let entry: SpoolEntry;
     try {
-      entry = await spool.append(await encodeRecordAsync(record));
+      const encoded = await encodeRecordAsync(record);
+      entry = await spool.append(encoded.payload);
+      this.drainer.remember(entry, encoded.record);
     } catch (err) {
       if (err instanceof SpoolFullError) {
         metrics.spoolFull.inc();
