@@ -8,7 +8,7 @@ import { buildRows } from './build.js';
 import { insertBody } from './insert.js';
 import { classifyInsertError } from './insert-errors.js';
 import { IngestPricer } from './pricing.js';
-import type { CallRow, TraceRow } from './rows.js';
+import { type CallRow, nanosToDateTime64, type TraceRow } from './rows.js';
 import { CALL_BINARY, decodeRows, encodeRows, Reader, TRACE_BINARY, Writer } from './rowbinary.js';
 import { callBody, traceBody } from './spool-record.js';
 
@@ -89,6 +89,41 @@ describe('RowBinary bodies', () => {
     }
     // More than 12 decimals has no exact Decimal(38, 12): kept as JSON text, for the engine to judge.
     expect(cost.codec.enc(new Writer(64), '0.0000000000001')).toBe(false);
+  });
+
+  it('write a timestamp and a duration as the exact Int64 / UInt64, on the fast path and the BigInt one', () => {
+    const ts = TRACE_BINARY.find((c) => c.name === 'Timestamp')!;
+    const duration = TRACE_BINARY.find((c) => c.name === 'Duration')!;
+    const nanos = [
+      0n,
+      999_999_999n,
+      1_000_000_000n,
+      4_294_967_295n,
+      4_294_967_296n,
+      NOW,
+      4_294_967_295n * 1_000_000_000n,
+    ];
+    // Seconds whose nanoseconds carry into the high word, and the second after one seen (cached).
+    for (let s = 1_700_000_000n; s < 1_700_000_020n; s++)
+      for (const f of [0n, 1n, 294_967_295n, 999_999_999n]) nanos.push(s * 1_000_000_000n + f);
+    nanos.push(9_000_000_000n * 1_000_000_000n + 5n);
+    for (const ns of nanos) {
+      const text = nanosToDateTime64(ns);
+      for (let round = 0; round < 2; round++) {
+        const w = new Writer(64);
+        expect(ts.codec.enc(w, text)).toBe(true);
+        expect(w.buf.readBigInt64LE(0)).toBe(ns);
+      }
+      const w = new Writer(64);
+      expect(duration.codec.enc(w, String(ns))).toBe(true);
+      expect(w.buf.readBigUInt64LE(0)).toBe(ns);
+    }
+    // Not the builder's form: no binary value (kept as JSON text), whichever second came before.
+    for (const bad of [`${nanosToDateTime64(NOW).slice(0, 28)}x`, `${nanosToDateTime64(NOW)}0`, '']) {
+      expect(ts.codec.enc(new Writer(64), bad)).toBe(false);
+    }
+    for (const bad of ['', '12a', '-1', '18446744073709551616'])
+      expect(duration.codec.enc(new Writer(64), bad)).toBe(false);
   });
 
   it('store exactly what the same rows sent as JSON text store, and a retried body once', async () => {

@@ -166,7 +166,19 @@ const UINT32_NUMBER: Codec = {
 /** UInt64 held as a decimal string (otel_traces.Duration, nanoseconds). */
 const UINT64_STRING: Codec = {
   enc(w, v) {
-    if (typeof v !== 'string' || !/^\d{1,20}$/.test(v)) return false;
+    if (typeof v !== 'string') return false;
+    if (v.length > 0 && v.length <= 15) {
+      // Every duration below ~11.5 days: digits read into a safe integer, no BigInt.
+      const n = safeDigits(v, 0, v.length);
+      if (n >= 0) {
+        w.ensure(8);
+        w.buf.writeUInt32LE(n % TWO_32, w.pos);
+        w.buf.writeUInt32LE(Math.floor(n / TWO_32), w.pos + 4);
+        w.pos += 8;
+        return true;
+      }
+    }
+    if (!/^\d{1,20}$/.test(v)) return false;
     const n = BigInt(v);
     if (n >= 2n ** 64n) return false;
     w.ensure(8);
@@ -194,10 +206,46 @@ const DATETIME64_9 = /^(\d{4}-\d\d-\d\d) (\d\d:\d\d:\d\d)\.(\d{9})$/;
 /** The last second DateTime64(9) holds as Int64 nanoseconds (2262-04-11). */
 const MAX_SECONDS = 9_223_372_035n;
 
+/** The decimal digits of s[from, to) as a number (at most 15 of them), or -1 if one is not a digit. */
+function safeDigits(s: string, from: number, to: number): number {
+  let n = 0;
+  for (let i = from; i < to; i++) {
+    const d = s.charCodeAt(i) - 48;
+    if (d < 0 || d > 9) return -1;
+    n = n * 10 + d;
+  }
+  return n;
+}
+
+/** The second a batch's timestamps share most ('YYYY-MM-DD hh:mm:ss', checked) and its seconds. */
+let lastSecond = '';
+let lastSeconds = 0;
+
+/**
+ * A timestamp of the second seen last (most of a batch's): Int64 nanoseconds as two 32-bit words
+ * in float arithmetic, exact below 2^53 (seconds × 10^9 = seconds × 1953125 × 2^9), no regex, no
+ * BigInt. False when `v` is not of that second or not in the builder's form (then the full path).
+ */
+function lastSecondNanos(w: Writer, v: string): boolean {
+  if (v.length !== 29 || v.charCodeAt(19) !== 46 || !v.startsWith(lastSecond)) return false;
+  const frac = safeDigits(v, 20, 29);
+  if (frac < 0) return false;
+  const p = lastSeconds * 1_953_125;
+  const ph = Math.floor(p / 8_388_608); // p × 2^9 / 2^32
+  const low = (p - ph * 8_388_608) * 512 + frac;
+  const carry = Math.floor(low / TWO_32);
+  w.ensure(8);
+  w.buf.writeUInt32LE(low - carry * TWO_32, w.pos);
+  w.buf.writeUInt32LE(ph + carry, w.pos + 4);
+  w.pos += 8;
+  return true;
+}
+
 /** DateTime64(9) from the builder's 'YYYY-MM-DD hh:mm:ss.nnnnnnnnn' (UTC; nanosToDateTime64). */
 const DATETIME64: Codec = {
   enc(w, v) {
     if (typeof v !== 'string') return false;
+    if (lastSecond !== '' && lastSecondNanos(w, v)) return true;
     const m = DATETIME64_9.exec(v);
     if (!m) return false;
     const second = v.slice(0, 19);
@@ -209,6 +257,11 @@ const DATETIME64: Codec = {
       if (seconds > MAX_SECONDS) return false;
       if (secondsOf.size > 10_000) secondsOf.clear();
       secondsOf.set(second, seconds);
+    }
+    // Below 2^32 seconds (year 2106) the float path above is exact: remember this second for it.
+    if (seconds < 4_294_967_296n) {
+      lastSecond = second;
+      lastSeconds = Number(seconds);
     }
     w.ensure(8);
     w.buf.writeBigInt64LE(seconds * 1_000_000_000n + BigInt(m[3]!), w.pos);

@@ -121,7 +121,12 @@ function recordPayload(batch: SpoolBatch): Buffer {
   return recordParts(batch).payload;
 }
 
-function recordParts(batch: SpoolBatch): { payload: Buffer; traces: TableBody; calls: TableBody; costSources: string[] } {
+function recordParts(batch: SpoolBatch): {
+  payload: Buffer;
+  traces: TableBody;
+  calls: TableBody;
+  costSources: string[];
+} {
   const traces = traceBody(batch.traces);
   const calls = callBody(batch.calls);
   const head = (b: TableBody): BodyHeader => ({
