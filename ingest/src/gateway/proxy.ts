@@ -6,8 +6,12 @@ import { GEN_AI_PROVIDER_NAMES } from '@tokenmeter/instrumentation/semconv';
 import {
   type Call,
   contextWithUsage,
+  eventValue,
   getUsageContext,
   isWirePath,
+  keepEvent,
+  NOT_JSON,
+  SseEvents,
   startCall,
   type WireCall,
   wireCall,
@@ -18,7 +22,6 @@ import type { Metrics } from '../metrics.js';
 import type { CallScope, GatewayBudgets } from './budget.js';
 import type { GatewayConfig, GatewayRoute } from './config.js';
 import { apiOfPath, type GatewayErrorKind, gatewayError } from './errors.js';
-import { eventData, SseEvents } from './sse.js';
 
 export interface GatewayDeps {
   config: GatewayConfig;
@@ -554,40 +557,6 @@ function withIncludeUsage(raw: Buffer, body: Record<string, unknown>): Buffer {
     return Buffer.from(`{"stream_options":{"include_usage":true},${text.slice(open + 1)}`, 'utf8');
   }
   return Buffer.from(JSON.stringify(body), 'utf8');
-}
-
-const USAGE_NULL = /,\s*"usage"\s*:\s*null|"usage"\s*:\s*null\s*,?/g;
-const NOT_JSON = Symbol('not json');
-
-/** An event's data as JSON, or NOT_JSON (no data, `[DONE]`, or not JSON). */
-function eventValue(event: Buffer): unknown {
-  const data = eventData(event);
-  if (data === undefined || data === '[DONE]') return NOT_JSON;
-  try {
-    return JSON.parse(data);
-  } catch {
-    return NOT_JSON;
-  }
-}
-
-/**
- * One event of a stream whose usage we asked for: the reader (the instrumentation's) says whether
- * the caller would have seen it, and removes `usage: null` from it; the bytes are changed only there.
- */
-function keepEvent(event: Buffer, read: (value: unknown) => unknown): Buffer | undefined {
-  const value = eventValue(event);
-  if (value === NOT_JSON) return event;
-  const hadUsage = value !== null && typeof value === 'object' && 'usage' in value;
-  const kept = read(value);
-  if (kept === false) return undefined;
-  // The reader's answer: the event's value as the caller would have had it (itself, or a copy).
-  const shown = kept === true ? value : kept;
-  if (!hadUsage || (shown !== null && typeof shown === 'object' && 'usage' in shown)) return event;
-  const text = event.toString('utf8');
-  const matches = text.match(USAGE_NULL);
-  if (matches?.length === 1) return Buffer.from(text.replace(USAGE_NULL, ''), 'utf8');
-  const end = /(\r\n|\r|\n)*$/.exec(text)?.[0] ?? '\n\n';
-  return Buffer.from(`data: ${JSON.stringify(shown)}${end}`, 'utf8');
 }
 
 function header(v: string | string[] | undefined): string {

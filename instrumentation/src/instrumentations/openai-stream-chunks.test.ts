@@ -2,7 +2,7 @@
  * An OpenAI chat stream whose usage tokenmeter asks for (and hides), however the network cuts its
  * bytes (the whole answer at once, one event a chunk, pieces that cut a character in two): the app
  * gets exactly the chunks it would have got without tokenmeter, through every way of reading a
- * stream, and the span has the exact usage once the app reached the end (estimated when cut short
+ * stream (the raw bytes of `asResponse()` too), and the span has the exact usage once the app reached the end (estimated when cut short
  * by a break, an abort or a failing body, even when the usage bytes had already arrived).
  */
 import OpenAI, * as openaiModule from 'openai';
@@ -126,6 +126,29 @@ describe.each(Object.keys(CUTS) as Cut[])('network chunks: %s', (cut) => {
     expectExact((await oneSpan()).attributes);
   });
 
+  it('asResponse(): the same bytes as without tokenmeter, read on the way; exact usage', async () => {
+    const raw = async (c: OpenAI) => {
+      const res = await c.chat.completions.create(request).asResponse();
+      return { status: res.status, type: res.headers.get('content-type'), text: await res.text() };
+    };
+    const bare = await without(() => raw(client(cut)));
+    expect(tracing.ours()).toHaveLength(0);
+    expect(bare.text).not.toContain('"usage"');
+    expect(await raw(client(cut))).toEqual(bare);
+    expectExact((await oneSpan()).attributes);
+  });
+
+  it('asResponse(), the body fails part-way: the app gets the error, the span ends with it, estimated', async () => {
+    if (CUTS[cut](events(true)).length < 3) return; // cut into too few pieces to fail in the middle
+    const res = await client(cut, 2).chat.completions.create(request).asResponse();
+    const err = await res.text().catch((e) => e);
+    expect(err).toBeInstanceOf(TypeError);
+    expect(err.message).toBe('terminated');
+    const span = await oneSpan();
+    expect(span.status.code).toBe(2);
+    expect(span.attributes['tokenmeter.usage.estimated']).toBe(true);
+  });
+
   it('tee(): both halves get every chunk', async () => {
     const [a, b] = (await client(cut).chat.completions.create(request)).tee();
     const all = async (s: AsyncIterable<unknown>) => {
@@ -181,6 +204,19 @@ it('abort mid-stream through the controller: partial, estimated; the app sees no
   let n = 0;
   for await (const _ of stream) if (++n === 2) stream.controller.abort();
   expect(n).toBeLessThan(words.length + 1);
+  const attrs = (await oneSpan()).attributes;
+  expect(attrs['tokenmeter.usage.estimated']).toBe(true);
+  expect(attrs['gen_ai.usage.output_tokens']).toBeGreaterThan(0);
+  expect(attrs['gen_ai.usage.output_tokens']).toBeLessThan(8);
+});
+
+it('asResponse(), the app cancels the body after the first event: partial, estimated', async () => {
+  tracing.reset();
+  const res = await client('one event a chunk').chat.completions.create(request).asResponse();
+  const body = res.body!.getReader();
+  const first = await body.read();
+  expect(new TextDecoder().decode(first.value)).toContain('"The"');
+  await body.cancel();
   const attrs = (await oneSpan()).attributes;
   expect(attrs['tokenmeter.usage.estimated']).toBe(true);
   expect(attrs['gen_ai.usage.output_tokens']).toBeGreaterThan(0);

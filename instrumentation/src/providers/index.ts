@@ -9,3 +9,4 @@ export { estimateTokens } from '../core/estimate.js';
 export { modelAlias } from '../prices/model-alias.js';
 export type { ResultReader } from './stainless.js';
 export { isWirePath, type WireCall, wireCall } from './wire.js';
+export { eventData, eventValue, keepEvent, NOT_JSON, SseEvents } from './sse.js';

@@ -1,6 +1,7 @@
 import type { Call } from '../core/call.js';
 import { recordFault } from '../core/faults.js';
 import { type ChunkReader, type Dropped, endWhenDropped, observeStream } from '../core/stream.js';
+import { keepEvent, SseEvents } from './sse.js';
 
 /**
  * The `openai` and `@anthropic-ai/sdk` packages share one generated core (Stainless):
@@ -80,10 +81,7 @@ function hookAsResponse(proto: { asResponse?: () => Promise<Response> } | null):
     const tracked = (this.parseResponse as ObservedParse)[OBSERVED];
     // withResponse() parses too; only a bare asResponse() leaves the body to the app.
     if (!tracked || this.parsedPromise !== undefined) return asResponse.call(this);
-    return asResponse.call(this).then((response: Response) => {
-      readRawResponse(response, tracked.call, tracked.reader);
-      return response;
-    });
+    return asResponse.call(this).then((response: Response) => readRawResponse(response, tracked.call, tracked.reader));
   };
 }
 
@@ -124,14 +122,19 @@ function observeData(data: unknown, call: Call, reader: ResultReader): unknown {
   return data;
 }
 
-/** The app took the raw Response: read usage from a clone of a JSON body; a stream ends unread. */
-function readRawResponse(response: Response, call: Call, reader: ResultReader): void {
+/**
+ * The app took the raw Response: usage is read from a clone of a JSON body, and from an event
+ * stream on its way to the app (streamThrough). What the app gets back is that Response itself,
+ * or, for a stream, one with the same status, headers and bytes.
+ */
+function readRawResponse(response: Response, call: Call, reader: ResultReader): Response {
   try {
     const type = response.headers.get('content-type') ?? '';
+    if (type.includes('text/event-stream') && response.body) return streamThrough(response, call, reader);
     if (!type.includes('json')) {
       reader.raw?.(response, call);
       call.end();
-      return;
+      return response;
     }
     response
       .clone()
@@ -147,4 +150,83 @@ function readRawResponse(response: Response, call: Call, reader: ResultReader): 
     recordFault('stainless.raw', err);
     call.end();
   }
+  return response;
+}
+
+/**
+ * A stream the app reads raw (`asResponse()`, e.g. to hand the SSE on to a browser): its events
+ * are read as they pass (sse.ts), and the app reads the bytes it would have read without
+ * tokenmeter: the API's own, less what asking for usage added (the usage event, `usage: null`).
+ * The span ends with the body: at its end with the exact usage; cancelled by the app or failed
+ * part-way, partial (estimated), the failure going to the app unchanged.
+ */
+function streamThrough(response: Response, call: Call, reader: ResultReader): Response {
+  const source = response.body!.getReader();
+  const events = new SseEvents();
+  const read = (value: unknown): unknown => {
+    call.chunk();
+    try {
+      return reader.chunk(value, call);
+    } catch (err) {
+      recordFault('stainless.raw-stream', err);
+      return true;
+    }
+  };
+  let ended = false;
+  const end = (error?: unknown) => {
+    if (ended) return;
+    ended = true;
+    if (error !== undefined) call.partial = true;
+    call.end(error);
+  };
+  const body = new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      let chunk: { done: boolean; value?: Uint8Array };
+      // Until an event is complete (or the body ends): a pull that gives nothing is not called again.
+      for (;;) {
+        try {
+          chunk = await source.read();
+        } catch (err) {
+          end(err);
+          controller.error(err);
+          return;
+        }
+        if (chunk.done) {
+          const rest = events.rest();
+          if (rest) controller.enqueue(rest);
+          controller.close();
+          end();
+          return;
+        }
+        let given = false;
+        const bytes = chunk.value!;
+        for (const event of events.push(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength))) {
+          const kept = keepEvent(event, read);
+          if (kept) {
+            controller.enqueue(kept);
+            given = true;
+          }
+        }
+        if (given) return;
+      }
+    },
+    cancel(reason) {
+      if (!ended) {
+        ended = true;
+        call.partial = true;
+        call.end();
+      }
+      return source.cancel(reason);
+    },
+  });
+  const out = new Response(body, {
+    status: response.status,
+    statusText: response.statusText,
+    headers: response.headers,
+  });
+  // What a constructed Response cannot be given: where it came from.
+  for (const key of ['url', 'redirected', 'type'] as const) {
+    if (out[key] !== response[key]) Object.defineProperty(out, key, { value: response[key] });
+  }
+  return out;
 }
