@@ -55,3 +55,24 @@ describe('linear fast path equals the catalogue', () => {
     }
   });
 });
+
+describe('tiered prices', () => {
+  it('price below the lowest tier by the base rates, at and above it as the catalogue does', () => {
+    // gemini-2.5-pro: input, cache reads and output at a higher rate from 200,000 input tokens on.
+    const sizes = [1, 999, 5_000, 150_000, 199_999, 200_000, 200_001, 250_000, 120_000, 90_000];
+    for (let i = 0; i < 60; i++) {
+      const inputTokens = sizes[i % sizes.length]! + (i % 7);
+      const cacheRead = i % 3 === 0 ? Math.floor(inputTokens / 2) : 0;
+      const outputTokens = (i * 7919) % 90_000;
+      const r = priceCall({
+        provider: 'google',
+        model: 'gemini-2.5-pro',
+        usage: { inputTokens, outputTokens, cacheReadTokens: cacheRead },
+        timestamp: new Date(),
+      });
+      const cat: Record<string, number> = { input_tokens: inputTokens, output_tokens: outputTokens };
+      if (cacheRead) cat.cache_read_tokens = cacheRead;
+      expect(r.priced ? r.costUsd : undefined, JSON.stringify(cat)).toBe(catalogue('google', 'gemini-2.5-pro', cat));
+    }
+  });
+});
