@@ -351,6 +351,25 @@ function array(inner: Codec): Codec {
 const STRING_MAP: Codec = {
   enc(w, v) {
     if (typeof v !== 'object' || v === null || Array.isArray(v)) return false;
+    if (Object.getPrototypeOf(v) === null) {
+      // The builder's maps (no prototype, so for-in sees exactly Object.keys, in its order): the
+      // count's byte is written after the pairs, no key array made. Past 127 pairs, the general path.
+      const at = w.pos;
+      w.ensure(1);
+      w.pos++;
+      let n = 0;
+      for (const k in v) {
+        const value = (v as Record<string, unknown>)[k];
+        if (typeof value !== 'string' || !w.str(k) || !w.str(value)) return false;
+        n++;
+        if (n > 127) break;
+      }
+      if (n <= 127) {
+        w.buf[at] = n;
+        return true;
+      }
+      w.pos = at;
+    }
     const keys = Object.keys(v);
     w.varint(keys.length);
     for (const k of keys) {
