@@ -37,6 +37,25 @@ describe('judgeSpanCost: a span cost is believed only when it is a plausible dec
   });
 });
 
+describe('exceedsCap without parsing an amount of fewer whole digits', () => {
+  it('agrees with the exact comparison on both sides of several caps', () => {
+    const amounts = ['0', '999', '999.999999999999', '0999.5', '1000', '1000.000000000001', '99.1', '5.', '.5'];
+    amounts.push('-5', ' 5', '1e2', '12.1234567890123', '00000000001000.1', '0.000000000001', '1001', '123456');
+    for (const maxCallUsd of ['1000', '0.5', '1', '10.25', '1000000000']) {
+      const b = { factor: 10, maxCallUsd };
+      const cap = Number(maxCallUsd);
+      for (const usd of amounts) {
+        const valid = /^-?\d+(\.\d{1,12})?$/.test(usd.trim());
+        if (!valid) {
+          expect(() => exceedsCap(usd, b), `${usd} / ${maxCallUsd}`).toThrow();
+          continue;
+        }
+        expect(exceedsCap(usd, b), `${usd} / ${maxCallUsd}`).toBe(Number(usd) > cap);
+      }
+    }
+  });
+});
+
 describe('claimExcerpt: the kept part of a refused claim', () => {
   it('cuts between code points, never inside a surrogate pair', () => {
     const claim = `${'9'.repeat(63)}😀😀`; // the 64th character is an emoji: units 63 and 64

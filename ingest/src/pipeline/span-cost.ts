@@ -29,7 +29,7 @@ const SLACK = 1_000_000n;
 export function judgeSpanCost(claim: string, catalogueUsd: string | null, bounds: CostBounds): CostRefusal | undefined {
   if (!USD.test(claim)) return 'not_a_decimal';
   const usd = parseUsd(claim);
-  if (usd > parseUsd(bounds.maxCallUsd)) return 'above_cap';
+  if (usd > capOf(bounds).scaled) return 'above_cap';
   if (catalogueUsd === null) return undefined;
   const price = parseUsd(catalogueUsd);
   const factor = BigInt(bounds.factor);
@@ -39,7 +39,49 @@ export function judgeSpanCost(claim: string, catalogueUsd: string | null, bounds
 
 /** Whether a stored amount is above the per-call cap. */
 export function exceedsCap(usd: string, bounds: CostBounds): boolean {
-  return parseUsd(usd) > parseUsd(bounds.maxCallUsd);
+  const cap = capOf(bounds);
+  // Twice a call (its cost, its cache savings): an amount of fewer whole digits than the cap
+  // (no sign, no space, ≤ 12 decimals: what parseUsd reads as it is) is below it, unparsed.
+  if (fewerWholeDigits(usd, cap.wholeDigits)) return false;
+  return parseUsd(usd) > cap.scaled;
+}
+
+interface Cap {
+  scaled: bigint;
+  wholeDigits: number;
+  /** The maxCallUsd it was parsed from (bounds are plain objects: a changed one is parsed again). */
+  source: string;
+}
+const caps = new WeakMap<CostBounds, Cap>();
+/** The cap parsed once per bounds object (they are made once, at start). */
+function capOf(bounds: CostBounds): Cap {
+  let cap = caps.get(bounds);
+  if (cap?.source !== bounds.maxCallUsd) {
+    const scaled = parseUsd(bounds.maxCallUsd);
+    const whole = (scaled / 10n ** 12n).toString();
+    cap = { scaled, wholeDigits: scaled < 10n ** 12n ? 0 : whole.length, source: bounds.maxCallUsd };
+    caps.set(bounds, cap);
+  }
+  return cap;
+}
+
+/** `usd` is digits with at most one '.' followed by 1–12 digits, and fewer than `digits` before it. */
+function fewerWholeDigits(usd: string, digits: number): boolean {
+  const n = usd.length;
+  let i = 0;
+  while (i < n) {
+    const c = usd.charCodeAt(i);
+    if (c < 48 || c > 57) break;
+    i++;
+  }
+  if (i === 0 || i >= digits) return false;
+  if (i === n) return true;
+  if (usd.charCodeAt(i) !== 46 || n - i - 1 < 1 || n - i - 1 > 12) return false;
+  for (let j = i + 1; j < n; j++) {
+    const c = usd.charCodeAt(j);
+    if (c < 48 || c > 57) return false;
+  }
+  return true;
 }
 
 /**
