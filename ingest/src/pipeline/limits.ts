@@ -18,37 +18,41 @@ export function checkSpanLimits(
 ): { spans: SpanInput[]; rejected: SpanRejection[] } {
   const kept: SpanInput[] = [];
   const rejected: SpanRejection[] = [];
+  // A request's spans share their resource (one object): it is checked once.
+  const resources = new Map<Attributes, Problem | undefined>();
   for (const span of spans) {
-    const problem = spanProblem(span, limits);
+    const problem = spanProblem(span, limits, resources);
     if (problem) rejected.push({ reason: problem.reason, detail: `span ${span.spanId}: ${problem.detail}` });
     else kept.push(span);
   }
   return { spans: kept, rejected };
 }
 
-function spanProblem(span: SpanInput, limits: SpanLimits): { reason: string; detail: string } | undefined {
-  const sets: [string, Attributes][] = [
-    ['attributes', span.attributes],
-    ['resource attributes', span.resource],
-    ...span.events.map((e, i) => [`events[${i}] attributes`, e.attributes] as [string, Attributes]),
-    ...span.links.map((l, i) => [`links[${i}] attributes`, l.attributes] as [string, Attributes]),
-  ];
-  for (const [where, attrs] of sets) {
-    const keys = Object.keys(attrs);
-    if (keys.length > limits.maxAttributesPerSpan) {
-      return {
-        reason: 'too_many_attributes',
-        detail: `${keys.length} ${where}, more than ${limits.maxAttributesPerSpan}`,
-      };
-    }
-    for (const key of keys) {
-      if (key.length > limits.maxAttributeLength || longest(attrs[key] ?? null, 0) > limits.maxAttributeLength) {
-        return {
-          reason: 'attribute_too_long',
-          detail: `${where} ${JSON.stringify(key.slice(0, 64))} is longer than ${limits.maxAttributeLength} characters`,
-        };
-      }
-    }
+interface Problem {
+  reason: string;
+  detail: string;
+}
+
+function spanProblem(
+  span: SpanInput,
+  limits: SpanLimits,
+  resources: Map<Attributes, Problem | undefined>,
+): Problem | undefined {
+  const own = attributesProblem('attributes', span.attributes, limits);
+  if (own) return own;
+  let resource = resources.get(span.resource);
+  if (resource === undefined && !resources.has(span.resource)) {
+    resource = attributesProblem('resource attributes', span.resource, limits);
+    resources.set(span.resource, resource);
+  }
+  if (resource) return resource;
+  for (let i = 0; i < span.events.length; i++) {
+    const p = attributesProblem(`events[${i}] attributes`, span.events[i]!.attributes, limits);
+    if (p) return p;
+  }
+  for (let i = 0; i < span.links.length; i++) {
+    const p = attributesProblem(`links[${i}] attributes`, span.links[i]!.attributes, limits);
+    if (p) return p;
   }
   for (const [field, value] of [
     ['name', span.name],
@@ -58,6 +62,25 @@ function spanProblem(span: SpanInput, limits: SpanLimits): { reason: string; det
       return {
         reason: 'attribute_too_long',
         detail: `${field} is longer than ${limits.maxAttributeLength} characters`,
+      };
+    }
+  }
+  return undefined;
+}
+
+function attributesProblem(where: string, attrs: Attributes, limits: SpanLimits): Problem | undefined {
+  const keys = Object.keys(attrs);
+  if (keys.length > limits.maxAttributesPerSpan) {
+    return {
+      reason: 'too_many_attributes',
+      detail: `${keys.length} ${where}, more than ${limits.maxAttributesPerSpan}`,
+    };
+  }
+  for (const key of keys) {
+    if (key.length > limits.maxAttributeLength || longest(attrs[key] ?? null, 0) > limits.maxAttributeLength) {
+      return {
+        reason: 'attribute_too_long',
+        detail: `${where} ${JSON.stringify(key.slice(0, 64))} is longer than ${limits.maxAttributeLength} characters`,
       };
     }
   }
