@@ -14,7 +14,7 @@ import type { Metrics } from '../metrics.js';
 import { buildRows } from '../pipeline/build.js';
 import type { IngestPricer } from '../pipeline/pricing.js';
 import type { PropertyLimits } from '../pipeline/properties.js';
-import type { CallRow } from '../pipeline/rows.js';
+import type { CallRow, TraceRow } from '../pipeline/rows.js';
 import type { BatchWriter } from '../pipeline/writer.js';
 
 /** Told of each call's row (its cost) once it is built, and when the row is written. */
@@ -116,18 +116,11 @@ class RowsProcessor implements SpanProcessor {
     const rowOf = new Map(built.calls.map((c) => [c.span_id, c]));
     for (const input of inputs) deps.listener?.built(input.spanId, rowOf.get(input.spanId));
     if (built.traces.length === 0) return;
-    deps.writer.write(built.traces, built.calls).then(
-      () => {
-        for (const input of inputs) deps.listener?.written(input.spanId);
-      },
-      (err: Error) => {
-        // The callers have their answers already; the rows are lost only when the spool itself refuses.
-        deps.metrics.gatewayUnrecorded.inc(built.traces.length);
-        deps.log.warn(
-          { err: err.message, calls: built.traces.length },
-          'gateway calls not recorded: the write path refused them',
-        );
-      },
+    handOff(
+      deps,
+      built.traces,
+      built.calls,
+      inputs.map((i) => i.spanId),
     );
   }
 
@@ -145,6 +138,25 @@ class RowsProcessor implements SpanProcessor {
     if (this.scheduled) clearImmediate(this.scheduled);
     this.record();
   }
+}
+
+/**
+ * The rows to the writer. Apart from recordNow so that what waits for the insert (to tell the
+ * listener) holds the calls' span ids only, not their spans, inputs and rows: those would
+ * otherwise outlive young-generation collections and be promoted, for nothing.
+ */
+function handOff(deps: RecorderDeps, traces: TraceRow[], calls: CallRow[], spanIds: string[]): void {
+  const rows = traces.length;
+  deps.writer.write(traces, calls).then(
+    () => {
+      for (const id of spanIds) deps.listener?.written(id);
+    },
+    (err: Error) => {
+      // The callers have their answers already; the rows are lost only when the spool itself refuses.
+      deps.metrics.gatewayUnrecorded.inc(rows);
+      deps.log.warn({ err: err.message, calls: rows }, 'gateway calls not recorded: the write path refused them');
+    },
+  );
 }
 
 const ns = (t: HrTime): bigint => BigInt(t[0]) * 1_000_000_000n + BigInt(t[1]);

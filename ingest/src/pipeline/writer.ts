@@ -148,9 +148,12 @@ export class BatchWriter {
     try {
       const { results, wait } = await this.spoolBatch(batch);
       // Not awaited: the next batch is spooled while this one is inserted (the drainer groups them).
-      void wait.then(() => {
-        for (const [i, p] of batch.entries()) p.resolve(results[i]!);
-      });
+      // Only the answers wait for the insert, not the rows (they are in the spool record now).
+      answerOnInsert(
+        wait,
+        batch.map((p) => p.resolve),
+        results,
+      );
     } catch (err) {
       for (const p of batch) p.reject(err as Error);
     }
@@ -220,4 +223,15 @@ export class BatchWriter {
   failing(): { forMs: number; error: string | undefined } {
     return this.drainer.failing();
   }
+}
+
+/**
+ * Resolve the requests of a spooled batch once `wait` settles. A function of its own so that its
+ * closure holds the resolvers only: rows held until ClickHouse has them would outlive young-generation
+ * collections and be copied and promoted, for nothing (a gateway's rows are not awaited by anyone).
+ */
+function answerOnInsert(wait: Promise<void>, resolves: ((r: WriteResult) => void)[], results: WriteResult[]): void {
+  void wait.then(() => {
+    for (let i = 0; i < resolves.length; i++) resolves[i]!(results[i]!);
+  });
 }
