@@ -17,6 +17,7 @@ export const TABLES = [
   'ai_rollup_hourly',
   'ai_rollup_daily',
   'ai_user_daily',
+  'ai_user_calls',
   'ingest_stats',
   'budgets',
   'alert_events',
@@ -51,7 +52,7 @@ export function tablesRead(sql: string): string[] {
 export function tablesReadBySelection(sql: string): { all: string[]; user: string[] } {
   const allOnly = new Set<string>();
   const userOnly = new Set<string>();
-  const gate = /\bFROM\s+([a-z_][a-z0-9_]*)\s+WHERE\s+(NOT \()?\$__conditionalAll\(1=0, \$user\)/g;
+  const gate = /\bFROM\s+([a-z_][a-z0-9_]*)(?:\s+FINAL)?\s+WHERE\s+(NOT \()?\$__conditionalAll\(1=0, \$user\)/g;
   for (const m of sql.matchAll(gate)) (m[2] ? userOnly : allOnly).add(m[1] as string);
   const every = tablesRead(sql);
   return { all: every.filter((t) => !userOnly.has(t)), user: every.filter((t) => !allOnly.has(t)) };

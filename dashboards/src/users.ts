@@ -1,5 +1,5 @@
 import type { DashboardSpec } from './dashboard.js';
-import { MONTH_START, TODAY, usageGrouped } from './sql.js';
+import { MONTH_START, TODAY, USER_IS_ALL, usageGrouped } from './sql.js';
 import { filter, NOT_USER, PROPERTY_PAIRS, propertyFilter } from './variables.js';
 
 const F = filter();
@@ -160,15 +160,22 @@ ORDER BY cost DESC`,
             'A call with several properties counts under each. Read from raw calls: within raw retention only.',
           kind: 'table',
           format: 'table',
-          // Aggregated right on ai_calls by the whole property map, then split into pairs: with only
-          // the tenant and users chosen, ClickHouse answers the inner query from ai_calls'
-          // by_property_day or by_property_user_day projection (a row per map and day), not the calls.
+          // Aggregated right on the calls by the whole property map, then split into pairs. "All":
+          // ai_calls, which with only the tenant chosen answers from its by_property_day projection (a
+          // row per map and day); users chosen: their calls in ai_user_calls (052, by month: a key
+          // range in 2 to 4 parts, where ai_calls' day partitions were up to 135; FINAL: a call once).
           sql: `SELECT concat(k, '=', v) AS property, sum(c) AS calls, sum(s) AS cost
 FROM (
   SELECT properties, count() AS c, sum(ifNull(cost_usd, toDecimal128(0, 12))) AS s
   FROM ai_calls
-  WHERE $__dateFilter(toDate(timestamp))
-    AND ${F.replace(/\n/g, '\n  ')}
+  WHERE ${USER_IS_ALL} AND $__dateFilter(toDate(timestamp))
+    AND ${F.replace(/\n/g, '\n    ')}
+  GROUP BY properties
+  UNION ALL
+  SELECT properties, count() AS c, sum(ifNull(cost_usd, toDecimal128(0, 12))) AS s
+  FROM ai_user_calls FINAL
+  WHERE NOT (${USER_IS_ALL}) AND $__dateFilter(toDate(timestamp))
+    AND ${F.replace(/\n/g, '\n    ')}
   GROUP BY properties
 )
 ${PROPERTY_PAIRS}

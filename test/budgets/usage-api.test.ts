@@ -226,6 +226,21 @@ describe('GET /api/v1/usage/estimate and /projection', () => {
     expect(body.confidence).toBe(Number(r!.n) >= 100 ? 'high' : 'medium');
   });
 
+  it("estimate for one user: the user's calls (ai_user_calls) give the raw figures", async () => {
+    const body = await get('/api/v1/usage/estimate?user=bob&feature=chat', readKey);
+    const [r] = await rows<Record<string, number | string>>(
+      svc.store,
+      `SELECT count() AS n, quantileExact(0.5)(input_tokens + output_tokens) AS med,
+              varPop(toFloat64(input_tokens + output_tokens)) AS v
+       FROM ${svc.store.database}.ai_calls
+       WHERE tenant = 'acme' AND user_id = 'bob' AND feature = 'chat' AND status != 'error'`,
+    );
+    expect(Number(r!.n)).toBeGreaterThan(10);
+    expect(body.calls).toBe(Number(r!.n));
+    expect(body.tokensPerCall.median).toBe(Number(r!.med));
+    expect(body.tokensPerCall.variance).toBeCloseTo(Number(r!.v), 1);
+  });
+
   it('estimate: reads the trailing whole days holding 2,000 calls when there are that many, and says so', async () => {
     const body = await get('/api/v1/usage/estimate', readKey);
     // The raw calls that did not fail, per UTC day, newest first: the window starts at the day

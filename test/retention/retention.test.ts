@@ -35,7 +35,7 @@ async function count(store: Store, sql: string): Promise<number> {
 }
 
 async function expireNow(store: Store) {
-  for (const t of ['ai_calls', 'otel_traces']) {
+  for (const t of ['ai_calls', 'ai_user_calls', 'otel_traces']) {
     await store.writer.command({
       query: `ALTER TABLE ${store.database}.${t} MATERIALIZE TTL`,
       clickhouse_settings: { mutations_sync: '2' },
@@ -58,11 +58,11 @@ describe('retention: raw rows expire, rollups stay, and the TTL follows the sett
   });
   afterAll(() => store.close());
 
-  const rawDays = async () =>
+  const rawDays = async (table = 'ai_calls') =>
     (
       await rows<{ d: string }>(
         store,
-        `SELECT DISTINCT toString(toDate(timestamp)) AS d FROM ${store.database}.ai_calls ORDER BY d`,
+        `SELECT DISTINCT toString(toDate(timestamp)) AS d FROM ${store.database}.${table} ORDER BY d`,
       )
     ).map((r) => r.d);
   const spanDays = async () =>
@@ -103,6 +103,7 @@ describe('retention: raw rows expire, rollups stay, and the TTL follows the sett
       ['otel_traces', 90, 30],
       ['otel_traces_trace_id_ts', 90, 30],
       ['ai_calls', 90, 30],
+      ['ai_user_calls', 90, 30],
       ['ingest_stats', 90, 30],
     ]);
     const [t] = await rows<{ q: string }>(
@@ -114,6 +115,8 @@ describe('retention: raw rows expire, rollups stay, and the TTL follows the sett
     expect(await syncRetention(store, 30)).toEqual([]);
     await expireNow(store);
     expect(await rawDays()).toEqual([dayOf(10)]);
+    // One user's calls keep raw retention too (row by row: their parts are monthly).
+    expect(await rawDays('ai_user_calls')).toEqual([dayOf(10)]);
     expect(await spanDays()).toEqual([dayOf(10)]);
     expect((await rollupRequests()).map((r) => r.d)).toEqual([dayOf(100), dayOf(40), dayOf(10)]);
   });
@@ -206,11 +209,17 @@ describe('forget-user', () => {
     expect(carol).toBeGreaterThan(5);
     const everyTable = () => mentions(store, 'carol');
     expect(Object.keys(await everyTable()).sort()).toEqual(
-      ['ai_calls', 'ai_user_daily', 'alert_events', 'budgets', 'otel_traces'].sort(),
+      ['ai_calls', 'ai_user_calls', 'ai_user_daily', 'alert_events', 'budgets', 'otel_traces'].sort(),
     );
 
     const result = await forgetUser(store, { userId: 'carol', tenant: '*', actor: 'test-admin' });
-    expect(result.removed).toMatchObject({ ai_calls: carol, otel_traces: carol, budgets: 1, alert_events: 1 });
+    expect(result.removed).toMatchObject({
+      ai_calls: carol,
+      ai_user_calls: carol,
+      otel_traces: carol,
+      budgets: 1,
+      alert_events: 1,
+    });
     expect(result.remaining).toEqual({});
     // Every table of the database, every text column: 'carol' appears nowhere.
     expect(await everyTable()).toEqual({});

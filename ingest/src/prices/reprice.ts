@@ -189,8 +189,12 @@ export async function reprice(store: Store, opts: RepriceOptions): Promise<Repri
   return result;
 }
 
-/** The materialized views on ai_calls whose targets reprice rebuilds (migration 021). */
-const REBUILT_VIEWS: readonly string[] = ROLLUP_VIEWS;
+/**
+ * The materialized views on ai_calls whose targets reprice rebuilds (migration 021), and
+ * ai_user_calls_mv (052): its table is a ReplacingMergeTree keyed on the call, read with FINAL,
+ * so a re-inserted call replaces its old row there without a rebuild.
+ */
+const REBUILT_VIEWS: readonly string[] = [...ROLLUP_VIEWS, 'ai_user_calls_mv'];
 
 /**
  * Re-inserted calls also reach every materialized view on ai_calls; reprice rebuilds only

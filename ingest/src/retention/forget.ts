@@ -21,7 +21,7 @@ const USER_KEY = `positionCaseInsensitive(k, 'user') > 0`;
 /**
  * Remove one user's rows from every table (right to erasure), then record that it was done.
  *
- * - ai_calls and ai_user_daily: rows with that user_id;
+ * - ai_calls, ai_user_calls and ai_user_daily: rows with that user_id;
  * - the coarse rollups (ai_rollup_hourly/daily, no user in their key): the user's calls still
  *   in ai_calls are subtracted (negative rows: the other users' sums stay exact, and a call
  *   arriving meanwhile is not disturbed). Their t-digests keep the user's durations (numbers
@@ -56,6 +56,7 @@ export async function forgetUser(
   const targets: [string, string][] = [
     ['otel_traces', spanMatch],
     ['ai_calls', `user_id = {id:String} AND ${inTenant('tenant')}`],
+    ['ai_user_calls', `user_id = {id:String} AND ${inTenant('tenant')}`],
     ['ai_user_daily', `user_id = {id:String} AND ${inTenant('tenant')}`],
     ['alert_events', alertMatch],
     ['budgets', budgetMatch],

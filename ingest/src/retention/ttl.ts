@@ -3,13 +3,14 @@ import type { Store } from '../store/client.js';
 import { localTable, onCluster, select } from './sql.js';
 
 /**
- * Raw tables and their TTL column (migrations 001, 002, 004). The rollups have no TTL:
+ * Raw tables and their TTL column (migrations 001, 002, 004, 052). The rollups have no TTL:
  * they are kept when raw rows expire. ingest_stats follows the same retention setting.
  */
 export const RAW_TTL = [
   { name: 'otel_traces', expr: 'toDateTime(Timestamp)' },
   { name: 'otel_traces_trace_id_ts', expr: 'toDateTime(Start)' },
   { name: 'ai_calls', expr: 'toDateTime(timestamp)' },
+  { name: 'ai_user_calls', expr: 'toDateTime(timestamp)' },
   { name: 'ingest_stats', expr: 'ts' },
 ] as const;
 

@@ -27,7 +27,7 @@ export async function backfillRollups(
 ): Promise<void> {
   const views = new Map<string, RollupView>();
   for (const r of ROLLUPS) views.set(r.table, await rollupView(store, r.table));
-  const cutover = await setCutover(store, opts.log);
+  const cutover = await setCutover(store, 'rollup_cutover', { rollups: '021' }, opts.log);
   const wait = Date.parse(`${cutover.replace(' ', 'T')}Z`) + opts.settleMs - Date.now();
   if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
 
@@ -110,30 +110,32 @@ export async function backfillRollups(
 }
 
 /**
- * The moment the views count from: set once, a little ahead (the row must be visible to every
- * view before it; on a cluster it replicates to every node first), and read back on a resumed
- * run. Until it is set the views count nothing, and everything before it is the backfill's.
+ * The moment the views reading `table` (a cutover table: `cutover`, `set_at` and `extra`'s
+ * columns) count from: set once, a little ahead (the row must be visible to every view before
+ * it; on a cluster it replicates to every node first), and read back on a resumed run. Until it
+ * is set the views count nothing, and everything before it is the backfill's.
  */
-async function setCutover(store: Store, log?: (msg: string) => void): Promise<string> {
+export async function setCutover(
+  store: Store,
+  table: string,
+  extra: Record<string, string>,
+  log?: (msg: string) => void,
+): Promise<string> {
+  const local = `${store.database}.${store.cluster ? `${table}_local` : table}`;
   const read = async () =>
-    (
-      await rowsOf<{ c: string | null }>(
-        store,
-        `SELECT toString(maxOrNull(cutover)) AS c FROM ${store.database}.${store.cluster ? 'rollup_cutover_local' : 'rollup_cutover'}`,
-      )
-    )[0]?.c ?? null;
+    (await rowsOf<{ c: string | null }>(store, `SELECT toString(maxOrNull(cutover)) AS c FROM ${local}`))[0]?.c ?? null;
   const existing = await read();
   if (existing) return existing;
   const at = new Date(Date.now() + (store.cluster ? 30_000 : 500));
   await store.writer.insert({
-    table: `${store.database}.${store.cluster ? 'rollup_cutover_local' : 'rollup_cutover'}`,
-    values: [{ rollups: '021', cutover: at.getTime(), set_at: Date.now() }],
+    table: local,
+    values: [{ ...extra, cutover: at.getTime(), set_at: Date.now() }],
     format: 'JSONEachRow',
-    clickhouse_settings: { insert_deduplication_token: `rollup-cutover-${at.getTime()}`, insert_deduplicate: 1 },
+    clickhouse_settings: { insert_deduplication_token: `${table}-${at.getTime()}`, insert_deduplicate: 1 },
   });
   if (Date.now() >= at.getTime()) {
     log?.(
-      `the rollup cutover (${at.toISOString()}) passed before it was stored: calls inserted in between may be missing from the new rollups`,
+      `the ${table} moment (${at.toISOString()}) passed before it was stored: calls inserted in between may be missing from its views' tables`,
     );
   }
   return (await read()) ?? '';
@@ -176,7 +178,7 @@ WHERE ${hourly ? 'toDate(hour)' : 'day'} = {day:Date} AND tenant IN {tenants:Arr
 GROUP BY tenant, ${time}, ${dims.join(', ')}`;
 }
 
-async function insertSelect(
+export async function insertSelect(
   store: Store,
   target: string,
   select: string,
@@ -189,7 +191,7 @@ async function insertSelect(
   });
 }
 
-async function rowsOf<T>(store: Store, query: string, params: Record<string, unknown> = {}): Promise<T[]> {
+export async function rowsOf<T>(store: Store, query: string, params: Record<string, unknown> = {}): Promise<T[]> {
   const rs = await store.writer.query({ query, query_params: params, format: 'JSONEachRow' });
   return rs.json<T>();
 }

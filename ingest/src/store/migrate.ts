@@ -4,6 +4,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { backfillRollups, type BackfillProgress } from './backfill.js';
 import type { Store } from './client.js';
+import { backfillUserCalls } from './user-calls-backfill.js';
 
 /** ingest/migrations: numbered .sql files, applied in order, each recorded once. */
 export const MIGRATIONS_DIR = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'migrations');
@@ -19,7 +20,7 @@ export interface MigrateOptions {
   ttlDays: number;
   dir?: string;
   log?: (msg: string) => void;
-  /** Progress of long data steps (the rollup backfill), for a progress bar. */
+  /** Progress of long data steps (the rollup and user-call backfills), for a progress bar. */
   onProgress?: BackfillProgress;
   /**
    * How long after the cutover of a new materialized view the backfill waits before reading
@@ -35,6 +36,8 @@ export interface MigrateOptions {
 const STEPS: Record<number, (store: Store, ctx: RenderContext, opts: MigrateOptions) => Promise<void>> = {
   21: (store, ctx, opts) =>
     backfillRollups(store, { settleMs: opts.settleMs ?? 1000, onProgress: opts.onProgress, log: opts.log }),
+  52: (store, ctx, opts) =>
+    backfillUserCalls(store, { settleMs: opts.settleMs ?? 1000, onProgress: opts.onProgress, log: opts.log }),
 };
 
 export function loadMigrations(dir = MIGRATIONS_DIR): Migration[] {

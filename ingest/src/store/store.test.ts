@@ -113,6 +113,8 @@ describe('migrations', () => {
       ai_rollup_hourly_mv: 'MaterializedView',
       ai_rollup_daily_mv: 'MaterializedView',
       ai_user_daily_mv: 'MaterializedView',
+      ai_user_calls: 'ReplacingMergeTree',
+      ai_user_calls_mv: 'MaterializedView',
     });
     // The 003 rollups (keyed by user) are gone after 022.
     expect(byName.ai_usage_hourly).toBeUndefined();
@@ -159,6 +161,20 @@ describe('migrations', () => {
     }
     expect(all.find((s) => s.startsWith('CREATE TABLE IF NOT EXISTS tm.rollup_cutover_local'))).toContain(
       "ReplicatedReplacingMergeTree('/clickhouse/tables/all/tm/rollup_cutover_local', '{replica}', set_at)",
+    );
+    // 052: one user's calls by month, fed on each shard from its ai_calls_local from 052's own cutover.
+    const userCallsMv = all.find((s) => s.includes('MATERIALIZED VIEW IF NOT EXISTS tm.ai_user_calls_mv_local'))!;
+    expect(userCallsMv).toContain('TO tm.ai_user_calls_local');
+    expect(userCallsMv).toContain('FROM tm.ai_calls_local');
+    expect(userCallsMv).toContain('(SELECT maxOrNull(cutover) FROM tm.user_calls_cutover_local)');
+    expect(all.find((s) => s.startsWith('CREATE TABLE IF NOT EXISTS tm.ai_user_calls_local'))).toContain(
+      "ReplicatedReplacingMergeTree('/clickhouse/tables/{shard}/tm/ai_user_calls_local', '{replica}', ingested_at)",
+    );
+    expect(all.find((s) => s.startsWith('CREATE TABLE IF NOT EXISTS tm.user_calls_cutover_local'))).toContain(
+      "ReplicatedReplacingMergeTree('/clickhouse/tables/all/tm/user_calls_cutover_local', '{replica}', set_at)",
+    );
+    expect(all).toContain(
+      "CREATE TABLE IF NOT EXISTS tm.ai_user_calls ON CLUSTER 'prod' AS tm.ai_user_calls_local ENGINE = Distributed('prod', 'tm', 'ai_user_calls_local', cityHash64(trace_id))",
     );
     // 022 drops the 003 rollups: the Distributed tables and the shard tables, ON CLUSTER.
     expect(all).toContain("DROP TABLE IF EXISTS tm.ai_usage_hourly ON CLUSTER 'prod' SYNC");

@@ -432,6 +432,9 @@ export async function callDistribution(
   // (the same calls, counted by the views), so there is nothing to read (a tenant's 30 days).
   if (calls === 0) return { ...emptyDistribution(), from };
   const where = filterOf(q.filters, RAW);
+  // One user's calls from ai_user_calls (052: partitioned by month, a key range in 2 to 4 parts;
+  // FINAL: a re-priced call once), everyone's from ai_calls by its key (tenant, hour).
+  const table = q.filters.user ? 'ai_user_calls FINAL' : 'ai_calls';
   const sql = `
 SELECT count() AS calls,
   quantilesExact(0.1, 0.5, 0.9)(input_tokens + output_tokens) AS tq,
@@ -439,7 +442,7 @@ SELECT count() AS calls,
   quantileExact(0.5)(input_tokens) AS in50,
   quantileExact(0.5)(output_tokens) AS out50,
   quantilesExactIf(0.1, 0.5, 0.9)(toFloat64(assumeNotNull(cost_usd)), priced) AS cq
-FROM ai_calls
+FROM ${table}
 WHERE tenant = {tenant:String} AND timestamp >= {from:DateTime64(3, 'UTC')} AND timestamp < {to:DateTime64(3, 'UTC')}
   AND status != 'error' AND ${where.sql}`;
   const [r] = await readRows<{ calls: string; tq: number[]; tvar: number; in50: string; out50: string; cq: number[] }>(

@@ -1,0 +1,117 @@
+import { copyFileSync, mkdtempSync, readdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildSeedRows, seedCalls } from '../../../test/support/seed.js';
+import { openTestStore, rows } from '../../../test/support/store.js';
+import { insertSettings } from './client.js';
+import { MIGRATIONS_DIR, migrate } from './migrate.js';
+
+/**
+ * Upgrading a store made before migration 052 (every migration before it) to ai_user_calls: the
+ * calls already stored are copied, a call stored twice (re-inserted with a newer ingested_at, as
+ * reprice does) is one row, and calls inserted while the migration runs are there once.
+ */
+const DAY = 86_400_000;
+const HOUR = 3_600_000;
+const today = Math.floor(Date.now() / DAY) * DAY;
+
+let store: Awaited<ReturnType<typeof openTestStore>>;
+const progress: [number, number][] = [];
+let liveBatches = 0;
+
+/** "tenant/user/day" → "calls|cost|input|properties" of a table read with FINAL. */
+async function perUserDay(table: string): Promise<Record<string, string>> {
+  const out: Record<string, string> = {};
+  for (const r of await rows<{ k: string; v: string }>(
+    store,
+    `SELECT concat(tenant, '/', user_id, '/', toString(toDate(timestamp))) AS k,
+       concat(toString(count()), '|', toString(sum(ifNull(cost_usd, 0))), '|', toString(sum(input_tokens)), '|',
+         toString(countIf(length(properties) > 0))) AS v
+     FROM ${store.database}.${table} FINAL WHERE user_id != '' GROUP BY k`,
+  )) {
+    out[r.k] = r.v;
+  }
+  return out;
+}
+
+beforeAll(async () => {
+  store = await openTestStore('user_calls_backfill', { migrate: false, ttlDays: 120 });
+  const previous = mkdtempSync(join(tmpdir(), 'tm-migrations-before-052-'));
+  for (const f of readdirSync(MIGRATIONS_DIR).filter((f) => /^\d{3}_/.test(f) && Number(f.slice(0, 3)) < 52)) {
+    copyFileSync(join(MIGRATIONS_DIR, f), join(previous, f));
+  }
+  await migrate(store, { ttlDays: 120, dir: previous });
+  for (const [i, ago] of [40, 3, 1].entries()) {
+    await seedCalls(store, { tenant: 'acme', days: 1, end: new Date(today - (ago - 1) * DAY), seed: 60 + i });
+  }
+  // One call stored again with a newer ingested_at and another cost (what reprice writes).
+  await store.writer.command({
+    query: `INSERT INTO ${store.database}.ai_calls
+      SELECT * REPLACE (toDecimal128(7, 12) AS cost_usd, ingested_at + INTERVAL 1 SECOND AS ingested_at)
+      FROM ${store.database}.ai_calls WHERE user_id = 'alice' ORDER BY timestamp LIMIT 1`,
+  });
+
+  // Calls keep arriving while the store migrates: before the cutover, after it, during the copy.
+  let stop = false;
+  const live = (async () => {
+    const hour = Math.floor(Date.now() / HOUR) * HOUR;
+    for (let i = 0; !stop; i++) {
+      const { rows: calls } = buildSeedRows({ tenant: 'live', days: 1, end: new Date(hour), seed: 900 + i });
+      await store.writer.insert({
+        table: `${store.database}.ai_calls`,
+        format: 'JSONEachRow',
+        values: calls.slice(-5),
+        clickhouse_settings: insertSettings(`live-${i}`),
+      });
+      liveBatches++;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  })();
+  await migrate(store, { ttlDays: 120, settleMs: 1500, onProgress: (d, t) => progress.push([d, t]) });
+  stop = true;
+  await live;
+}, 120_000);
+afterAll(() => store?.close());
+
+describe('migration 052: one user’s calls by month', () => {
+  it('ran with calls arriving throughout, and showed its progress to the end', () => {
+    expect(liveBatches).toBeGreaterThan(5);
+    expect(progress.at(-1)).toEqual([progress.at(-1)?.[1], progress.at(-1)?.[1]]);
+    expect(progress.at(-1)?.[1]).toBeGreaterThanOrEqual(3);
+  });
+
+  it('holds every call with a user that ai_calls holds, once, the re-inserted one at its newer cost', async () => {
+    const calls = await perUserDay('ai_calls');
+    expect(Object.keys(calls).some((k) => k.startsWith('live/'))).toBe(true);
+    expect(Object.keys(calls).some((k) => k.startsWith('acme/alice/'))).toBe(true);
+    expect(await perUserDay('ai_user_calls')).toEqual(calls);
+    const [r] = await rows<{ n: string }>(
+      store,
+      `SELECT count() AS n FROM ${store.database}.ai_user_calls FINAL WHERE cost_usd = 7`,
+    );
+    expect(Number(r?.n)).toBe(1);
+    const [anon] = await rows<{ n: string }>(
+      store,
+      `SELECT count() AS n FROM ${store.database}.ai_user_calls WHERE user_id = ''`,
+    );
+    expect(Number(anon?.n)).toBe(0);
+    // Live calls came in on both sides of the cutover: copied, and counted by the view.
+    const [sides] = await rows<{ before: string; after: string }>(
+      store,
+      `SELECT countIf(ingested_at < c) AS before, countIf(ingested_at >= c) AS after
+       FROM ${store.database}.ai_user_calls, (SELECT max(cutover) AS c FROM ${store.database}.user_calls_cutover) AS x
+       WHERE tenant = 'live'`,
+    );
+    expect(Number(sides?.before)).toBeGreaterThan(0);
+    expect(Number(sides?.after)).toBeGreaterThan(0);
+  });
+
+  it('records each day copied, and is a no-op when run again', async () => {
+    const [done] = await rows<{ n: string }>(store, `SELECT count() AS n FROM ${store.database}.user_calls_backfill`);
+    expect(Number(done?.n)).toBeGreaterThanOrEqual(3);
+    const before = await perUserDay('ai_user_calls');
+    expect((await migrate(store, { ttlDays: 120 })).applied).toEqual([]);
+    expect(await perUserDay('ai_user_calls')).toEqual(before);
+  });
+});
