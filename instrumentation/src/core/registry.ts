@@ -18,6 +18,8 @@ export interface Registry {
   tracesOff: boolean;
   /** Warnings given, by key. */
   warned: Set<string>;
+  /** Our own faults, by where they happened (faults.ts; made on the first). */
+  faults?: Map<string, number>;
 }
 
 const KEY = Symbol.for('@tokenmeter/instrumentation.registry');
