@@ -5,7 +5,7 @@ import { attr } from '../otlp/encode.js';
 import { buildRows } from './build.js';
 import { IngestPricer } from './pricing.js';
 import { CALL_COLUMNS, spanKey, TRACE_COLUMNS } from './rows.js';
-import { decodeRecord, encodeRecord, encodeRecordAsync, type SpoolBatch } from './spool-record.js';
+import { decodeRecord, ENCODE_SLICE, encodeRecord, encodeRecordAsync, type SpoolBatch } from './spool-record.js';
 import { otlpRequest, svcAttr } from '../../../test/support/otlp.ts';
 
 function batch(): SpoolBatch {
@@ -64,6 +64,29 @@ describe('spool records', () => {
     const sync = encodeRecord(b);
     const async = await encodeRecordAsync(b);
     expect(async.payload.equals(sync)).toBe(true);
+  });
+
+  it('is the same record when the writer encodes it a slice of rows at a time', async () => {
+    const one = batch();
+    const n = 2 * ENCODE_SLICE + 5;
+    const copy = <T extends object>(rows: T[], i: number, id: keyof T): T[] =>
+      rows.map((r) => ({ ...r, [id]: `${String(r[id]).slice(0, -4)}${i.toString(16).padStart(4, '0')}` }));
+    const b: SpoolBatch = { traces: [], calls: [] };
+    for (let i = 0; b.traces.length < n; i++) {
+      b.traces.push(...copy(one.traces, i, 'SpanId'));
+      b.calls.push(...copy(one.calls, i, 'span_id').map((c) => ({ ...c, user_id: 'u' })));
+    }
+    const sync = decodeRecord(encodeRecord(b));
+    const { payload } = await encodeRecordAsync(b);
+    expect(payload.equals(encodeRecord(b))).toBe(true);
+    expect(sync.traces.format).toBe('RowBinary');
+    expect(sync.calls.format).toBe('RowBinary');
+    expect(new Set(sync.traces.keys).size).toBeGreaterThan(2 * ENCODE_SLICE);
+    // A value without a binary form in the last slice: the whole table falls back, the same way.
+    b.calls.at(-1)!.user_id = '\ud83duser';
+    const fallback = await encodeRecordAsync(b);
+    expect(fallback.payload.equals(encodeRecord(b))).toBe(true);
+    expect(fallback.record.calls.format).toBe('JSONCompactEachRow');
   });
 
   it('hands the drainer the record its bytes decode to (bodies, keys, cost sources, rows)', async () => {
