@@ -10,6 +10,7 @@ import {
   encodeResponse,
   encodeStatus,
   encodingOf,
+  type SpanRejection,
 } from '../otlp/decode.js';
 import { BackpressureError } from '../pipeline/backpressure.js';
 import { buildRows } from '../pipeline/build.js';
@@ -74,6 +75,46 @@ export function otlpRouter(deps: OtlpDeps): Router {
 }
 
 async function handle(req: Request, res: Response, encoding: OtlpEncoding, deps: OtlpDeps): Promise<void> {
+  // Decoded spans and built rows are made in receive(), whose frame ends before the wait for the
+  // batch: a suspended async function keeps every local alive, and a request waits its batch's
+  // spool and insert (a second or more under load) — long enough to carry them into the old
+  // generation, where only a full GC frees them. The writer lets go of the rows once spooled.
+  const received = receive(req, res, encoding, deps);
+  if (!received) return;
+  const { rejected, written } = received;
+  try {
+    await written;
+  } catch (err) {
+    const refused = err instanceof BackpressureError ? err : undefined;
+    const reason = refused?.reason ?? 'write_failed';
+    deps.metrics.requestsRejected.inc({ reason });
+    deps.log.warn({ err: (err as Error).message, reason }, 'batch not accepted; asking the client to retry');
+    res.set('Retry-After', String(refused?.retryAfterS ?? 5));
+    sendStatus(res, 503, encoding, `${reason.replaceAll('_', ' ')}, retry later`);
+    return;
+  }
+  const message = rejected
+    .slice(0, 5)
+    .map((r) => `${r.reason}: ${r.detail}`)
+    .join('; ');
+  const out = encodeResponse(
+    encoding,
+    rejected.length,
+    message + (rejected.length > 5 ? `; and ${rejected.length - 5} more` : ''),
+  );
+  res.status(200).type(out.contentType).send(out.body);
+}
+
+/**
+ * A request's body decoded, checked, built into rows and handed to the writer; undefined when it
+ * was answered already (a 4xx).
+ */
+function receive(
+  req: Request,
+  res: Response,
+  encoding: OtlpEncoding,
+  deps: OtlpDeps,
+): { rejected: SpanRejection[]; written: Promise<unknown> } | undefined {
   const body = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
   let decoded: ReturnType<typeof decodeTraces>;
   try {
@@ -90,7 +131,7 @@ async function handle(req: Request, res: Response, encoding: OtlpEncoding, deps:
       encoding,
       err instanceof DecodeError ? err.message : `invalid OTLP ${encoding}: nested too deeply`,
     );
-    return;
+    return undefined;
   }
   const spanCount = decoded.spans.length + decoded.rejected.length;
   if (spanCount > deps.limits.maxSpansPerRequest) {
@@ -102,7 +143,7 @@ async function handle(req: Request, res: Response, encoding: OtlpEncoding, deps:
       encoding,
       `${spanCount} spans in one request, more than ${deps.limits.maxSpansPerRequest}: send smaller batches`,
     );
-    return;
+    return undefined;
   }
   const principal = req.principal!;
   // The tenant comes from the key. Only an operator key (tenant '*', e.g. the bootstrap
@@ -137,27 +178,7 @@ async function handle(req: Request, res: Response, encoding: OtlpEncoding, deps:
   if (repaired.length > 0) {
     deps.log.info({ tenant: principal.tenant, repaired: decoded.repaired }, 'OTLP values repaired');
   }
-  try {
-    await deps.writer.write(built.traces, built.calls);
-  } catch (err) {
-    const refused = err instanceof BackpressureError ? err : undefined;
-    const reason = refused?.reason ?? 'write_failed';
-    deps.metrics.requestsRejected.inc({ reason });
-    deps.log.warn({ err: (err as Error).message, reason }, 'batch not accepted; asking the client to retry');
-    res.set('Retry-After', String(refused?.retryAfterS ?? 5));
-    sendStatus(res, 503, encoding, `${reason.replaceAll('_', ' ')}, retry later`);
-    return;
-  }
-  const message = rejected
-    .slice(0, 5)
-    .map((r) => `${r.reason}: ${r.detail}`)
-    .join('; ');
-  const out = encodeResponse(
-    encoding,
-    rejected.length,
-    message + (rejected.length > 5 ? `; and ${rejected.length - 5} more` : ''),
-  );
-  res.status(200).type(out.contentType).send(out.body);
+  return { rejected, written: deps.writer.write(built.traces, built.calls) };
 }
 
 /** With the bootstrap admin key (no tenant of its own), the span's tokenmeter.tenant, else "default". */
