@@ -147,12 +147,6 @@ export class BatchWriter {
     this.opts.metrics.pendingRows.set(this.queuedRows);
     try {
       const { results, wait } = await this.spoolBatch(batch);
-      // Spooled: the rows are not needed again (the record holds them), so they die young
-      // rather than be carried through the insert while the requests wait for it.
-      for (const p of batch) {
-        p.traces = [];
-        p.calls = [];
-      }
       // Not awaited: the next batch is spooled while this one is inserted (the drainer groups them).
       // Only the answers wait for the insert, not the rows (they are in the spool record now).
       answerOnInsert(
