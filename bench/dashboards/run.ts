@@ -81,7 +81,14 @@ const spanMs = DAYS * DAY_MS;
 try {
   const loadAtStart = readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
   const t0 = performance.now();
-  const reuse = keep && Number(await one('SELECT count() AS n FROM ai_calls')) === CALLS;
+  // The calls a kept store was generated with, counted in the daily rollup (kept when raw calls
+  // expire): a store kept past its oldest day's retention holds fewer raw calls and must not be
+  // generated into again (that added another N calls on top).
+  const stored = Number(await one('SELECT toString(sum(requests)) AS n FROM ai_rollup_daily'));
+  if (keep && stored !== 0 && stored !== CALLS) {
+    throw new Error(`${dataDir} holds ${stored} calls, not ${CALLS}: use another --data-dir or --calls ${stored}`);
+  }
+  const reuse = keep && stored === CALLS;
   if (!reuse) {
     await svc.store.writer.command({
       query: `INSERT INTO ai_calls (timestamp, tenant, service, trace_id, span_id, scope_name, convention, provider, operation,
