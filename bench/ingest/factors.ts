@@ -217,6 +217,12 @@ const ALL_VARIANTS: Variant[] = [
     insert: service,
   },
   {
+    name: 'no-user-calls-view',
+    what: 'full schema without ai_user_calls_mv (migration 052: a row a call with a user, its own table)',
+    setup: (store) => run(store, `DROP VIEW ${store.database}.ai_user_calls_mv`),
+    insert: service,
+  },
+  {
     name: 'views-without-tdigest',
     what: 'the three rollup views without their two quantilesTDigest states (the columns left empty)',
     async setup(store) {
