@@ -9,6 +9,7 @@ import OpenAI from 'openai';
 import { describe, expect, it } from 'vitest';
 import { parseUsd } from '../../instrumentation/src/prices/engine.js';
 import { FIXTURES } from '../replay/fixtures.js';
+import { createKey } from '../web/support.js';
 import { ADMIN_KEY, engineCost, PROVIDER_KEY, rowsOf, sql, useGateway } from './harness.js';
 
 const f = FIXTURES.openaiChat.ok;
@@ -29,13 +30,13 @@ const env = useGateway(
 );
 const messages = [{ role: 'user' as const, content: 'What is the capital of France?' }];
 
-function client(user: string, requestId: string, scenario?: string) {
+function client(user: string, requestId: string, scenario?: string, key = env.key) {
   return new OpenAI({
     apiKey: PROVIDER_KEY,
     baseURL: `${env.gw}/openai/v1`,
     maxRetries: 0,
     defaultHeaders: {
-      'x-tokenmeter-key': env.key,
+      'x-tokenmeter-key': key,
       'x-tokenmeter-user': user,
       'x-tokenmeter-request-id': requestId,
       ...(scenario ? { 'x-replay-scenario': scenario } : {}),
@@ -111,6 +112,31 @@ describe('gateway: hard budgets', () => {
     }
     expect(results.slice(0, 3)).toEqual(['ok', 'ok', 'ok']);
     expect(results[3]).toMatch(/budget exceeded: user=frank spent .* USD of .* USD \(tokenmeter budget default-user/);
+  });
+
+  it("store hung before a tenant's budgets were ever read: its calls wait for that fetch 2 s at most in all, not each", async () => {
+    const proxy = env.proxy!;
+    const key = await createKey(env.svc, 'initech', 'ingest');
+    // The key is resolved (and cached) while the store is up, by a request that reads no budgets.
+    await fetch(`${env.gw}/openai/v1/models`, {
+      headers: { authorization: `Bearer ${PROVIDER_KEY}`, 'x-tokenmeter-key': key },
+    });
+    await proxy.set('stall');
+    try {
+      const started = Date.now();
+      for (let i = 0; i < 4; i++) {
+        const res = await client('ivan', `hung-${i}`, undefined, key).chat.completions.create({
+          model: f.model,
+          messages,
+        });
+        expect(res.choices[0]!.message.content).toBe(f.text);
+      }
+      // The first call waited for the hung fetch (2 s); the other three did not wait again (6 s more before).
+      expect(Date.now() - started).toBeLessThan(5_000);
+    } finally {
+      await proxy.set('pass');
+    }
+    expect(await rowsOf(env.svc, 'hung-3')).toHaveLength(1);
   });
 
   it('store down: the call still goes through, and its row arrives once the store is back', async () => {

@@ -87,6 +87,8 @@ export class GatewayBudgets implements RowListener {
   private readonly views = new Map<string, View>();
   private readonly fetching = new Map<string, Promise<void>>();
   private readonly failedAt = new Map<string, number>();
+  /** For a tenant whose budgets were never read: until when its calls wait for the fetch running. */
+  private readonly firstWaitUntil = new Map<string, number>();
   private readonly settled = new Map<string, Settled[]>();
   private readonly bySpan = new Map<string, Reservation>();
   private readonly settledBySpan = new Map<string, Settled>();
@@ -123,11 +125,15 @@ export class GatewayBudgets implements RowListener {
     if (stale) {
       const refresh = this.refresh(tenant);
       if (!view) {
-        // A store that hangs must not hold the call: past the wait, it goes unchecked.
-        let timer: NodeJS.Timeout | undefined;
-        const waited = new Promise<void>((r) => (timer = setTimeout(r, FIRST_FETCH_WAIT_MS)));
-        await Promise.race([refresh, waited]);
-        clearTimeout(timer);
+        // A store that hangs must not hold the calls: each waits at most until FIRST_FETCH_WAIT_MS
+        // after that fetch began (not as long again per call), then goes unchecked.
+        const left = (this.firstWaitUntil.get(tenant) ?? 0) - this.now();
+        if (left > 0) {
+          let timer: NodeJS.Timeout | undefined;
+          const waited = new Promise<void>((r) => (timer = setTimeout(r, left)));
+          await Promise.race([refresh, waited]);
+          clearTimeout(timer);
+        }
         view = this.views.get(tenant);
       }
     }
@@ -202,6 +208,7 @@ export class GatewayBudgets implements RowListener {
     // After a failure, wait a second before asking a store that is down again.
     if (this.now() - (this.failedAt.get(tenant) ?? -Infinity) < 1000) return Promise.resolve();
     const startedAt = this.now();
+    if (!this.views.has(tenant)) this.firstWaitUntil.set(tenant, startedAt + FIRST_FETCH_WAIT_MS);
     const p = this.fetch(tenant, startedAt)
       .catch((err: Error) => {
         this.failedAt.set(tenant, this.now());
@@ -262,6 +269,7 @@ export class GatewayBudgets implements RowListener {
       [...explicit].filter((k) => k.startsWith(`${tenant}\0`)).map((k) => k.slice(tenant.length + 1)),
     );
     this.views.set(tenant, { budgets, users, explicitUsers, fetchedAt: startedAt });
+    this.firstWaitUntil.delete(tenant);
   }
 }
 
