@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildSeedRows, seedCalls } from '../../../test/support/seed.js';
 import { openTestStore, rows } from '../../../test/support/store.js';
+import { callDistribution, DISTRIBUTION_MIN_CALLS } from '../usage/queries.js';
 import { insertSettings } from './client.js';
 import { MIGRATIONS_DIR, migrate } from './migrate.js';
 
@@ -113,5 +114,46 @@ describe('migration 052: one user’s calls by month', () => {
     const before = await perUserDay('ai_user_calls');
     expect((await migrate(store, { ttlDays: 120 })).applied).toEqual([]);
     expect(await perUserDay('ai_user_calls')).toEqual(before);
+  });
+});
+
+describe("one user's per-call distribution reads ai_user_calls, its window start in the same query", () => {
+  it('starts at the latest whole UTC day from which on the user has DISTRIBUTION_MIN_CALLS calls', async () => {
+    // A heavy user: ~2,600 calls yesterday (more than DISTRIBUTION_MIN_CALLS alone) and ~1,300 the day before.
+    for (const [i, ago] of [2, 1].entries()) {
+      await seedCalls(store, {
+        tenant: 'acme',
+        days: 1,
+        end: new Date(today - (ago - 1) * DAY),
+        seed: 80 + i,
+        callsPerHour: ago === 1 ? 110 : 55,
+        users: ['heavy'],
+      });
+    }
+    const to = new Date(today + DAY);
+    const from = new Date(to.getTime() - 30 * DAY);
+    const filters = { model: '', provider: '', service: '', user: 'heavy', team: '', feature: '' };
+    const d = await callDistribution(store, { tenant: 'acme', from, to, filters });
+    const yesterday = new Date(today - DAY);
+    const [raw] = await rows<{ n: string; med: number }>(
+      store,
+      `SELECT count() AS n, quantileExact(0.5)(input_tokens + output_tokens) AS med FROM ${store.database}.ai_calls FINAL
+       WHERE tenant = 'acme' AND user_id = 'heavy' AND status != 'error' AND timestamp >= {s:DateTime64(3, 'UTC')}`,
+      { s: yesterday.getTime() / 1000 },
+    );
+    expect(Number(raw?.n)).toBeGreaterThanOrEqual(DISTRIBUTION_MIN_CALLS);
+    expect(d.from.toISOString()).toBe(yesterday.toISOString());
+    expect(d.calls).toBe(Number(raw?.n));
+    expect(d.tokensP50).toBe(Number(raw?.med));
+    // With a feature too: fewer calls, so the window reaches back to `from`.
+    const chat = await callDistribution(store, { tenant: 'acme', from, to, filters: { ...filters, feature: 'chat' } });
+    const [c] = await rows<{ n: string }>(
+      store,
+      `SELECT count() AS n FROM ${store.database}.ai_calls FINAL
+       WHERE tenant = 'acme' AND user_id = 'heavy' AND feature = 'chat' AND status != 'error'`,
+    );
+    expect(Number(c?.n)).toBeLessThan(DISTRIBUTION_MIN_CALLS);
+    expect(chat.from.toISOString()).toBe(from.toISOString());
+    expect(chat.calls).toBe(Number(c?.n));
   });
 });
