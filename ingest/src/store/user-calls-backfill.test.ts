@@ -117,7 +117,7 @@ describe('migration 052: one user’s calls by month', () => {
   });
 });
 
-describe("one user's per-call distribution reads ai_user_calls, its window start in the same query", () => {
+describe("one user's per-call distribution reads ai_user_calls, from the window start the rollup finds", () => {
   it('starts at the latest whole UTC day from which on the user has DISTRIBUTION_MIN_CALLS calls', async () => {
     // A heavy user: ~2,600 calls yesterday (more than DISTRIBUTION_MIN_CALLS alone) and ~1,300 the day before.
     for (const [i, ago] of [2, 1].entries()) {

@@ -375,8 +375,8 @@ export const DISTRIBUTION_MIN_CALLS = 2000;
 
 /**
  * The start of the shortest trailing window of whole UTC days (ending at `to`'s day) holding at
- * least DISTRIBUTION_MIN_CALLS matching calls that did not fail, counted in the coarse daily
- * rollup (one user's window is found in ai_user_calls: USER_WINDOW_START); `from` when the whole window holds fewer, or when a
+ * least DISTRIBUTION_MIN_CALLS matching calls that did not fail, counted in the rollups (the
+ * per-user one when a user is filtered); `from` when the whole window holds fewer, or when a
  * custom property filters (no rollup holds properties). At 50 M calls over 90 days a tenant's 30
  * days are ~3 M raw calls; its last day already holds thousands for most filters. `calls`: how
  * many the whole window holds when fewer than that (undefined otherwise, or with a property).
@@ -423,69 +423,42 @@ function emptyDistribution(): Omit<CallDistribution, 'from'> {
   };
 }
 
-/**
- * One user's window start, in SQL over ai_user_calls: the latest UTC day from which on the whole
- * days up to `to` hold DISTRIBUTION_MIN_CALLS matching calls that did not fail (what
- * `distributionStart` finds in the rollups), else `from`. The user's calls are a key range there,
- * so the distribution reads them twice in one query instead of a round trip to ai_user_daily first.
- */
-const USER_WINDOW_START = (where: string) => `(
-  SELECT if(i = 0, {from:DateTime64(3, 'UTC')}, greatest(toDateTime64(dn[i].1, 3, 'UTC'), {from:DateTime64(3, 'UTC')}))
-  FROM (
-    SELECT arrayReverseSort(groupArray((d, n))) AS dn,
-      arrayFirstIndex(c -> c >= ${DISTRIBUTION_MIN_CALLS}, arrayCumSum(arrayMap(x -> x.2, dn))) AS i
-    FROM (
-      SELECT toDate(timestamp) AS d, count() AS n
-      FROM ai_user_calls FINAL
-      WHERE tenant = {tenant:String} AND timestamp >= toDateTime64(toDate({from:DateTime64(3, 'UTC')}), 3, 'UTC')
-        AND toDate(timestamp) <= toDate({to:DateTime64(3, 'UTC')}) AND status != 'error' AND ${where}
-      GROUP BY d
-    )
-  )
-)`;
-
 export async function callDistribution(
   store: Store,
   q: { tenant: string; from: Date; to: Date; filters: UsageFilters },
 ): Promise<CallDistribution> {
-  // One user's calls from ai_user_calls (052: partitioned by month, a key range in 2 to 4 parts;
-  // FINAL: a re-priced call once), the window start computed in the same query; everyone's from
-  // ai_calls by its key (tenant, hour), the window start from the rollups first.
-  const oneUser = q.filters.user !== '';
-  const { from, calls } = oneUser ? { from: q.from, calls: undefined } : await distributionStart(store, q);
+  const { from, calls } = await distributionStart(store, q);
   // The rollups counted no matching call in the whole window: the raw calls hold none either
   // (the same calls, counted by the views), so there is nothing to read (a tenant's 30 days).
   if (calls === 0) return { ...emptyDistribution(), from };
   const where = filterOf(q.filters, RAW);
-  const start = oneUser ? USER_WINDOW_START(where.sql) : `{from:DateTime64(3, 'UTC')}`;
+  // One user's calls from ai_user_calls (052: partitioned by month, a key range in 2 to 4 parts;
+  // FINAL: a re-priced call once), everyone's from ai_calls by its key (tenant, hour).
+  const table = q.filters.user ? 'ai_user_calls FINAL' : 'ai_calls';
   const sql = `
-SELECT toString(toUnixTimestamp64Milli(${start})) AS start_ms, count() AS calls,
+SELECT count() AS calls,
   quantilesExact(0.1, 0.5, 0.9)(input_tokens + output_tokens) AS tq,
   varPop(toFloat64(input_tokens + output_tokens)) AS tvar,
   quantileExact(0.5)(input_tokens) AS in50,
   quantileExact(0.5)(output_tokens) AS out50,
   quantilesExactIf(0.1, 0.5, 0.9)(toFloat64(assumeNotNull(cost_usd)), priced) AS cq
-FROM ${oneUser ? 'ai_user_calls FINAL' : 'ai_calls'}
-WHERE tenant = {tenant:String} AND timestamp >= ${start} AND timestamp < {to:DateTime64(3, 'UTC')}
+FROM ${table}
+WHERE tenant = {tenant:String} AND timestamp >= {from:DateTime64(3, 'UTC')} AND timestamp < {to:DateTime64(3, 'UTC')}
   AND status != 'error' AND ${where.sql}`;
-  const [r] = await readRows<{
-    start_ms: string;
-    calls: string;
-    tq: number[];
-    tvar: number;
-    in50: string;
-    out50: string;
-    cq: number[];
-  }>(store, sql, {
-    tenant: q.tenant,
-    from: from.getTime() / 1000,
-    to: q.to.getTime() / 1000,
-    ...where.params,
-  });
+  const [r] = await readRows<{ calls: string; tq: number[]; tvar: number; in50: string; out50: string; cq: number[] }>(
+    store,
+    sql,
+    {
+      tenant: q.tenant,
+      from: from.getTime() / 1000,
+      to: q.to.getTime() / 1000,
+      ...where.params,
+    },
+  );
   const n = Number(r?.calls ?? 0);
   const num = (v: unknown) => (Number.isFinite(Number(v)) ? Number(v) : 0);
   return {
-    from: oneUser && r ? new Date(Number(r.start_ms)) : from,
+    from,
     calls: n,
     tokensP10: num(r?.tq[0]),
     tokensP50: num(r?.tq[1]),
