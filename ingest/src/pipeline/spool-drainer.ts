@@ -100,8 +100,13 @@ export class SpoolDrainer {
 
   /** A record to insert: the one remembered for `entry` (then forgotten), else read from the spool. */
   private async recordOf(entry: SpoolEntry): Promise<SpoolRecord> {
+    return this.forget(entry) ?? decodeRecord(await this.opts.spool.read(entry));
+  }
+
+  /** Drop what is remembered for `entry` (also when it is drained: nothing stays counted). */
+  private forget(entry: SpoolEntry): SpoolRecord | undefined {
     const record = this.memo.get(entry);
-    if (!record) return decodeRecord(await this.opts.spool.read(entry));
+    if (!record) return undefined;
     this.memo.delete(entry);
     this.memoBytes -= record.traces.data.length + record.calls.data.length;
     return record;
@@ -164,7 +169,10 @@ export class SpoolDrainer {
         const stored = await this.insertGroup(group, records);
         if (!stored) break; // stopping in the middle of a split: it resumes from split.json at next start
         metrics.insertSeconds.observe((performance.now() - started) / 1000);
-        for (const e of group) await spool.ack(e);
+        for (const e of group) {
+          this.forget(e);
+          await spool.ack(e);
+        }
         spool.clearSplit();
         metrics.batchesWritten.inc();
         metrics.spansAccepted.inc(stored.traces);
