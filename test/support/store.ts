@@ -1,8 +1,9 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { openStore, type Store } from '../../ingest/src/store/client.ts';
+import { insertSettings, openStore, type Store } from '../../ingest/src/store/client.ts';
 import { migrate } from '../../ingest/src/store/migrate.ts';
+import { buildSeedRows } from './seed.ts';
 
 /**
  * A migrated store on embedded ClickHouse for one test file: its own data
@@ -43,4 +44,45 @@ export async function rows<T = Record<string, unknown>>(
 ): Promise<T[]> {
   const rs = await store.writer.query({ query, format: 'JSONEachRow', query_params: params });
   return rs.json<T>();
+}
+
+/**
+ * Migrate while calls keep arriving: a tenant 'live' gets 5 calls of the current hour every
+ * 100 ms (before a migration's cutover, after it, during its backfill) until `migrate` returns.
+ * Returns the batches inserted and the backfill progress reported.
+ */
+export async function migrateWhileInserting(
+  store: Store,
+  opts: { ttlDays: number; seed: number; callsPerHour?: number },
+): Promise<{ batches: number; progress: [number, number][] }> {
+  const progress: [number, number][] = [];
+  let batches = 0;
+  let stop = false;
+  const live = (async () => {
+    const hour = Math.floor(Date.now() / 3_600_000) * 3_600_000;
+    for (let i = 0; !stop; i++) {
+      const { rows: calls } = buildSeedRows({
+        tenant: 'live',
+        days: 1,
+        end: new Date(hour),
+        seed: opts.seed + i,
+        callsPerHour: opts.callsPerHour,
+      });
+      await store.writer.insert({
+        table: `${store.database}.ai_calls`,
+        format: 'JSONEachRow',
+        values: calls.slice(-5),
+        clickhouse_settings: insertSettings(`live-${i}`),
+      });
+      batches++;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  })();
+  try {
+    await migrate(store, { ttlDays: opts.ttlDays, settleMs: 1500, onProgress: (d, t) => progress.push([d, t]) });
+  } finally {
+    stop = true;
+    await live;
+  }
+  return { batches, progress };
 }

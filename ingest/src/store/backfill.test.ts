@@ -2,9 +2,8 @@ import { copyFileSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildSeedRows, seedCalls } from '../../../test/support/seed.js';
-import { openTestStore, rows } from '../../../test/support/store.js';
-import { insertSettings } from './client.js';
+import { seedCalls } from '../../../test/support/seed.js';
+import { migrateWhileInserting, openTestStore, rows } from '../../../test/support/store.js';
 import { MIGRATIONS_DIR, migrate } from './migrate.js';
 
 /**
@@ -14,14 +13,13 @@ import { MIGRATIONS_DIR, migrate } from './migrate.js';
  * inserted while the migration runs are counted once.
  */
 const DAY = 86_400_000;
-const HOUR = 3_600_000;
 const today = Math.floor(Date.now() / DAY) * DAY;
 const day = (ago: number) => new Date(today - ago * DAY).toISOString().slice(0, 10);
 
 type Totals = Record<string, string>;
 let store: Awaited<ReturnType<typeof openTestStore>>;
 const old: { daily: Totals; hourly: Totals; user: Totals } = { daily: {}, hourly: {}, user: {} };
-const progress: [number, number][] = [];
+let progress: [number, number][] = [];
 let liveBatches = 0;
 
 /** key → "requests|cost|input" for a GROUP BY query returning k, n, cost, input. */
@@ -79,30 +77,11 @@ beforeAll(async () => {
   old.user = await rollup('ai_usage_daily', USER_KEY);
 
   // Calls keep arriving while the store migrates: before the cutover, after it, during the backfill.
-  let stop = false;
-  const live = (async () => {
-    const hour = Math.floor(Date.now() / HOUR) * HOUR;
-    for (let i = 0; !stop; i++) {
-      const { rows: calls } = buildSeedRows({
-        tenant: 'live',
-        days: 1,
-        end: new Date(hour),
-        seed: 1000 + i,
-        callsPerHour: 1,
-      });
-      await store.writer.insert({
-        table: `${store.database}.ai_calls`,
-        format: 'JSONEachRow',
-        values: calls.slice(-5),
-        clickhouse_settings: insertSettings(`live-${i}`),
-      });
-      liveBatches++;
-      await new Promise((r) => setTimeout(r, 100));
-    }
-  })();
-  await migrate(store, { ttlDays: 120, settleMs: 1500, onProgress: (d, t) => progress.push([d, t]) });
-  stop = true;
-  await live;
+  ({ batches: liveBatches, progress } = await migrateWhileInserting(store, {
+    ttlDays: 120,
+    seed: 1000,
+    callsPerHour: 1,
+  }));
 }, 120_000);
 afterAll(() => store?.close());
 

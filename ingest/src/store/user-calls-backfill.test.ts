@@ -2,10 +2,9 @@ import { copyFileSync, mkdtempSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildSeedRows, seedCalls } from '../../../test/support/seed.js';
-import { openTestStore, rows } from '../../../test/support/store.js';
+import { seedCalls } from '../../../test/support/seed.js';
+import { migrateWhileInserting, openTestStore, rows } from '../../../test/support/store.js';
 import { callDistribution, DISTRIBUTION_MIN_CALLS } from '../usage/queries.js';
-import { insertSettings } from './client.js';
 import { MIGRATIONS_DIR, migrate } from './migrate.js';
 
 /**
@@ -14,11 +13,10 @@ import { MIGRATIONS_DIR, migrate } from './migrate.js';
  * reprice does) is one row, and calls inserted while the migration runs are there once.
  */
 const DAY = 86_400_000;
-const HOUR = 3_600_000;
 const today = Math.floor(Date.now() / DAY) * DAY;
 
 let store: Awaited<ReturnType<typeof openTestStore>>;
-const progress: [number, number][] = [];
+let progress: [number, number][] = [];
 let liveBatches = 0;
 
 /** "tenant/user/day" → "calls|cost|input|properties" of a table read with FINAL. */
@@ -54,24 +52,7 @@ beforeAll(async () => {
   });
 
   // Calls keep arriving while the store migrates: before the cutover, after it, during the copy.
-  let stop = false;
-  const live = (async () => {
-    const hour = Math.floor(Date.now() / HOUR) * HOUR;
-    for (let i = 0; !stop; i++) {
-      const { rows: calls } = buildSeedRows({ tenant: 'live', days: 1, end: new Date(hour), seed: 900 + i });
-      await store.writer.insert({
-        table: `${store.database}.ai_calls`,
-        format: 'JSONEachRow',
-        values: calls.slice(-5),
-        clickhouse_settings: insertSettings(`live-${i}`),
-      });
-      liveBatches++;
-      await new Promise((r) => setTimeout(r, 100));
-    }
-  })();
-  await migrate(store, { ttlDays: 120, settleMs: 1500, onProgress: (d, t) => progress.push([d, t]) });
-  stop = true;
-  await live;
+  ({ batches: liveBatches, progress } = await migrateWhileInserting(store, { ttlDays: 120, seed: 900 }));
 }, 120_000);
 afterAll(() => store?.close());
 
