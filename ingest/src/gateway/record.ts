@@ -53,8 +53,10 @@ export function gatewayTracer(deps: RecorderDeps): { tracer: Tracer; shutdown():
   return { tracer: provider.getTracer('@tokenmeter/gateway', '0.1.0'), shutdown: () => provider.shutdown() };
 }
 
-/** Calls recorded per turn of the event loop. */
+/** Calls recorded between looks at the clock. */
 const RECORD_SLICE = 16;
+/** How long calls are recorded before the event loop turns (answers waiting go first). */
+const RECORD_TURN_MS = 1;
 
 /**
  * Rows are built after the loop's I/O callbacks (setImmediate), all calls ended in one turn
@@ -78,14 +80,25 @@ class RowsProcessor implements SpanProcessor {
   private record(all = false): void {
     this.scheduled = undefined;
     if (this.ended.length === 0) return;
-    let spans = this.ended;
-    if (all || spans.length <= RECORD_SLICE) this.ended = [];
-    else {
-      // Many calls ended in one turn (~60 µs of row building each): a slice a turn, answers in between.
-      spans = spans.slice(0, RECORD_SLICE);
-      this.ended = this.ended.slice(RECORD_SLICE);
-      this.scheduled = setImmediate(() => this.record());
+    if (all || this.ended.length <= RECORD_SLICE) {
+      const spans = this.ended;
+      this.ended = [];
+      this.recordSlice(spans);
+      return;
     }
+    // Many calls ended in one turn (~60 µs of row building each): slices for up to RECORD_TURN_MS,
+    // then answers in between. By time, not a slice a turn: under load a turn can take tens of
+    // ms, and calls would be recorded slower than they end.
+    const since = performance.now();
+    while (this.ended.length > 0 && performance.now() - since < RECORD_TURN_MS) {
+      const spans = this.ended.slice(0, RECORD_SLICE);
+      this.ended = this.ended.slice(RECORD_SLICE);
+      this.recordSlice(spans);
+    }
+    if (this.ended.length > 0) this.scheduled = setImmediate(() => this.record());
+  }
+
+  private recordSlice(spans: ReadableSpan[]): void {
     try {
       this.recordNow(spans);
     } catch (err) {
