@@ -173,10 +173,11 @@ function streamThrough(response: Response, call: Call, reader: ResultReader): Re
     }
   };
   let ended = false;
-  const end = (error?: unknown) => {
+  /** The span ends once: partial when the body failed or the app cancelled it. */
+  const end = (error?: unknown, partial = error !== undefined) => {
     if (ended) return;
     ended = true;
-    if (error !== undefined) call.partial = true;
+    if (partial) call.partial = true;
     call.end(error);
   };
   const body = new ReadableStream<Uint8Array>({
@@ -211,11 +212,7 @@ function streamThrough(response: Response, call: Call, reader: ResultReader): Re
       }
     },
     cancel(reason) {
-      if (!ended) {
-        ended = true;
-        call.partial = true;
-        call.end();
-      }
+      end(undefined, true);
       return source.cancel(reason);
     },
   });
